@@ -1,0 +1,64 @@
+/*
+ * m2mfota compile-time configuration.
+ *
+ * Every option has a default here.  A port overrides options by defining
+ * MFOTA_CONFIG_FILE as the name of its own header (for example
+ * -DMFOTA_CONFIG_FILE='"my_mfota_config.h"'); that header is included first,
+ * so anything it defines wins over the defaults below.  Bad combinations stop
+ * the build with #error rather than surfacing as field failures.
+ */
+#ifndef MFOTA_CONFIG_H
+#define MFOTA_CONFIG_H
+
+#ifdef MFOTA_CONFIG_FILE
+#include MFOTA_CONFIG_FILE
+#endif
+
+/* ---- CRC-32 ------------------------------------------------------------ */
+
+/* Portable CRC-32 kernels, by the constant memory they cost:
+ *   MFOTA_CRC32_BITWISE  no table, ~8 shifts per bit: smallest, slowest
+ *   MFOTA_CRC32_NIBBLE   16-entry table, 64 bytes of const data
+ *   MFOTA_CRC32_BYTE     256-entry table, 1 KiB of const data
+ *   MFOTA_CRC32_SLICE8   8 x 256-entry tables, 8 KiB of const data: fastest */
+#define MFOTA_CRC32_BITWISE 1
+#define MFOTA_CRC32_NIBBLE 2
+#define MFOTA_CRC32_BYTE 3
+#define MFOTA_CRC32_SLICE8 4
+
+/* The kernel mfota_crc32() uses when no hardware kernel applies. */
+#ifndef MFOTA_CRC32_VARIANT
+#define MFOTA_CRC32_VARIANT MFOTA_CRC32_BYTE
+#endif
+
+/* 1: compile every portable kernel so tests and benchmarks can reach each one
+ * through mfota_crc32_with().  Hosts turn this on; an MCU build leaves it off
+ * so only the chosen table lands in flash. */
+#ifndef MFOTA_CRC32_ALL_VARIANTS
+#define MFOTA_CRC32_ALL_VARIANTS 0
+#endif
+
+/* 1: compile the hardware kernels of the target CPU (x86-64 PCLMULQDQ /
+ * VPCLMULQDQ, AArch64 CRC32 instructions) and pick one at run time from the
+ * CPU's feature bits.  Ignored on CPUs without such kernels. */
+#ifndef MFOTA_CRC32_HW
+#define MFOTA_CRC32_HW 0 /* TODO(foundation): 1 on x86-64/AArch64 once the kernels land */
+#endif
+
+/* ---- SHA-256 ----------------------------------------------------------- */
+
+/* 1: on x86-64, use the SHA-NI instructions when the CPU has them. */
+#ifndef MFOTA_SHA256_HW
+#define MFOTA_SHA256_HW 0
+#endif
+
+/* ---- checks ------------------------------------------------------------ */
+
+#if MFOTA_CRC32_VARIANT < MFOTA_CRC32_BITWISE || MFOTA_CRC32_VARIANT > MFOTA_CRC32_SLICE8
+#error "MFOTA_CRC32_VARIANT must be one of MFOTA_CRC32_BITWISE/NIBBLE/BYTE/SLICE8"
+#endif
+#if MFOTA_CRC32_HW && !(defined(__x86_64__) || defined(__aarch64__))
+#error "MFOTA_CRC32_HW=1 needs an x86-64 or AArch64 target"
+#endif
+
+#endif /* MFOTA_CONFIG_H */

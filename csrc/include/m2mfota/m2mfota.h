@@ -1,0 +1,10 @@
+/* m2mfota: the umbrella header.  Include this, or only the headers you use. */
+#ifndef MFOTA_M2MFOTA_H
+#define MFOTA_M2MFOTA_H
+
+#include "m2mfota/config.h"
+#include "m2mfota/err.h"
+#include "m2mfota/crc32.h"
+#include "m2mfota/sha256.h"
+
+#endif /* MFOTA_M2MFOTA_H */

@@ -1,0 +1,12 @@
+"""m2mfota: device-side FOTA for KPN Things M2M.
+
+The functions here are thin wrappers over the C core that runs on the device
+(compiled into ``m2mfota._native`` with cffi), so tests and tools exercise
+exactly the code that ships.
+"""
+
+from m2mfota._checksums import crc32, crc32_combine, sha256
+from m2mfota._errors import M2mfotaError
+
+__all__ = ["M2mfotaError", "crc32", "crc32_combine", "sha256"]
+__version__ = "0.1.0"

@@ -1,0 +1,89 @@
+"""CRC-32 and SHA-256 from the C core, shaped like zlib and hashlib."""
+
+from __future__ import annotations
+
+from m2mfota._native import ffi, lib
+
+_MASK32 = 0xFFFFFFFF
+
+
+def _buffer(data):
+    # from_buffer hands C a pointer into the object itself: no copy.  It
+    # raises for non-contiguous memoryviews, which is what we want.
+    return ffi.from_buffer(data)
+
+
+def crc32(data, value: int = 0) -> int:
+    """CRC-32 of ``data`` continuing from ``value``; equals ``zlib.crc32``.
+
+    ``data`` is any contiguous buffer (bytes, bytearray, memoryview, array).
+    """
+    return lib.mfota_crc32(value & _MASK32, _buffer(data), memoryview(data).nbytes)
+
+
+def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
+    """CRC-32 of A‖B from ``crc32(A)``, ``crc32(B)`` and ``len(B)``."""
+    if len_b < 0:
+        raise ValueError("len_b must be >= 0")
+    return lib.mfota_crc32_combine(crc_a & _MASK32, crc_b & _MASK32, len_b)
+
+
+CRC32_IMPLS = {
+    ffi.string(lib.mfota_crc32_impl_name(i)).decode(): i
+    for i in range(lib.MFOTA_CRC32_IMPL_COUNT_)
+}
+
+
+def crc32_available() -> list[str]:
+    """Names of the CRC-32 kernels this build and CPU can run."""
+    return [name for name, i in CRC32_IMPLS.items() if lib.mfota_crc32_available(i)]
+
+
+def crc32_active() -> str:
+    """Name of the kernel :func:`crc32` dispatches to on this CPU."""
+    return ffi.string(lib.mfota_crc32_impl_name(lib.mfota_crc32_active())).decode()
+
+
+def crc32_with(impl: str, data, value: int = 0) -> int:
+    """CRC-32 with a named kernel (``"bitwise"``, ``"slice8"``, ``"pclmul"``...)."""
+    from m2mfota._errors import M2mfotaError
+
+    err = ffi.new("int *")
+    out = lib.mfota_crc32_with(
+        CRC32_IMPLS[impl], value & _MASK32, _buffer(data), memoryview(data).nbytes, err
+    )
+    if err[0] != 0:
+        raise M2mfotaError(err[0], f"CRC-32 kernel {impl!r} is not available here")
+    return out
+
+
+class sha256:  # noqa: N801 - named like hashlib.sha256
+    """Streaming SHA-256 from the C core with hashlib's interface."""
+
+    name = "sha256"
+    digest_size = 32
+    block_size = 64
+
+    def __init__(self, data=b"") -> None:
+        self._ctx = ffi.new("struct mfota_sha256 *")
+        lib.mfota_sha256_init(self._ctx)
+        if data:
+            self.update(data)
+
+    def update(self, data) -> None:
+        lib.mfota_sha256_update(self._ctx, _buffer(data), memoryview(data).nbytes)
+
+    def digest(self) -> bytes:
+        # final() consumes the context, so finish a copy and keep hashing.
+        ctx = ffi.new("struct mfota_sha256 *", self._ctx[0])
+        out = ffi.new("uint8_t[32]")
+        lib.mfota_sha256_final(ctx, out)
+        return bytes(out)
+
+    def hexdigest(self) -> str:
+        return self.digest().hex()
+
+    def copy(self) -> sha256:
+        other = sha256.__new__(sha256)
+        other._ctx = ffi.new("struct mfota_sha256 *", self._ctx[0])
+        return other

@@ -1,0 +1,2 @@
+/* err.h */
+const char *mfota_err_name(int err);

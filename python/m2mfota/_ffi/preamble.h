@@ -1,0 +1,2 @@
+/* The C side of the cffi module: the public API plus Python-only helpers. */
+#include "m2mfota/m2mfota.h"
