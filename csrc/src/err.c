@@ -23,6 +23,12 @@ static const struct err_entry err_table[] = {
     /* SenML / KPN messages */
 
     /* HTTP / download */
+    E(MFOTA_ERR_URL_SCHEME),
+    E(MFOTA_ERR_URL_HOST),
+    E(MFOTA_ERR_URL_PORT),
+    E(MFOTA_ERR_URL_PATH),
+    E(MFOTA_ERR_URL_CHAR),
+    E(MFOTA_ERR_URL_TOO_LONG),
 
     /* flash / journal */
 

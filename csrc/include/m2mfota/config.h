@@ -52,6 +52,18 @@
 #define MFOTA_SHA256_HW 0
 #endif
 
+/* ---- URLs and tokens -------------------------------------------------- */
+
+/* Longest URL a downlink may carry (bytes). */
+#ifndef MFOTA_URL_MAX
+#define MFOTA_URL_MAX 256
+#endif
+
+/* Longest bearer token a downlink may carry (bytes); KPN's JWTs can be long. */
+#ifndef MFOTA_TOKEN_MAX
+#define MFOTA_TOKEN_MAX 1024
+#endif
+
 /* ---- checks ------------------------------------------------------------ */
 
 #if MFOTA_CRC32_VARIANT < MFOTA_CRC32_BITWISE || MFOTA_CRC32_VARIANT > MFOTA_CRC32_SLICE8

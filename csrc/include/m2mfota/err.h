@@ -27,6 +27,12 @@ enum mfota_err {
     /* ---- SenML / KPN messages (-100..-199) ---- */
 
     /* ---- HTTP / download (-200..-299) ---- */
+    MFOTA_ERR_URL_SCHEME = -200,   /* URL does not start with "http://" */
+    MFOTA_ERR_URL_HOST = -201,     /* empty, malformed or userinfo-carrying host */
+    MFOTA_ERR_URL_PORT = -202,     /* port not a number in 1..65535 */
+    MFOTA_ERR_URL_PATH = -203,     /* no path, or a fragment */
+    MFOTA_ERR_URL_CHAR = -204,     /* control character, space, CR/LF or non-ASCII byte */
+    MFOTA_ERR_URL_TOO_LONG = -205, /* longer than MFOTA_URL_MAX */
 
     /* ---- flash / journal (-300..-399) ---- */
 

@@ -6,5 +6,6 @@
 #include "m2mfota/err.h"
 #include "m2mfota/crc32.h"
 #include "m2mfota/sha256.h"
+#include "m2mfota/url.h"
 
 #endif /* MFOTA_M2MFOTA_H */
