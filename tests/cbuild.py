@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -43,13 +44,22 @@ def cmake_build(source: Path, build: Path, *defines: str, cc: str | None = None,
         env["CFLAGS"] = cflags
     if cc is not None:
         env["CC"] = cc
-    args = [cmake, "-S", source, "-B", build, "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"]
+    args = [cmake, "-S", source, "-B", build, "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",
+            *generator_args()]
     if cross:
         args.append(f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}")
     args += [f"-D{d}" for d in defines]
     log = _run(args, env=env)
     log += _run([cmake, "--build", build, "-j2"], env=env)
     return log
+
+
+def generator_args() -> list[str]:
+    """Ninja when installed (CI lists ninja-build; make may be absent there),
+    unless CMAKE_GENERATOR says otherwise."""
+    if os.environ.get("CMAKE_GENERATOR") or shutil.which("ninja") is None:
+        return []
+    return ["-G", "Ninja"]
 
 
 def compile_commands(build: Path) -> list[dict]:

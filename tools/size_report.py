@@ -55,8 +55,11 @@ def build_core(build_dir: Path, variant: str | None = None) -> Path:
     cmake = _tool("cmake")
     env = dict(os.environ)
     env["CFLAGS"] = f"-DMFOTA_CRC32_VARIANT={VARIANTS[variant]}" if variant else ""
+    # Ninja when installed (make may be missing on a minimal machine).
+    generator = [] if env.get("CMAKE_GENERATOR") or not shutil.which("ninja") else ["-G", "Ninja"]
     for cmd in (
-        [cmake, "-S", str(ROOT), "-B", str(build_dir), f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
+        [cmake, "-S", str(ROOT), "-B", str(build_dir), *generator,
+         f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}",
          "-DCMAKE_BUILD_TYPE=MinSizeRel", "-DMFOTA_BUILD_TESTS=OFF", "-DMFOTA_BUILD_BENCH=OFF",
          "-DMFOTA_BUILD_PYTHON=OFF", "-DMFOTA_ALL_VARIANTS=OFF"],
         [cmake, "--build", str(build_dir), "-j2"],
