@@ -19,8 +19,10 @@ pytestmark = pytest.mark.external_build
 
 def _rows(table_text: str) -> dict[str, tuple[int, int, int]]:
     rows = {}
-    for m in re.finditer(r"^\| \**([\w ()]+?)\** \| \**(\d+)\** \| \**(\d+)\** \| \**(\d+)\** \|$",
-                         table_text, re.M):
+    # "| name | [table |] text | data | bss |", the total row in bold.
+    pattern = (r"^\| \**([\w ()]+?)\** \|(?: [^|\d][^|]* \|| \d+ K?i?B \|)?"
+               r" \**(\d+)\** \| \**(\d+)\** \| \**(\d+)\** \|$")
+    for m in re.finditer(pattern, table_text, re.M):
         rows[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
     return rows
 

@@ -30,6 +30,8 @@ TOOLCHAIN = ROOT / "embedded_port" / "cmake" / "arm-none-eabi.cmake"
 # config.h: MFOTA_CRC32_BITWISE 1 .. MFOTA_CRC32_SLICE8 4
 VARIANTS = {"bitwise": 1, "nibble": 2, "byte": 3, "slice8": 4}
 DEFAULT_VARIANT = "byte"
+# Constant tables each variant needs, as config.h documents them.
+TABLE_BYTES = {"bitwise": "none", "nibble": "64 B", "byte": "1 KiB", "slice8": "8 KiB"}
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,9 @@ def variant_sizes(work: Path) -> dict[str, ModuleSize]:
 
 
 def variant_table(sizes: dict[str, ModuleSize]) -> str:
-    rows = ["| CRC-32 variant | crc32 text | data | bss |", "|---|---:|---:|---:|"]
-    rows += [f"| {v}{' (default)' if v == DEFAULT_VARIANT else ''} | {s.text} | {s.data} | "
-             f"{s.bss} |" for v, s in sizes.items()]
+    rows = ["| CRC-32 variant | table | crc32 text | data | bss |", "|---|---:|---:|---:|---:|"]
+    rows += [f"| {v}{' (default)' if v == DEFAULT_VARIANT else ''} | {TABLE_BYTES[v]} | "
+             f"{s.text} | {s.data} | {s.bss} |" for v, s in sizes.items()]
     return "\n".join(rows)
 
 
