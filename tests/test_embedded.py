@@ -9,9 +9,10 @@ failure out of the emulator."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
-from cbuild import PORTABLE_CRC_VARIANTS, ROOT, cmake_build, run_qemu
+from cbuild import PORTABLE_CRC_VARIANTS, ROOT, cmake_build, compile_commands, run_qemu
 from conftest import require_tool
 
 pytestmark = pytest.mark.external_build
@@ -38,14 +39,32 @@ def test_runner_passes_every_check_on_cortex_m4(runners):
     assert out.rstrip().endswith("PASSED: 0 failure(s)"), out
 
 
-def test_runner_is_a_cortex_m4_image(runners):
+def _attributes(path) -> str:
     readelf = require_tool("arm-none-eabi-readelf")
-    import subprocess
+    return subprocess.run([readelf, "-A", str(path)], capture_output=True, text=True,
+                          check=True).stdout
 
-    attrs = subprocess.run([readelf, "-A", str(runners / "runner.elf")],
-                           capture_output=True, text=True, check=True).stdout
-    assert re.search(r"Tag_CPU_name: \"Cortex-M4\"|Tag_CPU_name: \"7E-M\"", attrs), attrs
-    assert "Tag_CPU_arch_profile: Microcontroller" in attrs, attrs
+
+def test_runner_is_a_soft_float_cortex_m4_image(runners):
+    attrs = _attributes(runners / "runner.elf")
+    assert "Tag_CPU_arch: v7E-M" in attrs and "Tag_CPU_arch_profile: Microcontroller" in attrs
+    assert "Tag_ABI_VFP_args" not in attrs, attrs  # soft-float calling convention
+    # gcc records only the architecture ("7E-M"); the core name is in the flags.
+    for c in compile_commands(runners):
+        args = c.get("command") or " ".join(c["arguments"])
+        assert "-mcpu=cortex-m4" in args and "-mthumb" in args, args
+        assert "-mfloat-abi=soft" in args and "-Os" in args, args
+
+
+def test_runner_hard_float_build(tmp_path):
+    """MFOTA_ARM_FLOAT_ABI=hard: FPU calling convention, FPU enabled at reset."""
+    build = tmp_path / "hard"
+    cmake_build(ROOT / "embedded_port", build, "MFOTA_ARM_FLOAT_ABI=hard", cross=True)
+    attrs = _attributes(build / "runner.elf")
+    assert "Tag_ABI_VFP_args: VFP registers" in attrs and "Tag_FP_arch: VFPv4-D16" in attrs
+    status, out = run_qemu(build / "runner.elf")
+    assert status == 0, out
+    assert out.rstrip().endswith("PASSED: 0 failure(s)"), out
 
 
 def test_runner_exits_nonzero_on_a_wrong_vector(runners):
