@@ -23,9 +23,25 @@
 #endif
 
 /* newlib's semihosting: opens the debugger console as stdin/stdout/stderr.
- * rdimon's crt0 calls it as well; a second call only reopens the console,
- * and a firmware with its own crt0 needs it here. */
+ * startup.S does not use rdimon's crt0 (which would call it), so without this
+ * call printf would print nothing. */
 extern void initialise_monitor_handles(void);
+
+/* From mps2-an386.ld. */
+extern char __stack_limit__[], __stack_top__[];
+
+/* The stack must be the linker script's (top of the 4 MiB RAM), not one a
+ * debugger handed out: suites size their buffers for it. */
+static int check_stack(void)
+{
+    int failures = 0;
+    volatile char probe = 0;
+    uintptr_t sp = (uintptr_t)&probe;
+    SELFTEST_CHECK(failures, sp >= (uintptr_t)__stack_limit__ && sp < (uintptr_t)__stack_top__,
+                   "stack inside the linker script's stack region");
+    printf("%s board/stack\n", failures ? "FAIL" : "ok");
+    return failures;
+}
 
 #if MFOTA_SELFTEST_INJECT_FAILURE
 static int injected_failure(void)
@@ -58,7 +74,8 @@ int main(void)
 #if MFOTA_RUNNER_INJECT_FAULT
     inject_fault();
 #endif
-    failures = mfota_selftest_run_all();
+    failures = check_stack();
+    failures += mfota_selftest_run_all();
 #if MFOTA_SELFTEST_INJECT_FAILURE
     failures += injected_failure();
 #endif

@@ -1,10 +1,15 @@
 /*
- * Start-up code for QEMU's mps2-an386 board (Cortex-M4) with newlib's
- * semihosting C runtime (--specs=rdimon.specs).
+ * Start-up code for QEMU's mps2-an386 board (Cortex-M4), linked with newlib's
+ * semihosting library (--specs=rdimon.specs) but not its crt0 (-nostartfiles).
  *
- * Reset: copy .data from flash to RAM, enable the FPU when the image is built
- * for it, then jump to newlib's _start (rdimon crt0), which zeroes .bss, opens
- * the semihosting console, runs constructors, calls main() and exit().
+ * Why not rdimon's crt0: it asks the debugger for the stack (SYS_HEAPINFO),
+ * and QEMU answers with the top of the board's 16 MiB PSRAM at 0x21000000, so
+ * the stack would silently leave the RAM the linker script lays out.  Here the
+ * stack is the vector table's, as on a real device, and main() opens the
+ * semihosting console itself (initialise_monitor_handles()).
+ *
+ * Reset: copy .data from flash to RAM, zero .bss, enable the FPU when the
+ * image is built for it, run the C/C++ constructors, main(), exit(status).
  *
  * Every fault and unexpected interrupt prints its name on the semihosting
  * console and ends the emulator with exit status 2 (SYS_EXIT_EXTENDED), so a
@@ -66,8 +71,36 @@ Reset_Handler:
     dsb
     isb
 #endif
-    b _start
+    ldr r1, =__bss_start__
+    ldr r2, =__bss_end__
+    movs r0, #0
+3:  cmp r1, r2
+    bhs 4f
+    str r0, [r1], #4
+    b 3b
+4:  bl __libc_init_array
+    movs r0, #0                  /* argc */
+    movs r1, #0                  /* argv */
+    bl main
+    bl exit                      /* flushes stdout, SYS_EXIT_EXTENDED(status) */
+5:  b 5b
     .size Reset_Handler, . - Reset_Handler
+
+/* __libc_init_array calls _init and exit calls _fini; without crti.o/crtn.o
+ * (-nostartfiles) nothing else defines them. */
+    .thumb_func
+    .weak _init
+    .type _init, %function
+_init:
+    bx lr
+    .size _init, . - _init
+
+    .thumb_func
+    .weak _fini
+    .type _fini, %function
+_fini:
+    bx lr
+    .size _fini, . - _fini
 
 /* r0: NUL-terminated name.  Prints "FAULT <name>" and exits with status 2. */
     .thumb_func
@@ -86,7 +119,7 @@ fault_exit:
     movs r0, #SYS_EXIT_EXTENDED
     adr r1, fault_exit_block
     bkpt 0xAB
-3:  b 3b                         /* not reached: semihosting is off */
+6:  b 6b                         /* not reached: semihosting is off */
     .size fault_exit, . - fault_exit
 
     .align 2
