@@ -31,17 +31,19 @@ def _run(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None 
 
 
 def cmake_build(source: Path, build: Path, *defines: str, cc: str | None = None,
-                cross: bool = False, cflags: str | None = None) -> str:
+                cross: bool = False, cflags: str | None = None,
+                ldflags: str | None = None) -> str:
     """Configure ``source`` into ``build`` and build it with -j2; return the log.
 
     ``defines`` are NAME=VALUE cache entries; ``cross`` selects the Cortex-M4
-    toolchain file; ``cc`` the host C compiler; ``cflags`` goes through the
-    CFLAGS environment variable so the toolchain's CPU flags stay in place."""
+    toolchain file; ``cc`` the host C compiler; ``cflags``/``ldflags`` go
+    through CFLAGS/LDFLAGS so the toolchain's CPU flags stay in place."""
     cmake = require_tool("cmake")
     env = dict(os.environ)
-    env.pop("CFLAGS", None)
-    if cflags is not None:
-        env["CFLAGS"] = cflags
+    for var, value in (("CFLAGS", cflags), ("LDFLAGS", ldflags)):
+        env.pop(var, None)
+        if value is not None:
+            env[var] = value
     if cc is not None:
         env["CC"] = cc
     args = [cmake, "-S", source, "-B", build, "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON",

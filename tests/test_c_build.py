@@ -81,3 +81,18 @@ def test_firmware_style_consumer(tmp_path):
     proc = subprocess.run([str(build / "consumer")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("crc32 cbf43926 "), proc.stdout
+
+
+def test_firmware_style_consumer_cross(tmp_path):
+    """The same consumer under the Cortex-M4 toolchain file links for bare metal."""
+    require_tool("arm-none-eabi-gcc")
+    readelf = require_tool("arm-none-eabi-readelf")
+    build = tmp_path / "consumer-arm"
+    # newlib's stub syscalls stand in for a board support package.
+    cmake_build(ROOT / "tests" / "c" / "consumer", build, "CMAKE_BUILD_TYPE=MinSizeRel",
+                cross=True, ldflags="--specs=nosys.specs -Wl,-z,noexecstack")
+    cmds = _core_commands(build)
+    _assert_strict(cmds)
+    header = subprocess.run([readelf, "-h", str(build / "consumer")],
+                            capture_output=True, text=True, check=True).stdout
+    assert "Machine:                           ARM" in header and "EXEC" in header, header
