@@ -669,15 +669,16 @@ size_t mfota_senml_format_double(double v, char *out, size_t cap)
         if (n <= 0) {
             return 0;
         }
-        if (k > 0 && k <= 21) {
+        if (k > 0 && n > k) {
+            /* digits on both sides of the point.  Integral values above
+             * 2^53 take the exponent form: written as integers, a JSON
+             * reader could keep them as integers unequal to the double. */
             for (i = 0; i < k; i++) {
-                buf[len++] = i < n ? digits[i] : '0';
+                buf[len++] = digits[i];
             }
-            if (n > k) {
-                buf[len++] = '.';
-                for (i = k; i < n; i++) {
-                    buf[len++] = digits[i];
-                }
+            buf[len++] = '.';
+            for (i = k; i < n; i++) {
+                buf[len++] = digits[i];
             }
         } else if (k <= 0 && k > -6) {
             buf[len++] = '0';
