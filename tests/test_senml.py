@@ -102,6 +102,8 @@ def resolve(pack, lenient: bool = False):
                 r["t"] = float(rec["t"])
         if "ut" in rec:
             r["ut"] = float(rec["ut"])
+        if any(math.isinf(r.get(k, 0.0)) for k in ("v", "s", "t")):
+            raise Expected("MFOTA_ERR_SENML_RANGE")
         out.append(r)
     return out
 
@@ -418,6 +420,8 @@ ERRORS = [
     ('[{"n":"a","v":1e999}]', "MFOTA_ERR_SENML_RANGE", 14),
     ('[{"n":"a","v":1,"bver":0}]', "MFOTA_ERR_SENML_RANGE", 23),
     ('[{"n":"a","v":1,"bver":2.5}]', "MFOTA_ERR_SENML_RANGE", 23),
+    ('[{"bv":1e308,"n":"a","v":1e308}]', "MFOTA_ERR_SENML_RANGE", 1),
+    ('[{"bt":-1e308,"n":"a","v":1},{"n":"b","vb":true,"t":-1e308}]', "MFOTA_ERR_SENML_RANGE", 29),
     ('[{"n":"a b","v":1}]', "MFOTA_ERR_SENML_NAME", 1),
     ('[{"n":"-a","v":1}]', "MFOTA_ERR_SENML_NAME", 1),
     ('[{"v":1}]', "MFOTA_ERR_SENML_NAME", 1),

@@ -516,6 +516,12 @@ static int finish_pack(struct mfota_senml_dec *dec)
     return MFOTA_DONE;
 }
 
+static int finite(double x)
+{
+    double d = x - x; /* NaN for an infinity */
+    return d == d;
+}
+
 static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
     struct mfota_senml_str bn = {0, 0, 0, 0}, bu = {0, 0, 0, 0};
@@ -699,6 +705,10 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
         if ((name_len == 0 && has_value) || !name_ok(&rec->bn, &rec->n)) {
             return fail(dec, MFOTA_ERR_SENML_NAME, start);
         }
+    }
+    /* finite inputs can add up to infinity: nothing may resolve to it */
+    if (!finite(rec->v) || !finite(rec->s) || !finite(rec->t)) {
+        return fail(dec, MFOTA_ERR_SENML_RANGE, start);
     }
     return MFOTA_OK;
 }
