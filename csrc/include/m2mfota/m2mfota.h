@@ -10,5 +10,7 @@
 #include "m2mfota/fota_state.h"
 #include "m2mfota/report_policy.h"
 #include "m2mfota/backoff.h"
+#include "m2mfota/senml.h"
+#include "m2mfota/things.h"
 
 #endif /* MFOTA_M2MFOTA_H */
