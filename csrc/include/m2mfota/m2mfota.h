@@ -10,5 +10,10 @@
 #include "m2mfota/fota_state.h"
 #include "m2mfota/report_policy.h"
 #include "m2mfota/backoff.h"
+#include "m2mfota/http_request.h"
+#include "m2mfota/http_response.h"
+#include "m2mfota/range_plan.h"
+#include "m2mfota/transport.h"
+#include "m2mfota/downloader.h"
 
 #endif /* MFOTA_M2MFOTA_H */
