@@ -515,9 +515,12 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
     struct mfota_http_event ev;
     size_t used;
     int rc;
+    /* Input is needed only after the parser said so: an EV_END can still be
+     * pending after the last body byte, with no bytes left to feed. */
+    int need_input = dl->rx_pos_ == dl->rx_len_;
 
     while (dl->state_ == ST_RECV) {
-        if (dl->rx_pos_ == dl->rx_len_) {
+        if (need_input && dl->rx_pos_ == dl->rx_len_) {
             size_t got = 0;
             rc = t->recv(t->ctx, dl->cfg_.rx_buf, dl->cfg_.rx_cap, &got, io_wait_ms);
             if (rc == MFOTA_WOULD_BLOCK) {
@@ -539,7 +542,8 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         rc = mfota_http_response_feed(&dl->resp_, dl->cfg_.rx_buf + dl->rx_pos_,
                                       dl->rx_len_ - dl->rx_pos_, &used, &ev);
         dl->rx_pos_ += used;
-        if (rc == MFOTA_NEED_MORE) {
+        need_input = rc == MFOTA_NEED_MORE;
+        if (need_input) {
             continue;
         }
         if (rc < 0 && rc != MFOTA_ERR_HTTP_CRC) {
