@@ -26,6 +26,7 @@ __all__ = [
     "download",
     "parse_response",
     "plan_parts",
+    "request_bytes",
 ]
 
 
@@ -382,3 +383,27 @@ def plan_parts(
         parts.append((first[0], length[0], connection))
         lib.mfota_plan_advance(p, length[0])
     return Plan(part_size=p.part_size, parts=parts, requests=p.requests)
+
+
+# ---- the request writer ----------------------------------------------------
+
+def request_bytes(url: str, token: str | bytes = b"", first: int | None = None,
+                  last: int | None = None) -> bytes:
+    """The GET the device sends for ``url`` (bytes first..last inclusive; last
+    None: open-ended; first None: no Range).  Raises :class:`HttpError`."""
+    raw = url.encode("ascii")
+    tok = token.encode("ascii") if isinstance(token, str) else bytes(token)
+    u = ffi.new("struct mfota_url *")
+    url_buf = ffi.from_buffer(raw)
+    rc = lib.mfota_url_parse(url_buf, len(raw), u)
+    if rc != 0:
+        raise HttpError(rc, repr(url))
+    cap = 4096 + len(tok)
+    buf = ffi.new("char[]", cap)
+    out_len = ffi.new("size_t *")
+    rng_last = (1 << 64) - 1 if last is None else last
+    rc = lib.mfota_http_request_write(buf, cap, out_len, u, ffi.from_buffer(tok), len(tok),
+                                      int(first is not None), first or 0, rng_last)
+    if rc != 0:
+        raise HttpError(rc, "cannot write the request")
+    return ffi.unpack(buf, out_len[0])
