@@ -154,6 +154,7 @@ def download(
     timeout: float = 10.0,
     requests_used: int = 0,
     total: int | None = None,
+    validator: int | None = None,
     align: int | None = None,
     budget: int | None = None,
     reserve: int | None = None,
@@ -166,7 +167,9 @@ def download(
 ) -> DownloadResult:
     """Fetch ``[offset, total)`` of ``url`` with the C downloader over real
     sockets, ``part_size`` bytes per request.  ``None`` options take the
-    config.h defaults (``align`` defaults to ``part_size``).  Raises
+    config.h defaults (``align`` defaults to ``part_size``).  A resume passes
+    ``offset``, ``requests_used`` and, when known, ``total`` and ``validator``
+    (``DownloadResult.validator`` of the interrupted run).  Raises
     :class:`DownloadError` with the C error name in ``.code``."""
     raw_url = url.encode("ascii")
     raw_token = token.encode("ascii") if isinstance(token, str) else bytes(token)
@@ -212,6 +215,9 @@ def download(
     if total is not None:
         cfg.total = total
         cfg.has_total = 1
+    if validator is not None:
+        cfg.validator = validator
+        cfg.has_validator = 1
     cfg.timeout_ms = max(1, int(timeout * 1000))
     cfg.accept_whole_body = int(accept_whole_body)
     cfg.rx_buf = rx
