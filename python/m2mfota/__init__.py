@@ -7,17 +7,21 @@ exactly the code that ships.
 
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
+from m2mfota.download import DownloadError, DownloadResult, download
 from m2mfota.senml import SenMLError
 from m2mfota.things import DownlinkError
 from m2mfota.url import URLError, parse_url
 
 __all__ = [
+    "DownloadError",
+    "DownloadResult",
     "DownlinkError",
     "M2mfotaError",
     "SenMLError",
     "URLError",
     "crc32",
     "crc32_combine",
+    "download",
     "parse_url",
     "sha256",
 ]

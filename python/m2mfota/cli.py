@@ -10,6 +10,7 @@ import sys
 # name -> (module, one-line help).  Modules are imported only when used so
 # that ``m2mfota --help`` stays fast and light.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve-files": ("m2mfota.emulator.serve_files", "serve firmware files as the M2M file server"),
 }
 
 

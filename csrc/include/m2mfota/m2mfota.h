@@ -12,5 +12,10 @@
 #include "m2mfota/backoff.h"
 #include "m2mfota/senml.h"
 #include "m2mfota/things.h"
+#include "m2mfota/http_request.h"
+#include "m2mfota/http_response.h"
+#include "m2mfota/range_plan.h"
+#include "m2mfota/transport.h"
+#include "m2mfota/downloader.h"
 
 #endif /* MFOTA_M2MFOTA_H */
