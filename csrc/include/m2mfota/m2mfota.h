@@ -7,5 +7,11 @@
 #include "m2mfota/crc32.h"
 #include "m2mfota/sha256.h"
 #include "m2mfota/url.h"
+#include "m2mfota/flash.h"
+#include "m2mfota/flash_writer.h"
+#include "m2mfota/journal.h"
+#include "m2mfota/image_verify.h"
+#include "m2mfota/bootloader.h"
+#include "m2mfota/mcuboot.h"
 
 #endif /* MFOTA_M2MFOTA_H */
