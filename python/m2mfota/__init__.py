@@ -7,6 +7,17 @@ exactly the code that ships.
 
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
+from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
 
-__all__ = ["M2mfotaError", "crc32", "crc32_combine", "sha256"]
+__all__ = [
+    "FlashError",
+    "ImageError",
+    "M2mfotaError",
+    "NorFlash",
+    "PowerCut",
+    "crc32",
+    "crc32_combine",
+    "mcuboot_info",
+    "sha256",
+]
 __version__ = "0.1.0"
