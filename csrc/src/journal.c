@@ -308,3 +308,20 @@ int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *wa
     mfota_sha256_init(&want->sha);
     return mfota_journal_write(j, want);
 }
+
+int mfota_journal_restart(struct mfota_journal *j)
+{
+    struct mfota_journal_record r;
+    if (j == NULL || (j->flash == NULL && j->kv == NULL)) {
+        return MFOTA_ERR_INVAL;
+    }
+    if (j->rec.total_size == 0u && !j->have_rec) {
+        return MFOTA_ERR_STATE;
+    }
+    r = j->rec;
+    r.offset = 0;
+    r.crc32 = 0;
+    r.flags &= ~MFOTA_JOURNAL_COMPLETE;
+    mfota_sha256_init(&r.sha);
+    return mfota_journal_write(j, &r);
+}

@@ -403,6 +403,11 @@ class Journal:
         _check(lib.mfota_journal_begin(self.c, rec, resumed), self._hal, what="journal begin")
         return self._record(rec, bool(resumed[0]))
 
+    def restart(self) -> None:
+        """Start the download in force over from offset 0 (a slot that can no
+        longer be trusted)."""
+        _check(lib.mfota_journal_restart(self.c), self._hal, what="journal restart")
+
     @property
     def requests(self) -> int:
         return self.c.rec.requests

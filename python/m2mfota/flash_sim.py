@@ -123,9 +123,9 @@ def run_update(
         except ImageError as exc:
             if exc.code != "MFOTA_ERR_MCUBOOT_TRAILER":
                 raise
-            # A torn trailer in a sector the image shares: nothing but a
-            # clean restart can erase it.
-            mcuboot_clear_pending(slot)
+            # A torn trailer in a sector the image shares: only a download
+            # from scratch can erase that sector again.
+            journal.restart()
             raise
     out.pending = True
     out.stats = writer.stats

@@ -111,6 +111,11 @@ void mfota_journal_record_init(struct mfota_journal_record *rec, const char *url
  * download over the new bytes. */
 int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed);
 
+/* Start the download in force over from offset 0 (same identity): for when
+ * the slot can no longer be trusted, e.g. a torn bootloader trailer in a
+ * sector the image shares.  MFOTA_ERR_STATE when no download is in force. */
+int mfota_journal_restart(struct mfota_journal *j);
+
 #ifdef __cplusplus
 }
 #endif

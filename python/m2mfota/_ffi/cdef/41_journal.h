@@ -42,3 +42,4 @@ int mfota_journal_write(struct mfota_journal *j, struct mfota_journal_record *re
 void mfota_journal_record_init(struct mfota_journal_record *rec, const char *url, size_t url_len,
                                const char *validator, size_t validator_len, uint32_t total_size);
 int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed);
+int mfota_journal_restart(struct mfota_journal *j);
