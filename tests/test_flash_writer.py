@@ -67,7 +67,8 @@ def test_streamed_parts_land_exactly_and_each_sector_is_erased_once(case, data):
     assert nor.data[len(image) : padded] == b"\xff" * (padded - len(image))
     assert nor.sector_erases[:used] == [1] * used
     assert w.stats["erases"] == used and w.stats["bytes_programmed"] == padded
-    report = w.verify(size=len(image), crc32=zlib.crc32(image), sha256=hashlib.sha256(image).digest())
+    digest = hashlib.sha256(image).digest()
+    report = w.verify(size=len(image), crc32=zlib.crc32(image), sha256=digest)
     assert report.crc32 == zlib.crc32(image) and report.sha256 == hashlib.sha256(image).digest()
     assert report.result == 0
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 from m2mfota._errors import M2mfotaError
 from m2mfota._native import ffi, lib
@@ -95,7 +95,7 @@ class NorFlash:
         sector_size: int = 4096,
         program_size: int = 8,
         erased_value: int = 0xFF,
-        cut_after: Optional[int] = None,
+        cut_after: int | None = None,
     ) -> None:
         if size <= 0 or sector_size <= 0 or size % sector_size:
             raise ValueError("size must be a positive multiple of sector_size")
@@ -111,7 +111,7 @@ class NorFlash:
         self.reads = self.programs = self.erases = self.bytes_programmed = self.ops = 0
         self.sector_erases = [0] * (size // sector_size)
 
-    def power_on(self, cut_after: Optional[int] = None) -> None:
+    def power_on(self, cut_after: int | None = None) -> None:
         """Restore power (after a cut) and arm the next cut, if any."""
         self.powered = True
         self.cut_after = cut_after
@@ -202,9 +202,9 @@ class FlashRegion:
 class _Hal:
     """A Python flash object seen by C as a struct mfota_flash."""
 
-    def __init__(self, dev: FlashDevice, offset: int = 0, size: Optional[int] = None) -> None:
+    def __init__(self, dev: FlashDevice, offset: int = 0, size: int | None = None) -> None:
         self.dev = dev
-        self.exc: Optional[BaseException] = None
+        self.exc: BaseException | None = None
         self._handle = ffi.new_handle(self)
         self.c = ffi.new("struct mfota_flash *")
         self.c.read = lib.mfota_py_flash_read
@@ -318,10 +318,10 @@ class DictKV:
     """A key-value store in a Python attribute: ``get() -> bytes | None``, ``set(value)``."""
 
     def __init__(self) -> None:
-        self.value: Optional[bytes] = None
+        self.value: bytes | None = None
         self.sets = 0
 
-    def get(self) -> Optional[bytes]:
+    def get(self) -> bytes | None:
         return self.value
 
     def set(self, value: bytes) -> None:
@@ -338,7 +338,7 @@ class Journal:
 
     def __init__(
         self,
-        region: Optional[FlashDevice] = None,
+        region: FlashDevice | None = None,
         *,
         kv: Any = None,
         interval_sectors: int = 1,
@@ -346,7 +346,7 @@ class Journal:
         if (region is None) == (kv is None):
             raise ValueError("give exactly one of region or kv")
         self.c = ffi.new("struct mfota_journal *")
-        self._hal: Optional[_Hal] = None
+        self._hal: _Hal | None = None
         if region is not None:
             self._hal = _Hal(region)
             rc = lib.mfota_journal_init_flash(self.c, self._hal.c)
@@ -369,7 +369,7 @@ class Journal:
             _c=copy,
         )
 
-    def load(self) -> Optional[JournalRecord]:
+    def load(self) -> JournalRecord | None:
         """The newest valid record, or None."""
         out = ffi.new("struct mfota_journal_record *")
         rc = lib.mfota_journal_load(self.c, out)
@@ -383,16 +383,17 @@ class Journal:
         self,
         url: str,
         total_size: int,
-        validator: Optional[str] = None,
-        crc32: Optional[int] = None,
-        sha256: Optional[bytes] = None,
+        validator: str | None = None,
+        crc32: int | None = None,
+        sha256: bytes | None = None,
     ) -> JournalRecord:
         """Resume the download of ``url`` when the journal matches it (same URL,
         size and validator), else start it over (``.resumed`` says which)."""
         rec = ffi.new("struct mfota_journal_record *")
         u = url.encode()
         v = validator.encode() if validator is not None else ffi.NULL
-        lib.mfota_journal_record_init(rec, u, len(u), v, 0 if validator is None else len(v), total_size)
+        vlen = 0 if validator is None else len(v)
+        lib.mfota_journal_record_init(rec, u, len(u), v, vlen, total_size)
         if crc32 is not None:
             rec.flags |= lib.MFOTA_JOURNAL_HAS_CRC32
             rec.expect_crc32 = crc32
@@ -425,7 +426,7 @@ class Journal:
 class _KvHal:
     def __init__(self, kv: Any) -> None:
         self.dev = kv
-        self.exc: Optional[BaseException] = None
+        self.exc: BaseException | None = None
         self._handle = ffi.new_handle(self)
         self.c = ffi.new("struct mfota_kv *")
         self.c.get = lib.mfota_py_kv_get
@@ -433,7 +434,7 @@ class _KvHal:
         self.c.ctx = self._handle
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _err_code(name: str) -> int:
     for code in range(-1, -600, -1):
         if ffi.string(lib.mfota_err_name(code)).decode() == name:
@@ -465,8 +466,8 @@ class FlashWriter:
         flash: FlashDevice,
         *,
         offset: int = 0,
-        size: Optional[int] = None,
-        journal: Optional[Journal] = None,
+        size: int | None = None,
+        journal: Journal | None = None,
         verify: bool = True,
     ) -> None:
         self._hal = _Hal(flash, offset, size)
@@ -480,7 +481,7 @@ class FlashWriter:
     def _check(self, rc: int, what: str) -> int:
         return _check(rc, self._hal, self._jhal, what=what)
 
-    def begin(self, size: int, resume: Optional[JournalRecord] = None) -> int:
+    def begin(self, size: int, resume: JournalRecord | None = None) -> int:
         """Start an image of ``size`` bytes (continue ``resume`` when it resumed);
         returns the offset to download from."""
         rec = resume._c if resume is not None and resume.resumed else ffi.NULL
@@ -492,7 +493,7 @@ class FlashWriter:
             lib.mfota_flash_writer_write(self.c, offset, ffi.from_buffer(data), len(data)), "write"
         )
 
-    def part_commit(self, offset: int, length: int, crc: Optional[int] = None) -> None:
+    def part_commit(self, offset: int, length: int, crc: int | None = None) -> None:
         p = ffi.new("uint32_t *", crc) if crc is not None else ffi.NULL
         self._check(lib.mfota_flash_writer_part_commit(self.c, offset, length, p), "part_commit")
 
@@ -507,9 +508,9 @@ class FlashWriter:
 
     def verify(
         self,
-        size: Optional[int] = None,
-        crc32: Optional[int] = None,
-        sha256: Optional[bytes] = None,
+        size: int | None = None,
+        crc32: int | None = None,
+        sha256: bytes | None = None,
     ) -> ImageReport:
         """Read the slot back and check it (see :func:`verify_image`)."""
         exp = _expect(size, crc32, sha256)
@@ -547,7 +548,7 @@ class FlashWriter:
         return _stats(total)
 
 
-def _expect(size: Optional[int], crc32: Optional[int], sha256: Optional[bytes]) -> Any:
+def _expect(size: int | None, crc32: int | None, sha256: bytes | None) -> Any:
     exp = ffi.new("struct mfota_image_expect *")
     if size is not None:
         exp.flags |= lib.MFOTA_EXPECT_SIZE
@@ -573,10 +574,10 @@ def verify_image(
     parts_crc32: int,
     *,
     offset: int = 0,
-    slot_size: Optional[int] = None,
-    expect_size: Optional[int] = None,
-    crc32: Optional[int] = None,
-    sha256: Optional[bytes] = None,
+    slot_size: int | None = None,
+    expect_size: int | None = None,
+    crc32: int | None = None,
+    sha256: bytes | None = None,
 ) -> ImageReport:
     """Read ``size`` bytes of the slot back; check them against the CRC combined
     from the verified parts and the downlink's size/crc32/sha256.  Raises
@@ -626,7 +627,7 @@ def mcuboot_info(image: bytes) -> McubootImage:
 
 
 def mcuboot_check(
-    flash: FlashDevice, limit: int, *, offset: int = 0, slot_size: Optional[int] = None
+    flash: FlashDevice, limit: int, *, offset: int = 0, slot_size: int | None = None
 ) -> McubootImage:
     """Check the MCUboot image at the start of a slot, reading below ``limit``."""
     hal = _Hal(flash, offset, slot_size)
@@ -641,7 +642,7 @@ def mcuboot_mark_pending(
     permanent: bool = False,
     *,
     offset: int = 0,
-    slot_size: Optional[int] = None,
+    slot_size: int | None = None,
 ) -> None:
     """Write the slot's MCUboot trailer: install for a test, or for good."""
     hal = _Hal(flash, offset, slot_size)
@@ -650,14 +651,14 @@ def mcuboot_mark_pending(
 
 
 def mcuboot_clear_pending(
-    flash: FlashDevice, *, offset: int = 0, slot_size: Optional[int] = None
+    flash: FlashDevice, *, offset: int = 0, slot_size: int | None = None
 ) -> None:
     """Erase an armed trailer (a download that starts over)."""
     hal = _Hal(flash, offset, slot_size)
     _check(lib.mfota_mcuboot_clear_pending(hal.c), hal, error=ImageError, what="MCUboot trailer")
 
 
-def mcuboot_confirm(flash: FlashDevice, *, offset: int = 0, slot_size: Optional[int] = None) -> None:
+def mcuboot_confirm(flash: FlashDevice, *, offset: int = 0, slot_size: int | None = None) -> None:
     """Set image_ok in the primary slot's trailer after a test boot."""
     hal = _Hal(flash, offset, slot_size)
     _check(lib.mfota_mcuboot_confirm(hal.c), hal, error=ImageError, what="MCUboot confirm")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 from m2mfota._errors import M2mfotaError
 from m2mfota.flash import (
@@ -70,9 +70,9 @@ def run_update(
     url: str = URL,
     mcuboot: bool = True,
     permanent: bool = False,
-    corrupt: Optional[Callable[[int, int], bool]] = None,
+    corrupt: Callable[[int, int], bool] | None = None,
     interval_sectors: int = 1,
-    out: Optional[Outcome] = None,
+    out: Outcome | None = None,
 ) -> Outcome:
     """Run (or resume) the download of ``image`` into ``dev``'s slot and mark it
     pending.  ``corrupt(offset, attempt)`` returning True makes that delivery
@@ -163,5 +163,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {k:17} {v}")
     print(f"  slot erases       {slot_erases}")
     print(f"  requests          {out.requests}")
-    print(f"  bytes fetched     {out.bytes_fetched} (re-fetched after failed parts: {out.refetched})")
+    print(f"  bytes fetched     {out.bytes_fetched}")
+    print(f"  re-fetched after failed parts: {out.refetched}")
     return 0
