@@ -6,6 +6,7 @@
 int main(void)
 {
     int failures = mfota_selftest_checksums();
+    failures += mfota_selftest_flash();
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     return failures ? 1 : 0;
 }
