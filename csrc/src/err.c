@@ -55,6 +55,7 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_BOOT_STATE),
 
     /* client engine */
+    E(MFOTA_ERR_RETRIES_EXHAUSTED),
 };
 #undef E
 

@@ -29,15 +29,14 @@ on another flash (the journal's two sectors beside the update slot).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from m2mfota._errors import M2mfotaError
+from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 
 # mfota_err value a Python HAL returns after it stored an exception.
-_ERR_HAL = -4
+_ERR_HAL = ERR["MFOTA_ERR_HAL"]
 
 
 class FlashError(M2mfotaError):
@@ -373,7 +372,7 @@ class Journal:
         """The newest valid record, or None."""
         out = ffi.new("struct mfota_journal_record *")
         rc = lib.mfota_journal_load(self.c, out)
-        if rc == _err_code("MFOTA_ERR_JOURNAL_EMPTY"):
+        if rc == ERR["MFOTA_ERR_JOURNAL_EMPTY"]:
             _check(0, self._hal)
             return None
         _check(rc, self._hal, what="journal load")
@@ -434,12 +433,6 @@ class _KvHal:
         self.c.ctx = self._handle
 
 
-@functools.cache
-def _err_code(name: str) -> int:
-    for code in range(-1, -600, -1):
-        if ffi.string(lib.mfota_err_name(code)).decode() == name:
-            return code
-    raise KeyError(name)
 
 
 # ---- writer --------------------------------------------------------------------

@@ -16,7 +16,4 @@
 /* CRC-32 (every compiled kernel, streaming, combine) and SHA-256 vectors. */
 int mfota_selftest_checksums(void);
 
-/* Flash writer + journal on a RAM-backed NOR model, power cuts included. */
-int mfota_selftest_flash(void);
-
 #endif

@@ -258,7 +258,7 @@ static int check_cut_everywhere(void)
         }
     }
     SELFTEST_CHECK(failures, resumes > 0 && nor.violations == 0, "cuts resumed, no NOR violation");
-    printf("flash: %ld cuts, %d resumes\n", total, resumes);
+    printf("flash: %ld cuts tried, %d resumed from the journal\n", total, resumes);
     return failures;
 }
 
@@ -293,6 +293,12 @@ static int check_journal_torn_write(void)
     return failures;
 }
 
+static int report(const char *what, int failures)
+{
+    printf("%s %s\n", failures ? "FAIL" : "ok", what);
+    return failures;
+}
+
 int mfota_selftest_flash(void)
 {
     int failures = 0;
@@ -301,9 +307,9 @@ int mfota_selftest_flash(void)
         x = x * 1103515245u + 12345u;
         image[i] = (uint8_t)(x >> 16);
     }
-    failures += check_clean_update();
-    failures += check_failed_part();
-    failures += check_cut_everywhere();
-    failures += check_journal_torn_write();
+    failures += report("flash/clean-update", check_clean_update());
+    failures += report("flash/failed-part", check_failed_part());
+    failures += report("flash/power-cut-everywhere", check_cut_everywhere());
+    failures += report("flash/journal-torn-write", check_journal_torn_write());
     return failures;
 }

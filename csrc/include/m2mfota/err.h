@@ -59,6 +59,7 @@ enum mfota_err {
     MFOTA_ERR_BOOT_STATE = -420,         /* bootloader trailer in an unexpected state */
 
     /* ---- client engine (-500..-599) ---- */
+    MFOTA_ERR_RETRIES_EXHAUSTED = -500, /* a bounded retry budget ran out */
 
     MFOTA_ERR_LAST_ = -600
 };
