@@ -1,0 +1,1 @@
+"""KPN Things emulator: the server side m2mfota devices talk to."""
