@@ -17,6 +17,8 @@ MAX_UPLOAD = firmware.MAX_SIZE + 1024 * 1024
 
 async def _json(request: web.Request) -> Any:
     raw = await request.read()
+    if not raw.strip():
+        return None
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -29,9 +29,10 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
     if isinstance(fw_id, bool) or not isinstance(fw_id, int):
         raise ApiError(400, "firmware_id must be an integer", "firmware_id")
     fw = firmware.get(conn, fw_id)
-    retry_limit = body.get("retry_limit", 3)
-    if isinstance(retry_limit, bool) or not isinstance(retry_limit, int) \
-            or not 0 <= retry_limit <= 100:
+    retry_limit = body.get("retry_limit")
+    if retry_limit is not None and (isinstance(retry_limit, bool)
+                                    or not isinstance(retry_limit, int)
+                                    or not 0 <= retry_limit <= 100):
         raise ApiError(400, "retry_limit must be an integer 0-100", "retry_limit")
     faults = faults_mod.parse(body.get("faults"))
     given = [k for k in TARGETS if k in body]

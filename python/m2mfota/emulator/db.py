@@ -30,7 +30,7 @@ MIGRATIONS: tuple[str, ...] = (
         firmware_id INTEGER NOT NULL REFERENCES firmware(id),
         target_kind TEXT NOT NULL,       -- 'imeis', 'type' or 'client'
         target_value TEXT NOT NULL,      -- JSON
-        retry_limit INTEGER NOT NULL,
+        retry_limit INTEGER,             -- NULL: each device keeps its own
         faults TEXT,                     -- JSON object or NULL
         created REAL NOT NULL
     );

@@ -100,7 +100,8 @@ def document() -> dict:
                           "items": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}},
                 "type": {"type": "string", "minLength": 1},
                 "client": {"type": "string", "minLength": 1},
-                "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100},
+                "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100,
+                                "description": "default: each device's own"},
                 "faults": _ref("Faults"),
             }},
         "Counts": {"type": "object", "properties": {
@@ -111,7 +112,8 @@ def document() -> dict:
             "properties": {
                 "id": {"type": "integer"}, "name": {"type": "string"},
                 "firmware": {"type": "object"}, "target": {"type": "object"},
-                "retry_limit": {"type": "integer"}, "faults": _ref("Faults"),
+                "retry_limit": {"type": "integer", "nullable": True},
+                "faults": _ref("Faults"),
                 "created": {"type": "number"}, "counts": _ref("Counts"),
                 "devices": {"type": "array", "items": {"type": "object"}}}},
         "Uplink": {
@@ -123,6 +125,7 @@ def document() -> dict:
     }
     faults_body = {"required": True, **_json(_ref("Faults"))}
     paths = {
+        "/api/openapi.json": {"get": _op("This document", {"type": "object"}, errors=())},
         "/api/info": {"get": _op("Addresses of ingestion, file server and dashboard",
                                  {"type": "object"}, errors=())},
         "/api/devices": {

@@ -190,8 +190,8 @@ $("#campaign-form").addEventListener("submit", async (ev) => {
     const kind = f.get("target");
     const value = f.get("value").trim();
     const body = {firmware_id: fw.id, name: f.get("name").trim(),
-                  retry_limit: Number(f.get("retry_limit") || 3),
                   [kind]: kind === "imeis" ? value.split(/[\s,]+/).filter(Boolean) : value};
+    if (f.get("retry_limit") !== "") body.retry_limit = Number(f.get("retry_limit"));
     const faults = parseFaults(f.get("faults"));
     if (faults) body.faults = faults;
     const c = await api("POST", "/api/campaigns", body);
