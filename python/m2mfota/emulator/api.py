@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from m2mfota.emulator import campaigns, firmware, openapi, registry
 from m2mfota.emulator.errors import ApiError
@@ -27,8 +28,8 @@ async def _json(request: web.Request) -> Any:
 
 def _int_param(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 12:
-        raise ApiError(400, f"{name} must be a positive integer", name)
+    if not text.isascii() or not text.isdigit() or len(text) > 30:
+        raise ApiError(400, f"{name} must be a non-negative integer", name)
     return int(text)
 
 
@@ -40,7 +41,7 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
     text = request.query.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or not low <= int(text) <= high:
         raise ApiError(400, f"{name} must be an integer {low}-{high}", name)
     return int(text)
 
@@ -151,6 +152,8 @@ async def device_download(request: web.Request) -> web.Response:
 async def upload_firmware(request: web.Request) -> web.Response:
     emu = request.app[EMULATOR]
     version = request.query.get("version")
+    if version is not None:
+        firmware.check_version(version)
     filename = request.query.get("filename", "")
     data = b""
     if request.content_type.startswith("multipart/"):
@@ -161,8 +164,8 @@ async def upload_firmware(request: web.Request) -> web.Response:
                     filename = part.filename or filename
                     data = await part.read()
                 elif part.name == "version":
-                    version = (await part.text()).strip() or version
-        except ValueError as exc:
+                    version = firmware.check_version((await part.text()).strip())
+        except (ValueError, HttpProcessingError) as exc:
             raise ApiError(400, f"bad multipart body: {exc}", "body") from None
     else:
         data = await request.read()

@@ -47,7 +47,7 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
         for i, item in enumerate(value):
             registry.check_imei(item, f"imeis[{i}]")
             if conn.execute("SELECT 1 FROM devices WHERE imei = ?", (item,)).fetchone() is None:
-                raise ApiError(400, f"no device with IMEI {item}", f"imeis[{i}]")
+                raise ApiError(404, f"no device with IMEI {item}", f"imeis[{i}]")
             imeis.append(item)
         imeis = list(dict.fromkeys(imeis))
     else:
@@ -56,7 +56,7 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
         imeis = [r["imei"] for r in conn.execute(
             f"SELECT imei FROM devices WHERE {kind} = ? ORDER BY imei", (value,))]
         if not imeis:
-            raise ApiError(400, f"no device has {kind} {value}", kind)
+            raise ApiError(404, f"no device has {kind} {value}", kind)
     if not name:
         name = f"{fw['version']} to {kind} {value if kind != 'imeis' else len(imeis)}"
     cur = conn.execute(
@@ -71,6 +71,8 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
 
 
 def _row(conn: sqlite3.Connection, campaign_id: int) -> sqlite3.Row:
+    if not 0 <= campaign_id <= firmware.SQLITE_MAX_INT:
+        raise ApiError(404, f"no campaign with id {campaign_id}", "campaign_id")
     row = conn.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
     if row is None:
         raise ApiError(404, f"no campaign with id {campaign_id}", "campaign_id")

@@ -18,7 +18,7 @@ def schema() -> dict:
         kind = {bool: "boolean", int: "integer", float: "number", str: "string"}.get(
             type(default), None)
         props[f.name] = {"type": kind} if kind else {}
-        if kind == "integer":
+        if kind in ("integer", "number"):
             props[f.name]["minimum"] = 0
         if default is not None and kind:
             props[f.name]["default"] = default

@@ -16,6 +16,7 @@ MCUBOOT_MAGIC = 0x96F3B83D
 _HEADER = struct.Struct("<IIHHIIBBHI")
 MAX_SIZE = 64 * 1024 * 1024
 VERSION_RE = re.compile(r"[0-9A-Za-z.+_-]{1,64}")
+SQLITE_MAX_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def store(conn: sqlite3.Connection, data: bytes, *, version: str | None, filenam
 
 
 def _row(conn: sqlite3.Connection, firmware_id: int) -> sqlite3.Row:
+    if not 0 <= firmware_id <= SQLITE_MAX_INT:
+        raise ApiError(404, f"no firmware with id {firmware_id}", "firmware_id")
     row = conn.execute(
         "SELECT id, version, kind, filename, size, crc32, sha256, created FROM firmware"
         " WHERE id = ?", (firmware_id,)).fetchone()
@@ -98,6 +101,7 @@ def get(conn: sqlite3.Connection, firmware_id: int) -> dict:
 
 
 def data(conn: sqlite3.Connection, firmware_id: int) -> bytes:
+    _row(conn, firmware_id)
     row = conn.execute("SELECT data FROM firmware WHERE id = ?", (firmware_id,)).fetchone()
     if row is None:
         raise ApiError(404, f"no firmware with id {firmware_id}", "firmware_id")

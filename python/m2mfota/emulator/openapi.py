@@ -10,6 +10,15 @@ _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
 _NULLABLE_STR = {"type": "string", "nullable": True}
 _NULLABLE_NUM = {"type": "number", "nullable": True}
+_NO_CONTROL = "^[^\\x00-\\x1f]*$"
+
+
+def _text(max_len: int, min_len: int = 0) -> dict:
+    out: dict[str, Any] = {"type": "string", "maxLength": max_len, "pattern": _NO_CONTROL}
+    if min_len:
+        out["minLength"] = min_len
+    return out
+
 
 
 def _ref(name: str) -> dict:
@@ -34,9 +43,23 @@ def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None
     return op
 
 
+def _campaign_create(target: str, spec: dict) -> dict:
+    return {
+        "type": "object", "required": ["firmware_id", target], "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "maxLength": 100},
+            "firmware_id": {"type": "integer"},
+            target: spec,
+            "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100,
+                            "description": "default: each device's own"},
+            "faults": _ref("Faults"),
+        }}
+
+
 _IMEI = {"name": "imei", "in": "path", "required": True,
          "schema": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                          "maximum": 2**63 - 1}}
 
 
 def document() -> dict:
@@ -48,18 +71,17 @@ def document() -> dict:
             "type": "object", "required": ["imei"], "additionalProperties": False,
             "properties": {
                 "imei": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"},
-                "type": {"type": "string", "maxLength": 64},
-                "client": {"type": "string", "maxLength": 64},
-                "secret": {"type": "string", "maxLength": 256,
-                           "description": "generated when not given"},
+                "type": _text(64),
+                "client": _text(64),
+                "secret": {**_text(256), "description": "generated when not given"},
                 "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100},
             }},
         "DevicePatch": {
             "type": "object", "additionalProperties": False,
             "properties": {
-                "type": {"type": "string", "maxLength": 64},
-                "client": {"type": "string", "maxLength": 64},
-                "secret": {"type": "string", "minLength": 1, "maxLength": 256},
+                "type": _text(64),
+                "client": _text(64),
+                "secret": _text(256, 1),
                 "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100},
             }},
         "Device": {
@@ -91,19 +113,12 @@ def document() -> dict:
                 "crc32": {"type": "string"}, "sha256": {"type": "string"},
                 "created": {"type": "number"}}},
         "CampaignCreate": {
-            "type": "object", "required": ["firmware_id"], "additionalProperties": False,
-            "description": "exactly one of imeis, type, client",
-            "properties": {
-                "name": {"type": "string", "maxLength": 100},
-                "firmware_id": {"type": "integer"},
-                "imeis": {"type": "array", "minItems": 1,
-                          "items": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}},
-                "type": {"type": "string", "minLength": 1},
-                "client": {"type": "string", "minLength": 1},
-                "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100,
-                                "description": "default: each device's own"},
-                "faults": _ref("Faults"),
-            }},
+            "description": "firmware_id and exactly one target: imeis, type or client",
+            "oneOf": [_campaign_create(target, spec) for target, spec in (
+                ("imeis", {"type": "array", "minItems": 1, "items": {
+                    "type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}),
+                ("type", _text(64, 1)),
+                ("client", _text(64, 1)))]},
         "Counts": {"type": "object", "properties": {
             k: {"type": "integer"}
             for k in ("pending", "downloading", "done", "failed", "superseded", "total")}},
@@ -173,7 +188,8 @@ def document() -> dict:
             "post": _op(
                 "Upload firmware (plain binary needs a version; MCUboot's is read from it)",
                 _ref("Firmware"), status="201", errors=("400", "413"),
-                params=[{"name": "version", "in": "query", "schema": {"type": "string"}},
+                params=[{"name": "version", "in": "query", "schema": {
+                            "type": "string", "pattern": "^[0-9A-Za-z.+_-]{1,64}$"}},
                         {"name": "filename", "in": "query", "schema": {"type": "string"}}],
                 body={"content": {
                     "application/octet-stream": {"schema": {"type": "string",
