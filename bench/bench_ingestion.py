@@ -1,0 +1,162 @@
+"""Load benchmark of the emulator's ingestion endpoint.
+
+1000 registered devices send signed SenML uplinks concurrently from one aiohttp
+client (one connection per device, as real modems do).  Every device is in a
+campaign, so each one's first uplink is answered with a FOTA downlink (a file
+published on the file server) and the rest report progress.  The peer is a bare
+aiohttp server whose handler reads the body and answers 204: the framework's
+floor on the same machine, so the ratio is the emulator's own cost.
+
+    python bench/bench_ingestion.py [--devices 1000] [--uplinks 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import aiohttp
+
+INGEST = "/ingestion/m2m/senml/v1"
+
+PEER_SERVER = """
+import sys
+from aiohttp import web
+async def h(request):
+    await request.read()
+    return web.Response(status=204)
+app = web.Application()
+app.router.add_post("/ingestion/m2m/senml/v1", h)
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(2048)
+print(f"dashboard   http://127.0.0.1:{s.getsockname()[1]}/", flush=True)
+web.run_app(app, sock=s, print=None, access_log=None)
+"""
+
+
+def start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"server {cmd} exited")
+        m = re.match(r"dashboard\s+http://127\.0\.0\.1:(\d+)/", line)
+        if m:
+            return proc, int(m.group(1))
+
+
+def pack(imei: str, i: int) -> bytes:
+    recs = [{"bn": f"urn:dev:IMEI:{imei}:", "n": "firmware", "vs": "1.0.0"}]
+    if i:
+        recs += [{"n": "fota.state", "vs": "downloading"},
+                 {"n": "fota.progress", "u": "%", "v": min(100, 20 * i)}]
+    recs.append({"n": "battery", "u": "%", "v": 87})
+    return json.dumps(recs, separators=(",", ":")).encode()
+
+
+async def setup(port: int, devices: int) -> dict[str, str]:
+    base = f"http://127.0.0.1:{port}"
+    secrets: dict[str, str] = {}
+    async with aiohttp.ClientSession() as s:
+        for n in range(devices):
+            imei = f"35{n:013d}"
+            async with s.post(f"{base}/api/devices",
+                              json={"imei": imei, "type": "bench"}) as r:
+                secrets[imei] = (await r.json())["secret"]
+        async with s.post(f"{base}/api/firmware?version=2.0.0", data=os.urandom(64 * 1024)) as r:
+            fw = await r.json()
+        async with s.post(f"{base}/api/campaigns",
+                          json={"firmware_id": fw["id"], "type": "bench"}) as r:
+            assert r.status == 201, await r.text()
+    return secrets
+
+
+async def load(port: int, secrets: dict[str, str], uplinks: int) -> tuple[list[float], int, float]:
+    url = f"http://127.0.0.1:{port}{INGEST}"
+    latencies: list[float] = []
+    downlinks = 0
+    start_gate = asyncio.Event()
+    conn = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+
+    async def device(session: aiohttp.ClientSession, imei: str, secret: str) -> None:
+        nonlocal downlinks
+        await start_gate.wait()
+        for i in range(uplinks):
+            body = pack(imei, i)
+            token = hashlib.sha256(body + secret.encode()).hexdigest()
+            t0 = time.perf_counter()
+            async with session.post(url, data=body, headers={
+                    "Content-Type": "application/json", "Things-Message-Token": token}) as r:
+                data = await r.read()
+                if r.status not in (200, 204):
+                    raise RuntimeError(f"{imei}: HTTP {r.status} {data[:200]!r}")
+            latencies.append(time.perf_counter() - t0)
+            downlinks += r.status == 200
+
+    async with aiohttp.ClientSession(connector=conn) as session:
+        tasks = [asyncio.create_task(device(session, imei, sec))
+                 for imei, sec in secrets.items()]
+        await asyncio.sleep(0.1)
+        t0 = time.perf_counter()
+        start_gate.set()
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - t0
+    return latencies, downlinks, elapsed
+
+
+def report(name: str, latencies: list[float], elapsed: float) -> float:
+    lat = sorted(latencies)
+    p50 = statistics.median(lat) * 1000
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
+    rate = len(lat) / elapsed
+    print(f"| {name:<34} | {len(lat):>7} | {rate:>9.0f} | {p50:>8.1f} | {p99:>8.1f} |")
+    return rate
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devices", type=int, default=1000)
+    ap.add_argument("--uplinks", type=int, default=5, help="uplinks per device")
+    args = ap.parse_args()
+    print(f"{args.devices} devices x {args.uplinks} uplinks, all concurrent, one client process")
+    print("| server                             | uplinks | uplinks/s | p50 (ms) | p99 (ms) |")
+    print("| ---------------------------------- | ------- | --------- | -------- | -------- |")
+    rates = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, db in (("m2mfota emulator, SQLite file", os.path.join(tmp, "bench.sqlite3")),
+                         ("m2mfota emulator, SQLite :memory:", ":memory:")):
+            proc, port = start([sys.executable, "-c",
+                                "import sys; from m2mfota.cli import main; sys.exit(main())",
+                                "serve", "--db", db, "--port", "0"])
+            try:
+                secrets = asyncio.run(setup(port, args.devices))
+                lat, downlinks, elapsed = asyncio.run(load(port, secrets, args.uplinks))
+                assert downlinks == args.devices, f"{downlinks} downlinks for {args.devices}"
+                rates[name] = report(name, lat, elapsed)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+        proc, port = start([sys.executable, "-c", PEER_SERVER])
+        try:
+            secrets = {f"35{n:013d}": "x" for n in range(args.devices)}
+            lat, _, elapsed = asyncio.run(load(port, secrets, args.uplinks))
+            peer = report("peer: bare aiohttp 204 handler", lat, elapsed)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    for name, rate in rates.items():
+        print(f"{name}: {rate / peer:.2f}x the bare aiohttp handler's uplinks/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

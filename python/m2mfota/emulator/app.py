@@ -1,0 +1,113 @@
+"""The aiohttp application: ingestion endpoint, REST API, dashboard and file server."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from m2mfota.emulator import api, db, firmware, ingestion
+from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.fileserver import FileServer
+from m2mfota.emulator.keys import EMULATOR
+from m2mfota.emulator.state import UpdateManager
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Emulator:
+    """Everything one emulator process holds: database, file server, update lifecycle."""
+
+    def __init__(self, conn: sqlite3.Connection, fileserver: Any, *,
+                 clock: Callable[[], float], token_ttl: float, public_url: str | None,
+                 uplink_history: int) -> None:
+        self.conn = conn
+        self.fileserver = fileserver
+        self.clock = clock
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.uplink_history = uplink_history
+        self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with db.transaction(self.conn) as conn:
+            yield conn
+
+    def public_base(self, request: web.Request) -> str:
+        """``http://ip:port`` devices reach this server at (they have no DNS)."""
+        if self.public_url:
+            return self.public_url
+        sock = request.transport.get_extra_info("sockname") if request.transport else None
+        if not sock:
+            return f"http://{request.host}"
+        host, port = sock[0], sock[1]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    def republish(self) -> None:
+        """Put back on the file server the files of updates a restart interrupted."""
+        now = self.clock()
+        for row in self.conn.execute(
+                "SELECT * FROM devices WHERE update_status = 'downloading'"
+                " AND file_id IS NOT NULL AND token_expires > ?", (now,)).fetchall():
+            data = firmware.data(self.conn, row["desired_firmware_id"])
+            self.fileserver.publish(data, device=row["imei"], ttl=row["token_expires"] - now,
+                                    faults=self.updates.faults_for(row), file_id=row["file_id"])
+
+    def trim_uplinks(self, imei: str) -> None:
+        self.conn.execute(
+            "DELETE FROM uplinks WHERE imei = ? AND id <= (SELECT id FROM uplinks WHERE imei = ?"
+            " ORDER BY id DESC LIMIT 1 OFFSET ?)", (imei, imei, self.uplink_history))
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """Client errors on the API become ``{"error", "field"}`` JSON with a 4xx status."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response(exc.to_json(), status=exc.status)
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/") or exc.status < 400:
+            raise
+        return web.json_response({"error": exc.reason}, status=exc.status,
+                                 headers={k: v for k, v in exc.headers.items()
+                                          if k.lower() == "allow"})
+
+
+async def _index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
+               clock: Callable[[], float] = time.time, token_ttl: float = 3600.0,
+               public_url: str | None = None, uplink_history: int = 1000,
+               fileserver: Any = None) -> web.Application:
+    """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests)."""
+    conn = db.connect(db_path)
+    if fileserver is None:
+        # Kept in the database so that tokens handed out before a restart stay valid.
+        with db.transaction(conn):
+            secret = jwt_secret or db.setting(conn, "jwt_secret", lambda: secrets.token_bytes(32))
+        fileserver = FileServer(jwt_secret=secret, clock=clock)
+    emu = Emulator(conn, fileserver, clock=clock, token_ttl=token_ttl, public_url=public_url,
+                   uplink_history=uplink_history)
+    emu.republish()
+    app = web.Application(middlewares=[json_errors], client_max_size=api.MAX_UPLOAD)
+    app[EMULATOR] = emu
+    app.router.add_post(ingestion.PATH, ingestion.handle_uplink)
+    api.add_routes(app)
+    fileserver.add_routes(app)
+    app.router.add_get("/", _index)
+    app.router.add_static("/static/", STATIC)
+
+    async def close_db(_app: web.Application) -> None:
+        conn.close()
+
+    app.on_cleanup.append(close_db)
+    return app

@@ -1,0 +1,221 @@
+"""The OpenAPI 3.0 description of the REST API, served at ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from m2mfota.emulator import faults
+
+_ERROR = {"type": "object", "required": ["error"],
+          "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
+_NULLABLE_STR = {"type": "string", "nullable": True}
+_NULLABLE_NUM = {"type": "number", "nullable": True}
+_NO_CONTROL = "^[^\\x00-\\x1f]*$"
+
+
+def _text(max_len: int, min_len: int = 0) -> dict:
+    out: dict[str, Any] = {"type": "string", "maxLength": max_len, "pattern": _NO_CONTROL}
+    if min_len:
+        out["minLength"] = min_len
+    return out
+
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None = None,
+        params: list | None = None, errors: tuple[str, ...] = ("400", "404")) -> dict:
+    responses: dict[str, Any] = {status: ({"description": "OK", **_json(ok)} if ok
+                                          else {"description": "No content"})}
+    for code in errors:
+        responses[code] = {"description": "client error", **_json(_ref("Error"))}
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, **body}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _campaign_create(target: str, spec: dict) -> dict:
+    return {
+        "type": "object", "required": ["firmware_id", target], "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "maxLength": 100},
+            "firmware_id": {"type": "integer"},
+            target: spec,
+            "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100,
+                            "description": "default: each device's own"},
+            "faults": _ref("Faults"),
+        }}
+
+
+_IMEI = {"name": "imei", "in": "path", "required": True,
+         "schema": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                          "maximum": 2**63 - 1}}
+
+
+def document() -> dict:
+    """The whole OpenAPI document (faults fields come from the file server's dataclass)."""
+    schemas = {
+        "Error": _ERROR,
+        "Faults": {**faults.schema(), "nullable": True},
+        "DeviceCreate": {
+            "type": "object", "required": ["imei"], "additionalProperties": False,
+            "properties": {
+                "imei": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"},
+                "type": _text(64),
+                "client": _text(64),
+                "secret": {**_text(256), "description": "generated when not given"},
+                "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100},
+            }},
+        "DevicePatch": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "type": _text(64),
+                "client": _text(64),
+                "secret": _text(256, 1),
+                "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100},
+            }},
+        "Device": {
+            "type": "object",
+            "properties": {
+                "imei": {"type": "string"}, "type": {"type": "string"},
+                "client": {"type": "string"}, "secret": {"type": "string"},
+                "created": {"type": "number"}, "last_seen": _NULLABLE_NUM,
+                "reported": {"type": "object", "properties": {
+                    "firmware": _NULLABLE_STR, "state": _NULLABLE_STR,
+                    "progress": _NULLABLE_NUM, "result": {"type": "integer", "nullable": True},
+                    "error": _NULLABLE_STR}},
+                "desired": {"type": "object", "nullable": True, "properties": {
+                    "firmware_id": {"type": "integer"}, "version": {"type": "string"}}},
+                "update": {"type": "object", "properties": {
+                    "status": {"type": "string", "enum": [
+                        "idle", "pending", "downloading", "retry", "failed", "done"]},
+                    "attempts": {"type": "integer"}, "retry_limit": {"type": "integer"},
+                    "campaign_id": {"type": "integer", "nullable": True},
+                    "file_id": _NULLABLE_STR, "token_expires": _NULLABLE_NUM}},
+                "faults": _ref("Faults"),
+            }},
+        "Firmware": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"}, "version": {"type": "string"},
+                "kind": {"type": "string", "enum": ["binary", "mcuboot"]},
+                "filename": {"type": "string"}, "size": {"type": "integer"},
+                "crc32": {"type": "string"}, "sha256": {"type": "string"},
+                "created": {"type": "number"}}},
+        "CampaignCreate": {
+            "description": "firmware_id and exactly one target: imeis, type or client",
+            "oneOf": [_campaign_create(target, spec) for target, spec in (
+                ("imeis", {"type": "array", "minItems": 1, "items": {
+                    "type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}),
+                ("type", _text(64, 1)),
+                ("client", _text(64, 1)))]},
+        "Counts": {"type": "object", "properties": {
+            k: {"type": "integer"}
+            for k in ("pending", "downloading", "done", "failed", "superseded", "total")}},
+        "Campaign": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "firmware": {"type": "object"}, "target": {"type": "object"},
+                "retry_limit": {"type": "integer", "nullable": True},
+                "faults": _ref("Faults"),
+                "created": {"type": "number"}, "counts": _ref("Counts"),
+                "devices": {"type": "array", "items": {"type": "object"}}}},
+        "Uplink": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"}, "received": {"type": "number"},
+                "records": {"type": "array", "items": {"type": "object"}},
+                "downlink": {"type": "array", "nullable": True, "items": {"type": "object"}}}},
+    }
+    faults_body = {"required": True, **_json(_ref("Faults"))}
+    paths = {
+        "/api/openapi.json": {"get": _op("This document", {"type": "object"}, errors=())},
+        "/api/info": {"get": _op("Addresses of ingestion, file server and dashboard",
+                                 {"type": "object"}, errors=())},
+        "/api/devices": {
+            "get": _op("List devices", {"type": "array", "items": _ref("Device")},
+                       params=[{"name": "type", "in": "query", "schema": {"type": "string"}},
+                               {"name": "client", "in": "query",
+                                "schema": {"type": "string"}}], errors=()),
+            "post": _op("Register a device", _ref("Device"), status="201",
+                        body=_json(_ref("DeviceCreate")), errors=("400", "409")),
+        },
+        "/api/devices/{imei}": {
+            "get": _op("One device, with its secret", _ref("Device"), params=[_IMEI]),
+            "patch": _op("Change a device", _ref("Device"), params=[_IMEI],
+                         body=_json(_ref("DevicePatch"))),
+            "delete": _op("Remove a device and its history", None, status="204",
+                          params=[_IMEI]),
+        },
+        "/api/devices/{imei}/desired": {
+            "put": _op("Set the firmware the device should run", _ref("Device"),
+                       params=[_IMEI], body=_json({
+                           "type": "object", "required": ["firmware_id"],
+                           "additionalProperties": False,
+                           "properties": {
+                               "firmware_id": {"type": "integer", "nullable": True},
+                               "retry_limit": {"type": "integer", "minimum": 0,
+                                               "maximum": 100}}})),
+        },
+        "/api/devices/{imei}/faults": {
+            "put": _op("Set file-server faults for this device", {"type": "object"},
+                       params=[_IMEI], body=faults_body),
+        },
+        "/api/devices/{imei}/uplinks": {
+            "get": _op("Last uplinks of a device, newest first",
+                       {"type": "array", "items": _ref("Uplink")},
+                       params=[_IMEI, {"name": "limit", "in": "query", "schema": {
+                           "type": "integer", "minimum": 1, "maximum": 1000}}]),
+        },
+        "/api/devices/{imei}/download": {
+            "get": _op("File server statistics of the device's current download",
+                       {"type": "object"}, params=[_IMEI]),
+        },
+        "/api/firmware": {
+            "get": _op("List firmware", {"type": "array", "items": _ref("Firmware")},
+                       errors=()),
+            "post": _op(
+                "Upload firmware (plain binary needs a version; MCUboot's is read from it)",
+                _ref("Firmware"), status="201", errors=("400", "413"),
+                params=[{"name": "version", "in": "query", "schema": {
+                            "type": "string", "pattern": "^[0-9A-Za-z.+_-]{1,64}$"}},
+                        {"name": "filename", "in": "query", "schema": {"type": "string"}}],
+                body={"content": {
+                    "application/octet-stream": {"schema": {"type": "string",
+                                                            "format": "binary"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "version": {"type": "string"}}}}}}),
+        },
+        "/api/firmware/{id}": {"get": _op("One firmware", _ref("Firmware"), params=[_ID])},
+        "/api/campaigns": {
+            "get": _op("List campaigns with counts", {"type": "array",
+                                                      "items": _ref("Campaign")}, errors=()),
+            "post": _op("Start a campaign", _ref("Campaign"), status="201",
+                        body=_json(_ref("CampaignCreate"))),
+        },
+        "/api/campaigns/{id}": {
+            "get": _op("A campaign, per device and in total", _ref("Campaign"), params=[_ID]),
+        },
+        "/api/campaigns/{id}/faults": {
+            "put": _op("Set file-server faults for the campaign's devices",
+                       {"type": "object"}, params=[_ID], body=faults_body),
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "m2mfota KPN Things emulator", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,204 @@
+// Dashboard of the m2mfota KPN Things emulator: plain JS, polls the REST API every second.
+"use strict";
+
+const POLL_MS = 1000;
+let timer = null;
+
+const $ = (sel) => document.querySelector(sel);
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g,
+  (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+const when = (t) => (t ? new Date(t * 1000).toLocaleTimeString() : "never");
+
+async function api(method, path, body, isForm) {
+  const opts = {method, headers: {}};
+  if (body !== undefined) {
+    if (isForm) opts.body = body;
+    else { opts.body = JSON.stringify(body); opts.headers["Content-Type"] = "application/json"; }
+  }
+  const resp = await fetch(path, opts);
+  const text = await resp.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!resp.ok) {
+    const err = new Error((data && data.error) || resp.statusText);
+    err.field = data && data.field;
+    throw err;
+  }
+  return data;
+}
+
+function progressBar(id, status, progress) {
+  const done = status === "done";
+  const pct = done ? 100 : Math.round(progress ?? 0);
+  return `<div class="bar ${esc(status)}" id="progress-${esc(id)}" data-progress="${pct}"
+      data-status="${esc(status)}"><div class="fill" style="width:${pct}%"></div>
+      <span class="pct">${pct}%</span></div>`;
+}
+
+const badge = (s) => `<span class="badge ${esc(s)}">${esc(s)}</span>`;
+
+function fwCell(reported, desired) {
+  const cls = desired && reported !== desired ? "mismatch" : "";
+  return `<span class="${cls}">${esc(reported ?? "?")}</span>`;
+}
+
+// -- views -----------------------------------------------------------------
+async function showDevices() {
+  const devices = await api("GET", "/api/devices");
+  const rows = devices.map((d) => {
+    const desired = d.desired ? d.desired.version : null;
+    return `<tr id="device-row-${esc(d.imei)}">
+      <td class="mono"><a href="#/device/${esc(d.imei)}">${esc(d.imei)}</a></td>
+      <td>${esc(d.type)}</td><td>${esc(d.client)}</td>
+      <td class="reported">${fwCell(d.reported.firmware, desired)}</td>
+      <td class="desired">${esc(desired ?? "—")}</td>
+      <td class="status">${badge(d.update.status)}</td>
+      <td>${esc(d.reported.state ?? "")}${d.reported.error ? " (" + esc(d.reported.error) + ")" : ""}</td>
+      <td>${progressBar(d.imei, d.update.status, d.reported.progress)}</td>
+      <td>${esc(d.update.attempts)}/${esc(1 + d.update.retry_limit)}</td>
+      <td>${when(d.last_seen)}</td></tr>`;
+  }).join("");
+  $("#devices-table").innerHTML = `<table><thead><tr><th>IMEI</th><th>Type</th><th>Client</th>
+    <th>Reported</th><th>Desired</th><th>Update</th><th>FOTA state</th><th>Progress</th>
+    <th>Attempts</th><th>Last seen</th></tr></thead><tbody>${rows ||
+    '<tr><td colspan="10">No devices yet.</td></tr>'}</tbody></table>`;
+}
+
+async function showDevice(imei) {
+  const [d, uplinks] = await Promise.all([
+    api("GET", `/api/devices/${encodeURIComponent(imei)}`),
+    api("GET", `/api/devices/${encodeURIComponent(imei)}/uplinks?limit=20`)]);
+  $("#device-imei").textContent = imei;
+  const desired = d.desired ? d.desired.version : null;
+  $("#device-detail").innerHTML = `<table><tbody>
+    <tr><th>Type / client</th><td>${esc(d.type)} / ${esc(d.client)}</td></tr>
+    <tr><th>Secret</th><td class="mono">${esc(d.secret)}</td></tr>
+    <tr><th>Reported firmware</th><td>${fwCell(d.reported.firmware, desired)}</td></tr>
+    <tr><th>Desired firmware</th><td>${esc(desired ?? "—")}</td></tr>
+    <tr><th>Update</th><td>${badge(d.update.status)} attempt ${esc(d.update.attempts)} of
+      ${esc(1 + d.update.retry_limit)}${d.update.campaign_id ?
+        ` · <a href="#/campaign/${d.update.campaign_id}">campaign ${d.update.campaign_id}</a>` : ""}</td></tr>
+    <tr><th>FOTA state</th><td>${esc(d.reported.state ?? "")} result ${esc(d.reported.result ?? "")}
+      ${esc(d.reported.error ?? "")}</td></tr>
+    <tr><th>Progress</th><td>${progressBar(d.imei, d.update.status, d.reported.progress)}</td></tr>
+    <tr><th>Faults</th><td class="mono">${esc(d.faults ? JSON.stringify(d.faults) : "none")}</td></tr>
+    <tr><th>Last seen</th><td>${when(d.last_seen)}</td></tr></tbody></table>`;
+  const rows = uplinks.map((u) => `<tr><td>${when(u.received)}</td>
+    <td class="mono">${esc(u.records.map((r) => r.n.replace(/^urn:dev:IMEI:[^:]*:/, "") + "=" +
+      (r.vs ?? r.v ?? r.vb ?? r.vd ?? "")).join("  "))}</td>
+    <td>${u.downlink ? "FOTA command" : ""}</td></tr>`).join("");
+  $("#device-uplinks").innerHTML = `<table><thead><tr><th>Received</th><th>Records</th>
+    <th>Downlink</th></tr></thead><tbody>${rows ||
+    '<tr><td colspan="3">No uplinks yet.</td></tr>'}</tbody></table>`;
+}
+
+function countsHtml(c) {
+  return ["pending", "downloading", "done", "failed"].map((k) =>
+    `<div class="count-${k}" data-count="${c[k]}"><b>${c[k]}</b>${k}</div>`).join("");
+}
+
+async function showCampaigns() {
+  const list = await api("GET", "/api/campaigns");
+  const rows = list.map((c) => `<tr><td><a href="#/campaign/${c.id}">${c.id}</a></td>
+    <td>${esc(c.name)}</td><td>${esc(c.firmware.version)} (${esc(c.firmware.kind)})</td>
+    <td class="mono">${esc(JSON.stringify(c.target))}</td>
+    <td>${c.counts.pending}</td><td>${c.counts.downloading}</td><td>${c.counts.done}</td>
+    <td>${c.counts.failed}</td></tr>`).join("");
+  $("#campaigns-table").innerHTML = `<table><thead><tr><th>#</th><th>Name</th><th>Firmware</th>
+    <th>Target</th><th>Pending</th><th>Downloading</th><th>Done</th><th>Failed</th></tr></thead>
+    <tbody>${rows || '<tr><td colspan="8">No campaigns yet.</td></tr>'}</tbody></table>`;
+}
+
+async function showCampaign(id) {
+  const c = await api("GET", `/api/campaigns/${id}`);
+  $("#campaign-title").textContent = `${c.id}: ${c.name} → ${c.firmware.version}`;
+  $("#campaign-counts").innerHTML = countsHtml(c.counts);
+  const rows = c.devices.map((d) => `<tr id="campaign-row-${esc(d.imei)}">
+    <td class="mono"><a href="#/device/${esc(d.imei)}">${esc(d.imei)}</a></td>
+    <td class="reported">${fwCell(d.reported, d.desired)}</td><td>${esc(d.desired)}</td>
+    <td class="status">${badge(d.status)}</td><td>${esc(d.state ?? "")}</td>
+    <td>${progressBar(d.imei, d.status, d.progress)}</td>
+    <td>${esc(d.error ?? "")}</td><td>${when(d.last_seen)}</td></tr>`).join("");
+  $("#campaign-devices").innerHTML = `<table><thead><tr><th>IMEI</th><th>Reported</th>
+    <th>Desired</th><th>Status</th><th>FOTA state</th><th>Progress</th><th>Error</th>
+    <th>Last seen</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+// -- routing and polling ----------------------------------------------------
+function route() {
+  const parts = (location.hash || "#/devices").slice(2).split("/");
+  const views = {devices: [showDevices], device: [showDevice, parts[1]],
+                 campaigns: [showCampaigns], campaign: [showCampaign, parts[1]], new: [null]};
+  const name = views[parts[0]] ? parts[0] : "devices";
+  document.querySelectorAll(".view").forEach((v) => v.classList.toggle("shown",
+    v.id === `view-${name}`));
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active",
+    a.id === `nav-${name.replace(/^device$/, "devices").replace(/^campaign$/, "campaigns")}`));
+  clearTimeout(timer);
+  const [fn, arg] = views[name];
+  if (!fn) return;
+  const tick = async () => {
+    try { await fn(arg); $("#live").classList.remove("stale"); }
+    catch (e) { $("#live").classList.add("stale"); $("#live").title = e.message; }
+    timer = setTimeout(tick, POLL_MS);
+  };
+  tick();
+}
+
+function report(out, err, okText) {
+  out.classList.toggle("error", !!err);
+  out.textContent = err ? `${err.field ? err.field + ": " : ""}${err.message}` : okText;
+}
+
+function parseFaults(text) {
+  const t = text.trim();
+  if (!t) return null;
+  try { return JSON.parse(t); }
+  catch (e) { const err = new Error("not JSON"); err.field = "faults"; throw err; }
+}
+
+$("#device-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const body = {imei: f.get("imei"), type: f.get("type"), client: f.get("client")};
+  if (f.get("secret")) body.secret = f.get("secret");
+  try { const d = await api("POST", "/api/devices", body);
+        report($("#device-form-result"), null, `registered, secret ${d.secret}`); }
+  catch (e) { report($("#device-form-result"), e); }
+});
+
+async function applyFaults(ev, path, out) {
+  ev.preventDefault();
+  try { await api("PUT", path, parseFaults(new FormData(ev.target).get("faults")));
+        report(out, null, "applied"); }
+  catch (e) { report(out, e); }
+}
+$("#device-faults-form").addEventListener("submit", (ev) => applyFaults(ev,
+  `/api/devices/${encodeURIComponent($("#device-imei").textContent)}/faults`,
+  $("#device-faults-result")));
+$("#campaign-faults-form").addEventListener("submit", (ev) => applyFaults(ev,
+  `/api/campaigns/${location.hash.split("/")[2]}/faults`, $("#campaign-faults-result")));
+
+$("#campaign-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const out = $("#campaign-form-result");
+  const f = new FormData(ev.target);
+  try {
+    const upload = new FormData();
+    upload.append("file", f.get("file"));
+    if (f.get("version").trim()) upload.append("version", f.get("version").trim());
+    const fw = await api("POST", "/api/firmware", upload, true);
+    const kind = f.get("target");
+    const value = f.get("value").trim();
+    const body = {firmware_id: fw.id, name: f.get("name").trim(),
+                  [kind]: kind === "imeis" ? value.split(/[\s,]+/).filter(Boolean) : value};
+    if (f.get("retry_limit") !== "") body.retry_limit = Number(f.get("retry_limit"));
+    const faults = parseFaults(f.get("faults"));
+    if (faults) body.faults = faults;
+    const c = await api("POST", "/api/campaigns", body);
+    report(out, null, `campaign ${c.id} started for ${c.counts.total} devices`);
+    location.hash = `#/campaign/${c.id}`;
+  } catch (e) { report(out, e); }
+});
+
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,149 @@
+"""Helpers for the emulator tests: a server on 127.0.0.1 in a thread, an HTTP
+client, and a simulated device that signs its uplinks (independently of the C side)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import http.client
+import json
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from m2mfota.emulator.app import create_app
+
+
+class ServerThread:
+    """The emulator app on a free 127.0.0.1 port, in its own thread and event loop."""
+
+    def __init__(self, db_path: str = ":memory:", **kwargs: Any) -> None:
+        self.db_path = db_path
+        self.kwargs = kwargs
+        self.port = 0
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("emulator did not start in 30 s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _main(self) -> None:
+        asyncio.run(self._run())
+
+    async def _run(self) -> None:
+        try:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self.app = create_app(self.db_path, **self.kwargs)
+            runner = web.AppRunner(self.app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await asyncio.wait_for(self._stop.wait(), timeout=600)  # never outlive a test run
+        except asyncio.TimeoutError:
+            pass
+        await runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+class Response:
+    def __init__(self, status: int, headers: http.client.HTTPMessage, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(port: int, method: str, path: str, *, json_body: Any = None, body: bytes | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        return Response(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
+def sign(body: bytes, secret: str) -> str:
+    return hashlib.sha256(body + secret.encode()).hexdigest()
+
+
+def fota_pack(imei: str, *, firmware: str | None = None, state: str | None = None,
+              progress: float | None = None, result: int | None = None,
+              error: str | None = None) -> bytes:
+    """The SenML uplink a device sends: base name first, then the project's FOTA records."""
+    recs: list[dict] = []
+    if firmware is not None:
+        recs.append({"n": "firmware", "vs": firmware})
+    if state is not None:
+        recs.append({"n": "fota.state", "vs": state})
+    if progress is not None:
+        recs.append({"n": "fota.progress", "u": "%", "v": progress})
+    if result is not None:
+        recs.append({"n": "fota.result", "v": result})
+    if error is not None:
+        recs.append({"n": "fota.error", "vs": error})
+    if not recs:
+        recs.append({"n": "battery", "u": "%", "v": 90})
+    recs[0] = {"bn": f"urn:dev:IMEI:{imei}:", **recs[0]}
+    return json.dumps(recs, separators=(",", ":")).encode()
+
+
+class SimDevice:
+    """A device as the server sees it: signed uplinks, downlinks in the responses."""
+
+    def __init__(self, port: int, imei: str, secret: str) -> None:
+        self.port = port
+        self.imei = imei
+        self.secret = secret
+
+    def uplink(self, **fields: Any) -> Response:
+        body = fota_pack(self.imei, **fields)
+        return request(self.port, "POST", "/ingestion/m2m/senml/v1", body=body, headers={
+            "Content-Type": "application/json", "Host": "m.m",
+            "Things-Message-Token": sign(body, self.secret)})
+
+    def downlink(self, **fields: Any) -> dict[str, Any] | None:
+        """Send an uplink; the FOTA command of its response as {name: value}, or None."""
+        resp = self.uplink(**fields)
+        assert resp.status in (200, 204), (resp.status, resp.body)
+        if resp.status == 204:
+            assert resp.body == b""
+            return None
+        pack = resp.json()
+        assert pack[0] == {"bn": f"urn:dev:IMEI:{self.imei}:"}
+        return {r["n"]: r.get("vs", r.get("v")) for r in pack[1:]}

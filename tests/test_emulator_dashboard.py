@@ -1,0 +1,119 @@
+"""The dashboard in a real headless Chromium: start a campaign through the form, watch a
+device's progress bar move while it updates, and check the final state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import require_tool
+from emulator_harness import ServerThread, SimDevice, request
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture
+def browser():
+    chromium = require_tool("chromium")
+    chromedriver = require_tool("chromedriver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1400,900", "--no-first-run", "--disable-extensions"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.external_build
+def test_campaign_form_and_live_progress(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    with ServerThread() as srv:
+        port = srv.port
+        devices = []
+        for i, imei in enumerate(("356938035643809", "356938035643810")):
+            d = request(port, "POST", "/api/devices",
+                        json_body={"imei": imei, "type": "sensor", "client": f"c{i}"}).json()
+            devices.append(SimDevice(port, imei, d["secret"]))
+        dev = devices[0]
+        dev.downlink(firmware="1.0.0")
+        fw_file = tmp_path / "app-2.0.0.bin"
+        fw_file.write_bytes(bytes(range(256)) * 40)
+
+        browser.get(f"{srv.base}/#/new")
+        browser.find_element(By.ID, "cf-file").send_keys(str(fw_file))
+        browser.find_element(By.ID, "cf-version").send_keys("2.0.0")
+        browser.find_element(By.ID, "cf-name").send_keys("sensors to 2.0.0")
+        Select(browser.find_element(By.ID, "cf-target")).select_by_value("type")
+        browser.find_element(By.ID, "cf-value").send_keys("sensor")
+        browser.find_element(By.ID, "cf-submit").click()
+        wait_for(lambda: browser.current_url.split("#", 1)[1].startswith("/campaign/"),
+                 what="the campaign page")
+        campaign_id = int(browser.current_url.rsplit("/", 1)[1])
+        c = request(port, "GET", f"/api/campaigns/{campaign_id}").json()
+        assert c["name"] == "sensors to 2.0.0" and c["firmware"]["version"] == "2.0.0"
+        assert c["counts"]["pending"] == 2
+
+        def count(kind: str) -> int:
+            el = browser.find_elements(By.CSS_SELECTOR, f".count-{kind}")
+            return int(el[0].get_attribute("data-count")) if el else -1
+
+        wait_for(lambda: count("pending") == 2, what="2 pending")
+        cmd = dev.downlink(firmware="1.0.0")
+        assert cmd is not None and cmd["version"] == "2.0.0"
+        wait_for(lambda: count("downloading") == 1, what="1 downloading")
+
+        bar_id = f"progress-{dev.imei}"
+        widths = []
+        for pct in (5, 30, 60, 90, 100):
+            assert dev.downlink(firmware="1.0.0", state="downloading", progress=pct) is None
+            wait_for(lambda p=pct: browser.find_element(By.ID, bar_id)
+                     .get_attribute("data-progress") == str(p), what=f"bar at {pct}%")
+            fill = browser.find_element(By.CSS_SELECTOR, f"#{bar_id} .fill")
+            # Let the CSS transition settle, then read the rendered width.
+            wait_for(lambda f=fill, p=pct: abs(f.size["width"] - 160 * p / 100) < 2,
+                     what=f"fill width at {pct}%")
+            widths.append(fill.size["width"])
+            if pct == 60:
+                ARTIFACTS.mkdir(exist_ok=True)
+                browser.save_screenshot(str(ARTIFACTS / "dashboard_campaign_progress.png"))
+        assert widths == sorted(widths) and widths[0] < widths[-1]
+
+        assert dev.downlink(firmware="1.0.0", state="updating") is None
+        assert dev.downlink(firmware="2.0.0", state="idle", result=1) is None
+        wait_for(lambda: count("done") == 1, what="1 done")
+        assert count("pending") == 1 and count("failed") == 0 and count("downloading") == 0
+        row = browser.find_element(By.ID, f"campaign-row-{dev.imei}")
+        assert row.find_element(By.CSS_SELECTOR, ".status").text == "done"
+        assert row.find_element(By.CSS_SELECTOR, ".reported").text == "2.0.0"
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_campaign_done.png"))
+
+        # The device page lists its last uplinks, newest first, with the FOTA command.
+        browser.find_element(By.LINK_TEXT, dev.imei).click()
+        wait_for(lambda: "firmware=2.0.0" in browser.find_element(By.ID, "device-uplinks").text,
+                 what="uplink history")
+        assert "FOTA command" in browser.find_element(By.ID, "device-uplinks").text
+        browser.get(f"{srv.base}/#/devices")
+        wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[1].imei}"),
+                 what="devices table")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_devices.png"))
