@@ -114,6 +114,12 @@ static const struct err_entry err_table[] = {
 
     /* client engine */
     E(MFOTA_ERR_RETRIES_EXHAUSTED),
+    E(MFOTA_ERR_CLIENT_UPLINK),
+    E(MFOTA_ERR_CLIENT_REFUSED),
+    E(MFOTA_ERR_CLIENT_SIZE),
+    E(MFOTA_ERR_CLIENT_RESTART),
+    E(MFOTA_ERR_CLIENT_SUPERSEDED),
+    E(MFOTA_ERR_CLIENT_TIMEOUT),
 };
 #undef E
 

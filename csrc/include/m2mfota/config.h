@@ -227,6 +227,44 @@
 #define MFOTA_MCUBOOT_MAX_ALIGN 8
 #endif
 
+/* ---- client engine ----------------------------------------------------- */
+
+/* Uplink request buffer (request line, headers, token, SenML status pack). */
+#ifndef MFOTA_CLIENT_UPLINK_MAX
+#define MFOTA_CLIENT_UPLINK_MAX 512
+#endif
+
+/* Body of an uplink's response: the downlink with URL, token (up to
+ * MFOTA_TOKEN_MAX), size, crc32, sha256 and version records. */
+#ifndef MFOTA_CLIENT_DOWNLINK_MAX
+#define MFOTA_CLIENT_DOWNLINK_MAX (MFOTA_URL_MAX + MFOTA_TOKEN_MAX + 512)
+#endif
+
+/* Receive buffer of the download (bytes per transport recv()). */
+#ifndef MFOTA_CLIENT_RX_MAX
+#define MFOTA_CLIENT_RX_MAX 512
+#endif
+
+/* Progress uplinks: at most every this many percent and milliseconds. */
+#ifndef MFOTA_CLIENT_PROGRESS_STEP
+#define MFOTA_CLIENT_PROGRESS_STEP 10
+#endif
+#ifndef MFOTA_CLIENT_PROGRESS_INTERVAL_MS
+#define MFOTA_CLIENT_PROGRESS_INTERVAL_MS 30000u
+#endif
+
+/* Engine-level retries (uplinks, a download that failed for good) with
+ * jittered exponential backoff. */
+#ifndef MFOTA_CLIENT_RETRY_BASE_MS
+#define MFOTA_CLIENT_RETRY_BASE_MS 1000u
+#endif
+#ifndef MFOTA_CLIENT_RETRY_MAX_MS
+#define MFOTA_CLIENT_RETRY_MAX_MS 60000u
+#endif
+#ifndef MFOTA_CLIENT_MAX_RETRIES
+#define MFOTA_CLIENT_MAX_RETRIES 4
+#endif
+
 /* ---- checks ------------------------------------------------------------ */
 
 #if MFOTA_CRC32_VARIANT < MFOTA_CRC32_BITWISE || MFOTA_CRC32_VARIANT > MFOTA_CRC32_SLICE8

@@ -118,6 +118,12 @@ enum mfota_err {
 
     /* ---- client engine (-500..-599) ---- */
     MFOTA_ERR_RETRIES_EXHAUSTED = -500, /* a bounded retry budget ran out */
+    MFOTA_ERR_CLIENT_UPLINK = -501,     /* uplink failed: connect, I/O, 5xx or a malformed response */
+    MFOTA_ERR_CLIENT_REFUSED = -502,    /* the ingestion endpoint refused the uplink (4xx) */
+    MFOTA_ERR_CLIENT_SIZE = -503,       /* file size differs from the downlink's size, or exceeds the slot */
+    MFOTA_ERR_CLIENT_RESTART = -504,    /* internal: the download continues from another offset */
+    MFOTA_ERR_CLIENT_SUPERSEDED = -505, /* a downlink for another URL replaced the update */
+    MFOTA_ERR_CLIENT_TIMEOUT = -506,    /* mfota_client_run() passed its timeout */
 
     MFOTA_ERR_LAST_ = -600
 };

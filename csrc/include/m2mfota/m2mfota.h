@@ -23,5 +23,6 @@
 #include "m2mfota/image_verify.h"
 #include "m2mfota/bootloader.h"
 #include "m2mfota/mcuboot.h"
+#include "m2mfota/client.h"
 
 #endif /* MFOTA_M2MFOTA_H */

@@ -1,0 +1,232 @@
+/*
+ * The FOTA client engine: one caller-allocated object runs one update end to
+ * end (PROTOCOL.md sections 1-5).
+ *
+ *   status uplink -> its HTTP response -> downlink (FOTA command) -> validate
+ *   -> journal resume check -> ranged download streamed into the flash writer
+ *   (part_done -> commit, part_failed -> abort) -> whole-image verification
+ *   (size / crc32 / sha256 of the downlink, MCUboot hash) -> bootloader
+ *   mark_pending -> final uplink (state "updating", result).
+ *
+ * Protocol failures end an update with an LwM2M /5 result (fota.result) and
+ * a short reason (fota.error) that go up in the final uplink; they are never
+ * returned as errors.  Only a failing HAL (flash, journal, bootloader: a
+ * power cut) or a misuse of the API makes a call return a negative code.
+ *
+ * Two connections may be open at once: the download keeps its file-server
+ * connection while a progress uplink goes to the ingestion endpoint.  The
+ * engine therefore takes two transport instances (`uplink_transport`,
+ * `download_transport`); a port whose modem has one socket may pass the same
+ * instance twice only when it tolerates connect() while connected (not
+ * recommended: every progress uplink then costs a reconnect).
+ *
+ * Non-blocking use: mfota_client_step() makes progress until the transport
+ * would block (MFOTA_WOULD_BLOCK) or a timer is pending (MFOTA_WAIT; the
+ * wake-up time is mfota_client_wake_at(), on the clock HAL).  Nothing busy-
+ * waits: waiting happens in the transport's recv() timeout or the clock's
+ * sleep_ms().  mfota_client_run() is the blocking loop on top.
+ *
+ * Memory: struct mfota_client holds every buffer (uplink request, downlink
+ * body, receive buffer, download request, journal, writer); its size is fixed
+ * at compile time by config.h (README: "Client engine and demo").
+ */
+#ifndef MFOTA_CLIENT_H
+#define MFOTA_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "m2mfota/backoff.h"
+#include "m2mfota/bootloader.h"
+#include "m2mfota/config.h"
+#include "m2mfota/downloader.h"
+#include "m2mfota/flash.h"
+#include "m2mfota/flash_writer.h"
+#include "m2mfota/fota_state.h"
+#include "m2mfota/image_verify.h"
+#include "m2mfota/journal.h"
+#include "m2mfota/report_policy.h"
+#include "m2mfota/things.h"
+#include "m2mfota/transport.h"
+#include "m2mfota/url.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Random numbers for retry jitter (a hardware RNG, or anything that differs
+ * between devices: the jitter only has to spread a fleet). */
+struct mfota_random {
+    uint32_t (*next)(void *ctx);
+    void *ctx;
+};
+
+/* Event kinds handed to the application's callback. */
+enum mfota_client_event_kind {
+    MFOTA_CLIENT_EV_STATE = 1,    /* state changed (ev->state) */
+    MFOTA_CLIENT_EV_PROGRESS = 2, /* a part was committed (ev->done of ev->total) */
+    MFOTA_CLIENT_EV_ERROR = 3,    /* a failure: ev->error, ev->reason; the update may go on (retry) */
+    MFOTA_CLIENT_EV_DONE = 4,     /* the cycle ended: ev->result, ev->reason */
+    MFOTA_CLIENT_EV_DOWNLINK = 5, /* a FOTA command arrived (ev->error: 0 accepted, else why not) */
+    MFOTA_CLIENT_EV_UPLINK = 6    /* an uplink went out (ev->error: 0, or why it failed) */
+};
+
+struct mfota_client_event {
+    int kind;            /* enum mfota_client_event_kind */
+    int state;           /* enum mfota_state */
+    int result;          /* enum mfota_result */
+    int error;           /* enum mfota_err behind an error, else 0 */
+    const char *reason;  /* fota.error string or NULL; static */
+    uint64_t done;       /* bytes verified and written */
+    uint64_t total;      /* image size, 0 while unknown */
+};
+
+/* Counters over the client's life (a cycle adds to them). */
+struct mfota_client_stats {
+    uint32_t uplinks;         /* uplinks answered 2xx */
+    uint32_t uplink_failures; /* uplink attempts that failed */
+    uint32_t downlinks;       /* FOTA commands received */
+    uint32_t requests;        /* file-server requests (parts + retries) */
+    uint32_t connections;     /* file-server connections opened */
+    uint32_t retries;         /* failed download attempts repeated (downloader + engine) */
+    uint32_t restarts;        /* downloads started over (file changed, superseded) */
+    uint32_t resumes;         /* downloads resumed from the journal at an offset > 0 */
+    uint32_t unverified_parts;/* parts without a Digest */
+    uint64_t bytes;           /* file bytes received, discarded ones included */
+    uint32_t erases;          /* flash sector erases (slot + journal) */
+    uint32_t programs;        /* flash program calls (slot + journal) */
+    uint32_t journal_writes;  /* journal records written */
+};
+
+struct mfota_client_config {
+    /* identity; strings must outlive the client */
+    const char *imei;             /* NUL-terminated */
+    const uint8_t *secret;        /* shared secret for Things-Message-Token */
+    size_t secret_len;
+    const char *version;          /* running firmware version, NUL-terminated */
+    const char *server;           /* ingestion endpoint base URL, "http://10.1.2.3:8080" */
+    /* HALs; must outlive the client */
+    const struct mfota_transport *uplink_transport;
+    const struct mfota_transport *download_transport;
+    const struct mfota_clock *clock;
+    const struct mfota_random *random;      /* may be NULL: no jitter */
+    const struct mfota_flash *slot;         /* the update slot */
+    const struct mfota_flash *journal_flash;/* two sectors, or NULL */
+    const struct mfota_kv *journal_kv;      /* or a key-value store, or NULL: no journal */
+    const struct mfota_bootloader *bootloader;
+    void (*on_event)(void *ctx, const struct mfota_client_event *ev); /* may be NULL */
+    void *event_ctx;
+    /* behaviour */
+    uint32_t part_size;           /* wanted part size (rounded up to the slot's sector) */
+    uint32_t io_timeout_ms;       /* no byte for this long: the attempt failed */
+    uint8_t progress_step_percent;/* report_policy.h */
+    uint32_t progress_interval_ms;
+    uint32_t retry_base_ms;       /* backoff.h: engine-level retries of uplinks and downloads */
+    uint32_t retry_max_ms;
+    uint16_t max_retries;
+    uint8_t check_mcuboot;        /* 1: an image with MCUboot magic must pass its hash TLV */
+    uint8_t permanent;            /* 1: ask the bootloader for a permanent swap, not a test */
+};
+
+struct mfota_client {
+    /* ---- read-only for the caller ---- */
+    int state;                    /* enum mfota_state */
+    int result;                   /* enum mfota_result of the last update (0: none / pending) */
+    int error;                    /* enum mfota_err behind a failed result, else 0 */
+    const char *reason;           /* fota.error of the last failure, or NULL */
+    struct mfota_client_stats stats;
+    uint64_t done, total;         /* bytes committed, image size */
+    char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
+    uint8_t has_pending;          /* an image was marked pending in this cycle */
+    /* ---- private ---- */
+    struct mfota_client_config cfg_;
+    struct mfota_url server_;
+    char host_[MFOTA_URL_MAX + 1];
+    char server_copy_[MFOTA_URL_MAX + 1];
+    struct mfota_fota_command cmd_;      /* the command in force */
+    struct mfota_fota_command next_;     /* a downlink that came during an update */
+    struct mfota_image_expect expect_;   /* what the command in force promised */
+    struct mfota_journal_record jrec_;   /* its journal identity and progress */
+    uint32_t url_crc_;                   /* identity of the command in force */
+    size_t url_len_;
+    struct mfota_dl dl_;
+    struct mfota_dl_sink sink_;
+    struct mfota_flash_writer writer_;
+    struct mfota_journal journal_;
+    struct mfota_report_policy report_;
+    struct mfota_backoff backoff_;
+    struct mfota_things_resp resp_;
+    struct mfota_dl_stats base_;         /* counters of finished downloads */
+    uint64_t wake_at_;
+    uint64_t up_last_io_;
+    uint64_t restart_at_;
+    uint32_t requests_used_;             /* budget spent by earlier downloads of this file */
+    int hal_err_;
+    int status_result_;                  /* fota.result of the uplink in flight, -1: none */
+    const char *status_reason_;
+    size_t up_len_, up_sent_;
+    uint8_t phase_, after_wait_, up_st_, up_purpose_;
+    uint8_t has_journal_, writer_begun_, restart_pending_, dl_active_;
+    char up_buf_[MFOTA_CLIENT_UPLINK_MAX];
+    char resp_body_[MFOTA_CLIENT_DOWNLINK_MAX];
+    uint8_t rx_[MFOTA_CLIENT_RX_MAX];
+};
+
+/* Defaults from config.h for the behaviour fields; identity and HAL
+ * pointers NULL. */
+void mfota_client_config_default(struct mfota_client_config *cfg);
+
+/* Check `cfg` and bind the client to it (the struct is copied; its strings
+ * and HALs must outlive the client).  Sets up the journal (nothing read yet)
+ * and the writer.  MFOTA_ERR_INVAL for a missing identity/HAL or a server
+ * that is not http://host[:port]; MFOTA_ERR_URL_* for a bad server URL;
+ * flash and journal set-up errors pass through. */
+int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *cfg);
+
+/* Start a cycle: an uplink with the running version and state "idle"; a
+ * FOTA command in its response starts an update.  MFOTA_ERR_STATE while a
+ * cycle is running. */
+int mfota_client_start(struct mfota_client *c);
+
+/* The first cycle after booting into a new image: confirm it with the
+ * bootloader HAL (so it is kept), then the same uplink as
+ * mfota_client_start() with fota.result 1 (success) -- the server sees the
+ * new version and closes the update.  A failing confirm returns its error. */
+int mfota_client_start_boot(struct mfota_client *c);
+
+/* A downlink body that reached the application some other way (`len`
+ * bytes, copied).  Idle: starts an update (or answers a bad command with its
+ * result).  During an update: a command for the same URL is ignored (the
+ * update carries on); one for another URL ends the old update and starts the
+ * new one.  A body without a FOTA command is ignored.  MFOTA_ERR_NOSPC when
+ * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX. */
+int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len);
+
+/* Make progress.  io_wait_ms is the longest a transport recv() may wait
+ * (0 for an event loop).  Returns MFOTA_DONE when the cycle is over
+ * (c->result, c->state, c->has_pending tell how), MFOTA_WOULD_BLOCK when the
+ * transport has nothing yet, MFOTA_WAIT when nothing is due before
+ * mfota_client_wake_at(), or a negative code when a HAL failed (the cycle is
+ * abandoned; re-initialise the client, as after a reboot). */
+int mfota_client_step(struct mfota_client *c, uint32_t io_wait_ms);
+
+/* Clock time (ms) before which step() has nothing to do, after MFOTA_WAIT. */
+uint64_t mfota_client_wake_at(const struct mfota_client *c);
+
+/* Blocking cycle: step() until done, sleeping with clock->sleep_ms().
+ * timeout_ms (0: none) bounds the whole cycle: past it the update is
+ * abandoned and MFOTA_ERR_CLIENT_TIMEOUT returned.  MFOTA_OK when the cycle
+ * ended (whatever its result), else the HAL error. */
+int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms);
+
+/* Counters so far, the running download included. */
+void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats *out);
+
+/* Abandon the cycle: close both connections; the client is idle again. */
+void mfota_client_abort(struct mfota_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MFOTA_CLIENT_H */

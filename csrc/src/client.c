@@ -1,0 +1,961 @@
+/*
+ * The client engine's state machine: downlink -> download into the flash
+ * writer -> verification -> bootloader -> final uplink.  The uplink itself
+ * is in client_uplink.c.
+ */
+#include <string.h>
+
+#include "client_internal.h"
+#include "m2mfota/crc32.h"
+#include "m2mfota/err.h"
+#include "m2mfota/mcuboot.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static void emit(struct mfota_client *c, int kind, int error, const char *reason)
+{
+    struct mfota_client_event ev;
+    if (c->cfg_.on_event == NULL) {
+        return;
+    }
+    ev.kind = kind;
+    ev.state = c->state;
+    ev.result = c->result;
+    ev.error = error;
+    ev.reason = reason;
+    ev.done = c->done;
+    ev.total = c->total;
+    c->cfg_.on_event(c->cfg_.event_ctx, &ev);
+}
+
+static void set_state(struct mfota_client *c, int state)
+{
+    if (c->state != state) {
+        c->state = state;
+        emit(c, MFOTA_CLIENT_EV_STATE, 0, NULL);
+    }
+}
+
+/* A HAL failure (a power cut in a test) ends everything: nothing the engine
+ * holds in RAM may be written out after it. */
+static int is_hal_error(int rc)
+{
+    return rc == MFOTA_ERR_HAL;
+}
+
+static void add_stats(struct mfota_client_stats *acc, const struct mfota_dl_stats *s)
+{
+    acc->requests += s->requests;
+    acc->connections += s->connections;
+    acc->retries += s->retries;
+    acc->restarts += s->restarts;
+    acc->unverified_parts += s->unverified_parts;
+    acc->bytes += s->body_bytes;
+}
+
+/* Close the running download and keep its counters. */
+static void end_download(struct mfota_client *c)
+{
+    const struct mfota_dl_stats *s = &c->dl_.stats;
+    if (!c->dl_active_) {
+        return;
+    }
+    c->base_.requests += s->requests;
+    c->base_.connections += s->connections;
+    c->base_.retries += s->retries;
+    c->base_.restarts += s->restarts;
+    c->base_.unverified_parts += s->unverified_parts;
+    c->base_.body_bytes += s->body_bytes;
+    c->requests_used_ = c->dl_.plan.requests;
+    mfota_dl_abort(&c->dl_);
+    c->dl_active_ = 0;
+}
+
+static const char *reason_for(int err)
+{
+    switch (err) {
+    case MFOTA_ERR_DL_UNAUTHORIZED:
+    case MFOTA_ERR_DL_FORBIDDEN:
+        return "token";
+    case MFOTA_ERR_DL_NOT_FOUND:
+        return "not_found";
+    case MFOTA_ERR_DL_BUDGET:
+        return "budget";
+    case MFOTA_ERR_DL_BUSY:
+        return "busy";
+    case MFOTA_ERR_DL_TIMEOUT:
+        return "timeout";
+    case MFOTA_ERR_DL_TOTAL_CHANGED:
+        return "file_changed";
+    case MFOTA_ERR_CLIENT_SIZE:
+    case MFOTA_ERR_IMAGE_SIZE:
+        return "size_mismatch";
+    case MFOTA_ERR_IMAGE_CRC:
+        return "crc_mismatch";
+    case MFOTA_ERR_IMAGE_SHA256:
+        return "sha256_mismatch";
+    case MFOTA_ERR_IMAGE_READBACK:
+        return "readback";
+    case MFOTA_ERR_MCUBOOT_HASH:
+    case MFOTA_ERR_MCUBOOT_NO_HASH:
+    case MFOTA_ERR_MCUBOOT_TLV:
+    case MFOTA_ERR_MCUBOOT_HEADER:
+        return "mcuboot_image";
+    case MFOTA_ERR_THINGS_WRONG_DEVICE:
+        return "wrong_device";
+    case MFOTA_ERR_THINGS_NO_URL:
+    case MFOTA_ERR_THINGS_BAD_URL:
+        return "bad_url";
+    case MFOTA_ERR_THINGS_NO_TOKEN:
+    case MFOTA_ERR_THINGS_BAD_TOKEN:
+    case MFOTA_ERR_THINGS_TOKEN_TOO_LONG:
+        return "bad_token";
+    default:
+        if (err <= MFOTA_ERR_URL_SCHEME && err >= MFOTA_ERR_URL_TOO_LONG) {
+            return "bad_url";
+        }
+        if (err <= MFOTA_ERR_SENML_SYNTAX && err > MFOTA_ERR_THINGS_HTTP_STATUS) {
+            return "bad_downlink";
+        }
+        return "connection";
+    }
+}
+
+/* fota.result for a downlink the parser refused. */
+static int downlink_result(int err)
+{
+    if ((err <= MFOTA_ERR_URL_SCHEME && err >= MFOTA_ERR_URL_TOO_LONG) ||
+        err == MFOTA_ERR_THINGS_NO_URL || err == MFOTA_ERR_THINGS_BAD_URL ||
+        err == MFOTA_ERR_THINGS_NO_TOKEN || err == MFOTA_ERR_THINGS_BAD_TOKEN ||
+        err == MFOTA_ERR_THINGS_TOKEN_TOO_LONG) {
+        return MFOTA_RESULT_INVALID_URI;
+    }
+    return MFOTA_RESULT_UNSUPPORTED_PROTOCOL;
+}
+
+/* End the update with `result`: back to idle, and say so in the final uplink. */
+static int fail(struct mfota_client *c, int result, const char *reason, int err)
+{
+    int rc;
+    end_download(c);
+    c->result = result;
+    c->reason = reason;
+    c->error = err;
+    emit(c, MFOTA_CLIENT_EV_ERROR, err, reason);
+    set_state(c, MFOTA_STATE_IDLE);
+    mfota_backoff_reset(&c->backoff_);
+    rc = mfota_client_uplink_begin_(c, MFOTA_UP_FINAL, MFOTA_STATE_IDLE, -1, result, reason);
+    if (rc != MFOTA_OK) {
+        c->phase_ = MFOTA_CP_DONE; /* cannot even say it: the cycle is over */
+    }
+    return MFOTA_OK;
+}
+
+/* ---- the sink: downloader -> flash writer ----------------------------------- */
+
+static int hal_check(struct mfota_client *c, int rc)
+{
+    if (is_hal_error(rc)) {
+        c->hal_err_ = rc;
+    }
+    return rc;
+}
+
+/* Bind journal and writer to an image of `size` bytes, resuming when the
+ * journal holds this download.  `fresh`: the file changed, never resume. */
+static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
+{
+    int resumed = 0, rc;
+    if (size > c->cfg_.slot->slot_size) {
+        return MFOTA_ERR_CLIENT_SIZE;
+    }
+    c->jrec_.total_size = (uint32_t)size;
+    c->jrec_.offset = 0;
+    c->jrec_.crc32 = 0;
+    c->jrec_.requests = 0;
+    c->jrec_.flags &= ~MFOTA_JOURNAL_COMPLETE;
+    mfota_sha256_init(&c->jrec_.sha);
+    if (c->has_journal_) {
+        rc = mfota_journal_begin(&c->journal_, &c->jrec_, &resumed);
+        if (rc < 0) {
+            return hal_check(c, rc);
+        }
+        if (resumed && fresh) {
+            rc = mfota_journal_restart(&c->journal_);
+            if (rc < 0) {
+                return hal_check(c, rc);
+            }
+            c->jrec_ = c->journal_.rec;
+            resumed = 0;
+        }
+    }
+    rc = mfota_flash_writer_begin(&c->writer_, (uint32_t)size,
+                                  resumed ? &c->jrec_ : NULL);
+    if (rc == MFOTA_ERR_INVAL && resumed) {
+        /* A record the writer cannot continue from: start over. */
+        resumed = 0;
+        if (c->has_journal_) {
+            rc = mfota_journal_restart(&c->journal_);
+            if (rc < 0) {
+                return hal_check(c, rc);
+            }
+        }
+        rc = mfota_flash_writer_begin(&c->writer_, (uint32_t)size, NULL);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+#if MFOTA_MCUBOOT
+    if (!resumed && c->cfg_.check_mcuboot) {
+        /* An older install request must not stay armed beside new bytes. */
+        rc = mfota_mcuboot_clear_pending(c->cfg_.slot);
+        if (rc < 0) {
+            return hal_check(c, rc);
+        }
+    }
+#endif
+    if (resumed && c->jrec_.offset > 0u) {
+        c->stats.resumes++;
+        c->requests_used_ = c->jrec_.requests;
+    }
+    c->writer_begun_ = 1;
+    c->total = size;
+    c->done = c->writer_.committed.offset;
+    return MFOTA_OK;
+}
+
+static int sink_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+{
+    struct mfota_client *c = (struct mfota_client *)ctx;
+    if (!c->writer_begun_) {
+        return MFOTA_ERR_STATE;
+    }
+    return hal_check(c, mfota_flash_writer_write(&c->writer_, (uint32_t)offset, data, len));
+}
+
+static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
+{
+    struct mfota_client *c = (struct mfota_client *)ctx;
+    int rc;
+    /* The journal record the writer may write carries the budget spent. */
+    c->journal_.rec.requests = c->dl_.plan.requests;
+    rc = mfota_flash_writer_part_commit(&c->writer_, (uint32_t)offset, (uint32_t)len,
+                                        verified ? &crc : NULL);
+    if (rc < 0) {
+        return hal_check(c, rc);
+    }
+    c->done = c->writer_.committed.offset;
+    mfota_backoff_reset(&c->backoff_); /* progress: earlier failures are forgiven */
+    emit(c, MFOTA_CLIENT_EV_PROGRESS, 0, NULL);
+    return MFOTA_OK;
+}
+
+static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
+{
+    struct mfota_client *c = (struct mfota_client *)ctx;
+    uint32_t refetch = 0;
+    int rc;
+    (void)len;
+    (void)reason;
+    rc = mfota_flash_writer_part_abort(&c->writer_, (uint32_t)offset, &refetch);
+    if (rc < 0) {
+        return hal_check(c, rc);
+    }
+    if (refetch != offset) {
+        /* The writer lost earlier bytes of the sector: fetch from there. */
+        c->restart_at_ = refetch;
+        c->restart_pending_ = 1;
+        return MFOTA_ERR_CLIENT_RESTART;
+    }
+    return MFOTA_OK;
+}
+
+static int sink_total(void *ctx, uint64_t total, int restarted)
+{
+    struct mfota_client *c = (struct mfota_client *)ctx;
+    int rc;
+    if ((c->expect_.flags & MFOTA_EXPECT_SIZE) && total != c->expect_.size) {
+        return MFOTA_ERR_CLIENT_SIZE;
+    }
+    if (c->writer_begun_ && !restarted) {
+        return total == c->writer_.size ? MFOTA_OK : MFOTA_ERR_CLIENT_SIZE;
+    }
+    rc = begin_image(c, total, restarted);
+    if (rc < 0) {
+        return rc;
+    }
+    if (c->writer_.committed.offset != c->dl_.plan.next) {
+        /* The journal knows better than the download's start: go there. */
+        c->restart_at_ = c->writer_.committed.offset;
+        c->restart_pending_ = 1;
+        return MFOTA_ERR_CLIENT_RESTART;
+    }
+    return MFOTA_OK;
+}
+
+/* ---- the download ------------------------------------------------------------- */
+
+static int start_download(struct mfota_client *c, uint64_t offset)
+{
+    struct mfota_dl_config dc;
+    int rc;
+    mfota_dl_config_default(&dc);
+    dc.transport = c->cfg_.download_transport;
+    dc.clock = c->cfg_.clock;
+    dc.sink = &c->sink_;
+    dc.url = c->cmd_.url;
+    dc.url_len = c->cmd_.url_len;
+    dc.token = c->cmd_.token;
+    dc.token_len = c->cmd_.token_len;
+    if (c->cfg_.part_size != 0u) {
+        dc.plan.part_size = c->cfg_.part_size;
+    }
+    dc.plan.align = c->cfg_.slot->sector_size;
+    if (dc.plan.part_size % dc.plan.align != 0u) {
+        dc.plan.part_size += dc.plan.align - dc.plan.part_size % dc.plan.align;
+    }
+    dc.offset = offset;
+    if (c->writer_begun_) {
+        dc.total = c->writer_.size;
+        dc.has_total = 1;
+    }
+    dc.requests_used = c->requests_used_;
+    if (c->cfg_.io_timeout_ms != 0u) {
+        dc.timeout_ms = c->cfg_.io_timeout_ms;
+    }
+    dc.rx_buf = c->rx_;
+    dc.rx_cap = sizeof c->rx_;
+    c->restart_pending_ = 0;
+    rc = mfota_dl_init(&c->dl_, &dc);
+    if (rc == MFOTA_OK) {
+        c->dl_active_ = 1;
+    }
+    return rc;
+}
+
+/* Where a new download attempt starts: after the last committed part. */
+static int resume_offset(struct mfota_client *c, uint64_t *offset)
+{
+    uint32_t refetch = 0;
+    int rc;
+    if (!c->writer_begun_) {
+        *offset = 0;
+        return MFOTA_OK;
+    }
+    if (c->writer_.failed || c->writer_.run.offset != c->writer_.committed.offset) {
+        rc = mfota_flash_writer_part_abort(&c->writer_, c->writer_.committed.offset, &refetch);
+        if (rc < 0) {
+            return hal_check(c, rc);
+        }
+        *offset = refetch;
+        return MFOTA_OK;
+    }
+    *offset = c->writer_.committed.offset;
+    return MFOTA_OK;
+}
+
+static int is_transient(int err)
+{
+    switch (err) {
+    case MFOTA_ERR_DL_UNAUTHORIZED:
+    case MFOTA_ERR_DL_FORBIDDEN:
+    case MFOTA_ERR_DL_NOT_FOUND:
+    case MFOTA_ERR_DL_BUDGET:
+    case MFOTA_ERR_DL_TOTAL_CHANGED:
+    case MFOTA_ERR_CLIENT_SIZE:
+    case MFOTA_ERR_FLASH_BOUNDS:
+    case MFOTA_ERR_INVAL:
+    case MFOTA_ERR_STATE:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+static int retry_later(struct mfota_client *c, uint8_t then)
+{
+    uint32_t delay = 0;
+    uint32_t rnd = c->cfg_.random ? c->cfg_.random->next(c->cfg_.random->ctx) : 0u;
+    if (mfota_backoff_next(&c->backoff_, rnd, &delay) != MFOTA_OK) {
+        return MFOTA_ERR_RETRIES_EXHAUSTED;
+    }
+    c->wake_at_ = mfota_client_now_(c) + delay;
+    c->after_wait_ = then;
+    c->phase_ = MFOTA_CP_WAIT;
+    return MFOTA_OK;
+}
+
+static int download_failed(struct mfota_client *c, int err)
+{
+    int result = MFOTA_RESULT_CONNECTION_LOST;
+    end_download(c);
+    if (is_transient(err)) {
+        emit(c, MFOTA_CLIENT_EV_ERROR, err, reason_for(err));
+        if (retry_later(c, MFOTA_CP_DOWNLOAD) == MFOTA_OK) {
+            c->stats.retries++;
+            return MFOTA_OK;
+        }
+    }
+    if (err == MFOTA_ERR_CLIENT_SIZE || err == MFOTA_ERR_DL_TOTAL_CHANGED) {
+        result = c->total > c->cfg_.slot->slot_size ? MFOTA_RESULT_NO_FLASH
+                                                   : MFOTA_RESULT_INTEGRITY;
+    }
+    if (err == MFOTA_ERR_FLASH_BOUNDS) {
+        result = MFOTA_RESULT_NO_FLASH;
+    }
+    return fail(c, result, reason_for(err), err);
+}
+
+/* A valid command is in cmd_: start (or resume) its update. */
+static int begin_command(struct mfota_client *c)
+{
+    int rc;
+    c->url_crc_ = mfota_crc32(0, c->cmd_.url, c->cmd_.url_len);
+    c->url_len_ = c->cmd_.url_len;
+    memset(&c->expect_, 0, sizeof c->expect_);
+    if (c->cmd_.has_size) {
+        c->expect_.flags |= MFOTA_EXPECT_SIZE;
+        c->expect_.size = (uint32_t)c->cmd_.size;
+    }
+    if (c->cmd_.has_crc32) {
+        c->expect_.flags |= MFOTA_EXPECT_CRC32;
+        c->expect_.crc32 = c->cmd_.crc32;
+    }
+    if (c->cmd_.has_sha256) {
+        c->expect_.flags |= MFOTA_EXPECT_SHA256;
+        memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
+    }
+    mfota_journal_record_init(&c->jrec_, c->cmd_.url, c->cmd_.url_len, NULL, 0, 0);
+    if (c->cmd_.has_crc32) {
+        c->jrec_.flags |= MFOTA_JOURNAL_HAS_CRC32;
+        c->jrec_.expect_crc32 = c->cmd_.crc32;
+    }
+    if (c->cmd_.has_sha256) {
+        c->jrec_.flags |= MFOTA_JOURNAL_HAS_SHA256;
+        memcpy(c->jrec_.expect_sha256, c->cmd_.sha256, sizeof c->jrec_.expect_sha256);
+    }
+    c->writer_begun_ = 0;
+    c->requests_used_ = 0;
+    c->done = c->total = 0;
+    c->result = MFOTA_RESULT_INITIAL;
+    c->reason = NULL;
+    c->error = 0;
+    c->has_pending = 0;
+    mfota_backoff_reset(&c->backoff_);
+    mfota_report_policy_init(&c->report_);
+    if (c->cmd_.has_size && c->cmd_.size > c->cfg_.slot->slot_size) {
+        return fail(c, MFOTA_RESULT_NO_FLASH, "no_flash", MFOTA_ERR_CLIENT_SIZE);
+    }
+    set_state(c, MFOTA_STATE_DOWNLOADING);
+    if (c->cmd_.has_size) {
+        rc = begin_image(c, c->cmd_.size, 0);
+        if (rc < 0) {
+            if (c->hal_err_) {
+                return rc;
+            }
+            return fail(c, MFOTA_RESULT_UPDATE_FAILED, "journal", rc);
+        }
+        if (c->done == c->total) {
+            c->phase_ = MFOTA_CP_VERIFY; /* the journal says it is all there */
+            return MFOTA_OK;
+        }
+    }
+    c->phase_ = MFOTA_CP_DOWNLOAD;
+    rc = start_download(c, c->done);
+    if (rc < 0) {
+        return fail(c, rc == MFOTA_ERR_DL_BUDGET ? MFOTA_RESULT_CONNECTION_LOST
+                                                 : MFOTA_RESULT_INVALID_URI,
+                    reason_for(rc), rc);
+    }
+    return MFOTA_OK;
+}
+
+static int update_running(const struct mfota_client *c)
+{
+    return c->phase_ == MFOTA_CP_DOWNLOAD || c->phase_ == MFOTA_CP_VERIFY ||
+           (c->phase_ == MFOTA_CP_WAIT && c->after_wait_ == MFOTA_CP_DOWNLOAD) ||
+           (c->phase_ == MFOTA_CP_UPLINK && c->up_purpose_ == MFOTA_UP_PROGRESS);
+}
+
+/* A downlink body: act on its FOTA command.  Returns 1 when it held one. */
+static int handle_downlink(struct mfota_client *c, const char *body, size_t len, int *out_rc)
+{
+    int rc = mfota_things_parse_downlink(body, len, c->cfg_.imei, strlen(c->cfg_.imei),
+                                         &c->next_, NULL);
+    *out_rc = MFOTA_OK;
+    if (rc == MFOTA_ERR_THINGS_NOT_FOTA) {
+        return 0;
+    }
+    c->stats.downlinks++;
+    emit(c, MFOTA_CLIENT_EV_DOWNLINK, rc < 0 ? rc : 0, rc < 0 ? reason_for(rc) : NULL);
+    if (update_running(c)) {
+        if (rc < 0) {
+            return 1; /* a broken command does not stop a good update */
+        }
+        if (c->next_.url_len == c->url_len_ &&
+            mfota_crc32(0, c->next_.url, c->next_.url_len) == c->url_crc_ &&
+            memcmp(c->next_.url, c->cmd_.url, c->url_len_) == 0) {
+            return 1; /* same file: carry on */
+        }
+        end_download(c);
+        c->stats.restarts++;
+        emit(c, MFOTA_CLIENT_EV_ERROR, MFOTA_ERR_CLIENT_SUPERSEDED, "superseded");
+    }
+    if (rc < 0) {
+        *out_rc = fail(c, downlink_result(rc), reason_for(rc), rc);
+        return 1;
+    }
+    memcpy(&c->cmd_, &c->next_, sizeof c->cmd_);
+    *out_rc = begin_command(c);
+    return 1;
+}
+
+/* ---- public API ---------------------------------------------------------------- */
+
+void mfota_client_config_default(struct mfota_client_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->part_size = MFOTA_DL_PART_SIZE;
+    cfg->io_timeout_ms = MFOTA_DL_TIMEOUT_MS;
+    cfg->progress_step_percent = MFOTA_CLIENT_PROGRESS_STEP;
+    cfg->progress_interval_ms = MFOTA_CLIENT_PROGRESS_INTERVAL_MS;
+    cfg->retry_base_ms = MFOTA_CLIENT_RETRY_BASE_MS;
+    cfg->retry_max_ms = MFOTA_CLIENT_RETRY_MAX_MS;
+    cfg->max_retries = MFOTA_CLIENT_MAX_RETRIES;
+    cfg->check_mcuboot = MFOTA_MCUBOOT;
+}
+
+int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *cfg)
+{
+    size_t n;
+    int rc = MFOTA_OK;
+    if (c == NULL || cfg == NULL || cfg->imei == NULL || cfg->version == NULL ||
+        cfg->server == NULL || cfg->uplink_transport == NULL ||
+        cfg->download_transport == NULL || cfg->clock == NULL || cfg->clock->now_ms == NULL ||
+        cfg->slot == NULL || cfg->bootloader == NULL ||
+        cfg->bootloader->mark_pending == NULL || (cfg->secret == NULL && cfg->secret_len)) {
+        return MFOTA_ERR_INVAL;
+    }
+    memset(c, 0, sizeof *c);
+    c->cfg_ = *cfg;
+    if (c->cfg_.io_timeout_ms == 0u) {
+        c->cfg_.io_timeout_ms = MFOTA_DL_TIMEOUT_MS;
+    }
+    n = strlen(cfg->server);
+    if (n > MFOTA_URL_MAX) {
+        return MFOTA_ERR_URL_TOO_LONG;
+    }
+    memcpy(c->server_copy_, cfg->server, n + 1u);
+    rc = mfota_url_parse(c->server_copy_, n, &c->server_);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    memcpy(c->host_, c->server_.host, c->server_.host_len);
+    c->host_[c->server_.host_len] = '\0';
+    if (cfg->journal_flash != NULL) {
+        rc = mfota_journal_init_flash(&c->journal_, cfg->journal_flash);
+        c->has_journal_ = 1;
+    } else if (cfg->journal_kv != NULL) {
+        rc = mfota_journal_init_kv(&c->journal_, cfg->journal_kv);
+        c->has_journal_ = 1;
+    }
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    rc = mfota_flash_writer_init(&c->writer_, cfg->slot, c->has_journal_ ? &c->journal_ : NULL);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    c->report_.step_percent = cfg->progress_step_percent;
+    c->report_.min_interval_ms = cfg->progress_interval_ms;
+    rc = mfota_report_policy_init(&c->report_);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    c->backoff_.base_ms = cfg->retry_base_ms;
+    c->backoff_.max_ms = cfg->retry_max_ms;
+    c->backoff_.max_retries = cfg->max_retries;
+    rc = mfota_backoff_init(&c->backoff_);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    c->sink_.data = sink_data;
+    c->sink_.part_done = sink_part_done;
+    c->sink_.part_failed = sink_part_failed;
+    c->sink_.total = sink_total;
+    c->sink_.ctx = c;
+    c->state = MFOTA_STATE_IDLE;
+    c->phase_ = MFOTA_CP_IDLE;
+    return MFOTA_OK;
+}
+
+static int start_cycle(struct mfota_client *c, int result)
+{
+    int rc;
+    if (c->phase_ != MFOTA_CP_IDLE && c->phase_ != MFOTA_CP_DONE) {
+        return MFOTA_ERR_STATE;
+    }
+    c->result = result < 0 ? MFOTA_RESULT_INITIAL : result;
+    c->reason = NULL;
+    c->error = 0;
+    c->has_pending = 0;
+    c->hal_err_ = 0;
+    mfota_backoff_reset(&c->backoff_);
+    rc = mfota_client_uplink_begin_(c, MFOTA_UP_START, MFOTA_STATE_IDLE, -1, result, NULL);
+    return rc;
+}
+
+int mfota_client_start(struct mfota_client *c)
+{
+    if (c == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    return start_cycle(c, -1);
+}
+
+int mfota_client_start_boot(struct mfota_client *c)
+{
+    int rc;
+    if (c == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    if (c->phase_ != MFOTA_CP_IDLE && c->phase_ != MFOTA_CP_DONE) {
+        return MFOTA_ERR_STATE;
+    }
+    if (c->cfg_.bootloader->confirm != NULL) {
+        rc = c->cfg_.bootloader->confirm(c->cfg_.bootloader->ctx);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return start_cycle(c, MFOTA_RESULT_SUCCESS);
+}
+
+int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
+{
+    int rc = MFOTA_OK;
+    if (c == NULL || (body == NULL && len)) {
+        return MFOTA_ERR_INVAL;
+    }
+    if (len > sizeof c->resp_body_) {
+        return MFOTA_ERR_NOSPC;
+    }
+    if (c->phase_ == MFOTA_CP_FAILED) {
+        return MFOTA_ERR_STATE;
+    }
+    if (c->phase_ == MFOTA_CP_UPLINK && c->up_purpose_ != MFOTA_UP_PROGRESS) {
+        return MFOTA_ERR_STATE; /* the cycle's own uplink is in flight */
+    }
+    if (c->phase_ == MFOTA_CP_UPLINK) {
+        /* Give up the progress uplink; the body arrived another way. */
+        c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
+        c->phase_ = MFOTA_CP_DOWNLOAD;
+    }
+    memmove(c->resp_body_, body, len);
+    if (!update_running(c)) {
+        c->result = MFOTA_RESULT_INITIAL;
+        c->hal_err_ = 0;
+    }
+    if (!handle_downlink(c, c->resp_body_, len, &rc)) {
+        return MFOTA_OK;
+    }
+    if (rc < 0 && c->hal_err_) {
+        c->phase_ = MFOTA_CP_FAILED;
+    }
+    return rc;
+}
+
+static int uplink_done(struct mfota_client *c)
+{
+    int rc = MFOTA_OK;
+    size_t len = c->resp_.body_len;
+    switch (c->up_purpose_) {
+    case MFOTA_UP_START:
+        mfota_backoff_reset(&c->backoff_);
+        if (len == 0u || !handle_downlink(c, c->resp_body_, len, &rc)) {
+            c->phase_ = MFOTA_CP_DONE;
+            emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
+        }
+        return rc;
+    case MFOTA_UP_PROGRESS:
+        c->phase_ = MFOTA_CP_DOWNLOAD;
+        if (len != 0u) {
+            (void)handle_downlink(c, c->resp_body_, len, &rc);
+        }
+        return rc;
+    default: /* final */
+        c->phase_ = MFOTA_CP_DONE;
+        emit(c, MFOTA_CLIENT_EV_DONE, c->error, c->reason);
+        return MFOTA_OK;
+    }
+}
+
+static int uplink_failed(struct mfota_client *c, int err)
+{
+    c->stats.uplink_failures++;
+    emit(c, MFOTA_CLIENT_EV_UPLINK, err, "uplink");
+    if (c->up_purpose_ == MFOTA_UP_PROGRESS) {
+        c->phase_ = MFOTA_CP_DOWNLOAD; /* the next progress point tries again */
+        return MFOTA_OK;
+    }
+    if (err != MFOTA_ERR_CLIENT_REFUSED && retry_later(c, MFOTA_CP_UPLINK) == MFOTA_OK) {
+        return MFOTA_OK;
+    }
+    if (c->up_purpose_ == MFOTA_UP_START) {
+        c->result = MFOTA_RESULT_CONNECTION_LOST;
+        c->reason = "uplink";
+        c->error = err;
+    }
+    c->phase_ = MFOTA_CP_DONE;
+    emit(c, MFOTA_CLIENT_EV_DONE, err, "uplink");
+    return MFOTA_OK;
+}
+
+static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
+{
+    uint64_t now = mfota_client_now_(c), off = 0;
+    uint8_t pct = mfota_progress_percent(c->done, c->total);
+    int rc;
+    if (!c->dl_active_) {
+        rc = resume_offset(c, &off);
+        if (rc < 0) {
+            return rc;
+        }
+        rc = start_download(c, off);
+        if (rc < 0) {
+            return download_failed(c, rc);
+        }
+    }
+    if (mfota_report_policy_due(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now)) {
+        /* Recorded before it goes out: a failing uplink must not be retried
+         * at every step. */
+        mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now);
+        rc = mfota_client_uplink_begin_(c, MFOTA_UP_PROGRESS, MFOTA_STATE_DOWNLOADING, pct, -1,
+                                        NULL);
+        return rc < 0 ? rc : MFOTA_OK;
+    }
+    rc = mfota_dl_step(&c->dl_, io_wait_ms);
+    if (c->hal_err_) {
+        return c->hal_err_;
+    }
+    if (rc == MFOTA_WAIT) {
+        c->wake_at_ = mfota_dl_wake_at(&c->dl_);
+        return rc;
+    }
+    if (rc == MFOTA_WOULD_BLOCK) {
+        return rc;
+    }
+    if (rc == MFOTA_DONE) {
+        end_download(c);
+        c->phase_ = MFOTA_CP_VERIFY;
+        return MFOTA_OK;
+    }
+    if (c->restart_pending_) {
+        end_download(c);
+        c->restart_pending_ = 0;
+        rc = start_download(c, c->restart_at_);
+        return rc < 0 ? download_failed(c, rc) : MFOTA_OK;
+    }
+    return download_failed(c, rc);
+}
+
+static int step_verify(struct mfota_client *c)
+{
+    struct mfota_image_report rep;
+    const struct mfota_bootloader *bl = c->cfg_.bootloader;
+    int rc;
+    memset(&rep, 0, sizeof rep);
+    if (!c->writer_begun_) {
+        return fail(c, MFOTA_RESULT_UPDATE_FAILED, "state", MFOTA_ERR_STATE);
+    }
+    rc = mfota_image_verify_writer(&c->writer_, &c->expect_, &rep);
+    if (rc < 0) {
+        if (is_hal_error(rc)) {
+            return rc;
+        }
+        return fail(c, mfota_image_result(rc), reason_for(rc), rc);
+    }
+    memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
+#if MFOTA_MCUBOOT
+    if (c->cfg_.check_mcuboot && c->writer_.size >= 4u) {
+        uint8_t magic[4];
+        struct mfota_mcuboot_image img;
+        const struct mfota_flash *f = c->cfg_.slot;
+        rc = f->read(f->ctx, f->slot_offset, magic, sizeof magic);
+        if (rc < 0) {
+            return MFOTA_ERR_HAL;
+        }
+        if (((uint32_t)magic[0] | (uint32_t)magic[1] << 8 | (uint32_t)magic[2] << 16 |
+             (uint32_t)magic[3] << 24) == MFOTA_MCUBOOT_IMAGE_MAGIC) {
+            rc = mfota_mcuboot_check(f, c->writer_.size, &img);
+            if (rc < 0) {
+                if (is_hal_error(rc)) {
+                    return rc;
+                }
+                return fail(c, MFOTA_RESULT_INTEGRITY, reason_for(rc), rc);
+            }
+            if (!c->cmd_.has_version) {
+                rc = mfota_mcuboot_version_string(&img, c->pending_version,
+                                                  sizeof c->pending_version);
+                if (rc < 0) {
+                    c->pending_version[0] = '\0';
+                }
+            }
+        }
+    }
+#endif
+    c->done = c->total;
+    set_state(c, MFOTA_STATE_DOWNLOADED);
+    rc = bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent);
+    if (rc < 0) {
+        if (is_hal_error(rc)) {
+            return rc;
+        }
+        return fail(c, MFOTA_RESULT_UPDATE_FAILED, "bootloader", rc);
+    }
+    c->has_pending = 1;
+    c->result = MFOTA_RESULT_INITIAL;
+    set_state(c, MFOTA_STATE_UPDATING);
+    mfota_backoff_reset(&c->backoff_);
+    rc = mfota_client_uplink_begin_(c, MFOTA_UP_FINAL, MFOTA_STATE_UPDATING, 100,
+                                    MFOTA_RESULT_INITIAL, NULL);
+    if (rc < 0) {
+        c->phase_ = MFOTA_CP_DONE;
+        emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
+    }
+    return MFOTA_OK;
+}
+
+int mfota_client_step(struct mfota_client *c, uint32_t io_wait_ms)
+{
+    int rc;
+    if (c == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    for (;;) {
+        switch (c->phase_) {
+        case MFOTA_CP_IDLE:
+        case MFOTA_CP_DONE:
+            return MFOTA_DONE;
+        case MFOTA_CP_FAILED:
+            return c->hal_err_ ? c->hal_err_ : MFOTA_ERR_HAL;
+        case MFOTA_CP_WAIT:
+            if (mfota_client_now_(c) < c->wake_at_) {
+                return MFOTA_WAIT;
+            }
+            c->phase_ = c->after_wait_;
+            rc = MFOTA_OK;
+            break;
+        case MFOTA_CP_UPLINK:
+            rc = mfota_client_uplink_step_(c, io_wait_ms);
+            if (rc == MFOTA_WOULD_BLOCK) {
+                return rc;
+            }
+            if (rc == MFOTA_DONE) {
+                c->stats.uplinks++;
+                emit(c, MFOTA_CLIENT_EV_UPLINK, 0, NULL);
+                rc = uplink_done(c);
+            } else {
+                rc = uplink_failed(c, rc);
+            }
+            break;
+        case MFOTA_CP_DOWNLOAD:
+            rc = step_download(c, io_wait_ms);
+            if (rc == MFOTA_WOULD_BLOCK || rc == MFOTA_WAIT) {
+                return rc;
+            }
+            break;
+        case MFOTA_CP_VERIFY:
+            rc = step_verify(c);
+            break;
+        default:
+            return MFOTA_ERR_STATE;
+        }
+        if (rc < 0 || c->hal_err_) {
+            if (c->hal_err_ == 0) {
+                c->hal_err_ = rc;
+            }
+            end_download(c);
+            c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
+            c->phase_ = MFOTA_CP_FAILED;
+            return c->hal_err_;
+        }
+    }
+}
+
+uint64_t mfota_client_wake_at(const struct mfota_client *c)
+{
+    return c->wake_at_;
+}
+
+int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms)
+{
+    const struct mfota_clock *clk;
+    uint64_t start, deadline;
+    if (c == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    clk = c->cfg_.clock;
+    start = mfota_client_now_(c);
+    deadline = start + timeout_ms;
+    for (;;) {
+        uint64_t now = mfota_client_now_(c), before = now;
+        uint32_t wait = 1000u;
+        int rc;
+        if (timeout_ms != 0u) {
+            if (now >= deadline) {
+                mfota_client_abort(c);
+                return MFOTA_ERR_CLIENT_TIMEOUT;
+            }
+            if (deadline - now < wait) {
+                wait = (uint32_t)(deadline - now);
+            }
+        }
+        rc = mfota_client_step(c, wait);
+        if (rc == MFOTA_DONE) {
+            return MFOTA_OK;
+        }
+        if (rc < 0) {
+            return rc;
+        }
+        now = mfota_client_now_(c);
+        if (rc == MFOTA_WAIT) {
+            uint64_t until = c->wake_at_;
+            if (timeout_ms != 0u && until > deadline) {
+                until = deadline;
+            }
+            if (until > now && clk->sleep_ms != NULL) {
+                uint64_t d = until - now;
+                clk->sleep_ms(clk->ctx, d > 0xffffffffu ? 0xffffffffu : (uint32_t)d);
+            }
+        } else if (now == before && clk->sleep_ms != NULL) {
+            /* A non-blocking connect or send: do not spin on it. */
+            clk->sleep_ms(clk->ctx, 1);
+        }
+    }
+}
+
+void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats *out)
+{
+    *out = c->stats;
+    add_stats(out, &c->base_);
+    if (c->dl_active_) {
+        add_stats(out, &c->dl_.stats);
+    }
+    out->erases += c->writer_.stats.erases + c->journal_.stats.erases;
+    out->programs += c->writer_.stats.programs + c->journal_.stats.programs;
+    out->journal_writes += c->journal_.stats.journal_writes + c->writer_.stats.journal_writes;
+}
+
+void mfota_client_abort(struct mfota_client *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    end_download(c);
+    c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
+    c->phase_ = MFOTA_CP_IDLE;
+    if (c->state != MFOTA_STATE_UPDATING) {
+        set_state(c, MFOTA_STATE_IDLE);
+    }
+}

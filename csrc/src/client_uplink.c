@@ -1,0 +1,149 @@
+/*
+ * The client's uplink: one HTTP POST of a status pack to the ingestion
+ * endpoint over the uplink transport, and the framing of its response (whose
+ * body is the downlink).  A connection per uplink: uplinks are rare (state
+ * changes, throttled progress), and a long-idle connection through a mobile
+ * network's NAT would be cut anyway.
+ */
+#include <string.h>
+
+#include "client_internal.h"
+#include "m2mfota/err.h"
+
+uint64_t mfota_client_now_(const struct mfota_client *c)
+{
+    return c->cfg_.clock->now_ms(c->cfg_.clock->ctx);
+}
+
+int mfota_client_uplink_begin_(struct mfota_client *c, int purpose, int state, int progress,
+                               int result, const char *reason)
+{
+    struct mfota_things_status st;
+    struct mfota_senml_entry e[5];
+    size_t n, needed = 0;
+    int rc;
+    st.firmware = c->cfg_.version;
+    st.state = mfota_state_name((enum mfota_state)state);
+    st.progress = progress;
+    st.result = result;
+    st.error = reason;
+    n = mfota_things_status_entries(&st, e);
+    rc = mfota_things_build_uplink(c->up_buf_, sizeof c->up_buf_, &needed, c->cfg_.imei,
+                                   strlen(c->cfg_.imei), c->cfg_.secret, c->cfg_.secret_len,
+                                   c->host_, e, n);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    c->up_len_ = needed;
+    c->up_purpose_ = (uint8_t)purpose;
+    c->status_result_ = result;
+    c->status_reason_ = reason;
+    mfota_client_uplink_rearm_(c);
+    c->phase_ = MFOTA_CP_UPLINK;
+    return MFOTA_OK;
+}
+
+void mfota_client_uplink_rearm_(struct mfota_client *c)
+{
+    c->up_st_ = 0;
+    c->up_sent_ = 0;
+}
+
+enum { US_CONNECT = 0, US_SEND, US_RECV, US_RESP };
+
+static int attempt_failed(struct mfota_client *c, int rc)
+{
+    const struct mfota_transport *t = c->cfg_.uplink_transport;
+    t->close(t->ctx);
+    mfota_client_uplink_rearm_(c);
+    return rc;
+}
+
+int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
+{
+    const struct mfota_transport *t = c->cfg_.uplink_transport;
+    int rc;
+    for (;;) {
+        switch (c->up_st_) {
+        case US_CONNECT:
+            rc = t->connect(t->ctx, c->host_, c->server_.port);
+            if (rc == MFOTA_WOULD_BLOCK) {
+                return rc;
+            }
+            if (rc != MFOTA_OK) {
+                return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+            }
+            c->up_sent_ = 0;
+            c->up_st_ = US_SEND;
+            break;
+        case US_SEND:
+            while (c->up_sent_ < c->up_len_) {
+                size_t sent = 0;
+                rc = t->send(t->ctx, (const uint8_t *)c->up_buf_ + c->up_sent_,
+                             c->up_len_ - c->up_sent_, &sent);
+                if (rc == MFOTA_WOULD_BLOCK) {
+                    return rc;
+                }
+                if (rc != MFOTA_OK || sent == 0u) {
+                    return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+                }
+                c->up_sent_ += sent;
+            }
+            mfota_things_resp_init(&c->resp_, c->resp_body_, sizeof c->resp_body_);
+            c->up_last_io_ = mfota_client_now_(c);
+            c->up_st_ = US_RECV;
+            break;
+        case US_RECV: {
+            /* The request is out: its buffer receives the response. */
+            size_t got = 0, used = 0, pos = 0;
+            rc = t->recv(t->ctx, (uint8_t *)c->up_buf_, sizeof c->up_buf_, &got, io_wait_ms);
+            if (rc == MFOTA_WOULD_BLOCK) {
+                if (mfota_client_now_(c) - c->up_last_io_ >= c->cfg_.io_timeout_ms) {
+                    return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+                }
+                return rc;
+            }
+            if (rc == MFOTA_DONE) {
+                rc = mfota_things_resp_eof(&c->resp_);
+                if (rc != MFOTA_DONE) {
+                    return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+                }
+                c->up_st_ = US_RESP;
+                break;
+            }
+            if (rc != MFOTA_OK) {
+                return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+            }
+            c->up_last_io_ = mfota_client_now_(c);
+            rc = MFOTA_NEED_MORE;
+            while (pos < got && rc == MFOTA_NEED_MORE) {
+                rc = mfota_things_resp_feed(&c->resp_, c->up_buf_ + pos, got - pos, &used);
+                pos += used;
+                if (used == 0u && rc == MFOTA_NEED_MORE) {
+                    break;
+                }
+            }
+            if (rc < 0) {
+                return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+            }
+            if (rc == MFOTA_DONE) {
+                c->up_st_ = US_RESP;
+            }
+            break;
+        }
+        default: /* US_RESP */
+            t->close(t->ctx);
+            mfota_client_uplink_rearm_(c);
+            if (c->resp_.status >= 200 && c->resp_.status < 300) {
+                return MFOTA_DONE;
+            }
+            /* 4xx: this uplink will never be accepted (a wrong secret, a
+             * device the server does not know); 5xx: try again later. */
+            if (c->resp_.status >= 400 && c->resp_.status < 500 && c->resp_.status != 408 &&
+                c->resp_.status != 429) {
+                return MFOTA_ERR_CLIENT_REFUSED;
+            }
+            return MFOTA_ERR_CLIENT_UPLINK;
+        }
+    }
+}
