@@ -547,6 +547,12 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     }
     memcpy(c->server_copy_, cfg->server, n + 1u);
     rc = mfota_url_parse(c->server_copy_, n, &c->server_);
+    if (rc == MFOTA_ERR_URL_PATH && n < MFOTA_URL_MAX) {
+        /* A base URL without a path ("http://10.1.2.3:8080") is fine. */
+        c->server_copy_[n] = '/';
+        c->server_copy_[n + 1u] = '\0';
+        rc = mfota_url_parse(c->server_copy_, n + 1u, &c->server_);
+    }
     if (rc != MFOTA_OK) {
         return rc;
     }
@@ -600,6 +606,7 @@ static int start_cycle(struct mfota_client *c, int result)
     c->error = 0;
     c->has_pending = 0;
     c->hal_err_ = 0;
+    c->pending_len_ = 0;
     mfota_backoff_reset(&c->backoff_);
     rc = mfota_client_uplink_begin_(c, MFOTA_UP_START, MFOTA_STATE_IDLE, -1, result, NULL);
     return rc;
@@ -639,6 +646,15 @@ int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
     }
     if (len > sizeof c->resp_body_) {
         return MFOTA_ERR_NOSPC;
+    }
+    if (c->in_step_) {
+        /* Re-entered from the event callback: act at the next step. */
+        if (c->phase_ != MFOTA_CP_DOWNLOAD && c->phase_ != MFOTA_CP_VERIFY) {
+            return MFOTA_ERR_STATE;
+        }
+        memmove(c->resp_body_, body, len);
+        c->pending_len_ = len;
+        return MFOTA_OK;
     }
     if (c->phase_ == MFOTA_CP_FAILED) {
         return MFOTA_ERR_STATE;
@@ -826,13 +842,39 @@ static int step_verify(struct mfota_client *c)
     return MFOTA_OK;
 }
 
+static int step_phases(struct mfota_client *c, uint32_t io_wait_ms);
+
 int mfota_client_step(struct mfota_client *c, uint32_t io_wait_ms)
 {
     int rc;
     if (c == NULL) {
         return MFOTA_ERR_INVAL;
     }
+    if (c->in_step_) {
+        return MFOTA_ERR_STATE;
+    }
+    c->in_step_ = 1;
+    rc = step_phases(c, io_wait_ms);
+    c->in_step_ = 0;
+    return rc;
+}
+
+static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
+{
+    int rc;
     for (;;) {
+        if (c->pending_len_ != 0u && update_running(c) && c->phase_ != MFOTA_CP_UPLINK) {
+            size_t len = c->pending_len_;
+            c->pending_len_ = 0;
+            rc = MFOTA_OK;
+            (void)handle_downlink(c, c->resp_body_, len, &rc);
+            if (rc < 0) {
+                c->hal_err_ = rc;
+                end_download(c);
+                c->phase_ = MFOTA_CP_FAILED;
+                return rc;
+            }
+        }
         switch (c->phase_) {
         case MFOTA_CP_IDLE:
         case MFOTA_CP_DONE:

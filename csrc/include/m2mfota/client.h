@@ -165,8 +165,10 @@ struct mfota_client {
     int status_result_;                  /* fota.result of the uplink in flight, -1: none */
     const char *status_reason_;
     size_t up_len_, up_sent_;
+    size_t pending_len_;                 /* a downlink handed over during step(), in resp_body_ */
     uint8_t phase_, after_wait_, up_st_, up_purpose_;
     uint8_t has_journal_, writer_begun_, restart_pending_, dl_active_;
+    uint8_t in_step_;
     char up_buf_[MFOTA_CLIENT_UPLINK_MAX];
     char resp_body_[MFOTA_CLIENT_DOWNLINK_MAX];
     uint8_t rx_[MFOTA_CLIENT_RX_MAX];
@@ -199,7 +201,9 @@ int mfota_client_start_boot(struct mfota_client *c);
  * result).  During an update: a command for the same URL is ignored (the
  * update carries on); one for another URL ends the old update and starts the
  * new one.  A body without a FOTA command is ignored.  MFOTA_ERR_NOSPC when
- * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX. */
+ * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX.  May be called from the event
+ * callback while a download runs: the body is then kept and acted on at the
+ * next step (MFOTA_ERR_STATE if an uplink is in flight at that moment). */
 int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len);
 
 /* Make progress.  io_wait_ms is the longest a transport recv() may wait

@@ -1,3 +1,4 @@
 /* The C side of the cffi module: the public API plus Python-only helpers. */
 #include "m2mfota/m2mfota.h"
 #include "transport_posix.h"
+#include "random_posix.h"
