@@ -21,7 +21,7 @@ static int fail(struct mfota_senml_dec *dec, int err, size_t at)
     return err;
 }
 
-static void skip_ws(struct mfota_senml_dec *dec)
+static inline void skip_ws(struct mfota_senml_dec *dec)
 {
     while (dec->pos < dec->len) {
         char c = dec->buf[dec->pos];
@@ -105,6 +105,17 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
     return n;
 }
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Nonzero when any byte of x is a control character, non-ASCII, '"' or
+ * '\\' (exact "has a zero byte" tests, applied to shifted copies). */
+static uint64_t special_bytes(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return (((x - ONES * 0x20) & ~x) | x | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
+}
+
 /* Scan a string starting at the opening quote; fills `out` with the slice
  * between the quotes, its decoded length and whether it holds escapes. */
 static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
@@ -114,6 +125,27 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
     uint8_t escaped = 0;
     while (i < dec->len) {
         unsigned char c = (unsigned char)b[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            /* the common case: a run of plain ASCII, eight bytes a step */
+            size_t start = i++;
+            while (dec->len - i >= 8) {
+                uint64_t x;
+                memcpy(&x, b + i, 8);
+                if (special_bytes(x)) {
+                    break;
+                }
+                i += 8;
+            }
+            while (i < dec->len) {
+                c = (unsigned char)b[i];
+                if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+                    break;
+                }
+                i++;
+            }
+            dlen += i - start;
+            continue;
+        }
         if (c == '"') {
             out->ptr = b + dec->pos + 1;
             out->len = i - dec->pos - 1;
@@ -402,35 +434,51 @@ int mfota_senml_record_name(const struct mfota_senml_record *rec, char *out, siz
     return MFOTA_OK;
 }
 
-/* RFC 8428 4.5.1: [A-Za-z0-9] first, then also - : . / _ */
+/* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ ; bit c of the first
+ * map is set for every allowed byte, of the second for those that may start
+ * a name (letters and digits). */
+static const uint8_t name_any[16] = {0, 0, 0, 0, 0, 0xE0, 0xFF, 0x07,
+                                     0xFE, 0xFF, 0xFF, 0x87, 0xFE, 0xFF, 0xFF, 0x07};
+static const uint8_t name_first[16] = {0, 0, 0, 0, 0, 0, 0xFF, 0x03,
+                                       0xFE, 0xFF, 0xFF, 0x07, 0xFE, 0xFF, 0xFF, 0x07};
+
 static int name_char_ok(unsigned char ch, int first)
 {
-    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) {
-        return 1;
-    }
-    return !first && (ch == '-' || ch == ':' || ch == '.' || ch == '/' || ch == '_');
+    const uint8_t *map = first ? name_first : name_any;
+    return ch < 128 && ((map[ch >> 3] >> (ch & 7)) & 1u);
 }
 
-static int name_ok(const struct mfota_senml_str *bn, const struct mfota_senml_str *n)
+/* 1 when every decoded byte of s may appear in a name; `first` says the
+ * first byte must also be a letter or digit (it starts the resolved name). */
+static int name_chars_ok(const struct mfota_senml_str *s, int first)
 {
-    const struct mfota_senml_str *parts[2];
-    int first = 1, p;
-    parts[0] = bn;
-    parts[1] = n;
-    for (p = 0; p < 2; p++) {
-        struct cursor c;
-        unsigned char tmp[4];
-        const unsigned char *chunk;
-        size_t k, len;
-        c.s = parts[p];
-        c.i = 0;
-        while ((len = cursor_next(&c, tmp, &chunk)) != 0) {
-            for (k = 0; k < len; k++) {
-                if (!name_char_ok(chunk[k], first)) {
-                    return 0;
-                }
-                first = 0;
+    struct cursor c;
+    unsigned char tmp[4];
+    const unsigned char *chunk;
+    size_t k, len;
+    if (s->ptr != NULL && !s->escaped) {
+        const unsigned char *p = (const unsigned char *)s->ptr;
+        if (s->len == 0) {
+            return 1;
+        }
+        if (!name_char_ok(p[0], first)) {
+            return 0;
+        }
+        for (k = 1; k < s->len; k++) {
+            if (!name_char_ok(p[k], 0)) {
+                return 0;
             }
+        }
+        return 1;
+    }
+    c.s = s;
+    c.i = 0;
+    while ((len = cursor_next(&c, tmp, &chunk)) != 0) {
+        for (k = 0; k < len; k++) {
+            if (!name_char_ok(chunk[k], first)) {
+                return 0;
+            }
+            first = 0;
         }
     }
     return 1;
@@ -438,38 +486,66 @@ static int name_ok(const struct mfota_senml_str *bn, const struct mfota_senml_st
 
 /* ---- keys ------------------------------------------------------------------ */
 
-struct key_def {
-    char name[5];
-    uint32_t bit;
-};
-
-static const struct key_def keys[] = {
-    {"bn", MFOTA_SENML_F_BN}, {"bt", MFOTA_SENML_F_BT},     {"bu", MFOTA_SENML_F_BU},
-    {"bv", MFOTA_SENML_F_BV}, {"bs", MFOTA_SENML_F_BS},     {"bver", MFOTA_SENML_F_BVER},
-    {"n", MFOTA_SENML_F_N},   {"u", MFOTA_SENML_F_U},       {"v", MFOTA_SENML_F_V},
-    {"vs", MFOTA_SENML_F_VS}, {"vb", MFOTA_SENML_F_VB},     {"vd", MFOTA_SENML_F_VD},
-    {"s", MFOTA_SENML_F_S},   {"t", MFOTA_SENML_F_T},       {"ut", MFOTA_SENML_F_UT},
-};
+/* The field bit of a key of 1, 2 or 4 raw bytes, 0 for any other. */
+static uint32_t known_key(const char *k, size_t n)
+{
+    if (n == 1) {
+        switch (k[0]) {
+        case 'n': return MFOTA_SENML_F_N;
+        case 'u': return MFOTA_SENML_F_U;
+        case 'v': return MFOTA_SENML_F_V;
+        case 's': return MFOTA_SENML_F_S;
+        case 't': return MFOTA_SENML_F_T;
+        default: return 0;
+        }
+    }
+    if (n == 2) {
+        if (k[0] == 'b') {
+            switch (k[1]) {
+            case 'n': return MFOTA_SENML_F_BN;
+            case 't': return MFOTA_SENML_F_BT;
+            case 'u': return MFOTA_SENML_F_BU;
+            case 'v': return MFOTA_SENML_F_BV;
+            case 's': return MFOTA_SENML_F_BS;
+            default: return 0;
+            }
+        }
+        if (k[0] == 'v') {
+            switch (k[1]) {
+            case 's': return MFOTA_SENML_F_VS;
+            case 'b': return MFOTA_SENML_F_VB;
+            case 'd': return MFOTA_SENML_F_VD;
+            default: return 0;
+            }
+        }
+        return (k[0] == 'u' && k[1] == 't') ? MFOTA_SENML_F_UT : 0;
+    }
+    if (n == 4 && memcmp(k, "bver", 4) == 0) {
+        return MFOTA_SENML_F_BVER;
+    }
+    return 0;
+}
 
 /* The field bit of a key, 0 for an unknown one; *must_understand set when
  * an unknown key ends in '_'. */
 static uint32_t classify_key(const struct mfota_senml_str *k, int *must_understand)
 {
-    char small[5];
-    size_t n = 0, i;
-    const char *name = k->ptr;
     *must_understand = 0;
-    if (k->dlen <= 4) {
-        if (k->escaped) {
-            (void)mfota_senml_str_decode(k, small, sizeof small, &n);
-            name = small;
-        } else {
-            n = k->len;
+    if (!k->escaped) {
+        uint32_t bit = known_key(k->ptr, k->len);
+        if (bit == 0 && k->len > 0) {
+            *must_understand = k->ptr[k->len - 1] == '_';
         }
-        for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-            if (strlen(keys[i].name) == n && memcmp(keys[i].name, name, n) == 0) {
-                return keys[i].bit;
-            }
+        return bit;
+    }
+    if (k->dlen <= 4) {
+        char small[4];
+        size_t n = 0;
+        uint32_t bit;
+        (void)mfota_senml_str_decode(k, small, sizeof small, &n);
+        bit = known_key(small, n);
+        if (bit != 0) {
+            return bit;
         }
     }
     if (k->dlen > 0) {
@@ -530,7 +606,15 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     size_t start = dec->pos;
     int rc;
 
-    memset(rec, 0, sizeof *rec);
+    /* only what a record may leave unset; cheaper than clearing it all */
+    rec->n.ptr = NULL;
+    rec->n.len = rec->n.dlen = 0;
+    rec->n.escaped = 0;
+    rec->u = rec->n;
+    rec->vs = rec->n;
+    rec->v = rec->s = rec->t = rec->ut = 0;
+    rec->kind = MFOTA_SENML_KIND_NONE;
+    rec->vb = rec->has_s = rec->has_t = rec->has_ut = 0;
     rec->offset = start;
     dec->pos++; /* '{' */
     skip_ws(dec);
@@ -702,7 +786,10 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     {
         size_t name_len = (rec->bn.ptr ? rec->bn.dlen : 0) + (rec->n.ptr ? rec->n.dlen : 0);
         int has_value = rec->kind != MFOTA_SENML_KIND_NONE || rec->has_s;
-        if ((name_len == 0 && has_value) || !name_ok(&rec->bn, &rec->n)) {
+        /* a base name is checked once, where it is set */
+        if ((name_len == 0 && has_value) ||
+            ((fields & MFOTA_SENML_F_BN) && !name_chars_ok(&rec->bn, 1)) ||
+            !name_chars_ok(&rec->n, rec->bn.ptr == NULL || rec->bn.dlen == 0)) {
             return fail(dec, MFOTA_ERR_SENML_NAME, start);
         }
     }

@@ -458,6 +458,17 @@ int mfota_senml_parse_double(const char *s, size_t len, double *out)
         *out = neg ? -0.0 : 0.0;
         return MFOTA_OK;
     }
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+    /* Clinger: digits and power of ten both exact doubles, one rounding */
+    if (nd_total <= 19 && w <= (UINT64_C(1) << 53) && exp10 - frac_len >= -22 &&
+        exp10 - frac_len <= 22) {
+        e = exp10 - frac_len;
+        r = (double)w;
+        r = e < 0 ? r / exact_pow10[-e] : r * exact_pow10[e];
+        *out = neg ? -r : r;
+        return MFOTA_OK;
+    }
+#endif
     /* value = (the nd significant digits without trailing zeros) * 10^e */
     nd = nd_total - (int)trailing_zeros;
     e = exp10 - frac_len + trailing_zeros;

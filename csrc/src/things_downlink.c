@@ -12,6 +12,9 @@
 #include "m2mfota/err.h"
 #include "m2mfota/url.h"
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
 enum {
     F_URL = 1,
     F_TOKEN = 2,
@@ -98,7 +101,15 @@ static int take_token(const struct mfota_senml_record *rec, struct mfota_fota_co
         return MFOTA_ERR_THINGS_TOKEN_TOO_LONG;
     }
     /* it goes into an Authorization header: visible ASCII only */
-    for (i = 0; i < cmd->token_len; i++) {
+    for (i = 0; cmd->token_len - i >= 8; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, cmd->token + i, 8);
+        d = x ^ (ONES * 0x7F);
+        if ((((x - ONES * 0x21) & ~x) | x | ((d - ONES) & ~d)) & HIGHS) {
+            break; /* some byte is <= 0x20 or >= 0x7F: find it below */
+        }
+    }
+    for (; i < cmd->token_len; i++) {
         unsigned char c = (unsigned char)cmd->token[i];
         if (c <= 0x20 || c >= 0x7F) {
             return MFOTA_ERR_THINGS_BAD_TOKEN;
@@ -252,7 +263,13 @@ int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
 {
     size_t off = 0;
     int rc;
-    memset(cmd, 0, sizeof *cmd);
+    /* the struct is large (the token buffer): clear what says "present" */
+    cmd->url_len = cmd->token_len = cmd->version_len = 0;
+    cmd->url[0] = cmd->token[0] = cmd->version[0] = '\0';
+    cmd->size = 0;
+    cmd->crc32 = 0;
+    memset(cmd->sha256, 0, sizeof cmd->sha256);
+    cmd->has_size = cmd->has_crc32 = cmd->has_sha256 = cmd->has_version = 0;
     if ((body == NULL && len != 0) || imei == NULL || imei_len == 0 ||
         imei_len > MFOTA_THINGS_IMEI_MAX) {
         rc = MFOTA_ERR_INVAL;

@@ -47,7 +47,7 @@ struct mfota_fota_command {
  * _NO_URL, _NO_TOKEN, _WRONG_DEVICE, _BAD_URL (not a string), an
  * MFOTA_ERR_URL_* code from mfota_url_parse, _BAD_TOKEN, _TOKEN_TOO_LONG,
  * _BAD_SIZE, _BAD_CRC32, _BAD_SHA256, _BAD_VERSION, _DUPLICATE.
- * `cmd` is zeroed first, so on error it holds no partial command. */
+ * On error `cmd` is zeroed, so it never holds a partial command. */
 int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
                                 size_t imei_len, struct mfota_fota_command *cmd,
                                 size_t *err_offset);
