@@ -139,6 +139,7 @@ struct mfota_posix_transport {
     int fd;
     uint32_t connect_timeout_ms;
     uint32_t connects;
+    int awaiting_reply;
 };
 void mfota_posix_transport_init(struct mfota_posix_transport *pt, struct mfota_transport *t);
 void mfota_posix_clock_init(struct mfota_clock *c);
