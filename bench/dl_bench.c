@@ -62,8 +62,8 @@ int main(int argc, char **argv)
     static struct mfota_dl dl;
     int reps, i, rc;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: dl_bench URL TOKEN PART_SIZE MAX_BYTES REPS\n");
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: dl_bench URL TOKEN PART_SIZE MAX_BYTES REPS [PIPELINE]\n");
         return 2;
     }
     m.cap = strtoull(argv[4], NULL, 10);
@@ -88,6 +88,9 @@ int main(int argc, char **argv)
         cfg.token_len = strlen(argv[2]);
         cfg.plan.part_size = (uint32_t)atoi(argv[3]);
         cfg.plan.align = cfg.plan.part_size;
+        if (argc == 7) {
+            cfg.pipeline = (uint8_t)atoi(argv[6]);
+        }
         cfg.rx_buf = rx;
         cfg.rx_cap = sizeof rx;
         rc = mfota_dl_init(&dl, &cfg);
