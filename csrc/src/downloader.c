@@ -75,21 +75,24 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
         (cfg->token == NULL && cfg->token_len > 0)) {
         return MFOTA_ERR_INVAL;
     }
-    if (cfg->url_len > sizeof dl->url_copy_) {
-        return MFOTA_ERR_URL_TOO_LONG;
-    }
     dl->cfg_ = *cfg;
-    memcpy(dl->url_copy_, cfg->url, cfg->url_len);
-    dl->cfg_.url = dl->url_copy_;
-    dl->cfg_.token = NULL; /* lives on only inside the request head */
-    rc = mfota_url_parse(dl->url_copy_, cfg->url_len, &dl->url_);
+    /* URL and token live on only in host_ and the request head: the caller's
+     * strings need not outlive init. */
+    dl->cfg_.url = NULL;
+    dl->cfg_.token = NULL;
+    rc = mfota_url_parse(cfg->url, cfg->url_len, &dl->url_);
     if (rc != MFOTA_OK) {
         return rc;
+    }
+    if (dl->url_.host_len >= sizeof dl->host_) {
+        return MFOTA_ERR_URL_TOO_LONG;
     }
     memcpy(dl->host_, dl->url_.host, dl->url_.host_len);
     dl->host_[dl->url_.host_len] = '\0';
     rc = mfota_http_request_head(dl->req_, sizeof dl->req_, &dl->head_len_, &dl->url_, cfg->token,
                                  cfg->token_len);
+    dl->url_.host = NULL;
+    dl->url_.path = NULL;
     if (rc != MFOTA_OK) {
         return rc;
     }

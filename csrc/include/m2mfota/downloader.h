@@ -72,9 +72,9 @@ struct mfota_dl_config {
     const struct mfota_transport *transport;
     const struct mfota_clock *clock;
     const struct mfota_dl_sink *sink;
-    const char *url;           /* http://host[:port]/path; copied by init */
+    const char *url;           /* http://host[:port]/path; init keeps what it needs */
     size_t url_len;
-    const char *token;         /* bearer token; copied by init */
+    const char *token;         /* bearer token; init copies it into the request head */
     size_t token_len;
     struct mfota_plan_config plan;
     uint64_t offset;           /* first byte wanted (resume) */
@@ -115,7 +115,7 @@ struct mfota_dl {
 
     /* ---- private ---- */
     struct mfota_dl_config cfg_;
-    struct mfota_url url_;
+    struct mfota_url url_;     /* port (host and path slices are gone after init) */
     struct mfota_http_response resp_;
     uint64_t wake_at_;
     uint64_t last_io_;
@@ -137,7 +137,6 @@ struct mfota_dl {
     uint8_t connected_;
     uint8_t whole_;            /* this response is the whole file */
     char host_[MFOTA_URL_MAX + 1];
-    char url_copy_[MFOTA_URL_MAX];
     char req_[MFOTA_HTTP_REQUEST_MAX];
 };
 
