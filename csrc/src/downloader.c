@@ -32,6 +32,8 @@ static void close_conn(struct mfota_dl *dl)
         dl->cfg_.transport->close(dl->cfg_.transport->ctx);
         dl->connected_ = 0;
     }
+    dl->in_flight_ = 0;
+    dl->sending_ahead_ = 0;
 }
 
 static int fail(struct mfota_dl *dl, int err)
@@ -57,6 +59,7 @@ void mfota_dl_config_default(struct mfota_dl_config *cfg)
     cfg->max_retry_after_s = MFOTA_DL_MAX_RETRY_AFTER_S;
     cfg->max_restarts = MFOTA_DL_MAX_RESTARTS;
     cfg->accept_whole_body = 1;
+    cfg->pipeline = MFOTA_DL_PIPELINE;
 }
 
 int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
@@ -72,21 +75,24 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
         (cfg->token == NULL && cfg->token_len > 0)) {
         return MFOTA_ERR_INVAL;
     }
-    if (cfg->url_len > sizeof dl->url_copy_) {
-        return MFOTA_ERR_URL_TOO_LONG;
-    }
     dl->cfg_ = *cfg;
-    memcpy(dl->url_copy_, cfg->url, cfg->url_len);
-    dl->cfg_.url = dl->url_copy_;
-    dl->cfg_.token = NULL; /* lives on only inside the request head */
-    rc = mfota_url_parse(dl->url_copy_, cfg->url_len, &dl->url_);
+    /* URL and token live on only in host_ and the request head: the caller's
+     * strings need not outlive init. */
+    dl->cfg_.url = NULL;
+    dl->cfg_.token = NULL;
+    rc = mfota_url_parse(cfg->url, cfg->url_len, &dl->url_);
     if (rc != MFOTA_OK) {
         return rc;
+    }
+    if (dl->url_.host_len >= sizeof dl->host_) {
+        return MFOTA_ERR_URL_TOO_LONG;
     }
     memcpy(dl->host_, dl->url_.host, dl->url_.host_len);
     dl->host_[dl->url_.host_len] = '\0';
     rc = mfota_http_request_head(dl->req_, sizeof dl->req_, &dl->head_len_, &dl->url_, cfg->token,
                                  cfg->token_len);
+    dl->url_.host = NULL;
+    dl->url_.path = NULL;
     if (rc != MFOTA_OK) {
         return rc;
     }
@@ -114,6 +120,9 @@ void mfota_dl_abort(struct mfota_dl *dl)
     dl->state_ = ST_ABORTED;
 }
 
+static void begin_part(struct mfota_dl *dl);
+static int send_ahead(struct mfota_dl *dl);
+
 /* ---- outcomes of one attempt -------------------------------------------- */
 
 /* The attempt at the current part failed with `reason`; try it again unless
@@ -121,8 +130,8 @@ void mfota_dl_abort(struct mfota_dl *dl)
 static int attempt_failed(struct mfota_dl *dl, int reason, int keep_conn)
 {
     const struct mfota_dl_sink *s = dl->cfg_.sink;
-    if (!keep_conn) {
-        close_conn(dl);
+    if (!keep_conn || dl->in_flight_ > 1) {
+        close_conn(dl); /* a request sent ahead would answer out of step */
     }
     dl->last_error = reason;
     if (dl->mode_ == M_ACCEPT && dl->delivered_ > 0 && s->part_failed != NULL) {
@@ -199,8 +208,9 @@ static int perform(struct mfota_dl *dl, int keep_conn)
 {
     int pending = dl->pending_;
     dl->pending_ = P_NONE;
-    if (!keep_conn) {
+    if (!keep_conn || dl->in_flight_ > 1) {
         close_conn(dl);
+        keep_conn = 0;
     }
     switch (pending) {
     case P_RETRY:
@@ -235,7 +245,8 @@ static int discard(struct mfota_dl *dl, int pending, int reason)
     if (reason != MFOTA_OK) {
         dl->last_error = reason;
     }
-    if (r->keep_alive && !r->chunked && r->has_length && r->content_length <= DRAIN_MAX) {
+    if (r->keep_alive && !r->chunked && r->has_length && r->content_length <= DRAIN_MAX &&
+        dl->in_flight_ < 2) {
         return MFOTA_OK; /* keep reading: perform() runs at EV_END */
     }
     return perform(dl, 0);
@@ -381,21 +392,30 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
     dl->stats.bytes_done += dl->delivered_;
     dl->delivered_ = 0;
     dl->attempts_ = 0;
-    if (!keep_conn) {
+    if (keep_conn && dl->in_flight_ > 1 && dl->plan.next == dl->ahead_first_) {
+        /* The answer to the request sent ahead comes next on this connection. */
+        dl->in_flight_--;
+        dl->part_first_ = dl->ahead_first_;
+        dl->part_len_ = dl->ahead_len_;
+        begin_part(dl);
+        return send_ahead(dl);
+    }
+    if (!keep_conn || dl->in_flight_ > 1) {
         close_conn(dl);
     }
+    dl->in_flight_ = 0;
     dl->state_ = ST_NEXT;
     return MFOTA_OK;
 }
 
 /* ---- the state machine --------------------------------------------------- */
 
-static int start_request(struct mfota_dl *dl)
+/* Put the request for [first, first + len) in the send buffer and count it. */
+static int write_request(struct mfota_dl *dl, uint64_t first, uint64_t len)
 {
     size_t tail;
     int rc = mfota_http_request_tail(dl->req_ + dl->head_len_, sizeof dl->req_ - dl->head_len_,
-                                     &tail, 1, dl->part_first_,
-                                     dl->part_first_ + dl->part_len_ - 1u);
+                                     &tail, 1, first, first + len - 1u);
     if (rc != MFOTA_OK) {
         return fail(dl, rc);
     }
@@ -403,16 +423,50 @@ static int start_request(struct mfota_dl *dl)
     dl->sent_ = 0;
     mfota_plan_on_request(&dl->plan);
     dl->stats.requests++;
+    dl->in_flight_++;
+    dl->last_io_ = now_ms(dl);
+    dl->state_ = ST_SEND;
+    return MFOTA_OK;
+}
+
+/* Expect the response for the current part (part_first_, part_len_). */
+static void begin_part(struct mfota_dl *dl)
+{
     mfota_http_response_init(&dl->resp_);
     dl->mode_ = M_ACCEPT;
     dl->pending_ = P_NONE;
     dl->whole_ = 0;
     dl->delivered_ = 0;
     dl->pos_ = dl->part_first_;
+}
+
+/* While the current answer is on its way, ask for the following part on the
+ * same connection (HTTP/1.1 pipelining, one request deep) so the next
+ * answer follows without a round trip in between.  Only in the steady
+ * state: total known, no retry going on, room left on the connection. */
+static int send_ahead(struct mfota_dl *dl)
+{
+    uint64_t first;
+    uint32_t len;
+    dl->state_ = ST_RECV;
+    if (!dl->cfg_.pipeline || dl->in_flight_ != 1 || dl->attempts_ != 0 ||
+        mfota_plan_must_reconnect(&dl->plan) ||
+        mfota_plan_part_at(&dl->plan, dl->part_first_ + dl->part_len_, &first, &len) !=
+            MFOTA_OK) {
+        return MFOTA_OK;
+    }
+    dl->ahead_first_ = first;
+    dl->ahead_len_ = len;
+    dl->sending_ahead_ = 1;
+    return write_request(dl, first, len);
+}
+
+static int start_request(struct mfota_dl *dl)
+{
     dl->rx_pos_ = dl->rx_len_ = 0;
-    dl->last_io_ = now_ms(dl);
-    dl->state_ = ST_SEND;
-    return MFOTA_OK;
+    dl->in_flight_ = 0;
+    begin_part(dl);
+    return write_request(dl, dl->part_first_, dl->part_len_);
 }
 
 static int step_next(struct mfota_dl *dl)
@@ -488,8 +542,12 @@ static int step_send(struct mfota_dl *dl)
         dl->stats.request_bytes += n;
         dl->last_io_ = now_ms(dl);
     }
-    dl->state_ = ST_RECV;
-    return MFOTA_OK;
+    if (dl->sending_ahead_) {
+        dl->sending_ahead_ = 0;
+        dl->state_ = ST_RECV;
+        return MFOTA_OK;
+    }
+    return send_ahead(dl);
 }
 
 /* The peer closed the connection while this response was being read. */
@@ -570,7 +628,8 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_END:
             /* Bytes after the response were never asked for: the connection
              * is out of step, so it is not reused. */
-            return on_end(dl, rc, dl->resp_.keep_alive && dl->rx_pos_ == dl->rx_len_);
+            return on_end(dl, rc, dl->resp_.keep_alive &&
+                                      (dl->rx_pos_ == dl->rx_len_ || dl->in_flight_ > 1));
         default:
             return attempt_failed(dl, MFOTA_ERR_STATE, 0);
         }

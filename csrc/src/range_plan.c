@@ -67,17 +67,17 @@ int mfota_plan_restart(struct mfota_plan *p, uint64_t total)
     return mfota_plan_set_total(p, total);
 }
 
-int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len)
+static int part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len)
 {
     uint64_t n = p->part_size;
-    *first = p->next;
+    *first = at;
     *len = 0;
     if (p->has_total) {
-        if (p->next >= p->total) {
+        if (at >= p->total) {
             return MFOTA_DONE;
         }
-        if (n > p->total - p->next) {
-            n = p->total - p->next;
+        if (n > p->total - at) {
+            n = p->total - at;
         }
     }
     if (p->requests >= p->cfg.budget) {
@@ -85,6 +85,21 @@ int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len)
     }
     *len = (uint32_t)n;
     return MFOTA_OK;
+}
+
+int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len)
+{
+    return part_at(p, p->next, first, len);
+}
+
+int mfota_plan_part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len)
+{
+    if (!p->has_total) {
+        *first = at;
+        *len = 0;
+        return MFOTA_ERR_STATE;
+    }
+    return part_at(p, at, first, len);
 }
 
 int mfota_plan_must_reconnect(const struct mfota_plan *p)

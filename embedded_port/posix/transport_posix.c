@@ -68,6 +68,7 @@ static int open_to(struct mfota_posix_transport *pt, const struct sockaddr *sa, 
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     pt->fd = fd;
     pt->connects++;
+    pt->awaiting_reply = 0;
     return MFOTA_OK;
 }
 
@@ -122,6 +123,7 @@ static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
         return (errno == EPIPE || errno == ECONNRESET) ? MFOTA_ERR_DL_CLOSED : MFOTA_ERR_DL_IO;
     }
     *sent = (size_t)n;
+    pt->awaiting_reply = 1;
     return MFOTA_OK;
 }
 
@@ -130,6 +132,15 @@ static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t tim
     struct mfota_posix_transport *pt = ctx;
     int waited = 0;
     *got = 0;
+    if (pt->awaiting_reply && timeout_ms > 0) {
+        /* Right after a request the reply is rarely there yet: wait first
+         * instead of spending a recv() on EAGAIN. */
+        pt->awaiting_reply = 0;
+        if (wait_fd(pt->fd, POLLIN, timeout_ms) <= 0) {
+            return MFOTA_WOULD_BLOCK;
+        }
+        waited = 1;
+    }
     for (;;) {
         /* Try first: a response is often already there, and this saves a
          * poll() per read on a busy connection. */
@@ -171,6 +182,7 @@ void mfota_posix_transport_init(struct mfota_posix_transport *pt, struct mfota_t
     pt->fd = -1;
     pt->connect_timeout_ms = 10000;
     pt->connects = 0;
+    pt->awaiting_reply = 0;
     t->connect = t_connect;
     t->send = t_send;
     t->recv = t_recv;

@@ -21,6 +21,7 @@ struct mfota_posix_transport {
     int fd;                      /* -1 when not connected */
     uint32_t connect_timeout_ms; /* 0: the OS default */
     uint32_t connects;           /* successful connects, for tests */
+    int awaiting_reply;          /* sent since the last recv: poll before reading */
 };
 
 /* Set up `pt` (not connected) and point `t` at it.  Cannot fail. */

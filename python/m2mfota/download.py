@@ -163,6 +163,7 @@ def download(
     max_retry_after: int | None = None,
     max_restarts: int | None = None,
     accept_whole_body: bool = True,
+    pipeline: bool | None = None,
     rx_size: int = 65536,
 ) -> DownloadResult:
     """Fetch ``[offset, total)`` of ``url`` with the C downloader over real
@@ -220,6 +221,8 @@ def download(
         cfg.has_validator = 1
     cfg.timeout_ms = max(1, int(timeout * 1000))
     cfg.accept_whole_body = int(accept_whole_body)
+    if pipeline is not None:
+        cfg.pipeline = int(pipeline)
     cfg.rx_buf = rx
     cfg.rx_cap = rx_size
 

@@ -185,6 +185,12 @@
 #define MFOTA_DL_MAX_RESTARTS 2u
 #endif
 
+/* 1: keep one request ahead on the connection (HTTP/1.1 pipelining) once the
+ * total is known; 0: strictly one request, one answer. */
+#ifndef MFOTA_DL_PIPELINE
+#define MFOTA_DL_PIPELINE 1
+#endif
+
 /* Receive inactivity timeout (ms) when the caller gives none. */
 #ifndef MFOTA_DL_TIMEOUT_MS
 #define MFOTA_DL_TIMEOUT_MS 30000u

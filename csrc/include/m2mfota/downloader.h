@@ -10,6 +10,13 @@
  * stops with a distinct error on 401/403/404 and unusable 416, and never
  * delivers bytes at an offset other than the one they belong to.
  *
+ * With `pipeline` set it keeps one request ahead on the connection (HTTP/1.1
+ * pipelining): the next part's request leaves while the current answer is
+ * arriving, which hides a round trip per part -- seconds on NB-IoT.  Any
+ * failure, Connection: close or retry drops back to one request at a time
+ * on a fresh connection; a request lost that way still counts against the
+ * budget, and never more than per_connection requests go on one connection.
+ *
  * The downloader is a state machine: mfota_dl_step() makes as much progress
  * as the transport allows and returns MFOTA_WOULD_BLOCK (waiting for the
  * transport) or MFOTA_WAIT (waiting until mfota_dl_wake_at()), so an event
@@ -65,9 +72,9 @@ struct mfota_dl_config {
     const struct mfota_transport *transport;
     const struct mfota_clock *clock;
     const struct mfota_dl_sink *sink;
-    const char *url;           /* http://host[:port]/path; copied by init */
+    const char *url;           /* http://host[:port]/path; init keeps what it needs */
     size_t url_len;
-    const char *token;         /* bearer token; copied by init */
+    const char *token;         /* bearer token; init copies it into the request head */
     size_t token_len;
     struct mfota_plan_config plan;
     uint64_t offset;           /* first byte wanted (resume) */
@@ -81,6 +88,7 @@ struct mfota_dl_config {
     uint8_t has_total;
     uint8_t has_validator;
     uint8_t accept_whole_body; /* take a Range-ignoring 200 when the part starts at 0 */
+    uint8_t pipeline;          /* send the next request before the answer (MFOTA_DL_PIPELINE) */
     uint8_t *rx_buf;           /* receive buffer (caller's), at least 64 bytes */
     size_t rx_cap;
 };
@@ -107,7 +115,7 @@ struct mfota_dl {
 
     /* ---- private ---- */
     struct mfota_dl_config cfg_;
-    struct mfota_url url_;
+    struct mfota_url url_;     /* port (host and path slices are gone after init) */
     struct mfota_http_response resp_;
     uint64_t wake_at_;
     uint64_t last_io_;
@@ -119,18 +127,22 @@ struct mfota_dl {
     size_t rx_pos_, rx_len_;
     uint32_t attempts_;        /* failed attempts in a row */
     uint32_t busy_wait_s_;
+    uint64_t ahead_first_;     /* the part requested ahead, when in_flight_ == 2 */
+    uint64_t ahead_len_;
+    uint8_t in_flight_;        /* requests sent on this connection, not yet answered */
+    uint8_t sending_ahead_;
     int pending_;              /* what to do when a discarded body ends */
     uint8_t state_;
     uint8_t mode_;
     uint8_t connected_;
     uint8_t whole_;            /* this response is the whole file */
     char host_[MFOTA_URL_MAX + 1];
-    char url_copy_[MFOTA_URL_MAX];
     char req_[MFOTA_HTTP_REQUEST_MAX];
 };
 
 /* Defaults from config.h: plan defaults, timeout MFOTA_DL_TIMEOUT_MS,
- * retries, Retry-After bound, restarts, accept_whole_body = 1; pointers NULL. */
+ * retries, Retry-After bound, restarts, pipelining, accept_whole_body = 1;
+ * pointers NULL. */
 void mfota_dl_config_default(struct mfota_dl_config *cfg);
 
 /* Prepare a download.  Copies the URL and writes the constant request head

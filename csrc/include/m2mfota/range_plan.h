@@ -64,6 +64,11 @@ int mfota_plan_restart(struct mfota_plan *p, uint64_t total);
  * no request is left.  Does not change the plan. */
 int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len);
 
+/* The part that starts at byte `at` (>= next), for a request sent ahead of
+ * the answer to the current one.  Returns as mfota_plan_next(), and
+ * MFOTA_ERR_STATE while the total is unknown.  Does not change the plan. */
+int mfota_plan_part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len);
+
 /* 1 when the current connection has served its requests: reconnect first. */
 int mfota_plan_must_reconnect(const struct mfota_plan *p);
 

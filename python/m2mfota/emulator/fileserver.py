@@ -300,8 +300,7 @@ class FileServer:
                                     f"CRC32={crc:X}"
             else:
                 headers["Digest"] = f"crc32={crc:08x}"
-        return self._count(f, await self._send_body(request, f, status, headers, bytes(body),
-                                                    close))
+        return await self._send_body(request, f, status, headers, bytes(body), close)
 
     def _replacement(self, f: _File) -> bytes:
         fl = f.faults
@@ -326,6 +325,9 @@ class FileServer:
     async def _send_body(self, request: web.Request, f: _File, status: int, headers: dict,
                          body: bytes, close: bool) -> web.StreamResponse:
         fl = f.faults
+        # Counted before the bytes leave, so a client that has its answer
+        # always finds it in stats().
+        f.statuses[status] += 1
         resp = web.StreamResponse(status=status, headers=headers)
         if fl.chunked:
             resp.enable_chunked_encoding()
@@ -333,7 +335,10 @@ class FileServer:
             resp.content_length = len(body)
         if close:
             resp.force_close()
-        await resp.prepare(request)
+        try:
+            await resp.prepare(request)
+        except ConnectionError:
+            return resp  # the client closed with this request still queued
         if fl.stall_seconds > 0 and f.stalls < fl.stall_times:
             f.stalls += 1
             await asyncio.sleep(fl.stall_seconds)
@@ -341,13 +346,14 @@ class FileServer:
                 fl.drop_after_bytes < len(body):
             f.drops += 1
             part = body[: fl.drop_after_bytes]
+            f.bytes_sent += len(part)
             if part:
                 await resp.write(part)
-            f.bytes_sent += len(part)
             if request.transport is not None:
                 request.transport.close()
             request.protocol.force_close()
             return resp
+        f.bytes_sent += len(body)
         try:
             if fl.chunked and len(body) > 1:
                 half = len(body) // 2
@@ -358,7 +364,6 @@ class FileServer:
             await resp.write_eof()
         except ConnectionError:
             return resp  # the client gave up (e.g. timed out during a stall)
-        f.bytes_sent += len(body)
         return resp
 
 

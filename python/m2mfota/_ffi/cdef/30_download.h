@@ -61,6 +61,7 @@ int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, u
 int mfota_plan_set_total(struct mfota_plan *p, uint64_t total);
 int mfota_plan_restart(struct mfota_plan *p, uint64_t total);
 int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len);
+int mfota_plan_part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len);
 int mfota_plan_must_reconnect(const struct mfota_plan *p);
 void mfota_plan_on_connect(struct mfota_plan *p);
 void mfota_plan_on_request(struct mfota_plan *p);
@@ -106,6 +107,7 @@ struct mfota_dl_config {
     uint8_t has_total;
     uint8_t has_validator;
     uint8_t accept_whole_body;
+    uint8_t pipeline;
     uint8_t *rx_buf;
     size_t rx_cap;
 };
@@ -139,6 +141,7 @@ struct mfota_posix_transport {
     int fd;
     uint32_t connect_timeout_ms;
     uint32_t connects;
+    int awaiting_reply;
 };
 void mfota_posix_transport_init(struct mfota_posix_transport *pt, struct mfota_transport *t);
 void mfota_posix_clock_init(struct mfota_clock *c);
