@@ -40,3 +40,20 @@ def test_flash_suite_on_the_host(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout
     check_output(proc.stdout)
+
+
+@pytest.mark.parametrize("mcuboot", ["0", "1"])
+def test_core_builds_with_and_without_mcuboot(tmp_path, mcuboot):
+    cc = require_tool("arm-none-eabi-gcc")
+    for src in sorted((ROOT / "csrc" / "src").glob("*.c")):
+        subprocess.run(
+            [cc, "-std=c99", "-mcpu=cortex-m4", "-mthumb", "-Os", "-Wall", "-Wextra", "-Wpedantic",
+             "-Wshadow", "-Wconversion", "-Werror", f"-DMFOTA_MCUBOOT={mcuboot}",
+             f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
+             "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))],
+            check=True, capture_output=True, text=True,
+        )
+    nm = require_tool("arm-none-eabi-nm")
+    syms = subprocess.run([nm, str(tmp_path / "mcuboot.o")], capture_output=True, text=True,
+                          check=True).stdout
+    assert ("mfota_mcuboot_check_mem" in syms) == (mcuboot == "1"), syms
