@@ -197,3 +197,21 @@ def test_writer_slot_inside_a_bigger_flash(images):
     assert nor.data[2 * SLOT - 16 : 2 * SLOT] == bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")
     assert nor.data[:SLOT] == b"\xff" * SLOT and nor.data[2 * SLOT :] == b"\xff" * SLOT
 
+
+
+def test_a_hal_exception_in_the_trailer_write_reaches_the_caller(images):
+    class Cut(Exception):
+        pass
+
+    class Dying(NorFlash):
+        def program(self, offset, data):
+            if offset >= SLOT - 48:
+                self.cut = Cut()
+                raise self.cut
+            super().program(offset, data)
+
+    nor = write_slot(images["plain"], Dying(SLOT, SECTOR, 8))
+    with pytest.raises(Cut) as e:
+        McubootBootloader(NorFlash(SLOT, SECTOR, 8), nor).mark_pending(len(images["plain"]))
+    assert e.value is nor.cut
+    assert nor.data[-48:] == b"\xff" * 48

@@ -129,7 +129,7 @@ static int is_erased(const uint8_t *b, size_t n, uint8_t erased)
 static int load_flash(struct mfota_journal *j)
 {
     const struct mfota_flash *f = j->flash;
-    uint8_t buf[REC_SIZE];
+    uint8_t buf[REC_BUF];
     struct mfota_journal_record r;
     uint32_t slots = f->sector_size / j->stride, sec, slot;
     uint32_t last_used[2] = {0, 0}; /* 1 + index of the last non-erased slot */
@@ -140,11 +140,13 @@ static int load_flash(struct mfota_journal *j)
     for (sec = 0; sec < 2; sec++) {
         for (slot = 0; slot < slots; slot++) {
             uint32_t pos = sec * f->sector_size + slot * j->stride;
-            rc = f->read(f->ctx, f->slot_offset + pos, buf, REC_SIZE);
+            /* The whole slot, padding included: a slot is reused only when
+             * every byte of it can still be programmed. */
+            rc = f->read(f->ctx, f->slot_offset + pos, buf, j->stride);
             if (rc < 0) {
                 return rc;
             }
-            if (is_erased(buf, REC_SIZE, f->erased_value)) {
+            if (is_erased(buf, j->stride, f->erased_value)) {
                 continue;
             }
             last_used[sec] = slot + 1u;

@@ -225,37 +225,39 @@ def _stash(ctx: Any, exc: BaseException) -> int:
 
 
 @ffi.def_extern()
-def mfota_py_flash_read(ctx, off, buf, size):  # noqa: ANN001 - cffi callback
+def mfota_py_flash_read(ctx, off, buf, size):
     try:
         data = ffi.from_handle(ctx).dev.read(off, size)
         if len(data) != size:
             raise FlashViolation(f"read({off}, {size}) returned {len(data)} bytes")
         ffi.memmove(buf, data, size)
         return 0
-    except BaseException as exc:  # noqa: BLE001 - re-raised by the wrapper
+    # Everything, KeyboardInterrupt included: C gets an error code and the
+    # wrapper re-raises this very object once C has returned.
+    except BaseException as exc:
         return _stash(ctx, exc)
 
 
 @ffi.def_extern()
-def mfota_py_flash_program(ctx, off, data, size):  # noqa: ANN001
+def mfota_py_flash_program(ctx, off, data, size):
     try:
         ffi.from_handle(ctx).dev.program(off, bytes(ffi.buffer(data, size)))
         return 0
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return _stash(ctx, exc)
 
 
 @ffi.def_extern()
-def mfota_py_flash_erase(ctx, off):  # noqa: ANN001
+def mfota_py_flash_erase(ctx, off):
     try:
         ffi.from_handle(ctx).dev.erase(off)
         return 0
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return _stash(ctx, exc)
 
 
 @ffi.def_extern()
-def mfota_py_kv_get(ctx, buf, cap):  # noqa: ANN001
+def mfota_py_kv_get(ctx, buf, cap):
     try:
         value = ffi.from_handle(ctx).dev.get()
         if value is None:
@@ -263,25 +265,27 @@ def mfota_py_kv_get(ctx, buf, cap):  # noqa: ANN001
         n = min(len(value), cap)
         ffi.memmove(buf, value, n)
         return n
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return _stash(ctx, exc)
 
 
 @ffi.def_extern()
-def mfota_py_kv_set(ctx, data, size):  # noqa: ANN001
+def mfota_py_kv_set(ctx, data, size):
     try:
         ffi.from_handle(ctx).dev.set(bytes(ffi.buffer(data, size)))
         return 0
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         return _stash(ctx, exc)
 
 
 def _check(rc: int, *hals: Any, error: type = FlashError, what: str = "") -> int:
     """Re-raise the exception a Python HAL stored, else map rc < 0 to `error`."""
+    pending = [hal.exc for hal in hals if hal is not None and hal.exc is not None]
     for hal in hals:
-        if hal is not None and hal.exc is not None:
-            exc, hal.exc = hal.exc, None
-            raise exc
+        if hal is not None:
+            hal.exc = None
+    if pending:
+        raise pending[0]
     if rc < 0:
         raise error(rc, what)
     return rc

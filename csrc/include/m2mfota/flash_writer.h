@@ -97,7 +97,11 @@ int mfota_flash_writer_part_commit(struct mfota_flash_writer *w, uint32_t offset
  * first_offset up to the last one touched are erased again and *refetch is
  * the first byte of that first sector: bytes of earlier parts in that
  * sector are lost too, which is why parts should start on sector
- * boundaries.  Clears `failed`. */
+ * boundaries: with parts planned in whole sectors (range_plan's `align`) and
+ * the journal's sector-aligned resume offsets, *refetch is always
+ * first_offset, as the downloader's part_failed() contract assumes; an
+ * engine that plans otherwise restarts the download at *refetch.  Clears
+ * `failed`. */
 int mfota_flash_writer_part_abort(struct mfota_flash_writer *w, uint32_t first_offset,
                                   uint32_t *refetch);
 
