@@ -478,3 +478,29 @@ def test_serve_command_prints_addresses_and_serves(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_faults_reach_the_file_server_during_a_download(server):
+    port = server.port
+    dev = add_device(port, "356938035643809")
+    data = os.urandom(2000)
+    fw = add_firmware(port, data, "2")
+    c = campaign(port, firmware_id=fw["id"], imeis=[dev.imei], faults={"forbidden": True})
+    cmd = dev.downlink(firmware="1")
+    path = "/" + cmd["url"].split("/", 3)[3]
+    auth = {"Authorization": f"Bearer {cmd['token']}"}
+    assert request(port, "GET", path, headers=auth).status == 403
+    # Clearing the campaign's faults applies to the download in progress.
+    assert request(port, "PUT", f"/api/campaigns/{c['id']}/faults", body=b"null").status == 200
+    got = request(port, "GET", path, headers={**auth, "Range": "bytes=0-99"})
+    assert got.status == 200 and got.body == data[:100]
+    # A device's own faults win over its campaign's.
+    request(port, "PUT", f"/api/campaigns/{c['id']}/faults", json_body={"forbidden": True})
+    assert request(port, "GET", path, headers=auth).status == 403
+    request(port, "PUT", f"/api/devices/{dev.imei}/faults", json_body={"not_found": True})
+    assert request(port, "GET", path, headers=auth).status == 404
+    request(port, "PUT", f"/api/devices/{dev.imei}/faults", json_body={"omit_digest": False})
+    assert request(port, "GET", path, headers=auth).status == 200
+    stats = request(port, "GET", f"/api/devices/{dev.imei}/download").json()
+    assert stats["file_id"] and stats["stats"]["requests"] == 5
+    assert stats["stats"]["statuses"] == {"200": 2, "403": 2, "404": 1}

@@ -108,11 +108,26 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
         assert row.find_element(By.CSS_SELECTOR, ".reported").text == "2.0.0"
         browser.save_screenshot(str(ARTIFACTS / "dashboard_campaign_done.png"))
 
+        # Campaign faults set through the form reach the API.
+        box = browser.find_element(By.CSS_SELECTOR, "#campaign-faults-form textarea")
+        box.send_keys('{"omit_digest": true}')
+        browser.find_element(By.CSS_SELECTOR, "#campaign-faults-form button").click()
+        wait_for(lambda: request(port, "GET", f"/api/campaigns/{campaign_id}").json()["faults"]
+                 == {"omit_digest": True}, what="campaign faults")
+        wait_for(lambda: "omit_digest" in browser.find_element(By.ID, "campaign-faults").text,
+                 what="faults shown")
+        box.clear()
+        box.send_keys('{"no_such_fault": 1}')
+        browser.find_element(By.CSS_SELECTOR, "#campaign-faults-form button").click()
+        wait_for(lambda: "faults.no_such_fault" in
+                 browser.find_element(By.ID, "campaign-faults-result").text, what="form error")
+
         # The device page lists its last uplinks, newest first, with the FOTA command.
         browser.find_element(By.LINK_TEXT, dev.imei).click()
         wait_for(lambda: "firmware=2.0.0" in browser.find_element(By.ID, "device-uplinks").text,
                  what="uplink history")
         assert "FOTA command" in browser.find_element(By.ID, "device-uplinks").text
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_device.png"))
         browser.get(f"{srv.base}/#/devices")
         wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[1].imei}"),
                  what="devices table")

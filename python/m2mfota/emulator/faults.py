@@ -1,36 +1,71 @@
-"""Fault settings of the file server, validated against its ``Faults`` dataclass."""
+"""Fault settings of the file server, validated against its ``Faults`` dataclass.
+
+The API's view is derived from the dataclass's field annotations, so a fault the
+file server gains is settable here (and in the OpenAPI document) at once.  Fields
+JSON cannot carry (bytes) stay at their defaults.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any
 
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.fileserver import Faults
 
+_JSON_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string"}
 
-def schema() -> dict:
-    """OpenAPI schema of a faults object, derived from the dataclass so they never drift."""
-    props = {}
+
+def _field_types() -> dict[str, tuple[str, bool]]:
+    """name -> (JSON type, nullable) of each fault the API can set."""
+    out = {}
     for f in dataclasses.fields(Faults):
-        default = _default(f)
-        kind = {bool: "boolean", int: "integer", float: "number", str: "string"}.get(
-            type(default), None)
-        props[f.name] = {"type": kind} if kind else {}
-        if kind in ("integer", "number"):
-            props[f.name]["minimum"] = 0
-        if default is not None and kind:
-            props[f.name]["default"] = default
-    return {"type": "object", "additionalProperties": False, "properties": props}
+        ann = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        parts = [p.strip() for p in ann.replace("Optional[", "").rstrip("]").split("|")]
+        nullable = "None" in parts
+        kinds = [p for p in parts if p != "None"]
+        if len(kinds) == 1 and kinds[0] in _JSON_TYPES:
+            out[f.name] = (_JSON_TYPES[kinds[0]], nullable)
+    return out
 
 
 def _default(f: dataclasses.Field) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
-    if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-        return f.default_factory()  # type: ignore[misc]
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
     return None
+
+
+def schema() -> dict:
+    """OpenAPI schema of a faults object."""
+    defaults = {f.name: _default(f) for f in dataclasses.fields(Faults)}
+    props = {}
+    for name, (kind, nullable) in _field_types().items():
+        spec: dict[str, Any] = {"type": kind}
+        if kind == "integer":
+            spec.update(minimum=0, maximum=2**53 - 1)
+        elif kind == "number":
+            spec.update(minimum=0, maximum=1e6)
+        if nullable:
+            spec["nullable"] = True
+        if defaults[name] is not None or nullable:
+            spec["default"] = defaults[name]
+        props[name] = spec
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+def _check(kind: str, value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53 - 1
+    if kind == "number":
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and 0 <= value <= 1e6)
+    return isinstance(value, str) and len(value) <= 1000
 
 
 def parse(value: Any, field: str = "faults") -> dict | None:
@@ -39,35 +74,22 @@ def parse(value: Any, field: str = "faults") -> dict | None:
         return None
     if not isinstance(value, dict):
         raise ApiError(400, f"{field} must be an object", field)
-    known = {f.name: f for f in dataclasses.fields(Faults)}
+    types = _field_types()
     out = {}
     for key, item in value.items():
-        if key not in known:
-            raise ApiError(400, f"unknown fault {key}", f"{field}.{key}")
-        default = _default(known[key])
-        if default is not None and not _same_type(item, default):
-            raise ApiError(400, f"{field}.{key} must be of type {type(default).__name__}",
-                           f"{field}.{key}")
-        if isinstance(item, (int, float)) and not isinstance(item, bool) and item < 0:
-            raise ApiError(400, f"{field}.{key} must not be negative", f"{field}.{key}")
-        out[key] = item
+        where = f"{field}.{key}"
+        if key not in types:
+            raise ApiError(400, f"unknown fault {key}", where)
+        kind, nullable = types[key]
+        if not ((item is None and nullable) or _check(kind, item)):
+            raise ApiError(400, f"{where} must be a non-negative {kind}"
+                           + (" or null" if nullable else ""), where)
+        out[key] = float(item) if kind == "number" else item
     try:
         Faults(**out)
     except (TypeError, ValueError) as exc:
         raise ApiError(400, f"{field}: {exc}", field) from None
     return out or None
-
-
-def _same_type(item: Any, default: Any) -> bool:
-    if isinstance(default, bool):
-        return isinstance(item, bool)
-    if isinstance(default, float):
-        return isinstance(item, (int, float)) and not isinstance(item, bool)
-    if isinstance(default, int):
-        return isinstance(item, int) and not isinstance(item, bool)
-    if default is None:
-        return True
-    return isinstance(item, type(default))
 
 
 def build(stored: str | None) -> Faults | None:

@@ -64,9 +64,11 @@ async function showDevices() {
 }
 
 async function showDevice(imei) {
-  const [d, uplinks] = await Promise.all([
+  const [d, uplinks, dl] = await Promise.all([
     api("GET", `/api/devices/${encodeURIComponent(imei)}`),
-    api("GET", `/api/devices/${encodeURIComponent(imei)}/uplinks?limit=20`)]);
+    api("GET", `/api/devices/${encodeURIComponent(imei)}/uplinks?limit=20`),
+    api("GET", `/api/devices/${encodeURIComponent(imei)}/download`)]);
+  const st = dl.stats;
   $("#device-imei").textContent = imei;
   const desired = d.desired ? d.desired.version : null;
   $("#device-detail").innerHTML = `<table><tbody>
@@ -80,7 +82,10 @@ async function showDevice(imei) {
     <tr><th>FOTA state</th><td>${esc(d.reported.state ?? "")} result ${esc(d.reported.result ?? "")}
       ${esc(d.reported.error ?? "")}</td></tr>
     <tr><th>Progress</th><td>${progressBar(d.imei, d.update.status, d.reported.progress)}</td></tr>
-    <tr><th>Faults</th><td class="mono">${esc(d.faults ? JSON.stringify(d.faults) : "none")}</td></tr>
+    <tr><th>Faults</th><td class="mono" id="device-faults">${esc(d.faults ? JSON.stringify(d.faults) : "none")}</td></tr>
+    <tr><th>File server</th><td class="mono">${st ? `${st.requests} requests on ${st.connections}
+      connections, ${st.bytes_sent} bytes sent, statuses ${esc(JSON.stringify(st.statuses))}`
+      : "no file published"}</td></tr>
     <tr><th>Last seen</th><td>${when(d.last_seen)}</td></tr></tbody></table>`;
   const rows = uplinks.map((u) => `<tr><td>${when(u.received)}</td>
     <td class="mono">${esc(u.records.map((r) => r.n.replace(/^urn:dev:IMEI:[^:]*:/, "") + "=" +
@@ -111,7 +116,9 @@ async function showCampaigns() {
 async function showCampaign(id) {
   const c = await api("GET", `/api/campaigns/${id}`);
   $("#campaign-title").textContent = `${c.id}: ${c.name} → ${c.firmware.version}`;
-  $("#campaign-counts").innerHTML = countsHtml(c.counts);
+  $("#campaign-counts").innerHTML = countsHtml(c.counts) +
+    `<div class="meta">target <span class="mono">${esc(JSON.stringify(c.target))}</span><br>
+     faults <span class="mono" id="campaign-faults">${esc(c.faults ? JSON.stringify(c.faults) : "none")}</span></div>`;
   const rows = c.devices.map((d) => `<tr id="campaign-row-${esc(d.imei)}">
     <td class="mono"><a href="#/device/${esc(d.imei)}">${esc(d.imei)}</a></td>
     <td class="reported">${fwCell(d.reported, d.desired)}</td><td>${esc(d.desired)}</td>
