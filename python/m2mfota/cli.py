@@ -13,6 +13,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve-files": ("m2mfota.emulator.serve_files", "serve firmware files as the M2M file server"),
     "flash-sim": ("m2mfota.flash_sim", "simulate an update on a NOR model, print flash wear"),
     "serve": ("m2mfota.emulator.serve", "run the KPN Things emulator and its dashboard"),
+    "demo": ("m2mfota.demo", "update a fleet of C-engine devices from the emulator, end to end"),
 }
 
 

@@ -170,6 +170,10 @@ class UpdateManager:
             if expires is not None and now >= expires:
                 # The token ran out before the device finished: that attempt is spent.
                 return self._after_failure(row, desired, public_base, retry_now=True)
+            if rep.state == "idle" and rep.result is None and row["file_id"]:
+                # Idle in the middle of its download: the device lost the command
+                # (a reboot).  Send the same URL again so it resumes from its journal.
+                return self._resend(row, desired, public_base)
             return None
         if status in ("pending", "retry"):
             return self._issue(row, desired, public_base)
@@ -198,6 +202,22 @@ class UpdateManager:
             {"bn": f"urn:dev:IMEI:{row['imei']}:"},
             {"n": "url", "vs": public_base + pub.path},
             {"n": "token", "vs": pub.token},
+            {"n": "size", "v": desired["size"]},
+            {"n": "crc32", "vs": desired["crc32"]},
+            {"n": "sha256", "vs": desired["sha256"]},
+            {"n": "version", "vs": desired["version"]},
+        ]
+
+    def _resend(self, row: sqlite3.Row, desired: dict, public_base: str) -> list:
+        try:
+            token, _ = self.fileserver.token_for(
+                row["file_id"], ttl=max(1.0, row["token_expires"] - self.clock()))
+        except KeyError:  # the file server forgot the file: a new download
+            return self._issue(row, desired, public_base)
+        return [
+            {"bn": f"urn:dev:IMEI:{row['imei']}:"},
+            {"n": "url", "vs": public_base + "/f/v1/" + row["file_id"]},
+            {"n": "token", "vs": token},
             {"n": "size", "v": desired["size"]},
             {"n": "crc32", "vs": desired["crc32"]},
             {"n": "sha256", "vs": desired["sha256"]},

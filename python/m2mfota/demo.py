@@ -1,0 +1,347 @@
+"""``m2mfota demo``: a fleet update end to end, on this machine.
+
+It starts the KPN Things emulator on 127.0.0.1 (a free port, a temporary
+SQLite database), makes a firmware image (an MCUboot image with its SHA-256
+TLV), registers N devices, starts a campaign and runs the devices: each one
+is the real C client engine (``m2mfota.Client`` through cffi) over real
+sockets, with a NOR-flash model as its update slot and journal.  A device
+that gets its image marked pending "reboots" into it (a new client with the
+new version confirms the image and reports it), and the server marks it done.
+
+``--faults`` gives each device one fault of the file server (dropped
+connections, corrupted bytes, wrong or missing digests, 503 with
+Retry-After, stalls, a server that ignores Range, chunked bodies, 206) and
+one device a power cut in the middle of its download (it resumes from the
+journal after the "reboot").  Exit status 0 only when every device ends on
+the desired version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import random
+import secrets
+import struct
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from hashlib import sha256
+from typing import Any
+
+FROM_VERSION = "1.0.0"
+TO_VERSION = (2, 0, 0)
+
+# One file-server fault per device with --faults (cycled), each one the
+# engine must recover from within one download.
+FAULT_MIX: list[tuple[str, dict[str, Any]]] = [
+    ("drop", {"drop_after_bytes": 1500, "drop_times": 2}),
+    ("corrupt", {"corrupt_byte_at": 5000, "corrupt_times": 2}),
+    ("503", {"status_503_times": 2, "retry_after": 1}),
+    ("wrong digest", {"wrong_digest": True, "wrong_digest_times": 2}),
+    ("no digest", {"omit_digest": True}),
+    ("stall", {"stall_seconds": 0.3, "stall_times": 2}),
+    ("ignore Range", {"ignore_range": True}),
+    ("chunked+206", {"chunked": True, "use_206": True, "digest_variant": True}),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--devices", type=int, default=5, help="devices to update [%(default)s]")
+    parser.add_argument("--size", type=int, default=96 * 1024,
+                        help="firmware image size in bytes [%(default)s]")
+    parser.add_argument("--part-size", type=int, default=4096,
+                        help="bytes per ranged request [%(default)s]")
+    parser.add_argument("--faults", action="store_true",
+                        help="inject file-server faults and a power cut to show recovery")
+    parser.add_argument("--keep-open", action="store_true",
+                        help="leave the emulator and its dashboard running (Ctrl-C ends)")
+    parser.add_argument("--timeout", type=float, default=120.0,
+                        help="seconds the whole fleet may take [%(default)s]")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the firmware bytes")
+
+
+# ---- firmware ------------------------------------------------------------------
+
+
+def mcuboot_image(payload: bytes, version: tuple[int, int, int], build: int = 0) -> bytes:
+    """An MCUboot image: 32-byte header, payload, TLV area with the SHA-256 TLV.
+
+    Unsigned (signing is the bootloader's business; ``imgtool sign`` adds it):
+    the engine checks the hash TLV, MCUboot would check the signature too.
+    """
+    hdr_size = 32
+    header = struct.pack("<IIHHIIBBHI", 0x96F3B83D, 0, hdr_size, 0, len(payload), 0,
+                         version[0], version[1], version[2], build)
+    header += b"\0" * (hdr_size - len(header))
+    digest = sha256(header + payload).digest()
+    tlv = struct.pack("<BBH", 0x10, 0, 32) + digest
+    info = struct.pack("<HH", 0x6907, 4 + len(tlv))
+    return header + payload + info + tlv
+
+
+# ---- the emulator in a thread ----------------------------------------------------
+
+
+class Emulator:
+    """The emulator app on 127.0.0.1, a free port, in its own thread."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self.port = 0
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Emulator:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("the emulator did not start within 30 s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    async def _main(self) -> None:
+        from aiohttp import web
+
+        from m2mfota.emulator.app import create_app
+
+        try:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            runner = web.AppRunner(create_app(self.db_path), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stop.wait()
+        await runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    def api(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            headers = {}
+            data = raw
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            elif raw is not None:
+                headers["Content-Type"] = "application/octet-stream"
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read()
+            if resp.status >= 300:
+                raise RuntimeError(f"{method} {path}: {resp.status} {text[:200]!r}")
+            return json.loads(text) if text else None
+        finally:
+            conn.close()
+
+
+# ---- one device -------------------------------------------------------------------
+
+
+@dataclass
+class DeviceRun:
+    imei: str
+    secret: str
+    fault: str = "-"
+    power_cut_after: int | None = None
+    version: str = FROM_VERSION
+    parts: int = 0
+    requests: int = 0
+    retries: int = 0
+    connections: int = 0
+    resumes: int = 0
+    reboots: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    outcome: str = "-"
+    done: int = 0
+    total: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def add(self, stats: dict[str, int]) -> None:
+        self.requests += stats["requests"]
+        self.retries += stats["retries"]
+        self.connections += stats["connections"]
+        self.resumes += stats["resumes"]
+        self.bytes += stats["bytes"]
+
+
+def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline: float,
+               on_progress: Any) -> None:
+    from m2mfota.client import Client
+    from m2mfota.flash import FlashRegion, NorFlash, PowerCut
+
+    sector = 4096
+    slot_size = ((size + sector - 1) // sector + 1) * sector  # one sector for the trailer
+    nor = NorFlash(slot_size + 2 * sector, sector_size=sector, program_size=8,
+                   cut_after=dev.power_cut_after)
+    slot = FlashRegion(nor, 0, slot_size)
+    journal = FlashRegion(nor, slot_size, 2 * sector)
+
+    def on_event(ev: Any) -> None:
+        if ev.kind == "progress":
+            dev.parts += 1
+            dev.done, dev.total = ev.done, ev.total
+            on_progress(dev)
+        elif ev.kind == "error":
+            dev.log.append(f"{ev.error}:{ev.reason}")
+
+    def client() -> Client:
+        return Client(imei=dev.imei, secret=dev.secret, version=dev.version, server=server,
+                      flash=slot, journal=journal, on_event=on_event, part_size=part_size,
+                      io_timeout=5.0, retry_base=0.1, retry_max=1.0, progress_interval=1.0)
+
+    start = time.monotonic()
+    c = client()
+    for _cycle in range(20):
+        if time.monotonic() > deadline:
+            dev.outcome = "timeout"
+            break
+        try:
+            out = c.run(timeout=max(1.0, deadline - time.monotonic()))
+        except PowerCut:
+            # The power came back: a reboot, and a new client resumes from the journal.
+            dev.add(c.stats)
+            dev.reboots += 1
+            dev.log.append("power cut")
+            nor.power_on()
+            c = client()
+            continue
+        dev.add(out.stats)
+        if out.version is not None:
+            # "Reboot" into the new image: it confirms itself and reports its version.
+            dev.version = out.version
+            dev.reboots += 1
+            c = client()
+            out = c.confirm_boot(timeout=max(1.0, deadline - time.monotonic()))
+            dev.add(out.stats)
+            dev.outcome = "updated" if out.result == 1 else f"result {out.result}"
+            break
+        if out.result not in (0, 1):
+            dev.log.append(f"result {out.result} {out.reason}")
+        # No command yet (the server answers a failure report first): ask again.
+        time.sleep(0.05)
+        c = client() if out.result not in (0, 1) else c
+    dev.seconds = time.monotonic() - start
+    on_progress(dev)
+
+
+# ---- the command -----------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=150)  # a log or a pipe: room for the whole table
+    if args.devices < 1 or args.size < 64 or args.part_size < 1:
+        console.print("[red]--devices >= 1, --size >= 64 and --part-size >= 1 please[/red]")
+        return 2
+    rnd = random.Random(args.seed)
+    payload = bytes(rnd.getrandbits(8) for _ in range(max(0, args.size - 80)))
+    image = mcuboot_image(payload, TO_VERSION)
+    to_version = ".".join(str(v) for v in TO_VERSION)
+
+    tmp = tempfile.TemporaryDirectory(prefix="m2mfota-demo-")
+    emu = Emulator(os.path.join(tmp.name, "emulator.sqlite3")).start()
+    try:
+        fw = emu.api("POST", f"/api/firmware?version={to_version}&filename=app.signed.bin",
+                     raw=image)
+        devices = []
+        for i in range(args.devices):
+            imei = f"35{i:013d}"
+            secret = secrets.token_hex(16)
+            emu.api("POST", "/api/devices", {"imei": imei, "secret": secret, "type": "demo"})
+            dev = DeviceRun(imei, secret)
+            if args.faults:
+                name, faults = FAULT_MIX[i % len(FAULT_MIX)]
+                emu.api("PUT", f"/api/devices/{imei}/faults", faults)
+                dev.fault = name
+                if i == args.devices - 1:
+                    dev.power_cut_after = 120  # mid-download: a few sectors in
+                    dev.fault += " + power cut"
+            devices.append(dev)
+        camp = emu.api("POST", "/api/campaigns", {"name": "demo", "firmware_id": fw["id"],
+                                                  "type": "demo", "retry_limit": 5})
+        console.print(f"emulator  {emu.base}/  (campaign {camp['id']}, firmware {to_version}, "
+                      f"{len(image)} bytes, MCUboot image)")
+
+        deadline = time.monotonic() + args.timeout
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                      TextColumn("{task.fields[status]}"), console=console,
+                      transient=False) as progress:
+            tasks = {d.imei: progress.add_task(d.imei, total=len(image), status=d.fault)
+                     for d in devices}
+
+            def on_progress(d: DeviceRun) -> None:
+                progress.update(tasks[d.imei], completed=d.done,
+                                status=d.outcome if d.outcome != "-" else d.fault)
+
+            threads = [threading.Thread(target=run_device, daemon=True,
+                                        args=(d, emu.base, len(image), args.part_size,
+                                              deadline, on_progress)) for d in devices]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(max(0.0, deadline - time.monotonic()) + 30)
+
+        ok = True
+        table = Table(title="m2mfota demo: fleet update")
+        for col in ("device", "from → to", "fault", "parts", "requests", "retries",
+                    "connections", "resumes", "bytes", "time", "result"):
+            table.add_column(col, justify="right" if col in (
+                "parts", "requests", "retries", "connections", "resumes", "bytes",
+                "time") else "left")
+        for d in devices:
+            info = emu.api("GET", f"/api/devices/{d.imei}")
+            reported = info["reported"]["firmware"]
+            status = info["update"]["status"]
+            good = status == "done" and reported == to_version
+            ok &= good
+            table.add_row(d.imei, f"{FROM_VERSION} → {reported}", d.fault, str(d.parts),
+                          str(d.requests), str(d.retries), str(d.connections), str(d.resumes),
+                          str(d.bytes), f"{d.seconds:.2f}s",
+                          f"[green]{status}[/green]" if good else f"[red]{status}[/red]")
+        console.print(table)
+        for d in devices:
+            if d.log:
+                console.print(f"{d.imei}: " + ", ".join(d.log[:12]))
+        console.print("[green]every device runs " + to_version + "[/green]" if ok else
+                      "[red]some devices did not reach " + to_version + "[/red]")
+        if args.keep_open:
+            console.print(f"dashboard {emu.base}/  (Ctrl-C to stop)")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        return 0 if ok else 1
+    finally:
+        emu.stop()
+        tmp.cleanup()
+
