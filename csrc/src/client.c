@@ -233,6 +233,15 @@ static int sink_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len
     return hal_check(c, mfota_flash_writer_write(&c->writer_, (uint32_t)offset, data, len));
 }
 
+/* A progress uplink is due (report_policy.h).  Not at 100 %: the final
+ * uplink, moments later, says that. */
+static int progress_due(const struct mfota_client *c)
+{
+    uint8_t pct = mfota_progress_percent(c->done, c->total);
+    return pct < 100u && mfota_report_policy_due(&c->report_, MFOTA_STATE_DOWNLOADING, pct,
+                                                 mfota_client_now_(c));
+}
+
 static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
@@ -247,6 +256,10 @@ static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc
     c->done = c->writer_.committed.offset;
     mfota_backoff_reset(&c->backoff_); /* progress: earlier failures are forgiven */
     emit(c, MFOTA_CLIENT_EV_PROGRESS, 0, NULL);
+    if (c->pending_len_ != 0u || progress_due(c)) {
+        c->yielded_ = 1;
+        return 1; /* back to the engine between parts: a progress uplink is due */
+    }
     return MFOTA_OK;
 }
 
@@ -326,6 +339,7 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
     c->restart_pending_ = 0;
+    c->yielded_ = 0;
     rc = mfota_dl_init(&c->dl_, &dc);
     if (rc == MFOTA_OK) {
         c->dl_active_ = 1;
@@ -742,7 +756,7 @@ static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
             return download_failed(c, rc);
         }
     }
-    if (mfota_report_policy_due(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now)) {
+    if (progress_due(c)) {
         /* Recorded before it goes out: a failing uplink must not be retried
          * at every step. */
         mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now);
@@ -759,6 +773,10 @@ static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
         return rc;
     }
     if (rc == MFOTA_WOULD_BLOCK) {
+        if (c->yielded_) {
+            c->yielded_ = 0;
+            return MFOTA_OK; /* the part is settled; the caller's loop goes on */
+        }
         return rc;
     }
     if (rc == MFOTA_DONE) {

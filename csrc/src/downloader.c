@@ -385,6 +385,9 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
     if (rc < 0) {
         return fail(dl, rc);
     }
+    if (rc > 0) {
+        dl->yield_ = 1; /* the sink wants control back once this part is settled */
+    }
     if (r->digest != MFOTA_HTTP_DIGEST_MATCH) {
         dl->stats.unverified_parts++;
     }
@@ -669,6 +672,10 @@ int mfota_dl_step(struct mfota_dl *dl, uint32_t io_wait_ms)
         }
         if (rc != MFOTA_OK) {
             return rc;
+        }
+        if (dl->yield_) {
+            dl->yield_ = 0;
+            return MFOTA_WOULD_BLOCK;
         }
     }
 }

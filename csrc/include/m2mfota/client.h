@@ -168,7 +168,7 @@ struct mfota_client {
     size_t pending_len_;                 /* a downlink handed over during step(), in resp_body_ */
     uint8_t phase_, after_wait_, up_st_, up_purpose_;
     uint8_t has_journal_, writer_begun_, restart_pending_, dl_active_;
-    uint8_t in_step_;
+    uint8_t in_step_, yielded_;
     char up_buf_[MFOTA_CLIENT_UPLINK_MAX];
     char resp_body_[MFOTA_CLIENT_DOWNLINK_MAX];
     uint8_t rx_[MFOTA_CLIENT_RX_MAX];

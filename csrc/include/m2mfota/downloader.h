@@ -42,7 +42,9 @@
  * ETag/Last-Modified): everything delivered before is void and delivery
  * starts again at offset 0.  A NULL total() makes such a change an error
  * (MFOTA_ERR_DL_TOTAL_CHANGED).  A negative return from any sink function
- * stops the download with that code.
+ * stops the download with that code.  A positive return from part_done()
+ * makes step() return MFOTA_WOULD_BLOCK once that part is settled, so the
+ * caller can act between parts (the client engine sends a progress uplink).
  */
 #ifndef MFOTA_DOWNLOADER_H
 #define MFOTA_DOWNLOADER_H
@@ -135,7 +137,8 @@ struct mfota_dl {
     uint8_t state_;
     uint8_t mode_;
     uint8_t connected_;
-    uint8_t whole_;            /* this response is the whole file */
+    uint8_t whole_;
+    uint8_t yield_;            /* part_done() asked step() to return */            /* this response is the whole file */
     char host_[MFOTA_URL_MAX + 1];
     char req_[MFOTA_HTTP_REQUEST_MAX];
 };
