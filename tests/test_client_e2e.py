@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from client_harness import Device, api, last_downlink, upload, uplinks
+from client_harness import Device, last_downlink, uplinks, upload
 from emulator_harness import ServerThread
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
