@@ -1,0 +1,334 @@
+/*
+ * mfota-device: the POSIX reference device.
+ *
+ * The same client engine a firmware runs, with POSIX ports: sockets for the
+ * two transports, a file as the flash update slot, a file as the journal's
+ * two sectors, a file-backed or MCUboot bootloader.  One run:
+ *
+ *   uplink (running version) -> downlink -> update -> "reboot" (the engine
+ *   again, as the new version: taken from the downlink's `version`, or read
+ *   from the image's MCUboot header) -> confirm + uplink with that version.
+ *
+ *   mfota-device --imei 350000000000001 --secret s3cret --version 1.0.0 \
+ *                --server http://127.0.0.1:8080 --slot slot.bin --journal journal.bin
+ *
+ * Exit status: 0 updated and reported, 3 no update was offered, 1 the
+ * update failed (its fota.result is printed), 2 usage, 4 a HAL failed.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "m2mfota/m2mfota.h"
+#include "random_posix.h"
+#include "transport_posix.h"
+
+/* ---- a file as NOR flash ------------------------------------------------- */
+
+struct file_flash {
+    int fd;
+};
+
+static int ff_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    struct file_flash *f = (struct file_flash *)ctx;
+    ssize_t n = pread(f->fd, buf, len, (off_t)off);
+    return n == (ssize_t)len ? 0 : MFOTA_ERR_HAL;
+}
+
+/* Programming only clears bits, as on NOR: AND the new bytes in. */
+static int ff_program(void *ctx, uint32_t off, const void *data, size_t len)
+{
+    struct file_flash *f = (struct file_flash *)ctx;
+    uint8_t old[64];
+    const uint8_t *src = (const uint8_t *)data;
+    size_t done = 0;
+    while (done < len) {
+        size_t n = len - done < sizeof old ? len - done : sizeof old, i;
+        if (pread(f->fd, old, n, (off_t)(off + done)) != (ssize_t)n) {
+            return MFOTA_ERR_HAL;
+        }
+        for (i = 0; i < n; i++) {
+            old[i] &= src[done + i];
+        }
+        if (pwrite(f->fd, old, n, (off_t)(off + done)) != (ssize_t)n) {
+            return MFOTA_ERR_HAL;
+        }
+        done += n;
+    }
+    return 0;
+}
+
+static uint32_t g_sector = 4096; /* set from the command line before use */
+
+static int ff_erase(void *ctx, uint32_t off)
+{
+    struct file_flash *f = (struct file_flash *)ctx;
+    uint8_t ff[256];
+    uint32_t done = 0;
+    memset(ff, 0xFF, sizeof ff);
+    while (done < g_sector) {
+        if (pwrite(f->fd, ff, sizeof ff, (off_t)(off + done)) != (ssize_t)sizeof ff) {
+            return MFOTA_ERR_HAL;
+        }
+        done += (uint32_t)sizeof ff;
+    }
+    return 0;
+}
+
+/* Open (or create) `path` as a flash region of `size` bytes; new bytes are
+ * erased (0xFF). */
+static int open_flash(const char *path, uint32_t size, struct file_flash *ff,
+                      struct mfota_flash *fl)
+{
+    struct stat st;
+    uint8_t erased[256];
+    off_t have;
+    ff->fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (ff->fd < 0 || fstat(ff->fd, &st) != 0) {
+        fprintf(stderr, "mfota-device: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    memset(erased, 0xFF, sizeof erased);
+    for (have = st.st_size; have < (off_t)size;) {
+        size_t n = (size_t)((off_t)size - have) < sizeof erased ? (size_t)((off_t)size - have)
+                                                                 : sizeof erased;
+        if (pwrite(ff->fd, erased, n, have) != (ssize_t)n) {
+            fprintf(stderr, "mfota-device: %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        have += (off_t)n;
+    }
+    memset(fl, 0, sizeof *fl);
+    fl->read = ff_read;
+    fl->program = ff_program;
+    fl->erase = ff_erase;
+    fl->ctx = ff;
+    fl->program_size = 8;
+    fl->sector_size = g_sector;
+    fl->erased_value = 0xFF;
+    fl->slot_offset = 0;
+    fl->slot_size = size;
+    return 0;
+}
+
+/* ---- a bootloader that keeps its state in a side file ---------------------- */
+
+struct file_boot {
+    char path[512];
+};
+
+static int fb_write(struct file_boot *b, const char *text)
+{
+    FILE *f = fopen(b->path, "w");
+    if (f == NULL) {
+        return MFOTA_ERR_HAL;
+    }
+    fputs(text, f);
+    return fclose(f) == 0 ? 0 : MFOTA_ERR_HAL;
+}
+
+static int fb_mark_pending(void *ctx, uint32_t image_size, int permanent)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%s %lu\n", permanent ? "permanent" : "test",
+             (unsigned long)image_size);
+    return fb_write((struct file_boot *)ctx, text);
+}
+
+static int fb_confirm(void *ctx)
+{
+    return fb_write((struct file_boot *)ctx, "confirmed\n");
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static void on_event(void *ctx, const struct mfota_client_event *ev)
+{
+    int *last_pct = (int *)ctx;
+    switch (ev->kind) {
+    case MFOTA_CLIENT_EV_STATE:
+        printf("state %s\n", mfota_state_name((enum mfota_state)ev->state));
+        break;
+    case MFOTA_CLIENT_EV_PROGRESS:
+        if (ev->total && (int)(ev->done * 100u / ev->total) / 10 != *last_pct / 10) {
+            *last_pct = (int)(ev->done * 100u / ev->total);
+            printf("progress %llu/%llu\n", (unsigned long long)ev->done,
+                   (unsigned long long)ev->total);
+        }
+        break;
+    case MFOTA_CLIENT_EV_ERROR:
+        printf("error %s %s\n", mfota_err_name(ev->error), ev->reason ? ev->reason : "-");
+        break;
+    case MFOTA_CLIENT_EV_DOWNLINK:
+        printf("downlink %s\n", ev->error ? mfota_err_name(ev->error) : "accepted");
+        break;
+    default:
+        break;
+    }
+    fflush(stdout);
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static void usage(void)
+{
+    fputs("usage: mfota-device --imei ID --secret S --version V --server http://IP:PORT\n"
+          "                    --slot FILE --journal FILE [--slot-size BYTES (1 MiB)]\n"
+          "                    [--sector BYTES (4096)] [--part-size BYTES (4096)]\n"
+          "                    [--bootloader file|mcuboot (file)] [--timeout SECONDS (120)]\n",
+          stderr);
+}
+
+static void strip_build_zero(char *v)
+{
+    /* MCUboot writes "+0" for build 0; fleet tools (and the emulator) omit it. */
+    size_t n = strlen(v);
+    if (n > 2 && strcmp(v + n - 2, "+0") == 0) {
+        v[n - 2] = '\0';
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *imei = NULL, *secret = NULL, *version = NULL, *server = NULL;
+    const char *slot_path = NULL, *journal_path = NULL, *boot = "file";
+    unsigned long slot_size = 1024ul * 1024ul, part = 4096, timeout_s = 120;
+    static struct mfota_client client;
+    struct mfota_client_config cfg;
+    struct mfota_posix_transport up_pt, dl_pt;
+    struct mfota_transport up, dl;
+    struct mfota_clock clock;
+    struct mfota_posix_random rnd_state;
+    struct mfota_random rnd;
+    struct file_flash slot_ff, journal_ff;
+    struct mfota_flash slot, journal;
+    struct file_boot fboot;
+    struct mfota_bootloader bl;
+    struct mfota_mcuboot_port port;
+    char new_version[MFOTA_THINGS_VERSION_MAX + 1];
+    int i, rc, last_pct = -1;
+
+    for (i = 1; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (strcmp(k, "--imei") == 0) imei = v;
+        else if (strcmp(k, "--secret") == 0) secret = v;
+        else if (strcmp(k, "--version") == 0) version = v;
+        else if (strcmp(k, "--server") == 0) server = v;
+        else if (strcmp(k, "--slot") == 0) slot_path = v;
+        else if (strcmp(k, "--journal") == 0) journal_path = v;
+        else if (strcmp(k, "--slot-size") == 0) slot_size = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--sector") == 0) g_sector = (uint32_t)strtoul(v, NULL, 0);
+        else if (strcmp(k, "--part-size") == 0) part = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--bootloader") == 0) boot = v;
+        else if (strcmp(k, "--timeout") == 0) timeout_s = strtoul(v, NULL, 0);
+        else {
+            usage();
+            return 2;
+        }
+    }
+    if (i != argc || !imei || !secret || !version || !server || !slot_path || !journal_path ||
+        g_sector < 256 || g_sector % 256 || slot_size % g_sector || slot_size > 0xFFFFFFFFul ||
+        (strcmp(boot, "file") != 0 && strcmp(boot, "mcuboot") != 0)) {
+        usage();
+        return 2;
+    }
+    if (open_flash(slot_path, (uint32_t)slot_size, &slot_ff, &slot) != 0 ||
+        open_flash(journal_path, 2u * g_sector, &journal_ff, &journal) != 0) {
+        return 4;
+    }
+    if (strcmp(boot, "mcuboot") == 0) {
+        /* Direct-XIP style: the slot that receives the image is the one that
+         * runs it, so confirm sets image_ok in that same slot. */
+        port.primary = &slot;
+        port.secondary = &slot;
+        mfota_mcuboot_bootloader(&bl, &port);
+    } else {
+        snprintf(fboot.path, sizeof fboot.path, "%s.boot", slot_path);
+        bl.mark_pending = fb_mark_pending;
+        bl.confirm = fb_confirm;
+        bl.running_version = NULL;
+        bl.ctx = &fboot;
+    }
+    mfota_posix_transport_init(&up_pt, &up);
+    mfota_posix_transport_init(&dl_pt, &dl);
+    up_pt.connect_timeout_ms = dl_pt.connect_timeout_ms = 10000;
+    mfota_posix_clock_init(&clock);
+    mfota_posix_random_init(&rnd_state, &rnd, 0);
+
+    mfota_client_config_default(&cfg);
+    cfg.imei = imei;
+    cfg.secret = (const uint8_t *)secret;
+    cfg.secret_len = strlen(secret);
+    cfg.version = version;
+    cfg.server = server;
+    cfg.uplink_transport = &up;
+    cfg.download_transport = &dl;
+    cfg.clock = &clock;
+    cfg.random = &rnd;
+    cfg.slot = &slot;
+    cfg.journal_flash = &journal;
+    cfg.bootloader = &bl;
+    cfg.on_event = on_event;
+    cfg.event_ctx = &last_pct;
+    cfg.part_size = (uint32_t)part;
+    cfg.io_timeout_ms = 10000;
+    cfg.retry_base_ms = 200;
+    cfg.retry_max_ms = 2000;
+
+    rc = mfota_client_init(&client, &cfg);
+    if (rc == MFOTA_OK) {
+        printf("running %s, uplink to %s\n", version, server);
+        rc = mfota_client_start(&client);
+    }
+    if (rc == MFOTA_OK) {
+        rc = mfota_client_run(&client, (uint32_t)(timeout_s * 1000u));
+    }
+    if (rc != MFOTA_OK) {
+        fprintf(stderr, "mfota-device: %s\n", mfota_err_name(rc));
+        return 4;
+    }
+    if (!client.has_pending) {
+        if (client.result == MFOTA_RESULT_INITIAL && client.reason == NULL) {
+            printf("no update offered\n");
+            return 3;
+        }
+        printf("update failed: result %d (%s) %s\n", client.result,
+               mfota_result_name((enum mfota_result)client.result),
+               client.reason ? client.reason : "-");
+        return 1;
+    }
+    memcpy(new_version, client.pending_version, sizeof new_version);
+    if (new_version[0] == '\0') {
+        struct mfota_mcuboot_image img;
+        if (mfota_mcuboot_check(&slot, (uint32_t)client.total, &img) == MFOTA_OK) {
+            mfota_mcuboot_version_string(&img, new_version, sizeof new_version);
+        }
+    }
+    strip_build_zero(new_version);
+    printf("image %s pending, rebooting\n", new_version);
+
+    /* The "reboot": the engine starts again as the new firmware. */
+    cfg.version = new_version;
+    rc = mfota_client_init(&client, &cfg);
+    if (rc == MFOTA_OK) {
+        rc = mfota_client_start_boot(&client);
+    }
+    if (rc == MFOTA_OK) {
+        rc = mfota_client_run(&client, (uint32_t)(timeout_s * 1000u));
+    }
+    if (rc != MFOTA_OK) {
+        fprintf(stderr, "mfota-device: after reboot: %s\n", mfota_err_name(rc));
+        return 4;
+    }
+    printf("running %s, reported result %d\n", new_version, client.result);
+    close(slot_ff.fd);
+    close(journal_ff.fd);
+    return client.stats.uplinks > 0 ? 0 : 1;
+}

@@ -1,0 +1,92 @@
+"""mfota-device, the C reference device (embedded_port/posix/mfota_device.c),
+updates from the emulator over loopback: the flash file then holds the
+firmware byte for byte, and the server marks the device done."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from cbuild import ROOT, cmake_build
+from client_harness import api, upload
+from emulator_harness import ServerThread
+
+from m2mfota.demo import mcuboot_image
+
+pytestmark = pytest.mark.external_build
+
+
+@pytest.fixture(scope="module")
+def device_exe(tmp_path_factory):
+    build = tmp_path_factory.mktemp("device-build")
+    cmake_build(ROOT, build, "MFOTA_BUILD_TESTS=OFF", "MFOTA_BUILD_BENCH=OFF",
+                "MFOTA_BUILD_DEVICE=ON", "CMAKE_BUILD_TYPE=Release")
+    exe = build / "mfota-device"
+    assert exe.exists()
+    return exe
+
+
+@pytest.fixture(scope="module")
+def srv():
+    with ServerThread() as server:
+        yield server
+
+
+def _run(exe, srv, tmp_path, imei, *extra):
+    return subprocess.run(
+        [str(exe), "--imei", imei, "--secret", "device-secret", "--version", "1.0.0",
+         "--server", srv.base, "--slot", str(tmp_path / "slot.bin"), "--journal",
+         str(tmp_path / "journal.bin"), "--slot-size", str(128 * 1024), *extra],
+        capture_output=True, text=True, timeout=120)
+
+
+def test_device_updates_and_reports_the_new_version(device_exe, srv, tmp_path):
+    firmware = os.urandom(70_001)
+    meta = upload(srv, firmware, "2.1.0")
+    imei = "861000000000001"
+    api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
+    api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
+    proc = _run(device_exe, srv, tmp_path, imei)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "running 2.1.0, reported result 1" in proc.stdout
+    slot = (tmp_path / "slot.bin").read_bytes()
+    assert slot[: len(firmware)] == firmware
+    assert slot[len(firmware):] == b"\xff" * (len(slot) - len(firmware))
+    assert (tmp_path / "slot.bin.boot").read_text() == "confirmed\n"
+    info = api(srv, "GET", f"/api/devices/{imei}")
+    assert info["update"]["status"] == "done"
+    assert info["reported"]["firmware"] == "2.1.0"
+    # Run again: nothing to do now.
+    proc = _run(device_exe, srv, tmp_path, imei)
+    assert proc.returncode == 3 and "no update offered" in proc.stdout
+
+
+def test_device_with_mcuboot_image_and_trailer(device_exe, srv, tmp_path):
+    image = mcuboot_image(os.urandom(50_000), (5, 0, 1))
+    meta = upload(srv, image)
+    imei = "861000000000002"
+    api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
+    api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
+    proc = _run(device_exe, srv, tmp_path, imei, "--bootloader", "mcuboot")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "running 5.0.1, reported result 1" in proc.stdout
+    slot = (tmp_path / "slot.bin").read_bytes()
+    assert slot[: len(image)] == image
+    assert slot[-16:] != b"\xff" * 16  # MCUboot's magic: install requested
+    assert slot[-24] == 0x01           # image_ok: confirmed by the new image
+    assert api(srv, "GET", f"/api/devices/{imei}")["update"]["status"] == "done"
+
+
+def test_device_reports_a_failed_update(device_exe, srv, tmp_path):
+    firmware = os.urandom(20_000)
+    meta = upload(srv, firmware, "2.2.0")
+    imei = "861000000000003"
+    api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
+    api(srv, "PUT", f"/api/devices/{imei}/faults", {"not_found": True})
+    api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
+    proc = _run(device_exe, srv, tmp_path, imei)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "update failed: result 4" in proc.stdout
+    info = api(srv, "GET", f"/api/devices/{imei}")
+    assert (info["reported"]["result"], info["reported"]["error"]) == (4, "not_found")
