@@ -357,3 +357,37 @@ def test_mcuboot_image_helper_matches_the_c_checker():
     assert info.version == "1.2.3+7"
     assert info.sha256 == hashlib.sha256(image[:132]).digest()
     assert struct.unpack_from("<I", image)[0] == 0x96F3B83D
+
+
+def test_step_api_never_blocks(srv, fw):
+    """step(io_wait_ms=0) returns at once: would-block on the sockets, wait
+    with a wake-up time in the future for a Retry-After, done at the end."""
+    import time
+
+    from m2mfota._errors import ERR
+    from m2mfota._native import lib
+
+    data, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.faults({"status_503_times": 1, "retry_after": 1})
+    dev.desire(meta["id"])
+    client = dev.client()
+    assert lib.mfota_client_start(client.c) == 0
+    seen = set()
+    slowest = 0.0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        t0 = time.monotonic()
+        rc = lib.mfota_client_step(client.c, 0)
+        slowest = max(slowest, time.monotonic() - t0)
+        seen.add(rc)
+        if rc == ERR["MFOTA_DONE"]:
+            break
+        assert rc in (ERR["MFOTA_WOULD_BLOCK"], ERR["MFOTA_WAIT"]), rc
+        if rc == ERR["MFOTA_WAIT"]:
+            clock_now = lib.mfota_client_wake_at(client.c)
+            assert clock_now > 0
+        time.sleep(0.002)
+    assert seen >= {ERR["MFOTA_WOULD_BLOCK"], ERR["MFOTA_WAIT"], ERR["MFOTA_DONE"]}
+    assert slowest < 0.5  # no call sat out the 1 s Retry-After
+    assert client.c.has_pending and dev.image(SIZE) == data
