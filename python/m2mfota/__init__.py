@@ -7,6 +7,7 @@ exactly the code that ships.
 
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
+from m2mfota.client import Client, ClientError, Outcome
 from m2mfota.download import DownloadError, DownloadResult, download
 from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
 from m2mfota.senml import SenMLError
@@ -14,6 +15,8 @@ from m2mfota.things import DownlinkError
 from m2mfota.url import URLError, parse_url
 
 __all__ = [
+    "Client",
+    "ClientError",
     "DownloadError",
     "DownloadResult",
     "DownlinkError",
@@ -21,6 +24,7 @@ __all__ = [
     "ImageError",
     "M2mfotaError",
     "NorFlash",
+    "Outcome",
     "PowerCut",
     "SenMLError",
     "URLError",
