@@ -109,11 +109,13 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
 #define HIGHS UINT64_C(0x8080808080808080)
 
 /* Nonzero when any byte of x is a control character, non-ASCII, '"' or
- * '\\' (exact "has a zero byte" tests, applied to shifted copies). */
+ * '\\' (the "has a zero byte" test, applied to shifted copies). */
 static uint64_t special_bytes(uint64_t x)
 {
     uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-    return (((x - ONES * 0x20) & ~x) | x | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
+    /* a byte < 0x20 borrows into its high bit, one >= 0x80 has it set; a
+     * borrow can only spread from a byte that is itself special */
+    return ((x - ONES * 0x20) | x | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
 
 /* Scan a string starting at the opening quote; fills `out` with the slice
@@ -128,6 +130,15 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             /* the common case: a run of plain ASCII, eight bytes a step */
             size_t start = i++;
+            while (dec->len - i >= 16) {
+                uint64_t x, y;
+                memcpy(&x, b + i, 8);
+                memcpy(&y, b + i + 8, 8);
+                if (special_bytes(x) | special_bytes(y)) {
+                    break;
+                }
+                i += 16;
+            }
             while (dec->len - i >= 8) {
                 uint64_t x;
                 memcpy(&x, b + i, 8);
@@ -252,7 +263,10 @@ struct value {
     double num;
 };
 
-static int scan_value(struct mfota_senml_dec *dec, struct value *val, int convert)
+/* Scan one value; a string lands in *str (the record field it belongs to,
+ * so it is not copied again). */
+static int scan_value(struct mfota_senml_dec *dec, struct value *val, int convert,
+                      struct mfota_senml_str *str)
 {
     char c;
     if (dec->pos >= dec->len) {
@@ -262,7 +276,7 @@ static int scan_value(struct mfota_senml_dec *dec, struct value *val, int conver
     switch (c) {
     case '"':
         val->type = VT_STRING;
-        return scan_string(dec, &val->str);
+        return scan_string(dec, str);
     case 't':
         val->type = VT_TRUE;
         return match_literal(dec, "true", 4);
@@ -434,18 +448,22 @@ int mfota_senml_record_name(const struct mfota_senml_record *rec, char *out, siz
     return MFOTA_OK;
 }
 
-/* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ ; bit c of the first
- * map is set for every allowed byte, of the second for those that may start
- * a name (letters and digits). */
-static const uint8_t name_any[16] = {0, 0, 0, 0, 0, 0xE0, 0xFF, 0x07,
-                                     0xFE, 0xFF, 0xFF, 0x87, 0xFE, 0xFF, 0xFF, 0x07};
-static const uint8_t name_first[16] = {0, 0, 0, 0, 0, 0, 0xFF, 0x03,
-                                       0xFE, 0xFF, 0xFF, 0x07, 0xFE, 0xFF, 0xFF, 0x07};
+/* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ , and start with a
+ * letter or digit.  Per ASCII byte: 1 = may appear, 2 = may start a name. */
+static const uint8_t name_class[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+};
 
 static int name_char_ok(unsigned char ch, int first)
 {
-    const uint8_t *map = first ? name_first : name_any;
-    return ch < 128 && ((map[ch >> 3] >> (ch & 7)) & 1u);
+    return ch < 128 && (name_class[ch] & (first ? 2u : 1u));
 }
 
 /* 1 when every decoded byte of s may appear in a name; `first` says the
@@ -592,6 +610,29 @@ static int finish_pack(struct mfota_senml_dec *dec)
     return MFOTA_DONE;
 }
 
+/* Every SenML key is one or two lowercase letters (or "bver"): take those
+ * without the general string scan. */
+static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
+{
+    const char *p = dec->buf + dec->pos;
+    size_t avail = dec->len - dec->pos, n;
+    if (avail < 3 || p[1] < 'a' || p[1] > 'z') {
+        return 0;
+    }
+    if (p[2] == '"') {
+        n = 1;
+    } else if (avail >= 4 && p[2] >= 'a' && p[2] <= 'z' && p[3] == '"') {
+        n = 2;
+    } else {
+        return 0;
+    }
+    key->ptr = p + 1;
+    key->len = key->dlen = n;
+    key->escaped = 0;
+    dec->pos += n + 2;
+    return 1;
+}
+
 static int finite(double x)
 {
     double d = x - x; /* NaN for an infinity */
@@ -622,7 +663,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
         dec->pos++;
     } else {
         for (;;) {
-            struct mfota_senml_str key;
+            struct mfota_senml_str key, *dst;
             struct value val;
             size_t key_at = dec->pos, val_at;
             uint32_t bit;
@@ -630,8 +671,14 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             if (dec->pos >= dec->len || dec->buf[dec->pos] != '"') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
-                return rc;
+            if (short_key(dec, &key)) {
+                bit = known_key(key.ptr, key.len);
+                mu = 0;
+            } else {
+                if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
+                    return rc;
+                }
+                bit = classify_key(&key, &mu);
             }
             skip_ws(dec);
             if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
@@ -640,8 +687,17 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             dec->pos++;
             skip_ws(dec);
             val_at = dec->pos;
-            bit = classify_key(&key, &mu);
-            if ((rc = scan_value(dec, &val, bit != 0)) != MFOTA_OK) {
+            switch (bit) {
+            case MFOTA_SENML_F_BN: dst = &bn; break;
+            case MFOTA_SENML_F_BU: dst = &bu; break;
+            case MFOTA_SENML_F_N: dst = &rec->n; break;
+            case MFOTA_SENML_F_U: dst = &rec->u; break;
+            case MFOTA_SENML_F_V: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
+                dst = &rec->vs;
+                break;
+            default: dst = &val.str; break;
+            }
+            if ((rc = scan_value(dec, &val, bit != 0, dst)) != MFOTA_OK) {
                 return rc;
             }
             if (bit == 0 && mu) {
@@ -659,16 +715,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 if (val.type != VT_STRING) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
-                if (bit == MFOTA_SENML_F_BN) {
-                    bn = val.str;
-                } else if (bit == MFOTA_SENML_F_BU) {
-                    bu = val.str;
-                } else if (bit == MFOTA_SENML_F_N) {
-                    rec->n = val.str;
-                } else if (bit == MFOTA_SENML_F_U) {
-                    rec->u = val.str;
-                } else {
-                    rec->vs = val.str;
+                if (bit == MFOTA_SENML_F_VS || bit == MFOTA_SENML_F_VD) {
                     rec->kind = bit == MFOTA_SENML_F_VS ? MFOTA_SENML_KIND_STR
                                                          : MFOTA_SENML_KIND_DATA;
                 }
@@ -682,7 +729,6 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 break;
             case MFOTA_SENML_F_V:
                 if (val.type == VT_STRING && (dec->mode & MFOTA_SENML_LENIENT_V_STRING)) {
-                    rec->vs = val.str;
                     rec->kind = MFOTA_SENML_KIND_STR;
                     break;
                 }
