@@ -131,7 +131,7 @@ def _parse_range(header: str, total: int) -> tuple[int, int] | None | str:
         return max(0, total - n), total - 1
     first = int(first_s)
     last = int(last_s) if last_s else total - 1
-    if last < first:
+    if last_s and last < first:
         return None
     if first >= total:
         return "unsatisfiable"
