@@ -8,16 +8,22 @@ exactly the code that ships.
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
 from m2mfota.download import DownloadError, DownloadResult, download
+from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
 from m2mfota.url import URLError, parse_url
 
 __all__ = [
     "DownloadError",
     "DownloadResult",
+    "FlashError",
+    "ImageError",
     "M2mfotaError",
+    "NorFlash",
+    "PowerCut",
     "URLError",
     "crc32",
     "crc32_combine",
     "download",
+    "mcuboot_info",
     "parse_url",
     "sha256",
 ]

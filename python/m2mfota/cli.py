@@ -11,6 +11,7 @@ import sys
 # that ``m2mfota --help`` stays fast and light.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve-files": ("m2mfota.emulator.serve_files", "serve firmware files as the M2M file server"),
+    "flash-sim": ("m2mfota.flash_sim", "simulate an update on a NOR model, print flash wear"),
 }
 
 

@@ -15,5 +15,11 @@
 #include "m2mfota/range_plan.h"
 #include "m2mfota/transport.h"
 #include "m2mfota/downloader.h"
+#include "m2mfota/flash.h"
+#include "m2mfota/flash_writer.h"
+#include "m2mfota/journal.h"
+#include "m2mfota/image_verify.h"
+#include "m2mfota/bootloader.h"
+#include "m2mfota/mcuboot.h"
 
 #endif /* MFOTA_M2MFOTA_H */
