@@ -112,7 +112,7 @@ def once_curl(curl: str, cfg: Path) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--size", type=int, default=4 * MIB)
     ap.add_argument("--part", type=int, default=4096)
     args = ap.parse_args()

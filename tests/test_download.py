@@ -84,6 +84,7 @@ def test_server_connection_close_is_obeyed(fileserver):  # noqa: F811
     (Faults(omit_digest=True), lambda r: r.unverified_parts == r.requests),
     (Faults(use_206=True), lambda r: r.retries == 0),
     (Faults(chunked=True), lambda r: r.retries == 0),
+    (Faults(overlong_bytes=5), lambda r: r.retries == 1),
     (Faults(digest_variant=True), lambda r: r.unverified_parts == 0),
     (Faults(status_503_times=2, retry_after=0), lambda r: r.waits == 2),
     (Faults(status_503_times=1, retry_after=None), lambda r: r.waits == 1),
@@ -118,6 +119,7 @@ def test_corrupt_part_is_discarded_then_refetched(fileserver):  # noqa: F811
     (Faults(not_found=True), "MFOTA_ERR_DL_NOT_FOUND"),
     (Faults(drop_after_bytes=10, drop_times=100), "MFOTA_ERR_HTTP_SHORT_BODY"),
     (Faults(corrupt_byte_at=0, corrupt_times=100), "MFOTA_ERR_HTTP_CRC"),
+    (Faults(overlong_bytes=1, overlong_times=100), "MFOTA_ERR_HTTP_RANGE"),
     (Faults(status_503_times=100, retry_after=0), "MFOTA_ERR_DL_BUSY"),
     (Faults(status_503_times=1, retry_after=3600), "MFOTA_ERR_DL_BUSY"),
     (Faults(stall_seconds=1.5, stall_times=100), "MFOTA_ERR_DL_TIMEOUT"),
@@ -228,6 +230,7 @@ def test_nothing_listening_is_a_connect_error():
         "use_206": st.booleans(),
         "chunked": st.booleans(),
         "ignore_range": st.booleans(),
+        "overlong_bytes": st.integers(0, 3),
     }),
     offset_part=st.integers(0, 3),
     pipeline=st.booleans(),
@@ -245,7 +248,7 @@ def test_random_fault_mixes_never_corrupt(fileserver, size, part, faults, offset
         # Only errors that are the injected faults' own.
         assert exc.code in {"MFOTA_ERR_DL_RANGE_IGNORED", "MFOTA_ERR_DL_TOTAL_CHANGED",
                             "MFOTA_ERR_HTTP_CRC", "MFOTA_ERR_HTTP_SHORT_BODY",
-                            "MFOTA_ERR_DL_CLOSED"}, exc
+                            "MFOTA_ERR_DL_CLOSED", "MFOTA_ERR_HTTP_RANGE"}, exc
         return
     served = fileserver.server.data(pub.file_id)
     if faults.get("omit_digest") and faults.get("corrupt_byte_at") is not None:

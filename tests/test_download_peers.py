@@ -57,6 +57,7 @@ def test_nginx_file_replaced_mid_download_restarts(tmp_path):
         assert ("total", len(new), True) in r.events
 
 
+@pytest.mark.external_build  # runs curl (which must not inherit the ASan preload)
 def test_curl_fetches_ranges_with_a_matching_digest(fileserver):  # noqa: F811
     curl = require_tool("curl")
     data = random.Random(3).randbytes(70_000)

@@ -300,6 +300,13 @@ static int on_success_headers(struct mfota_dl *dl)
         dl->has_validator = 1;
         dl->validator = r->validator;
     }
+    /* A chunked or close-delimited body could run past what the headers
+     * promised; the sink must never see such bytes. */
+    if (r->has_range) {
+        dl->expect_len_ = r->range_last - r->range_first + 1u;
+    } else {
+        dl->expect_len_ = p->has_total ? p->total : UINT64_MAX;
+    }
     dl->mode_ = M_ACCEPT;
     return MFOTA_OK;
 }
@@ -620,6 +627,9 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_BODY:
             dl->stats.body_bytes += ev.len;
             if (dl->mode_ == M_ACCEPT) {
+                if (ev.len > dl->expect_len_ - dl->delivered_) {
+                    return attempt_failed(dl, MFOTA_ERR_HTTP_RANGE, 0);
+                }
                 rc = s->data(s->ctx, dl->pos_, ev.data, ev.len);
                 if (rc < 0) {
                     return fail(dl, rc);

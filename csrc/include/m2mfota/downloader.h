@@ -124,6 +124,7 @@ struct mfota_dl {
     uint64_t part_first_;
     uint64_t part_len_;        /* requested length */
     uint64_t delivered_;
+    uint64_t expect_len_;      /* body bytes the headers promised */
     uint64_t pos_;
     size_t head_len_, req_len_, sent_;
     size_t rx_pos_, rx_len_;

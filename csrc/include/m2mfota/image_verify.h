@@ -14,13 +14,17 @@
 #include <stdint.h>
 
 #include "m2mfota/flash.h"
-#include "m2mfota/fota_state.h"
 #include "m2mfota/flash_writer.h"
+#include "m2mfota/fota_state.h"
 #include "m2mfota/sha256.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* fota.result values are enum mfota_result (fota_state.h, LwM2M /5
+ * numbering).  A verified image is not a success yet (that is for the new
+ * firmware to say): MFOTA_RESULT_INITIAL. */
 
 #define MFOTA_EXPECT_SIZE 0x01u
 #define MFOTA_EXPECT_CRC32 0x02u
@@ -39,8 +43,7 @@ struct mfota_image_report {
     uint32_t size;
     uint32_t crc32;
     uint8_t sha256[MFOTA_SHA256_DIGEST_SIZE];
-    int result; /* enum mfota_result (fota_state.h) for the fota.result uplink;
-                 * a verified image is not a success yet: MFOTA_RESULT_INITIAL */
+    int result; /* MFOTA_RESULT_* for the fota.result uplink */
 };
 
 /* Read bytes [0, size) of the slot `flash`, compute CRC-32 and SHA-256, and

@@ -77,6 +77,10 @@ class Faults:
     digest_variant: bool = False
     #: send bodies with Transfer-Encoding: chunked instead of Content-Length
     chunked: bool = False
+    #: a broken server: send this many bytes more than the range, in a chunked
+    #: body (which has no length to contradict), counted by overlong_times
+    overlong_bytes: int = 0
+    overlong_times: int = 1
     #: answer 404 (the file is gone)
     not_found: bool = False
     #: answer 403 (token refused)
@@ -107,6 +111,7 @@ class _File:
     wrong_digests: int = 0
     stalls: int = 0
     busy: int = 0
+    overlongs: int = 0
 
 
 def _etag(data: bytes) -> str:
@@ -131,7 +136,7 @@ def _parse_range(header: str, total: int) -> tuple[int, int] | None | str:
         return max(0, total - n), total - 1
     first = int(first_s)
     last = int(last_s) if last_s else total - 1
-    if last < first:
+    if last_s and last < first:
         return None
     if first >= total:
         return "unsatisfiable"
@@ -188,7 +193,7 @@ class FileServer:
         """Replace the faults of a file (None: none) and rearm their counters."""
         f = self._files[file_id]
         f.faults = faults or Faults()
-        f.drops = f.corrupts = f.wrong_digests = f.stalls = f.busy = 0
+        f.drops = f.corrupts = f.wrong_digests = f.stalls = f.busy = f.overlongs = 0
 
     def unpublish(self, file_id: str) -> None:
         """Stop serving a file (later requests get 404).  Unknown ids are ignored."""
@@ -329,7 +334,11 @@ class FileServer:
         # always finds it in stats().
         f.statuses[status] += 1
         resp = web.StreamResponse(status=status, headers=headers)
-        if fl.chunked:
+        overlong = fl.overlong_bytes > 0 and f.overlongs < fl.overlong_times
+        if overlong:
+            f.overlongs += 1
+            body = body + bytes(fl.overlong_bytes)
+        if fl.chunked or overlong:
             resp.enable_chunked_encoding()
         else:
             resp.content_length = len(body)
