@@ -11,8 +11,10 @@ import struct
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import pytest
+from conftest import require_tool
 from emulator_harness import ServerThread, SimDevice, fota_pack, request, sign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -327,6 +329,18 @@ def test_mcuboot_version_is_read_from_the_header(server):
     assert resp.status == 400 and resp.json()["field"] == "file"
     resp = request(port, "POST", "/api/firmware", body=img[:20])
     assert resp.status == 400 and resp.json()["field"] == "file"
+
+
+def test_mcuboot_image_signed_by_imgtool(server, tmp_path):
+    beside = Path(sys.executable).parent / "imgtool"
+    imgtool = str(beside) if beside.exists() else require_tool("imgtool")
+    src, out = tmp_path / "app.bin", tmp_path / "app.signed.bin"
+    src.write_bytes(os.urandom(3000))
+    subprocess.run([imgtool, "sign", "--header-size", "0x200", "--align", "8", "--version",
+                    "3.14.159+2653", "--slot-size", "0x20000", "--pad-header", str(src), str(out)],
+                   check=True, capture_output=True)
+    fw = add_firmware(server.port, out.read_bytes())
+    assert (fw["kind"], fw["version"]) == ("mcuboot", "3.14.159+2653")
 
 
 # -- persistence ------------------------------------------------------------------------
