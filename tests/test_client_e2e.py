@@ -391,3 +391,47 @@ def test_step_api_never_blocks(srv, fw):
     assert seen >= {ERR["MFOTA_WOULD_BLOCK"], ERR["MFOTA_WAIT"], ERR["MFOTA_DONE"]}
     assert slowest < 0.5  # no call sat out the 1 s Retry-After
     assert client.c.has_pending and dev.image(SIZE) == data
+
+
+class RecordingBootloader:
+    """A Python object standing in for a bootloader other than MCUboot."""
+
+    def __init__(self, fail_on_mark: BaseException | None = None) -> None:
+        self.calls: list[tuple] = []
+        self.fail_on_mark = fail_on_mark
+
+    def mark_pending(self, image_size: int, permanent: bool) -> None:
+        self.calls.append(("mark_pending", image_size, permanent))
+        if self.fail_on_mark is not None:
+            raise self.fail_on_mark
+
+    def confirm(self) -> None:
+        self.calls.append(("confirm",))
+
+    def running_version(self) -> str:
+        return "1.0.0"
+
+
+def test_python_object_as_bootloader(srv, fw):
+    data, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+    bl = RecordingBootloader()
+    out = dev.client(bootloader=bl, permanent=True).run(timeout=30)
+    assert out.version == "2.0.0" and bl.calls == [("mark_pending", SIZE, True)]
+    assert not dev.trailer_magic_set()  # that bootloader writes no MCUboot trailer
+    dev.version = out.version
+    assert dev.client(bootloader=bl).confirm_boot(timeout=10).result == 1
+    assert bl.calls[-1] == ("confirm",)
+
+
+def test_bootloader_exception_propagates(srv, fw):
+    _, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+
+    class Broken(Exception):
+        pass
+
+    with pytest.raises(Broken):
+        dev.client(bootloader=RecordingBootloader(Broken("flash controller hung"))).run(30)

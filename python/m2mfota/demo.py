@@ -313,9 +313,9 @@ def run(args: argparse.Namespace) -> int:
         ok = True
         table = Table(title="m2mfota demo: fleet update")
         for col in ("device", "from → to", "fault", "parts", "requests", "retries",
-                    "connections", "resumes", "bytes", "time", "result"):
+                    "reconnects", "resumes", "bytes", "time", "result"):
             table.add_column(col, justify="right" if col in (
-                "parts", "requests", "retries", "connections", "resumes", "bytes",
+                "parts", "requests", "retries", "reconnects", "resumes", "bytes",
                 "time") else "left")
         for d in devices:
             info = emu.api("GET", f"/api/devices/{d.imei}")
@@ -324,7 +324,8 @@ def run(args: argparse.Namespace) -> int:
             good = status == "done" and reported == to_version
             ok &= good
             table.add_row(d.imei, f"{FROM_VERSION} → {reported}", d.fault, str(d.parts),
-                          str(d.requests), str(d.retries), str(d.connections), str(d.resumes),
+                          str(d.requests), str(d.retries), str(max(0, d.connections - 1)),
+                          str(d.resumes),
                           str(d.bytes), f"{d.seconds:.2f}s",
                           f"[green]{status}[/green]" if good else f"[red]{status}[/red]")
         console.print(table)

@@ -310,5 +310,14 @@
 #if MFOTA_MCUBOOT && MFOTA_MCUBOOT_MAX_ALIGN != 8
 #error "MFOTA_MCUBOOT_MAX_ALIGN: only MCUboot's default of 8 is supported"
 #endif
+#if MFOTA_CLIENT_UPLINK_MAX < 256 || MFOTA_CLIENT_RX_MAX < 64
+#error "MFOTA_CLIENT_UPLINK_MAX must be >= 256 and MFOTA_CLIENT_RX_MAX >= 64"
+#endif
+#if MFOTA_CLIENT_DOWNLINK_MAX < MFOTA_URL_MAX + MFOTA_TOKEN_MAX + 64
+#error "MFOTA_CLIENT_DOWNLINK_MAX must hold a downlink with the longest URL and token"
+#endif
+#if MFOTA_CLIENT_PROGRESS_STEP < 1 || MFOTA_CLIENT_PROGRESS_STEP > 100
+#error "MFOTA_CLIENT_PROGRESS_STEP must be in 1..100"
+#endif
 
 #endif /* MFOTA_CONFIG_H */

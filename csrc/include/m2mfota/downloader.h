@@ -138,8 +138,8 @@ struct mfota_dl {
     uint8_t state_;
     uint8_t mode_;
     uint8_t connected_;
-    uint8_t whole_;
-    uint8_t yield_;            /* part_done() asked step() to return */            /* this response is the whole file */
+    uint8_t whole_;            /* this response is the whole file */
+    uint8_t yield_;            /* part_done() asked step() to return */
     char host_[MFOTA_URL_MAX + 1];
     char req_[MFOTA_HTTP_REQUEST_MAX];
 };
