@@ -119,6 +119,7 @@ RECOVERABLE = {
     "use_206": ({"use_206": True}, lambda s: s["requests"] == 10),
     "digest_variant": ({"digest_variant": True}, lambda s: s["unverified_parts"] == 0),
     "chunked": ({"chunked": True}, lambda s: s["requests"] == 10),
+    "overlong": ({"overlong_bytes": 100, "overlong_times": 2}, lambda s: s["connections"] >= 2),
 }
 
 
@@ -163,6 +164,18 @@ def test_fatal_file_server_fault_is_reported(srv, fw, name):
     dev.faults(None)
     out = dev.client().run(timeout=60)
     assert out.version == "2.0.0" and dev.image(SIZE) == data
+
+
+def test_every_file_server_fault_is_covered():
+    import dataclasses
+
+    from m2mfota.emulator.fileserver import Faults
+
+    # Fields that only parameterise another fault.
+    modifiers = {"drop_times", "corrupt_times", "wrong_digest_times", "stall_times",
+                 "retry_after", "replacement", "replace_same_size", "overlong_times"}
+    used = {k for faults, *_ in [*RECOVERABLE.values(), *FATAL.values()] for k in faults}
+    assert {f.name for f in dataclasses.fields(Faults)} - modifiers <= used
 
 
 # ---- power cuts --------------------------------------------------------------------
