@@ -166,6 +166,28 @@ def test_fatal_file_server_fault_is_reported(srv, fw, name):
     assert out.version == "2.0.0" and dev.image(SIZE) == data
 
 
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(names=st.lists(st.sampled_from(sorted(RECOVERABLE)), min_size=2, max_size=3,
+                      unique=True),
+       part_size=st.sampled_from([4096, 8192]))
+def test_recovers_from_combined_faults(srv, fw, names, part_size):
+    data, meta = fw
+    faults: dict = {}
+    for name in names:
+        faults.update(RECOVERABLE[name][0])
+    dev = Device(srv, image_size=SIZE)
+    dev.faults(faults)
+    dev.desire(meta["id"])
+    out = None
+    for _ in range(3):  # a failed attempt is reported; the next downlink retries
+        out = dev.client(io_timeout=0.5, part_size=part_size).run(timeout=60)
+        if out.version is not None:
+            break
+        assert out.result in (4, 5) and out.reason is not None
+    assert out is not None and out.version == "2.0.0", (faults, out)
+    assert dev.image(SIZE) == data
+
+
 def test_every_file_server_fault_is_covered():
     import dataclasses
 
