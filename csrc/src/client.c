@@ -559,19 +559,23 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     if (n > MFOTA_URL_MAX) {
         return MFOTA_ERR_URL_TOO_LONG;
     }
-    memcpy(c->server_copy_, cfg->server, n + 1u);
-    rc = mfota_url_parse(c->server_copy_, n, &c->server_);
+    /* Parsed from a copy in the (still unused) downlink buffer: only the
+     * host and port are kept. */
+    memcpy(c->resp_body_, cfg->server, n);
+    rc = mfota_url_parse(c->resp_body_, n, &c->server_);
     if (rc == MFOTA_ERR_URL_PATH && n < MFOTA_URL_MAX) {
         /* A base URL without a path ("http://10.1.2.3:8080") is fine. */
-        c->server_copy_[n] = '/';
-        c->server_copy_[n + 1u] = '\0';
-        rc = mfota_url_parse(c->server_copy_, n + 1u, &c->server_);
+        c->resp_body_[n] = '/';
+        rc = mfota_url_parse(c->resp_body_, n + 1u, &c->server_);
     }
     if (rc != MFOTA_OK) {
         return rc;
     }
     memcpy(c->host_, c->server_.host, c->server_.host_len);
     c->host_[c->server_.host_len] = '\0';
+    c->server_.host = c->host_;
+    c->server_.path = NULL;
+    c->server_.path_len = 0;
     if (cfg->journal_flash != NULL) {
         rc = mfota_journal_init_flash(&c->journal_, cfg->journal_flash);
         c->has_journal_ = 1;

@@ -142,7 +142,6 @@ struct mfota_client {
     struct mfota_client_config cfg_;
     struct mfota_url server_;
     char host_[MFOTA_URL_MAX + 1];
-    char server_copy_[MFOTA_URL_MAX + 1];
     struct mfota_fota_command cmd_;      /* the command in force */
     struct mfota_fota_command next_;     /* a downlink that came during an update */
     struct mfota_image_expect expect_;   /* what the command in force promised */
