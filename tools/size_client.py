@@ -141,6 +141,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| code the client adds (.text + .rodata, whole engine, MCUboot HAL) | {ct - et} |")
     for depth, fn, kind in frames[:5]:
         print(f"| stack frame of {fn} ({kind}) | {depth} |")
+    # Code per object file, from the linker map (what --gc-sections kept).
+    text = (out / "client.map").read_text()
+    text = text[text.index("Linker script and memory map"):]
+    per: dict[str, int] = {}
+    for m in re.finditer(r"^ \.(?:text|rodata)\S*\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$",
+                         text, re.M):
+        name = Path(m.group(2)).name
+        name = name[:-2] if name.endswith(".o") else re.sub(r".*\((.*)\.o\)$", r"lib: \1", name)
+        per[name] = per.get(name, 0) + int(m.group(1), 16)
+    print()
+    print("| object (kept code + rodata) | bytes |")
+    print("| --- | ---: |")
+    for name, n in sorted(per.items(), key=lambda kv: -kv[1]):
+        if name not in ("app", "port") and n >= 200:
+            print(f"| {name} | {n} |")
     if tmp is not None:
         tmp.cleanup()
     return 0
