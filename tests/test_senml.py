@@ -611,3 +611,20 @@ def test_format_examples():
     assert senml.format_number(1e22) == "1e22"
     assert senml.format_number(123.456) == "123.456"
     assert senml.format_number(1e-7) == "1e-7"
+
+
+def test_cli_decodes_and_refuses(tmp_path, capsys):
+    from m2mfota.cli import main
+
+    good = tmp_path / "pack.json"
+    good.write_text(RFC_MULTI)
+    assert main(["senml", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out) == senml.loads(RFC_MULTI)
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"n":"a","v":1,"x_":1}]')
+    assert main(["senml", str(bad)]) == 1
+    assert "MFOTA_ERR_SENML_MUST_UNDERSTAND at byte 16" in capsys.readouterr().err
+    down = tmp_path / "down.json"
+    down.write_text('[{"n":"url","v":"http://1.2.3.4/f"},{"n":"token","v":"t"}]')
+    assert main(["senml", str(down), "--downlink-imei", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == "http://1.2.3.4/f"

@@ -10,6 +10,7 @@ import sys
 # name -> (module, one-line help).  Modules are imported only when used so
 # that ``m2mfota --help`` stays fast and light.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
 }
 
 
