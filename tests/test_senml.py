@@ -282,6 +282,19 @@ def test_dumps_then_loads_is_identity_without_base(recs):
     ]
 
 
+def test_dumps_checks_the_resolved_name():
+    assert senml.loads(senml.dumps([{"v": 1}], base_name="urn:x")) == [{"n": "urn:x", "v": 1.0}]
+    assert senml.loads(senml.dumps([{"n": "-a", "v": 1}], base_name="x")) == [
+        {"n": "x-a", "v": 1.0}
+    ]
+    for records, base in [([{"v": 1}], None), ([{"n": "-a", "v": 1}], None),
+                          ([{"n": "a", "v": 1}], "-x"), ([{"n": "a", "v": 1}], "x y"),
+                          ([{"n": "\u00e9", "v": 1}], "x")]:
+        with pytest.raises(m2mfota.SenMLError) as info:
+            senml.dumps(records, base_name=base)
+        assert info.value.code == "MFOTA_ERR_SENML_NAME", (records, base)
+
+
 def test_dumps_escapes_every_control_character():
     text = "".join(chr(c) for c in range(0x20)) + '"\\/\u00e9\U0001f600\x7f'
     raw = senml.dumps([{"n": "x", "vs": text}])
