@@ -18,7 +18,12 @@ def crc32(data, value: int = 0) -> int:
 
     ``data`` is any contiguous buffer (bytes, bytearray, memoryview, array).
     """
-    return lib.mfota_crc32(value & _MASK32, _buffer(data), memoryview(data).nbytes)
+    # Call overhead dominates small buffers, so the common case skips the
+    # from_buffer cdata: cffi hands C the bytes object's own storage.
+    if type(data) is bytes:
+        return lib.mfota_crc32(value & _MASK32, data, len(data))
+    buf = _buffer(data)
+    return lib.mfota_crc32(value & _MASK32, buf, len(buf))
 
 
 def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
