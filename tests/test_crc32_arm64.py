@@ -60,8 +60,17 @@ def test_cross_compiles_and_has_crc_instructions(tmp_path, march):
 def test_clang_cross_compiles_the_kernel(tmp_path):
     clang = require_tool("clang")
     obj = tmp_path / "crc32_arm64.o"
-    _run([clang, "--target=aarch64-linux-gnu", *CFLAGS, "-c",
-          str(ROOT / "csrc/src/crc32_arm64.c"), "-o", str(obj)])
+    _run(
+        [
+            clang,
+            "--target=aarch64-linux-gnu",
+            *CFLAGS,
+            "-c",
+            str(ROOT / "csrc/src/crc32_arm64.c"),
+            "-o",
+            str(obj),
+        ]
+    )
     assert obj.stat().st_size > 0
 
 
@@ -70,8 +79,7 @@ def test_clang_cross_compiles_the_kernel(tmp_path):
 def test_armv8_kernel_passes_selftest_under_qemu(tmp_path, cpu):
     exe = _build_selftest(tmp_path, [])
     qemu = require_tool("qemu-aarch64")
-    res = subprocess.run([qemu, "-cpu", cpu, str(exe)], capture_output=True, text=True,
-                         timeout=300)
+    res = subprocess.run([qemu, "-cpu", cpu, str(exe)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     lines = res.stdout.splitlines()
     assert "ok crc32/armv8" in lines, res.stdout

@@ -92,3 +92,31 @@ class sha256:  # noqa: N801 - named like hashlib.sha256
         other = sha256.__new__(sha256)
         other._ctx = ffi.new("struct mfota_sha256 *", self._ctx[0])
         return other
+
+
+SHA256_IMPLS = {
+    ffi.string(lib.mfota_sha256_impl_name(i)).decode(): i
+    for i in range(lib.MFOTA_SHA256_IMPL_COUNT_)
+}
+
+
+def sha256_available() -> list[str]:
+    """Names of the SHA-256 block functions this build and CPU can run."""
+    return [name for name, i in SHA256_IMPLS.items() if lib.mfota_sha256_available(i)]
+
+
+def sha256_active() -> str:
+    """Name of the block function :class:`sha256` uses on this CPU."""
+    return ffi.string(lib.mfota_sha256_impl_name(lib.mfota_sha256_active())).decode()
+
+
+def sha256_with(impl: str, data) -> bytes:
+    """One-shot SHA-256 digest with a named block function (``"portable"``, ``"shani"``)."""
+    from m2mfota._errors import M2mfotaError
+
+    out = ffi.new("uint8_t[32]")
+    buf = _buffer(data)
+    err = lib.mfota_sha256_with(SHA256_IMPLS[impl], buf, len(buf), out)
+    if err != 0:
+        raise M2mfotaError(err, f"SHA-256 block function {impl!r} is not available here")
+    return bytes(out)
