@@ -35,6 +35,7 @@ static const struct err_entry err_table[] = {
     /* image / boot */
 
     /* client engine */
+    E(MFOTA_ERR_RETRIES_EXHAUSTED),
 };
 #undef E
 

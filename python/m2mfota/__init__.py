@@ -7,6 +7,7 @@ exactly the code that ships.
 
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
+from m2mfota.url import URLError, parse_url
 
-__all__ = ["M2mfotaError", "crc32", "crc32_combine", "sha256"]
+__all__ = ["M2mfotaError", "URLError", "crc32", "crc32_combine", "parse_url", "sha256"]
 __version__ = "0.1.0"

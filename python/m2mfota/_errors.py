@@ -16,3 +16,18 @@ class M2mfotaError(Exception):
     def __init__(self, code: int | str, message: str = "") -> None:
         self.code = code if isinstance(code, str) else err_name(code)
         super().__init__(f"{self.code}: {message}" if message else self.code)
+
+
+def _error_codes() -> dict[str, int]:
+    # Read the enum back from the C side so Python never keeps a second copy
+    # of the numbers: every module's range lies within -600..2.
+    codes = {}
+    for code in range(-600, 3):
+        name = err_name(code)
+        if name != "MFOTA_ERR_UNKNOWN":
+            codes[name] = code
+    return codes
+
+
+#: name -> value of every ``enum mfota_err`` member, e.g. ``ERR["MFOTA_ERR_NOSPC"]``.
+ERR: dict[str, int] = _error_codes()

@@ -39,6 +39,7 @@ enum mfota_err {
     /* ---- image / boot (-400..-499) ---- */
 
     /* ---- client engine (-500..-599) ---- */
+    MFOTA_ERR_RETRIES_EXHAUSTED = -500, /* a bounded retry budget ran out */
 
     MFOTA_ERR_LAST_ = -600
 };

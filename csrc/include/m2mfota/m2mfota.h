@@ -7,5 +7,8 @@
 #include "m2mfota/crc32.h"
 #include "m2mfota/sha256.h"
 #include "m2mfota/url.h"
+#include "m2mfota/fota_state.h"
+#include "m2mfota/report_policy.h"
+#include "m2mfota/backoff.h"
 
 #endif /* MFOTA_M2MFOTA_H */
