@@ -57,6 +57,25 @@ def test_cross_compiles_and_has_crc_instructions(tmp_path, march):
 
 
 @pytest.mark.external_build
+@pytest.mark.parametrize(
+    "flags",
+    [["-ffreestanding", "-U__linux__"], ["-ffreestanding", "-U__linux__", "-march=armv8-a+crc"]],
+    ids=["bare-metal-no-auxv", "bare-metal-crc"],
+)
+def test_kernel_compiles_without_auxv(tmp_path, flags):
+    # Bare metal has no getauxval: the kernel is then used only when the build
+    # targets a CPU with CRC32 (__ARM_FEATURE_CRC32), and must still compile.
+    gcc = require_tool("aarch64-linux-gnu-gcc")
+    obj = tmp_path / "crc32_arm64.o"
+    src = str(ROOT / "csrc/src/crc32_arm64.c")
+    _run([gcc, *CFLAGS, *flags, "-c", src, "-o", str(obj)])
+    nm = require_tool("aarch64-linux-gnu-nm")
+    symbols = _run([nm, str(obj)]).stdout
+    assert "mfota_crc32_armv8_" in symbols
+    assert "getauxval" not in symbols
+
+
+@pytest.mark.external_build
 def test_clang_cross_compiles_the_kernel(tmp_path):
     clang = require_tool("clang")
     obj = tmp_path / "crc32_arm64.o"
