@@ -27,11 +27,11 @@ import sys
 
 POLY_NORMAL = 0x104C11DB7  # x^32 + x^26 + ... + 1, the zlib / IEEE 802.3 CRC-32
 
-# Fold distances in bits the kernels use: 128-bit steps (SSE), 512-bit steps
-# (one ZMM register, or four XMM accumulators), and the parallel folds of four
-# ZMM accumulators (2048 per loop, 1536/1024/512 when merging them).  The
-# 4096 pair serves an eight-accumulator loop.
-FOLD_DISTANCES = (128, 256, 384, 512, 1024, 1536, 2048, 4096)
+# Fold distances in bits the kernels use: 128-bit steps (one XMM register),
+# 512-bit steps (four XMM accumulators, or one ZMM register), 384/256/128 to
+# merge four 128-bit lanes, and for four ZMM accumulators 2048 per loop and
+# 1536/1024/512 to merge them.
+FOLD_DISTANCES = (128, 256, 384, 512, 1024, 1536, 2048)
 
 
 def xpow_mod(n: int) -> int:

@@ -85,7 +85,8 @@ int mfota_crc32_x86_has_vpclmul_(void)
 
 /* Fold constants of one distance: low qword multiplies the register's low
  * half, high qword its high half. */
-#define KPAIR_(d) _mm_set_epi64x((long long)MFOTA_CRC32_FOLD##d##_HI, (long long)MFOTA_CRC32_FOLD##d##_LO)
+#define KPAIR_(d)                                                                                  \
+    _mm_set_epi64x((long long)MFOTA_CRC32_FOLD##d##_HI, (long long)MFOTA_CRC32_FOLD##d##_LO)
 
 HELPER_ TARGET_SSE_ __m128i load128(const uint8_t *p)
 {
@@ -229,8 +230,9 @@ TARGET_AVX512_ uint32_t mfota_crc32_vpclmul_(uint32_t crc, const uint8_t *p, siz
         z0 = _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(z0, klanes, 0x00),
                                        _mm512_clmulepi64_epi128(z0, klanes, 0x11),
                                        _mm512_maskz_mov_epi64(0xC0, z0), 0x96);
-        x = _mm_xor_si128(_mm_xor_si128(_mm512_extracti32x4_epi32(z0, 0), _mm512_extracti32x4_epi32(z0, 1)),
-                          _mm_xor_si128(_mm512_extracti32x4_epi32(z0, 2), _mm512_extracti32x4_epi32(z0, 3)));
+        x = _mm_xor_si128(
+            _mm_xor_si128(_mm512_extracti32x4_epi32(z0, 0), _mm512_extracti32x4_epi32(z0, 1)),
+            _mm_xor_si128(_mm512_extracti32x4_epi32(z0, 2), _mm512_extracti32x4_epi32(z0, 3)));
         while (len >= 16) {
             x = fold128(x, KPAIR_(128), load128(p));
             p += 16;

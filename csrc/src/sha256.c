@@ -99,7 +99,10 @@ static blocks_fn blocks_of(enum mfota_sha256_impl impl)
 
 enum mfota_sha256_impl mfota_sha256_active(void)
 {
-    return blocks_of(MFOTA_SHA256_IMPL_SHANI) ? MFOTA_SHA256_IMPL_SHANI : MFOTA_SHA256_IMPL_PORTABLE;
+    if (blocks_of(MFOTA_SHA256_IMPL_SHANI)) {
+        return MFOTA_SHA256_IMPL_SHANI;
+    }
+    return MFOTA_SHA256_IMPL_PORTABLE;
 }
 
 int mfota_sha256_available(enum mfota_sha256_impl impl)

@@ -17,6 +17,8 @@
 #define CPUID1_ECX_SSE41_ (1u << 19)
 #define CPUID7_EBX_SHA_ (1u << 29)
 
+#define TARGET_SHANI_ __attribute__((target("sha,sse4.1")))
+
 static int probe_shani(void)
 {
     unsigned int a, b, c, d;
@@ -39,13 +41,11 @@ int mfota_sha256_shani_available_(void)
     return have;
 }
 
-#define TARGET_SHANI_ __attribute__((target("sha,sse4.1")))
-
 /* Four rounds: message words plus round constants, two rounds per
  * SHA256RNDS2, the second pair taken from the high half. */
 #define ROUNDS4_(msg, i)                                                                           \
     do {                                                                                           \
-        __m128i wk_ = _mm_add_epi32((msg), _mm_loadu_si128((const __m128i *)(const void *)(k + (i)))); \
+        __m128i wk_ = _mm_add_epi32((msg), load128(k + (i)));                                      \
         cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk_);                                             \
         abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk_, 0x0E));                    \
     } while (0)
@@ -56,13 +56,18 @@ int mfota_sha256_shani_available_(void)
     (w0) = _mm_sha256msg2_epu32(                                                                   \
         _mm_add_epi32(_mm_sha256msg1_epu32((w0), (w1)), _mm_alignr_epi8((w3), (w2), 4)), (w3))
 
+static inline __attribute__((always_inline)) TARGET_SHANI_ __m128i load128(const void *p)
+{
+    return _mm_loadu_si128((const __m128i *)p);
+}
+
 TARGET_SHANI_ void mfota_sha256_blocks_shani_(uint32_t state[8], const uint8_t *p, size_t nblocks)
 {
     const uint32_t *k = mfota_sha256_k_();
     /* Big-endian words: reverse the bytes of each 32-bit lane. */
     const __m128i bswap = _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3);
-    __m128i abcd = _mm_loadu_si128((const __m128i *)(const void *)state);
-    __m128i efgh = _mm_loadu_si128((const __m128i *)(const void *)(state + 4));
+    __m128i abcd = load128(state);
+    __m128i efgh = load128(state + 4);
     __m128i abef, cdgh;
 
     /* (a,b,c,d), (e,f,g,h) -> ABEF = (f,e,b,a), CDGH = (h,g,d,c), lane 0 first. */
@@ -73,10 +78,10 @@ TARGET_SHANI_ void mfota_sha256_blocks_shani_(uint32_t state[8], const uint8_t *
 
     while (nblocks--) {
         const __m128i abef_in = abef, cdgh_in = cdgh;
-        __m128i w0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), bswap);
-        __m128i w1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 16)), bswap);
-        __m128i w2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 32)), bswap);
-        __m128i w3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + 48)), bswap);
+        __m128i w0 = _mm_shuffle_epi8(load128(p), bswap);
+        __m128i w1 = _mm_shuffle_epi8(load128(p + 16), bswap);
+        __m128i w2 = _mm_shuffle_epi8(load128(p + 32), bswap);
+        __m128i w3 = _mm_shuffle_epi8(load128(p + 48), bswap);
         int i;
         ROUNDS4_(w0, 0);
         ROUNDS4_(w1, 4);
