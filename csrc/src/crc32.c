@@ -55,7 +55,11 @@ uint32_t mfota_crc32_byte_raw_(uint32_t state, const uint8_t *p, size_t len)
     }
     return state;
 }
+#endif
 
+/* Only a kernel of its own when chosen: slice8 and the hardware kernels use
+ * the table through mfota_crc32_byte_raw_(). */
+#if NEED_(MFOTA_CRC32_BYTE)
 static uint32_t crc32_byte(uint32_t crc, const uint8_t *p, size_t len)
 {
     return ~mfota_crc32_byte_raw_(~crc, p, len);
