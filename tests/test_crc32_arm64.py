@@ -27,10 +27,13 @@ CFLAGS = [
     f"-I{ROOT / 'csrc/src'}",
     f"-I{ROOT / 'tests/c'}",
 ]
+# The core plus the host self-test program, as tests/c/CMakeLists.txt and
+# tests/c/selftests.cmake put it together.
 SOURCES = [
     *sorted(str(p) for p in (ROOT / "csrc/src").glob("*.c")),
+    *sorted(str(p) for p in (ROOT / "tests/c").glob("selftest_*.c")),
+    str(ROOT / "tests/c/selftests.c"),
     str(ROOT / "tests/c/main_host.c"),
-    str(ROOT / "tests/c/selftest_checksums.c"),
 ]
 
 
