@@ -27,6 +27,7 @@ from typing import Callable
 
 import m2mfota
 from m2mfota._checksums import crc32_active
+from m2mfota._native import ffi
 
 SIZES = (64, 4 << 10, 256 << 10, 4 << 20)
 
@@ -87,6 +88,9 @@ def run(sizes: tuple[int, ...], repeats: int, min_time: float) -> dict:
         rows.append(
             {
                 "size": size,
+                # Peers' kernels do not align their loads, so their speed
+                # depends on where the buffer happens to start.
+                "address_mod_64": int(ffi.cast("uintptr_t", ffi.from_buffer(data))) % 64,
                 "gbps": gbps,
                 "best_peer": peer,
                 "ratio": gbps["m2mfota"] / gbps[peer],
@@ -121,6 +125,9 @@ def print_table(result: dict) -> None:
         cells = [human_size(row["size"]), *(f"{row['gbps'][n]:.2f}" for n in names)]
         cells.append(f"{row['ratio']:.2f}x ({row['best_peer']})")
         print("| " + " | ".join(cells) + " |")
+    print()
+    offsets = ", ".join(f"{human_size(r['size'])}: {r['address_mod_64']}" for r in result["rows"])
+    print(f"buffer address mod 64: {offsets}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ plumbing, not a performance test."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ def test_bench_json_has_every_library_and_size():
         peers = {k: v for k, v in gbps.items() if k != "m2mfota"}
         assert row["best_peer"] == max(peers, key=peers.get)
         assert abs(row["ratio"] - gbps["m2mfota"] / peers[row["best_peer"]]) < 1e-9
+        assert 0 <= row["address_mod_64"] < 64
 
 
 def test_bench_prints_the_markdown_table():
@@ -43,3 +45,4 @@ def test_bench_prints_the_markdown_table():
     rows = [line for line in lines if line.startswith("| 64 B") or line.startswith("| 256 KiB")]
     assert len(rows) == 2
     assert all(row.rstrip(" |").endswith(")") for row in rows)
+    assert re.fullmatch(r"buffer address mod 64: 64 B: \d+, 256 KiB: \d+", lines[-1])
