@@ -7,7 +7,20 @@ exactly the code that ships.
 
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
+from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
 from m2mfota.url import URLError, parse_url
 
-__all__ = ["M2mfotaError", "URLError", "crc32", "crc32_combine", "parse_url", "sha256"]
+__all__ = [
+    "FlashError",
+    "ImageError",
+    "M2mfotaError",
+    "NorFlash",
+    "PowerCut",
+    "URLError",
+    "crc32",
+    "crc32_combine",
+    "mcuboot_info",
+    "parse_url",
+    "sha256",
+]
 __version__ = "0.1.0"

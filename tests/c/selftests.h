@@ -16,7 +16,7 @@
 
 #include "selftest.h"
 
-#define MFOTA_SELFTEST_SUITES(X) X(checksums)
+#define MFOTA_SELFTEST_SUITES(X) X(checksums) X(flash)
 
 struct mfota_selftest_suite {
     const char *name;

@@ -10,5 +10,11 @@
 #include "m2mfota/fota_state.h"
 #include "m2mfota/report_policy.h"
 #include "m2mfota/backoff.h"
+#include "m2mfota/flash.h"
+#include "m2mfota/flash_writer.h"
+#include "m2mfota/journal.h"
+#include "m2mfota/image_verify.h"
+#include "m2mfota/bootloader.h"
+#include "m2mfota/mcuboot.h"
 
 #endif /* MFOTA_M2MFOTA_H */
