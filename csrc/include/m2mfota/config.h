@@ -42,14 +42,23 @@
  * VPCLMULQDQ, AArch64 CRC32 instructions) and pick one at run time from the
  * CPU's feature bits.  Ignored on CPUs without such kernels. */
 #ifndef MFOTA_CRC32_HW
-#define MFOTA_CRC32_HW 0 /* TODO(foundation): 1 on x86-64/AArch64 once the kernels land */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define MFOTA_CRC32_HW 1
+#else
+#define MFOTA_CRC32_HW 0
+#endif
 #endif
 
 /* ---- SHA-256 ----------------------------------------------------------- */
 
-/* 1: on x86-64, use the SHA-NI instructions when the CPU has them. */
+/* 1: on x86-64, use the SHA-NI instructions when the CPU has them (probed
+ * at run time).  Ignored on other CPUs. */
 #ifndef MFOTA_SHA256_HW
+#if defined(__x86_64__)
+#define MFOTA_SHA256_HW 1
+#else
 #define MFOTA_SHA256_HW 0
+#endif
 #endif
 
 /* ---- URLs and tokens -------------------------------------------------- */
@@ -121,6 +130,43 @@
 #define MFOTA_THINGS_NAME_ERROR "fota.error"
 #endif
 
+/* ---- flash writer, journal, image verification ------------------------ */
+
+/* Largest program block (bytes) a flash HAL may declare; the writer keeps one
+ * such block in RAM.  NOR parts program 1..32 bytes at a time (STM32L4: 8). */
+#ifndef MFOTA_FLASH_PROGRAM_MAX
+#define MFOTA_FLASH_PROGRAM_MAX 32
+#endif
+
+/* Stack buffer (bytes) used to read flash back for verification. */
+#ifndef MFOTA_FLASH_READ_CHUNK
+#define MFOTA_FLASH_READ_CHUNK 64
+#endif
+
+/* 1: before each program, read the target back and refuse (with
+ * MFOTA_ERR_FLASH_NOT_ERASED) if a byte is not erased.  Costs one read per
+ * program; the writer's lazy erase makes this a belt-and-braces check. */
+#ifndef MFOTA_FLASH_CHECK_ERASED
+#define MFOTA_FLASH_CHECK_ERASED 0
+#endif
+
+/* Default journal interval: write the journal once per this many erase
+ * sectors of verified progress (a run-time field can change it). */
+#ifndef MFOTA_JOURNAL_INTERVAL_SECTORS
+#define MFOTA_JOURNAL_INTERVAL_SECTORS 1
+#endif
+
+/* 1: compile the MCUboot image check and trailer writer (mcuboot.c). */
+#ifndef MFOTA_MCUBOOT
+#define MFOTA_MCUBOOT 1
+#endif
+
+/* MCUboot's BOOT_MAX_ALIGN: trailer fields are this many bytes apart.  Only 8
+ * (MCUboot's default, with the classic 16-byte magic) is supported. */
+#ifndef MFOTA_MCUBOOT_MAX_ALIGN
+#define MFOTA_MCUBOOT_MAX_ALIGN 8
+#endif
+
 /* ---- checks ------------------------------------------------------------ */
 
 #if MFOTA_CRC32_VARIANT < MFOTA_CRC32_BITWISE || MFOTA_CRC32_VARIANT > MFOTA_CRC32_SLICE8
@@ -137,6 +183,16 @@
 #endif
 #if MFOTA_THINGS_LINE_MAX < 32
 #error "MFOTA_THINGS_LINE_MAX must be at least 32"
+#endif
+
+#if MFOTA_FLASH_PROGRAM_MAX < 1 || MFOTA_FLASH_READ_CHUNK < 16
+#error "MFOTA_FLASH_PROGRAM_MAX must be >= 1 and MFOTA_FLASH_READ_CHUNK >= 16"
+#endif
+#if MFOTA_JOURNAL_INTERVAL_SECTORS < 1
+#error "MFOTA_JOURNAL_INTERVAL_SECTORS must be >= 1"
+#endif
+#if MFOTA_MCUBOOT && MFOTA_MCUBOOT_MAX_ALIGN != 8
+#error "MFOTA_MCUBOOT_MAX_ALIGN: only MCUboot's default of 8 is supported"
 #endif
 
 #endif /* MFOTA_CONFIG_H */

@@ -67,8 +67,28 @@ enum mfota_err {
     MFOTA_ERR_URL_TOO_LONG = -205, /* longer than MFOTA_URL_MAX */
 
     /* ---- flash / journal (-300..-399) ---- */
+    MFOTA_ERR_FLASH_GEOMETRY = -300,   /* HAL geometry unusable (sizes, alignment, slot) */
+    MFOTA_ERR_FLASH_BOUNDS = -301,     /* write outside the slot or past the image size */
+    MFOTA_ERR_FLASH_ORDER = -302,      /* offset is not the next byte the writer expects */
+    MFOTA_ERR_FLASH_VERIFY = -303,     /* read-back differs from what was programmed */
+    MFOTA_ERR_FLASH_PART_CRC = -304,   /* a part's bytes do not match its CRC-32 */
+    MFOTA_ERR_FLASH_NOT_ERASED = -305, /* about to program a byte that is not erased */
+    MFOTA_ERR_JOURNAL_EMPTY = -310,    /* no valid journal record in the store */
+    MFOTA_ERR_JOURNAL_REGION = -311,   /* journal region too small or misaligned */
 
     /* ---- image / boot (-400..-499) ---- */
+    MFOTA_ERR_IMAGE_SIZE = -400,         /* image size differs from the expected size */
+    MFOTA_ERR_IMAGE_READBACK = -401,     /* slot CRC differs from the verified parts' CRC */
+    MFOTA_ERR_IMAGE_CRC = -402,          /* image CRC-32 differs from the downlink's crc32 */
+    MFOTA_ERR_IMAGE_SHA256 = -403,       /* image SHA-256 differs from the downlink's sha256 */
+    MFOTA_ERR_IMAGE_INCOMPLETE = -404,   /* not every byte of the image is verified yet */
+    MFOTA_ERR_MCUBOOT_MAGIC = -410,      /* no MCUboot header magic */
+    MFOTA_ERR_MCUBOOT_HEADER = -411,     /* header sizes inconsistent or outside the slot */
+    MFOTA_ERR_MCUBOOT_TLV = -412,        /* TLV area malformed */
+    MFOTA_ERR_MCUBOOT_NO_HASH = -413,    /* no SHA-256 TLV */
+    MFOTA_ERR_MCUBOOT_HASH = -414,       /* SHA-256 TLV differs from the image */
+    MFOTA_ERR_MCUBOOT_TRAILER = -415,    /* trailer cannot be written (overlaps image, align) */
+    MFOTA_ERR_BOOT_STATE = -420,         /* bootloader trailer in an unexpected state */
 
     /* ---- client engine (-500..-599) ---- */
     MFOTA_ERR_RETRIES_EXHAUSTED = -500, /* a bounded retry budget ran out */

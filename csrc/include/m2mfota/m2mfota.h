@@ -12,5 +12,11 @@
 #include "m2mfota/backoff.h"
 #include "m2mfota/senml.h"
 #include "m2mfota/things.h"
+#include "m2mfota/flash.h"
+#include "m2mfota/flash_writer.h"
+#include "m2mfota/journal.h"
+#include "m2mfota/image_verify.h"
+#include "m2mfota/bootloader.h"
+#include "m2mfota/mcuboot.h"
 
 #endif /* MFOTA_M2MFOTA_H */

@@ -1,0 +1,329 @@
+#include "m2mfota/journal.h"
+
+#include <string.h>
+
+#include "m2mfota/crc32.h"
+#include "m2mfota/err.h"
+
+#define REC_SIZE MFOTA_JOURNAL_RECORD_SIZE
+#define REC_BUF (MFOTA_JOURNAL_RECORD_SIZE + MFOTA_FLASH_PROGRAM_MAX)
+
+static const uint8_t rec_magic[4] = {'M', 'F', 'J', '1'};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static void encode(const struct mfota_journal_record *r, uint8_t *b)
+{
+    unsigned i;
+    memcpy(b, rec_magic, 4);
+    put32(b + 4, r->seq);
+    put32(b + 8, r->flags);
+    put32(b + 12, r->total_size);
+    put32(b + 16, r->offset);
+    put32(b + 20, r->crc32);
+    put32(b + 24, r->requests);
+    put32(b + 28, r->expect_crc32);
+    memcpy(b + 32, r->url_hash, 32);
+    memcpy(b + 64, r->validator_hash, 32);
+    memcpy(b + 96, r->expect_sha256, 32);
+    for (i = 0; i < 8; i++) {
+        put32(b + 128 + 4 * i, r->sha.state[i]);
+    }
+    put32(b + 160, (uint32_t)r->sha.length);
+    put32(b + 164, (uint32_t)(r->sha.length >> 32));
+    memcpy(b + 168, r->sha.buffer, 64);
+    put32(b + 232, mfota_crc32(0, b, 232));
+}
+
+/* 1 when `b` holds a record whose magic and CRC check out. */
+static int decode(const uint8_t *b, struct mfota_journal_record *r)
+{
+    unsigned i;
+    if (memcmp(b, rec_magic, 4) != 0 || get32(b + 232) != mfota_crc32(0, b, 232)) {
+        return 0;
+    }
+    r->seq = get32(b + 4);
+    r->flags = get32(b + 8);
+    r->total_size = get32(b + 12);
+    r->offset = get32(b + 16);
+    r->crc32 = get32(b + 20);
+    r->requests = get32(b + 24);
+    r->expect_crc32 = get32(b + 28);
+    memcpy(r->url_hash, b + 32, 32);
+    memcpy(r->validator_hash, b + 64, 32);
+    memcpy(r->expect_sha256, b + 96, 32);
+    for (i = 0; i < 8; i++) {
+        r->sha.state[i] = get32(b + 128 + 4 * i);
+    }
+    r->sha.length = (uint64_t)get32(b + 160) | ((uint64_t)get32(b + 164) << 32);
+    memcpy(r->sha.buffer, b + 168, 64);
+    /* A record whose progress contradicts itself is as bad as a torn one. */
+    return r->offset <= r->total_size && r->sha.length == r->offset;
+}
+
+static void journal_reset(struct mfota_journal *j)
+{
+    memset(j, 0, sizeof *j);
+    j->interval_sectors = MFOTA_JOURNAL_INTERVAL_SECTORS;
+}
+
+int mfota_journal_init_flash(struct mfota_journal *j, const struct mfota_flash *region)
+{
+    int rc;
+    if (j == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    journal_reset(j);
+    rc = mfota_flash_check(region);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    j->stride = (REC_SIZE + region->program_size - 1u) / region->program_size * region->program_size;
+    if (region->slot_size / region->sector_size < 2u || j->stride > region->sector_size) {
+        return MFOTA_ERR_JOURNAL_REGION;
+    }
+    j->flash = region;
+    j->need_erase = 1;
+    return MFOTA_OK;
+}
+
+int mfota_journal_init_kv(struct mfota_journal *j, const struct mfota_kv *kv)
+{
+    if (j == NULL || kv == NULL || kv->get == NULL || kv->set == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    journal_reset(j);
+    j->kv = kv;
+    return MFOTA_OK;
+}
+
+/* Serial-number order, so the sequence may wrap after 2^32 writes. */
+static int seq_newer(uint32_t a, uint32_t b)
+{
+    return (int32_t)(a - b) > 0;
+}
+
+static int is_erased(const uint8_t *b, size_t n, uint8_t erased)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (b[i] != erased) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int load_flash(struct mfota_journal *j)
+{
+    const struct mfota_flash *f = j->flash;
+    uint8_t buf[REC_BUF];
+    struct mfota_journal_record r;
+    uint32_t slots = f->sector_size / j->stride, sec, slot;
+    uint32_t last_used[2] = {0, 0}; /* 1 + index of the last non-erased slot */
+    uint32_t best_sector = 0;
+    int rc;
+
+    j->have_rec = 0;
+    for (sec = 0; sec < 2; sec++) {
+        for (slot = 0; slot < slots; slot++) {
+            uint32_t pos = sec * f->sector_size + slot * j->stride;
+            /* The whole slot, padding included: a slot is reused only when
+             * every byte of it can still be programmed. */
+            rc = f->read(f->ctx, f->slot_offset + pos, buf, j->stride);
+            if (rc < 0) {
+                return rc;
+            }
+            if (is_erased(buf, j->stride, f->erased_value)) {
+                continue;
+            }
+            last_used[sec] = slot + 1u;
+            if (decode(buf, &r) && (!j->have_rec || seq_newer(r.seq, j->rec.seq))) {
+                j->rec = r;
+                j->have_rec = 1;
+                best_sector = sec;
+            }
+        }
+    }
+    if (!j->have_rec) {
+        j->next_pos = 0;
+        j->need_erase = 1;
+        return MFOTA_ERR_JOURNAL_EMPTY;
+    }
+    /* Append after the last slot anything was written to (a torn record
+     * included: its bytes are not erased, so it cannot be programmed again). */
+    if (last_used[best_sector] < slots) {
+        j->next_pos = best_sector * f->sector_size + last_used[best_sector] * j->stride;
+        j->need_erase = 0;
+    } else {
+        j->next_pos = (1u - best_sector) * f->sector_size;
+        j->need_erase = 1;
+    }
+    return MFOTA_OK;
+}
+
+static int load_kv(struct mfota_journal *j)
+{
+    uint8_t buf[REC_SIZE];
+    int n = j->kv->get(j->kv->ctx, buf, sizeof buf);
+    j->have_rec = 0;
+    if (n < 0) {
+        return n;
+    }
+    if (n == (int)REC_SIZE && decode(buf, &j->rec)) {
+        j->have_rec = 1;
+        return MFOTA_OK;
+    }
+    return MFOTA_ERR_JOURNAL_EMPTY;
+}
+
+int mfota_journal_load(struct mfota_journal *j, struct mfota_journal_record *out)
+{
+    int rc;
+    if (j == NULL || (j->flash == NULL && j->kv == NULL)) {
+        return MFOTA_ERR_INVAL;
+    }
+    rc = j->flash != NULL ? load_flash(j) : load_kv(j);
+    if (rc == MFOTA_OK && out != NULL) {
+        *out = j->rec;
+    }
+    return rc;
+}
+
+static int write_flash(struct mfota_journal *j, const uint8_t *buf)
+{
+    const struct mfota_flash *f = j->flash;
+    uint32_t sec;
+    int rc;
+    if (j->need_erase) {
+        rc = f->erase(f->ctx, f->slot_offset + j->next_pos);
+        if (rc < 0) {
+            return rc;
+        }
+        j->stats.erases++;
+        j->need_erase = 0;
+    }
+    rc = f->program(f->ctx, f->slot_offset + j->next_pos, buf, j->stride);
+    /* Whatever happened, this slot is no longer erased: never reuse it. */
+    sec = j->next_pos / f->sector_size;
+    j->next_pos += j->stride;
+    if (j->next_pos - sec * f->sector_size + j->stride > f->sector_size) {
+        j->next_pos = (1u - sec) * f->sector_size;
+        j->need_erase = 1;
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    j->stats.programs++;
+    j->stats.bytes_programmed += j->stride;
+    return MFOTA_OK;
+}
+
+int mfota_journal_write(struct mfota_journal *j, struct mfota_journal_record *rec)
+{
+    uint8_t buf[REC_BUF];
+    int rc;
+    if (j == NULL || rec == NULL || (j->flash == NULL && j->kv == NULL)) {
+        return MFOTA_ERR_INVAL;
+    }
+    rec->seq = j->have_rec ? j->rec.seq + 1u : 1u;
+    encode(rec, buf);
+    if (j->flash != NULL) {
+        memset(buf + REC_SIZE, j->flash->erased_value, j->stride - REC_SIZE);
+        rc = write_flash(j, buf);
+    } else {
+        rc = j->kv->set(j->kv->ctx, buf, REC_SIZE);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    j->rec = *rec;
+    j->have_rec = 1;
+    j->stats.journal_writes++;
+    return MFOTA_OK;
+}
+
+void mfota_journal_record_init(struct mfota_journal_record *rec, const char *url, size_t url_len,
+                               const char *validator, size_t validator_len, uint32_t total_size)
+{
+    memset(rec, 0, sizeof *rec);
+    mfota_sha256(url, url_len, rec->url_hash);
+    if (validator != NULL) {
+        mfota_sha256(validator, validator_len, rec->validator_hash);
+        rec->flags |= MFOTA_JOURNAL_HAS_VALIDATOR;
+    }
+    rec->total_size = total_size;
+    mfota_sha256_init(&rec->sha);
+}
+
+static int same_download(const struct mfota_journal_record *a, const struct mfota_journal_record *b)
+{
+    uint32_t va = a->flags & MFOTA_JOURNAL_HAS_VALIDATOR, vb = b->flags & MFOTA_JOURNAL_HAS_VALIDATOR;
+    return memcmp(a->url_hash, b->url_hash, 32) == 0 && a->total_size == b->total_size && va == vb &&
+           (!va || memcmp(a->validator_hash, b->validator_hash, 32) == 0);
+}
+
+int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed)
+{
+    int rc;
+    if (j == NULL || want == NULL || resumed == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    *resumed = 0;
+    rc = mfota_journal_load(j, NULL);
+    if (rc == MFOTA_ERR_JOURNAL_EMPTY) {
+        j->rec = *want;
+        /* Nothing could be resumed by mistake: the first progress record is
+         * the first write. */
+        return MFOTA_OK;
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if (same_download(&j->rec, want)) {
+        want->offset = j->rec.offset;
+        want->crc32 = j->rec.crc32;
+        want->sha = j->rec.sha;
+        want->requests = j->rec.requests;
+        want->flags = (want->flags & ~MFOTA_JOURNAL_COMPLETE) | (j->rec.flags & MFOTA_JOURNAL_COMPLETE);
+        want->seq = j->rec.seq;
+        j->rec = *want;
+        *resumed = 1;
+        return MFOTA_OK;
+    }
+    want->offset = 0;
+    want->crc32 = 0;
+    want->requests = 0;
+    want->flags &= ~MFOTA_JOURNAL_COMPLETE;
+    mfota_sha256_init(&want->sha);
+    return mfota_journal_write(j, want);
+}
+
+int mfota_journal_restart(struct mfota_journal *j)
+{
+    struct mfota_journal_record r;
+    if (j == NULL || (j->flash == NULL && j->kv == NULL)) {
+        return MFOTA_ERR_INVAL;
+    }
+    if (j->rec.total_size == 0u && !j->have_rec) {
+        return MFOTA_ERR_STATE;
+    }
+    r = j->rec;
+    r.offset = 0;
+    r.crc32 = 0;
+    r.flags &= ~MFOTA_JOURNAL_COMPLETE;
+    mfota_sha256_init(&r.sha);
+    return mfota_journal_write(j, &r);
+}

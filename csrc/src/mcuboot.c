@@ -1,0 +1,451 @@
+#include "m2mfota/mcuboot.h"
+
+#if MFOTA_MCUBOOT
+
+#include <string.h>
+
+#include "m2mfota/err.h"
+#include "m2mfota/sha256.h"
+
+#define HEADER_SIZE 32u
+#define TLV_INFO_SIZE 4u
+#define TRAILER_SPAN 48u /* swap_size .. magic: the fields this module reads or writes */
+
+static const uint8_t boot_magic[16] = {0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
+                                       0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80};
+
+/* Where image bytes come from: a slot in flash or a buffer. */
+struct source {
+    int (*read)(void *ctx, uint32_t off, void *buf, size_t len);
+    void *ctx;
+    uint32_t base;
+    uint32_t limit;
+};
+
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static int src_read(const struct source *s, uint32_t off, void *buf, uint32_t len)
+{
+    if (off > s->limit || len > s->limit - off) {
+        return MFOTA_ERR_MCUBOOT_HEADER;
+    }
+    return s->read(s->ctx, s->base + off, buf, len);
+}
+
+/* Walk one TLV area at `off` with info magic `magic` and total size `tot`;
+ * remember the SHA-256 TLV's position when `hash_off` is not NULL. */
+static int walk_tlvs(const struct source *s, uint32_t off, uint32_t tot, uint16_t magic,
+                     uint32_t *hash_off)
+{
+    uint8_t hdr[4];
+    uint32_t pos, end;
+    int rc;
+    if (tot < TLV_INFO_SIZE || off > s->limit || tot > s->limit - off) {
+        return MFOTA_ERR_MCUBOOT_TLV;
+    }
+    rc = src_read(s, off, hdr, 4);
+    if (rc < 0) {
+        return rc;
+    }
+    if (le16(hdr) != magic || le16(hdr + 2) != tot) {
+        return MFOTA_ERR_MCUBOOT_TLV;
+    }
+    end = off + tot;
+    for (pos = off + TLV_INFO_SIZE; pos < end;) {
+        uint16_t type, len;
+        if (end - pos < 4u) {
+            return MFOTA_ERR_MCUBOOT_TLV;
+        }
+        rc = src_read(s, pos, hdr, 4);
+        if (rc < 0) {
+            return rc;
+        }
+        type = le16(hdr);
+        len = le16(hdr + 2);
+        if (len > end - pos - 4u) {
+            return MFOTA_ERR_MCUBOOT_TLV;
+        }
+        if (type == MFOTA_MCUBOOT_TLV_SHA256) {
+            if (hash_off == NULL || len != 32u || *hash_off != 0u) {
+                return MFOTA_ERR_MCUBOOT_TLV; /* protected, misfit or repeated */
+            }
+            *hash_off = pos + 4u;
+        }
+        pos += 4u + len;
+    }
+    return MFOTA_OK;
+}
+
+static int check(const struct source *s, struct mfota_mcuboot_image *out)
+{
+    uint8_t h[HEADER_SIZE], chunk[MFOTA_FLASH_READ_CHUNK], digest[32];
+    struct mfota_mcuboot_image img;
+    struct mfota_sha256 sha;
+    uint32_t end, hashed, off, hash_off = 0, tlv_tot;
+    int rc;
+
+    memset(&img, 0, sizeof img);
+    if (s->limit < HEADER_SIZE) {
+        return MFOTA_ERR_MCUBOOT_MAGIC;
+    }
+    rc = src_read(s, 0, h, HEADER_SIZE);
+    if (rc < 0) {
+        return rc;
+    }
+    if (le32(h) != MFOTA_MCUBOOT_IMAGE_MAGIC) {
+        return MFOTA_ERR_MCUBOOT_MAGIC;
+    }
+    img.load_addr = le32(h + 4);
+    img.header_size = le16(h + 8);
+    img.protect_tlv_size = le16(h + 10);
+    img.image_size = le32(h + 12);
+    img.flags = le32(h + 16);
+    img.major = h[20];
+    img.minor = h[21];
+    img.revision = le16(h + 22);
+    img.build = le32(h + 24);
+    if (img.header_size < HEADER_SIZE || img.image_size > s->limit ||
+        img.header_size > s->limit - img.image_size) {
+        return MFOTA_ERR_MCUBOOT_HEADER;
+    }
+    end = img.header_size + img.image_size;
+    if (img.protect_tlv_size != 0u) {
+        rc = walk_tlvs(s, end, img.protect_tlv_size, MFOTA_MCUBOOT_TLV_PROT_INFO_MAGIC, NULL);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    hashed = end + img.protect_tlv_size;
+    if (hashed > s->limit || s->limit - hashed < TLV_INFO_SIZE) {
+        return MFOTA_ERR_MCUBOOT_TLV;
+    }
+    rc = src_read(s, hashed, chunk, TLV_INFO_SIZE);
+    if (rc < 0) {
+        return rc;
+    }
+    tlv_tot = le16(chunk + 2);
+    rc = walk_tlvs(s, hashed, tlv_tot, MFOTA_MCUBOOT_TLV_INFO_MAGIC, &hash_off);
+    if (rc < 0) {
+        return rc;
+    }
+    if (hash_off == 0u) {
+        return MFOTA_ERR_MCUBOOT_NO_HASH;
+    }
+    rc = src_read(s, hash_off, img.sha256, 32);
+    if (rc < 0) {
+        return rc;
+    }
+    mfota_sha256_init(&sha);
+    for (off = 0; off < hashed;) {
+        uint32_t n = hashed - off < (uint32_t)sizeof chunk ? hashed - off : (uint32_t)sizeof chunk;
+        rc = src_read(s, off, chunk, n);
+        if (rc < 0) {
+            return rc;
+        }
+        mfota_sha256_update(&sha, chunk, n);
+        off += n;
+    }
+    mfota_sha256_final(&sha, digest);
+    if (memcmp(digest, img.sha256, 32) != 0) {
+        return MFOTA_ERR_MCUBOOT_HASH;
+    }
+    img.total_size = hashed + tlv_tot;
+    if (out != NULL) {
+        *out = img;
+    }
+    return MFOTA_OK;
+}
+
+int mfota_mcuboot_check(const struct mfota_flash *flash, uint32_t limit,
+                        struct mfota_mcuboot_image *out)
+{
+    struct source s;
+    if (flash == NULL || flash->read == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    s.read = flash->read;
+    s.ctx = flash->ctx;
+    s.base = flash->slot_offset;
+    s.limit = limit < flash->slot_size ? limit : flash->slot_size;
+    return check(&s, out);
+}
+
+struct mem {
+    const uint8_t *p;
+};
+
+static int mem_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    memcpy(buf, ((const struct mem *)ctx)->p + off, len);
+    return 0;
+}
+
+int mfota_mcuboot_check_mem(const void *image, size_t len, struct mfota_mcuboot_image *out)
+{
+    struct mem m;
+    struct source s;
+    if (image == NULL && len > 0) {
+        return MFOTA_ERR_INVAL;
+    }
+    m.p = (const uint8_t *)image;
+    s.read = mem_read;
+    s.ctx = &m;
+    s.base = 0;
+    s.limit = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    return check(&s, out);
+}
+
+static size_t put_uint(char *p, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0, i;
+    do {
+        tmp[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    for (i = 0; i < n; i++) {
+        p[i] = tmp[n - 1u - i];
+    }
+    return n;
+}
+
+int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *buf, size_t cap)
+{
+    char tmp[48];
+    size_t n = 0;
+    if (img == NULL || buf == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    n += put_uint(tmp + n, img->major);
+    tmp[n++] = '.';
+    n += put_uint(tmp + n, img->minor);
+    tmp[n++] = '.';
+    n += put_uint(tmp + n, img->revision);
+    tmp[n++] = '+';
+    n += put_uint(tmp + n, img->build);
+    if (n + 1u > cap) {
+        return MFOTA_ERR_NOSPC;
+    }
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return (int)n;
+}
+
+static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (p[i] != erased) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One trailer field: `len` bytes (8 or 16, program_size <= 8) at `off` from
+ * the slot end, holding `value` then erased bytes. */
+struct field {
+    uint32_t off;
+    uint8_t len;
+    uint8_t block[16];
+};
+
+static void field_init(struct field *fl, const struct mfota_flash *f, uint32_t off,
+                       const uint8_t *value, size_t vlen, uint8_t len)
+{
+    fl->off = off;
+    fl->len = len;
+    memset(fl->block, f->erased_value, sizeof fl->block);
+    memcpy(fl->block, value, vlen);
+}
+
+/* 1: the field already holds its value, 0: it is erased, -1: anything else. */
+static int field_state(const struct mfota_flash *f, const uint8_t *trailer, const struct field *fl)
+{
+    const uint8_t *p = trailer + TRAILER_SPAN - fl->off;
+    if (memcmp(p, fl->block, fl->len) == 0) {
+        return 1;
+    }
+    return all_erased(p, fl->len, f->erased_value) ? 0 : -1;
+}
+
+static int put_field(const struct mfota_flash *f, const struct field *fl)
+{
+    uint8_t back[16];
+    uint32_t at = f->slot_offset + f->slot_size - fl->off;
+    int rc = f->program(f->ctx, at, fl->block, fl->len);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = f->read(f->ctx, at, back, fl->len);
+    if (rc < 0) {
+        return rc;
+    }
+    return memcmp(fl->block, back, fl->len) == 0 ? MFOTA_OK : MFOTA_ERR_FLASH_VERIFY;
+}
+
+static int trailer_sector(const struct mfota_flash *f, uint32_t *sector_off)
+{
+    uint32_t t = f->slot_size - TRAILER_SPAN;
+    *sector_off = t - t % f->sector_size;
+    return MFOTA_OK;
+}
+
+int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size, int permanent)
+{
+    uint8_t trailer[TRAILER_SPAN], v;
+    struct field fields[3];
+    size_t nf = 0, i;
+    uint32_t sector;
+    int rc = mfota_flash_check(f), clash = 0;
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    if (f->program_size > MFOTA_MCUBOOT_MAX_ALIGN || f->slot_size < TRAILER_SPAN ||
+        image_size > f->slot_size - TRAILER_SPAN) {
+        return MFOTA_ERR_MCUBOOT_TRAILER;
+    }
+    /* MCUboot's order would work too; magic last makes the request atomic. */
+    v = (uint8_t)(permanent ? MFOTA_MCUBOOT_SWAP_TYPE_PERM : MFOTA_MCUBOOT_SWAP_TYPE_TEST);
+    field_init(&fields[nf++], f, MFOTA_MCUBOOT_SWAP_INFO_OFF, &v, 1, 8);
+    if (permanent) {
+        v = 0x01;
+        field_init(&fields[nf++], f, MFOTA_MCUBOOT_IMAGE_OK_OFF, &v, 1, 8);
+    }
+    field_init(&fields[nf++], f, MFOTA_MCUBOOT_MAGIC_OFF, boot_magic, sizeof boot_magic, 16);
+
+    rc = f->read(f->ctx, f->slot_offset + f->slot_size - TRAILER_SPAN, trailer, TRAILER_SPAN);
+    if (rc < 0) {
+        return rc;
+    }
+    /* A field in another state than erased or wanted (an old trailer, a torn
+     * write), or a value in a field we leave erased, means erase first. */
+    for (i = 0; i < nf; i++) {
+        clash |= field_state(f, trailer, &fields[i]) < 0;
+    }
+    for (i = 0; i < TRAILER_SPAN; i++) {
+        uint32_t off = TRAILER_SPAN - (uint32_t)i;
+        int ours = off == MFOTA_MCUBOOT_SWAP_INFO_OFF ||
+                   (permanent && off == MFOTA_MCUBOOT_IMAGE_OK_OFF) ||
+                   off == MFOTA_MCUBOOT_MAGIC_OFF;
+        if (ours) {
+            i += (off == MFOTA_MCUBOOT_MAGIC_OFF ? 16u : 8u) - 1u;
+        } else if (trailer[i] != f->erased_value) {
+            clash = 1;
+        }
+    }
+    if (clash) {
+        trailer_sector(f, &sector);
+        if (image_size > sector) {
+            return MFOTA_ERR_MCUBOOT_TRAILER; /* erasing would destroy the image */
+        }
+        rc = f->erase(f->ctx, f->slot_offset + sector);
+        if (rc < 0) {
+            return rc;
+        }
+        memset(trailer, f->erased_value, sizeof trailer);
+    }
+    for (i = 0; i < nf; i++) {
+        if (field_state(f, trailer, &fields[i]) == 0) {
+            rc = put_field(f, &fields[i]);
+            if (rc < 0) {
+                return rc;
+            }
+        }
+    }
+    return MFOTA_OK;
+}
+
+int mfota_mcuboot_clear_pending(const struct mfota_flash *f)
+{
+    uint8_t trailer[TRAILER_SPAN];
+    uint32_t sector;
+    int rc = mfota_flash_check(f);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    if (f->slot_size < TRAILER_SPAN) {
+        return MFOTA_ERR_MCUBOOT_TRAILER;
+    }
+    rc = f->read(f->ctx, f->slot_offset + f->slot_size - TRAILER_SPAN, trailer, TRAILER_SPAN);
+    if (rc < 0 || all_erased(trailer, TRAILER_SPAN, f->erased_value)) {
+        return rc < 0 ? rc : MFOTA_OK;
+    }
+    trailer_sector(f, &sector);
+    return f->erase(f->ctx, f->slot_offset + sector);
+}
+
+int mfota_mcuboot_confirm(const struct mfota_flash *f)
+{
+    uint8_t magic[16], ok[8], v = 0x01;
+    struct field fl;
+    int rc = mfota_flash_check(f);
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    if (f->program_size > MFOTA_MCUBOOT_MAX_ALIGN || f->slot_size < TRAILER_SPAN) {
+        return MFOTA_ERR_MCUBOOT_TRAILER;
+    }
+    rc = f->read(f->ctx, f->slot_offset + f->slot_size - MFOTA_MCUBOOT_MAGIC_OFF, magic, 16);
+    if (rc < 0) {
+        return rc;
+    }
+    if (memcmp(magic, boot_magic, 16) != 0) {
+        return MFOTA_OK; /* no trailer: MCUboot did not boot this image for a test */
+    }
+    rc = f->read(f->ctx, f->slot_offset + f->slot_size - MFOTA_MCUBOOT_IMAGE_OK_OFF, ok, 8);
+    if (rc < 0) {
+        return rc;
+    }
+    if (ok[0] == 0x01) {
+        return MFOTA_OK;
+    }
+    if (ok[0] != f->erased_value) {
+        return MFOTA_ERR_BOOT_STATE;
+    }
+    field_init(&fl, f, MFOTA_MCUBOOT_IMAGE_OK_OFF, &v, 1, 8);
+    return put_field(f, &fl);
+}
+
+static int bl_mark_pending(void *ctx, uint32_t image_size, int permanent)
+{
+    const struct mfota_mcuboot_port *p = (const struct mfota_mcuboot_port *)ctx;
+    return mfota_mcuboot_mark_pending(p->secondary, image_size, permanent);
+}
+
+static int bl_confirm(void *ctx)
+{
+    return mfota_mcuboot_confirm(((const struct mfota_mcuboot_port *)ctx)->primary);
+}
+
+static int bl_running_version(void *ctx, char *buf, size_t cap)
+{
+    const struct mfota_flash *f = ((const struct mfota_mcuboot_port *)ctx)->primary;
+    struct mfota_mcuboot_image img;
+    int rc = mfota_mcuboot_check(f, f->slot_size, &img);
+    if (rc < 0) {
+        return rc;
+    }
+    return mfota_mcuboot_version_string(&img, buf, cap);
+}
+
+void mfota_mcuboot_bootloader(struct mfota_bootloader *bl, const struct mfota_mcuboot_port *port)
+{
+    bl->mark_pending = bl_mark_pending;
+    bl->confirm = bl_confirm;
+    bl->running_version = bl_running_version;
+    bl->ctx = (void *)(uintptr_t)port;
+}
+
+#else
+/* ISO C forbids an empty translation unit. */
+typedef int mfota_mcuboot_disabled;
+#endif /* MFOTA_MCUBOOT */
