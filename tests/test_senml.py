@@ -641,3 +641,11 @@ def test_cli_decodes_and_refuses(tmp_path, capsys):
     down.write_text('[{"n":"url","v":"http://1.2.3.4/f"},{"n":"token","v":"t"}]')
     assert main(["senml", str(down), "--downlink-imei", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["url"] == "http://1.2.3.4/f"
+
+
+def test_loads_takes_any_buffer():
+    raw = RFC_MULTI.encode()
+    want = senml.loads(raw)
+    assert senml.loads(bytearray(raw)) == want
+    assert senml.loads(memoryview(raw)) == want
+    assert senml.loads(RFC_MULTI) == want
