@@ -282,6 +282,19 @@ def test_dumps_then_loads_is_identity_without_base(recs):
     ]
 
 
+def test_dumps_checks_the_resolved_name():
+    assert senml.loads(senml.dumps([{"v": 1}], base_name="urn:x")) == [{"n": "urn:x", "v": 1.0}]
+    assert senml.loads(senml.dumps([{"n": "-a", "v": 1}], base_name="x")) == [
+        {"n": "x-a", "v": 1.0}
+    ]
+    for records, base in [([{"v": 1}], None), ([{"n": "-a", "v": 1}], None),
+                          ([{"n": "a", "v": 1}], "-x"), ([{"n": "a", "v": 1}], "x y"),
+                          ([{"n": "\u00e9", "v": 1}], "x")]:
+        with pytest.raises(m2mfota.SenMLError) as info:
+            senml.dumps(records, base_name=base)
+        assert info.value.code == "MFOTA_ERR_SENML_NAME", (records, base)
+
+
 def test_dumps_escapes_every_control_character():
     text = "".join(chr(c) for c in range(0x20)) + '"\\/\u00e9\U0001f600\x7f'
     raw = senml.dumps([{"n": "x", "vs": text}])
@@ -611,3 +624,28 @@ def test_format_examples():
     assert senml.format_number(1e22) == "1e22"
     assert senml.format_number(123.456) == "123.456"
     assert senml.format_number(1e-7) == "1e-7"
+
+
+def test_cli_decodes_and_refuses(tmp_path, capsys):
+    from m2mfota.cli import main
+
+    good = tmp_path / "pack.json"
+    good.write_text(RFC_MULTI)
+    assert main(["senml", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out) == senml.loads(RFC_MULTI)
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"n":"a","v":1,"x_":1}]')
+    assert main(["senml", str(bad)]) == 1
+    assert "MFOTA_ERR_SENML_MUST_UNDERSTAND at byte 16" in capsys.readouterr().err
+    down = tmp_path / "down.json"
+    down.write_text('[{"n":"url","v":"http://1.2.3.4/f"},{"n":"token","v":"t"}]')
+    assert main(["senml", str(down), "--downlink-imei", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == "http://1.2.3.4/f"
+
+
+def test_loads_takes_any_buffer():
+    raw = RFC_MULTI.encode()
+    want = senml.loads(raw)
+    assert senml.loads(bytearray(raw)) == want
+    assert senml.loads(memoryview(raw)) == want
+    assert senml.loads(RFC_MULTI) == want

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "m2mfota/err.h"
+#include "senml_internal.h"
 
 enum { ST_START = 0, ST_FIRST, ST_NEXT, ST_DONE, ST_ERROR };
 
@@ -450,7 +451,7 @@ int mfota_senml_record_name(const struct mfota_senml_record *rec, char *out, siz
 
 /* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ , and start with a
  * letter or digit.  Per ASCII byte: 1 = may appear, 2 = may start a name. */
-static const uint8_t name_class[128] = {
+const uint8_t mfota_senml_name_class_[128] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
@@ -463,7 +464,7 @@ static const uint8_t name_class[128] = {
 
 static int name_char_ok(unsigned char ch, int first)
 {
-    return ch < 128 && (name_class[ch] & (first ? 2u : 1u));
+    return ch < 128 && (mfota_senml_name_class_[ch] & (first ? 2u : 1u));
 }
 
 /* 1 when every decoded byte of s may appear in a name; `first` says the

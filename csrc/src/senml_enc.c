@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "m2mfota/err.h"
+#include "senml_internal.h"
 
 static void put(struct mfota_senml_enc *enc, const char *p, size_t n)
 {
@@ -122,6 +123,7 @@ void mfota_senml_enc_init(struct mfota_senml_enc *enc, char *buf, size_t cap)
     enc->needed = 0;
     enc->records = 0;
     enc->err = MFOTA_OK;
+    enc->has_bn = 0;
     put_c(enc, '[');
 }
 
@@ -137,9 +139,34 @@ static void put_key(struct mfota_senml_enc *enc, const char *key, int *first)
     put(enc, "\":", 2);
 }
 
+/* 1 when s[0..len) may continue a name; `first`: it also starts one. */
+static int name_ok(const char *s, size_t len, int first)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 128 || !(mfota_senml_name_class_[c] & (first ? 2u : 1u))) {
+            return 0;
+        }
+        first = 0;
+    }
+    return 1;
+}
+
 static int encode_record(struct mfota_senml_enc *enc, const struct mfota_senml_entry *e)
 {
     int first = 1, rc;
+    /* write only what a decoder accepts: the resolved name (bn + n) must be
+     * RFC 8428 characters, and present when the record carries a value */
+    int has_bn = e->bn ? e->bn_len != 0 : enc->has_bn;
+    if ((e->bn && !name_ok(e->bn, e->bn_len, 1)) || (e->n && !name_ok(e->n, e->n_len, !has_bn)) ||
+        (!has_bn && (e->n == NULL || e->n_len == 0) &&
+         (e->kind != MFOTA_SENML_KIND_NONE || e->has_s))) {
+        return MFOTA_ERR_SENML_NAME;
+    }
+    if (e->bn) {
+        enc->has_bn = e->bn_len != 0;
+    }
     if (enc->records != 0) {
         put_c(enc, ',');
     }

@@ -14,6 +14,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "flash-sim": ("m2mfota.flash_sim", "simulate an update on a NOR model, print flash wear"),
     "serve": ("m2mfota.emulator.serve", "run the KPN Things emulator and its dashboard"),
     "demo": ("m2mfota.demo", "update a fleet of C-engine devices from the emulator, end to end"),
+    "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
 }
 
 

@@ -9,7 +9,6 @@ Numbers come back as ``float`` (SenML numbers are doubles).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
@@ -23,7 +22,6 @@ Buffer = Union[bytes, bytearray, memoryview, str]
 
 _KEYS = ("n", "u", "v", "vs", "vb", "vd", "s", "t", "ut")
 _VALUE_KEYS = ("v", "vs", "vb", "vd")
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-:./_]*\Z")
 
 
 class SenMLError(M2mfotaError, ValueError):
@@ -153,7 +151,6 @@ def _entries(
     recs = list(records)
     count = max(len(recs), 1 if (base_name is not None or base_time is not None) else 0)
     entries = ffi.new("struct mfota_senml_entry[]", max(count, 1))
-    prefix = base_name or ""
     if base_name is not None:
         entries[0].bn, entries[0].bn_len = _text(base_name, "bn", keep)
     if base_time is not None:
@@ -171,11 +168,8 @@ def _entries(
             raise SenMLError("MFOTA_ERR_SENML_TWO_VALUES", f"record {i}: {values}")
         if not values and "s" not in r:
             raise SenMLError("MFOTA_ERR_SENML_NO_VALUE", f"record {i} has no value or sum")
-        name = prefix + (r["n"] if isinstance(r.get("n"), str) else "")
         if "n" in r:
             e.n, e.n_len = _text(r["n"], "n", keep)
-        if not _NAME_RE.match(name):
-            raise SenMLError("MFOTA_ERR_SENML_NAME", f"record {i}: bad name {name!r}")
         if "u" in r:
             e.u, e.u_len = _text(r["u"], "u", keep)
         if "v" in r:

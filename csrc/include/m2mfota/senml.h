@@ -153,6 +153,7 @@ struct mfota_senml_enc {
     size_t needed;
     size_t records;
     int err;
+    uint8_t has_bn; /* a non-empty base name is in force */
 };
 
 /* Start a pack in `buf` (may be NULL with cap 0 to only measure). */
@@ -160,7 +161,10 @@ void mfota_senml_enc_init(struct mfota_senml_enc *enc, char *buf, size_t cap);
 
 /* Append one record.  MFOTA_OK (even when the buffer is full: the final
  * call reports that); MFOTA_ERR_SENML_RANGE for a NaN/infinite number or a
- * bad kind, MFOTA_ERR_SENML_ENCODING for invalid UTF-8 in a string. */
+ * bad kind, MFOTA_ERR_SENML_ENCODING for invalid UTF-8 in a string,
+ * MFOTA_ERR_SENML_NAME when bn + n would not be an RFC 8428 name (or is
+ * empty on a record with a value).  After an error the buffer holds a
+ * partial pack: discard it. */
 int mfota_senml_enc_record(struct mfota_senml_enc *enc, const struct mfota_senml_entry *e);
 
 /* Close the pack.  `*needed` (may be NULL) gets the pack's full length.
