@@ -99,6 +99,8 @@
  * (MCUboot's default, with the classic 16-byte magic) is supported. */
 #ifndef MFOTA_MCUBOOT_MAX_ALIGN
 #define MFOTA_MCUBOOT_MAX_ALIGN 8
+#endif
+
 /* ---- HTTP and ranged download ----------------------------------------- */
 
 /* Bound on a response's status line plus header block (bytes).  A server that
