@@ -407,6 +407,12 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
         begin_part(dl);
         return send_ahead(dl);
     }
+    if (!dl->resp_.keep_alive && dl->in_flight_ > 1 && dl->plan.conn_requests > 1u) {
+        /* The server closed with a request of ours still unanswered: it
+         * serves fewer requests per connection than planned.  Learn its
+         * limit so that no further request is lost to it. */
+        dl->plan.cfg.per_connection = dl->plan.conn_requests - 1u;
+    }
     if (!keep_conn || dl->in_flight_ > 1) {
         close_conn(dl);
     }

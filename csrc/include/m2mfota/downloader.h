@@ -16,6 +16,9 @@
  * failure, Connection: close or retry drops back to one request at a time
  * on a fresh connection; a request lost that way still counts against the
  * budget, and never more than per_connection requests go on one connection.
+ * When a server closes earlier than per_connection with a request still
+ * unanswered, the downloader lowers its per-connection count to what the
+ * server served, so the loss happens once, not on every connection.
  *
  * The downloader is a state machine: mfota_dl_step() makes as much progress
  * as the transport allows and returns MFOTA_WOULD_BLOCK (waiting for the
