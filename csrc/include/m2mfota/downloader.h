@@ -43,7 +43,9 @@
  * total(total, restarted) is called when the file size becomes known, and
  * with restarted = 1 when the file changed on the server (new size or
  * ETag/Last-Modified): everything delivered before is void and delivery
- * starts again at offset 0.  A NULL total() makes such a change an error
+ * starts again at offset 0.  After a restart the new size may not be known
+ * yet (total == MFOTA_DL_TOTAL_UNKNOWN); a call with restarted = 0 follows
+ * once it is.  A NULL total() makes such a change an error
  * (MFOTA_ERR_DL_TOTAL_CHANGED).  A negative return from any sink function
  * stops the download with that code.
  */
@@ -62,6 +64,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* total() argument for "restarted, new size not known yet". */
+#define MFOTA_DL_TOTAL_UNKNOWN UINT64_MAX
 
 struct mfota_dl_sink {
     int (*data)(void *ctx, uint64_t offset, const uint8_t *data, size_t len);
