@@ -12,6 +12,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve-files": ("m2mfota.emulator.serve_files", "serve firmware files as the M2M file server"),
     "flash-sim": ("m2mfota.flash_sim", "simulate an update on a NOR model, print flash wear"),
+    "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
 }
 
 

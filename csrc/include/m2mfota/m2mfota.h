@@ -10,6 +10,8 @@
 #include "m2mfota/fota_state.h"
 #include "m2mfota/report_policy.h"
 #include "m2mfota/backoff.h"
+#include "m2mfota/senml.h"
+#include "m2mfota/things.h"
 #include "m2mfota/http_request.h"
 #include "m2mfota/http_response.h"
 #include "m2mfota/range_plan.h"
