@@ -62,8 +62,9 @@ int main(int argc, char **argv)
     static struct mfota_dl dl;
     int reps, i, rc;
 
-    if (argc != 6 && argc != 7) {
-        fprintf(stderr, "usage: dl_bench URL TOKEN PART_SIZE MAX_BYTES REPS [PIPELINE]\n");
+    if (argc < 6 || argc > 8) {
+        fprintf(stderr,
+                "usage: dl_bench URL TOKEN PART_SIZE MAX_BYTES REPS [PIPELINE [PER_CONNECTION]]\n");
         return 2;
     }
     m.cap = strtoull(argv[4], NULL, 10);
@@ -94,8 +95,11 @@ int main(int argc, char **argv)
         cfg.token_len = strlen(argv[2]);
         cfg.plan.part_size = (uint32_t)atoi(argv[3]);
         cfg.plan.align = cfg.plan.part_size;
-        if (argc == 7) {
+        if (argc >= 7) {
             cfg.pipeline = (uint8_t)atoi(argv[6]);
+        }
+        if (argc >= 8) {
+            cfg.plan.per_connection = (uint32_t)atoi(argv[7]);
         }
         cfg.rx_buf = rx;
         cfg.rx_cap = sizeof rx;

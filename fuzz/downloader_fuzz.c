@@ -157,11 +157,11 @@ static int s_total(void *ctx, uint64_t total, int restarted)
     if (restarted) {
         ck.part_start = ck.pos = 0;
         ck.crc = 0;
-    } else if (ck.pos > total) {
+    } else if (ck.pos > total || total == MFOTA_DL_TOTAL_UNKNOWN) {
         abort();
     }
     ck.total = total;
-    ck.has_total = 1;
+    ck.has_total = total != MFOTA_DL_TOTAL_UNKNOWN;
     return MFOTA_OK;
 }
 

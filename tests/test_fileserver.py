@@ -115,3 +115,18 @@ def test_busy_then_ok_and_replacement(fileserver):  # noqa: F811
     assert body == b"new!" and r.headers["Content-Range"] == "bytes 0-3/4"
     assert r.headers["ETag"] != etag and fs.stats(pub.file_id)["replaced"]
     c.close()
+
+
+def test_faults_per_device(fileserver):  # noqa: F811
+    fs = fileserver.server
+    before = fs.publish(b"abcdef", device="dev-f")
+    fs.set_device_faults("dev-f", Faults(not_found=True))
+    after = fs.publish(b"ghijkl", device="dev-f")
+    other = fs.publish(b"mnopqr", device="dev-g")
+    c = conn(fileserver)
+    assert get(c, before.path, before.token)[0].status == 404
+    assert get(c, after.path, after.token)[0].status == 404
+    assert get(c, other.path, other.token)[0].status == 200
+    fs.set_device_faults("dev-f", None)
+    assert get(c, before.path, before.token)[0].status == 200
+    c.close()

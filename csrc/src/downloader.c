@@ -178,9 +178,13 @@ static int restart(struct mfota_dl *dl, uint64_t total)
     if (rc < 0) {
         return fail(dl, rc);
     }
-    rc = mfota_plan_restart(&dl->plan, total);
-    if (rc != MFOTA_OK) {
-        return fail(dl, rc);
+    if (total == MFOTA_DL_TOTAL_UNKNOWN) {
+        mfota_plan_forget_total(&dl->plan);
+    } else {
+        rc = mfota_plan_restart(&dl->plan, total);
+        if (rc != MFOTA_OK) {
+            return fail(dl, rc);
+        }
     }
     dl->has_validator = dl->resp_.has_validator;
     dl->validator = dl->resp_.validator;
@@ -199,7 +203,7 @@ static uint64_t new_total(const struct mfota_dl *dl)
     if (!r->has_range && r->has_length && (r->status == 200 || r->status == 206)) {
         return r->content_length; /* a Range-ignoring server's whole file */
     }
-    return dl->plan.total;
+    return MFOTA_DL_TOTAL_UNKNOWN; /* the old size says nothing about the new file */
 }
 
 /* Carry out the decision taken at the headers of a response whose body is
@@ -409,6 +413,12 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
         dl->part_len_ = dl->ahead_len_;
         begin_part(dl);
         return send_ahead(dl);
+    }
+    if (!dl->resp_.keep_alive && dl->in_flight_ > 1 && dl->plan.conn_requests > 1u) {
+        /* The server closed with a request of ours still unanswered: it
+         * serves fewer requests per connection than planned.  Learn its
+         * limit so that no further request is lost to it. */
+        dl->plan.cfg.per_connection = dl->plan.conn_requests - 1u;
     }
     if (!keep_conn || dl->in_flight_ > 1) {
         close_conn(dl);

@@ -67,6 +67,14 @@ int mfota_plan_restart(struct mfota_plan *p, uint64_t total)
     return mfota_plan_set_total(p, total);
 }
 
+void mfota_plan_forget_total(struct mfota_plan *p)
+{
+    p->next = 0;
+    p->total = 0;
+    p->has_total = 0;
+    p->part_size = p->cfg.part_size;
+}
+
 static int part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len)
 {
     uint64_t n = p->part_size;

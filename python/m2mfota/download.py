@@ -104,11 +104,17 @@ class _Sink:
         self.pos = offset
 
     def total_cb(self, total: int, restarted: int) -> None:
-        self.events.append(("total", total, bool(restarted)))
-        self.total = total
+        unknown = total == _TOTAL_UNKNOWN
+        if unknown and not restarted:
+            self._violation("an unknown total without a restart")
+        self.events.append(("total", None if unknown else total, bool(restarted)))
+        self.total = None if unknown else total
         if restarted:
             self.base = self.part_start = self.pos = 0
             self.buf = bytearray()
+
+
+_TOTAL_UNKNOWN = (1 << 64) - 1  # MFOTA_DL_TOTAL_UNKNOWN
 
 
 def _name(code: int) -> str:

@@ -16,6 +16,9 @@
  * failure, Connection: close or retry drops back to one request at a time
  * on a fresh connection; a request lost that way still counts against the
  * budget, and never more than per_connection requests go on one connection.
+ * When a server closes earlier than per_connection with a request still
+ * unanswered, the downloader lowers its per-connection count to what the
+ * server served, so the loss happens once, not on every connection.
  *
  * The downloader is a state machine: mfota_dl_step() makes as much progress
  * as the transport allows and returns MFOTA_WOULD_BLOCK (waiting for the
@@ -40,7 +43,9 @@
  * total(total, restarted) is called when the file size becomes known, and
  * with restarted = 1 when the file changed on the server (new size or
  * ETag/Last-Modified): everything delivered before is void and delivery
- * starts again at offset 0.  A NULL total() makes such a change an error
+ * starts again at offset 0.  After a restart the new size may not be known
+ * yet (total == MFOTA_DL_TOTAL_UNKNOWN); a call with restarted = 0 follows
+ * once it is.  A NULL total() makes such a change an error
  * (MFOTA_ERR_DL_TOTAL_CHANGED).  A negative return from any sink function
  * stops the download with that code.  A positive return from part_done()
  * makes step() return MFOTA_WOULD_BLOCK once that part is settled, so the
@@ -61,6 +66,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* total() argument for "restarted, new size not known yet". */
+#define MFOTA_DL_TOTAL_UNKNOWN UINT64_MAX
 
 struct mfota_dl_sink {
     int (*data)(void *ctx, uint64_t offset, const uint8_t *data, size_t len);

@@ -58,6 +58,10 @@ int mfota_plan_set_total(struct mfota_plan *p, uint64_t total);
  * count goes on).  Errors as mfota_plan_set_total(). */
 int mfota_plan_restart(struct mfota_plan *p, uint64_t total);
 
+/* The file changed and its new size is not known yet: start again at byte 0
+ * as before the first answer (the request count goes on).  Cannot fail. */
+void mfota_plan_forget_total(struct mfota_plan *p);
+
 /* The next part to request: [*first, *first + *len).  Before the total is
  * known the part has the configured size (the server clamps it).  Returns
  * MFOTA_OK, MFOTA_DONE when [offset, total) is done, MFOTA_ERR_DL_BUDGET when

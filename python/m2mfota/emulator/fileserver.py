@@ -17,6 +17,7 @@ run it in a background thread with :func:`serve_in_thread`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 import uuid
@@ -161,6 +162,7 @@ class FileServer:
         self.requests_per_connection = requests_per_connection
         self.clock = clock
         self._files: dict[str, _File] = {}
+        self._device_faults: dict[str, Faults] = {}
         # id(transport) -> (transport, requests served on it)
         self._conns: dict[int, tuple[object, int]] = {}
 
@@ -184,7 +186,10 @@ class FileServer:
     ) -> Published:
         """Serve ``data`` for ``device`` at a new (or the given) file id."""
         file_id = file_id or str(uuid.uuid4())
-        self._files[file_id] = _File(data=bytes(data), device=device, faults=faults or Faults())
+        if faults is None:
+            faults = self._device_faults.get(device)
+        self._files[file_id] = _File(data=bytes(data), device=device,
+                                     faults=dataclasses.replace(faults) if faults else Faults())
         token, expires = self.token_for(file_id, ttl=ttl)
         return Published(file_id=file_id, path=PATH_PREFIX + file_id, token=token,
                          expires=expires)
@@ -194,6 +199,17 @@ class FileServer:
         f = self._files[file_id]
         f.faults = faults or Faults()
         f.drops = f.corrupts = f.wrong_digests = f.stalls = f.busy = f.overlongs = 0
+
+    def set_device_faults(self, device: str, faults: Faults | None) -> None:
+        """Faults for every file of ``device``: those published now (counters
+        rearmed) and those published later without faults of their own."""
+        if faults is None:
+            self._device_faults.pop(device, None)
+        else:
+            self._device_faults[device] = faults
+        for file_id, f in self._files.items():
+            if f.device == device:
+                self.set_faults(file_id, dataclasses.replace(faults) if faults else None)
 
     def unpublish(self, file_id: str) -> None:
         """Stop serving a file (later requests get 404).  Unknown ids are ignored."""

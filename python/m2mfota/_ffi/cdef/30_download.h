@@ -60,6 +60,7 @@ int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, u
                     uint32_t requests_used);
 int mfota_plan_set_total(struct mfota_plan *p, uint64_t total);
 int mfota_plan_restart(struct mfota_plan *p, uint64_t total);
+void mfota_plan_forget_total(struct mfota_plan *p);
 int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len);
 int mfota_plan_part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len);
 int mfota_plan_must_reconnect(const struct mfota_plan *p);
