@@ -24,9 +24,9 @@ int mfota_image_result(int err)
     case MFOTA_ERR_MCUBOOT_MAGIC:
     case MFOTA_ERR_MCUBOOT_HEADER:
     case MFOTA_ERR_MCUBOOT_TLV:
-        return MFOTA_RESULT_UNSUPPORTED;
+        return MFOTA_RESULT_UNSUPPORTED_PACKAGE;
     default:
-        return MFOTA_RESULT_FAILED;
+        return MFOTA_RESULT_UPDATE_FAILED;
     }
 }
 
@@ -90,7 +90,7 @@ int mfota_image_verify_writer(const struct mfota_flash_writer *w,
     if (!w->begun || w->failed || w->committed.offset != w->size || w->buf_len != 0) {
         if (out != NULL) {
             memset(out, 0, sizeof *out);
-            out->result = MFOTA_RESULT_FAILED;
+            out->result = MFOTA_RESULT_UPDATE_FAILED;
         }
         return MFOTA_ERR_IMAGE_INCOMPLETE;
     }

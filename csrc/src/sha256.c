@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "m2mfota/config.h"
+#include "m2mfota/err.h"
 #include "sha256_internal.h"
 
 static const uint32_t K[64] = {
@@ -80,15 +81,52 @@ void mfota_sha256_blocks_portable_(uint32_t state[8], const uint8_t *p, size_t n
     }
 }
 
-static void process_blocks(uint32_t state[8], const uint8_t *p, size_t nblocks)
+typedef void (*blocks_fn)(uint32_t state[8], const uint8_t *p, size_t nblocks);
+
+static blocks_fn blocks_of(enum mfota_sha256_impl impl)
 {
+    switch (impl) {
+    case MFOTA_SHA256_IMPL_PORTABLE:
+        return mfota_sha256_blocks_portable_;
 #if MFOTA_SHA256_HAVE_SHANI
-    if (mfota_sha256_shani_available_()) {
-        mfota_sha256_blocks_shani_(state, p, nblocks);
-        return;
-    }
+    case MFOTA_SHA256_IMPL_SHANI:
+        return mfota_sha256_shani_available_() ? mfota_sha256_blocks_shani_ : 0;
 #endif
-    mfota_sha256_blocks_portable_(state, p, nblocks);
+    default:
+        return 0;
+    }
+}
+
+enum mfota_sha256_impl mfota_sha256_active(void)
+{
+    if (blocks_of(MFOTA_SHA256_IMPL_SHANI)) {
+        return MFOTA_SHA256_IMPL_SHANI;
+    }
+    return MFOTA_SHA256_IMPL_PORTABLE;
+}
+
+int mfota_sha256_available(enum mfota_sha256_impl impl)
+{
+    return blocks_of(impl) != 0;
+}
+
+const char *mfota_sha256_impl_name(enum mfota_sha256_impl impl)
+{
+    static const char *const names[MFOTA_SHA256_IMPL_COUNT_] = {"portable", "shani"};
+    if ((unsigned)impl >= (unsigned)MFOTA_SHA256_IMPL_COUNT_) {
+        return "?";
+    }
+    return names[impl];
+}
+
+static blocks_fn active_blocks(void)
+{
+    /* Probing is idempotent, so a race between first callers needs no lock. */
+    static blocks_fn fn;
+    if (!fn) {
+        fn = blocks_of(mfota_sha256_active());
+    }
+    return fn;
 }
 
 void mfota_sha256_init(struct mfota_sha256 *ctx)
@@ -100,7 +138,8 @@ void mfota_sha256_init(struct mfota_sha256 *ctx)
     memset(ctx->buffer, 0, sizeof ctx->buffer);
 }
 
-void mfota_sha256_update(struct mfota_sha256 *ctx, const void *data, size_t len)
+static void update_with(blocks_fn process_blocks, struct mfota_sha256 *ctx, const void *data,
+                        size_t len)
 {
     const uint8_t *p = (const uint8_t *)data;
     size_t used = (size_t)(ctx->length & 63u);
@@ -128,7 +167,8 @@ void mfota_sha256_update(struct mfota_sha256 *ctx, const void *data, size_t len)
     }
 }
 
-void mfota_sha256_final(struct mfota_sha256 *ctx, uint8_t out[MFOTA_SHA256_DIGEST_SIZE])
+static void final_with(blocks_fn process_blocks, struct mfota_sha256 *ctx,
+                       uint8_t out[MFOTA_SHA256_DIGEST_SIZE])
 {
     size_t used = (size_t)(ctx->length & 63u);
     uint64_t bits = ctx->length * 8u;
@@ -149,12 +189,36 @@ void mfota_sha256_final(struct mfota_sha256 *ctx, uint8_t out[MFOTA_SHA256_DIGES
     }
 }
 
+void mfota_sha256_update(struct mfota_sha256 *ctx, const void *data, size_t len)
+{
+    update_with(active_blocks(), ctx, data, len);
+}
+
+void mfota_sha256_final(struct mfota_sha256 *ctx, uint8_t out[MFOTA_SHA256_DIGEST_SIZE])
+{
+    final_with(active_blocks(), ctx, out);
+}
+
 void mfota_sha256(const void *data, size_t len, uint8_t out[MFOTA_SHA256_DIGEST_SIZE])
 {
     struct mfota_sha256 ctx;
     mfota_sha256_init(&ctx);
     mfota_sha256_update(&ctx, data, len);
     mfota_sha256_final(&ctx, out);
+}
+
+int mfota_sha256_with(enum mfota_sha256_impl impl, const void *data, size_t len,
+                      uint8_t out[MFOTA_SHA256_DIGEST_SIZE])
+{
+    struct mfota_sha256 ctx;
+    blocks_fn fn = blocks_of(impl);
+    if (!fn) {
+        return MFOTA_ERR_UNSUPPORTED;
+    }
+    mfota_sha256_init(&ctx);
+    update_with(fn, &ctx, data, len);
+    final_with(fn, &ctx, out);
+    return MFOTA_OK;
 }
 
 void mfota_sha256_hex(const uint8_t digest[MFOTA_SHA256_DIGEST_SIZE], char out[65])

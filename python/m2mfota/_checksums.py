@@ -13,12 +13,24 @@ def _buffer(data):
     return ffi.from_buffer(data)
 
 
+_crc32 = lib.mfota_crc32
+
+
 def crc32(data, value: int = 0) -> int:
     """CRC-32 of ``data`` continuing from ``value``; equals ``zlib.crc32``.
 
     ``data`` is any contiguous buffer (bytes, bytearray, memoryview, array).
     """
-    return lib.mfota_crc32(value & _MASK32, _buffer(data), memoryview(data).nbytes)
+    # Call overhead decides small buffers, so the common case is lean (each
+    # step measured): no masking of the default 0, no attribute lookup on
+    # lib, and no from_buffer cdata for bytes (cffi hands C the bytes
+    # object's own storage).
+    if value:
+        value &= _MASK32
+    if type(data) is bytes:
+        return _crc32(value, data, len(data))
+    buf = _buffer(data)
+    return _crc32(value, buf, len(buf))
 
 
 def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
@@ -87,3 +99,31 @@ class sha256:  # noqa: N801 - named like hashlib.sha256
         other = sha256.__new__(sha256)
         other._ctx = ffi.new("struct mfota_sha256 *", self._ctx[0])
         return other
+
+
+SHA256_IMPLS = {
+    ffi.string(lib.mfota_sha256_impl_name(i)).decode(): i
+    for i in range(lib.MFOTA_SHA256_IMPL_COUNT_)
+}
+
+
+def sha256_available() -> list[str]:
+    """Names of the SHA-256 block functions this build and CPU can run."""
+    return [name for name, i in SHA256_IMPLS.items() if lib.mfota_sha256_available(i)]
+
+
+def sha256_active() -> str:
+    """Name of the block function :class:`sha256` uses on this CPU."""
+    return ffi.string(lib.mfota_sha256_impl_name(lib.mfota_sha256_active())).decode()
+
+
+def sha256_with(impl: str, data) -> bytes:
+    """One-shot SHA-256 digest with a named block function (``"portable"``, ``"shani"``)."""
+    from m2mfota._errors import M2mfotaError
+
+    out = ffi.new("uint8_t[32]")
+    buf = _buffer(data)
+    err = lib.mfota_sha256_with(SHA256_IMPLS[impl], buf, len(buf), out)
+    if err != 0:
+        raise M2mfotaError(err, f"SHA-256 block function {impl!r} is not available here")
+    return bytes(out)

@@ -81,8 +81,18 @@ static int check_sha256(void)
     static char a1000[1000];
 
     for (i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+        int impl;
         mfota_sha256(vectors[i].msg, strlen(vectors[i].msg), digest);
         SELFTEST_CHECK(failures, hex_equals(digest, vectors[i].hex), vectors[i].msg);
+        /* Every block function this CPU offers, not only the active one. */
+        for (impl = 0; impl < MFOTA_SHA256_IMPL_COUNT_; impl++) {
+            enum mfota_sha256_impl which = (enum mfota_sha256_impl)impl;
+            if (mfota_sha256_available(which)) {
+                int err = mfota_sha256_with(which, vectors[i].msg, strlen(vectors[i].msg), digest);
+                SELFTEST_CHECK(failures, err == 0 && hex_equals(digest, vectors[i].hex),
+                               mfota_sha256_impl_name(which));
+            }
+        }
     }
     /* FIPS 180-4 long message: one million 'a', fed in odd-sized pieces. */
     memset(a1000, 'a', sizeof a1000);

@@ -42,14 +42,23 @@
  * VPCLMULQDQ, AArch64 CRC32 instructions) and pick one at run time from the
  * CPU's feature bits.  Ignored on CPUs without such kernels. */
 #ifndef MFOTA_CRC32_HW
-#define MFOTA_CRC32_HW 0 /* TODO(foundation): 1 on x86-64/AArch64 once the kernels land */
+#if defined(__x86_64__) || defined(__aarch64__)
+#define MFOTA_CRC32_HW 1
+#else
+#define MFOTA_CRC32_HW 0
+#endif
 #endif
 
 /* ---- SHA-256 ----------------------------------------------------------- */
 
-/* 1: on x86-64, use the SHA-NI instructions when the CPU has them. */
+/* 1: on x86-64, use the SHA-NI instructions when the CPU has them (probed
+ * at run time).  Ignored on other CPUs. */
 #ifndef MFOTA_SHA256_HW
+#if defined(__x86_64__)
+#define MFOTA_SHA256_HW 1
+#else
 #define MFOTA_SHA256_HW 0
+#endif
 #endif
 
 /* ---- URLs and tokens -------------------------------------------------- */

@@ -15,20 +15,16 @@
 
 #include "m2mfota/flash.h"
 #include "m2mfota/flash_writer.h"
+#include "m2mfota/fota_state.h"
 #include "m2mfota/sha256.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* fota.result values (LwM2M /5 numbering) this module produces.  A verified
- * image is not a success yet (that is for the new firmware to say): 0. */
-#define MFOTA_RESULT_INITIAL 0
-#define MFOTA_RESULT_SUCCESS 1
-#define MFOTA_RESULT_NO_FLASH 2
-#define MFOTA_RESULT_INTEGRITY 5
-#define MFOTA_RESULT_UNSUPPORTED 6
-#define MFOTA_RESULT_FAILED 8
+/* fota.result values are enum mfota_result (fota_state.h, LwM2M /5
+ * numbering).  A verified image is not a success yet (that is for the new
+ * firmware to say): MFOTA_RESULT_INITIAL. */
 
 #define MFOTA_EXPECT_SIZE 0x01u
 #define MFOTA_EXPECT_CRC32 0x02u

@@ -36,6 +36,29 @@ void mfota_sha256_final(struct mfota_sha256 *ctx, uint8_t out[MFOTA_SHA256_DIGES
 /* One-shot convenience: digest of `len` bytes at `data`. */
 void mfota_sha256(const void *data, size_t len, uint8_t out[MFOTA_SHA256_DIGEST_SIZE]);
 
+/* The block functions.  Portable C exists on every target; SHA-NI only in
+ * x86-64 builds with MFOTA_SHA256_HW, on CPUs with the SHA extensions. */
+enum mfota_sha256_impl {
+    MFOTA_SHA256_IMPL_PORTABLE = 0, /* FIPS 180-4 in C, 64-byte schedule on the stack */
+    MFOTA_SHA256_IMPL_SHANI = 1,    /* x86-64 SHA256RNDS2 / SHA256MSG1 / SHA256MSG2 */
+    MFOTA_SHA256_IMPL_COUNT_ = 2
+};
+
+/* 1 when `impl` is compiled in and the running CPU supports it, else 0. */
+int mfota_sha256_available(enum mfota_sha256_impl impl);
+
+/* The block function mfota_sha256_update() uses on this CPU (probed once). */
+enum mfota_sha256_impl mfota_sha256_active(void);
+
+/* Short lowercase name of a block function ("portable", "shani"), or "?". */
+const char *mfota_sha256_impl_name(enum mfota_sha256_impl impl);
+
+/* One-shot digest with the named block function, for tests and benchmarks.
+ * Returns MFOTA_OK, or MFOTA_ERR_UNSUPPORTED (out untouched) when `impl` is
+ * not available here. */
+int mfota_sha256_with(enum mfota_sha256_impl impl, const void *data, size_t len,
+                      uint8_t out[MFOTA_SHA256_DIGEST_SIZE]);
+
 /* Write the lowercase hex of a digest: 64 characters plus a NUL into `out`. */
 void mfota_sha256_hex(const uint8_t digest[MFOTA_SHA256_DIGEST_SIZE], char out[65]);
 
