@@ -8,14 +8,18 @@ exactly the code that ships.
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
 from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
+from m2mfota.senml import SenMLError
+from m2mfota.things import DownlinkError
 from m2mfota.url import URLError, parse_url
 
 __all__ = [
+    "DownlinkError",
     "FlashError",
     "ImageError",
     "M2mfotaError",
     "NorFlash",
     "PowerCut",
+    "SenMLError",
     "URLError",
     "crc32",
     "crc32_combine",

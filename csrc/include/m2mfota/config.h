@@ -73,6 +73,63 @@
 #define MFOTA_TOKEN_MAX 1024
 #endif
 
+/* ---- SenML and KPN Things messages ----------------------------------- */
+
+/* Longest string (bytes after decoding escapes) the SenML decoder accepts.
+ * It must hold the longest token a downlink may carry. */
+#ifndef MFOTA_SENML_STR_MAX
+#define MFOTA_SENML_STR_MAX 2048
+#endif
+
+/* Most records one pack may hold; the decoder itself needs no memory per
+ * record, the limit only bounds the work an untrusted pack can cause. */
+#ifndef MFOTA_SENML_RECORDS_MAX
+#define MFOTA_SENML_RECORDS_MAX 1024
+#endif
+
+/* Significant decimal digits the number parser keeps exactly; later digits
+ * only act as a sticky bit.  800 (> 767, the most digits a double's halfway
+ * point has) makes every conversion correctly rounded; the exact fallback
+ * then needs about (3.33 * digits + 1100) / 8 bytes of stack, twice.  A port
+ * short of stack may lower it: inputs with more digits than this that lie
+ * within one part in 10^digits of a rounding boundary may then round wrongly. */
+#ifndef MFOTA_SENML_NUM_DIGITS_MAX
+#define MFOTA_SENML_NUM_DIGITS_MAX 800
+#endif
+
+/* Longest firmware version string a downlink's `version` record may carry. */
+#ifndef MFOTA_THINGS_VERSION_MAX
+#define MFOTA_THINGS_VERSION_MAX 32
+#endif
+
+/* Longest IMEI (or other device id) put in the base name urn:dev:IMEI:<id>: */
+#ifndef MFOTA_THINGS_IMEI_MAX
+#define MFOTA_THINGS_IMEI_MAX 32
+#endif
+
+/* Bytes of one HTTP header line the response framer keeps; longer lines are
+ * skipped unless they carry Content-Length or Transfer-Encoding. */
+#ifndef MFOTA_THINGS_LINE_MAX
+#define MFOTA_THINGS_LINE_MAX 128
+#endif
+
+/* Record names of the project's update-status conventions (PROTOCOL.md 5). */
+#ifndef MFOTA_THINGS_NAME_FIRMWARE
+#define MFOTA_THINGS_NAME_FIRMWARE "firmware"
+#endif
+#ifndef MFOTA_THINGS_NAME_STATE
+#define MFOTA_THINGS_NAME_STATE "fota.state"
+#endif
+#ifndef MFOTA_THINGS_NAME_PROGRESS
+#define MFOTA_THINGS_NAME_PROGRESS "fota.progress"
+#endif
+#ifndef MFOTA_THINGS_NAME_RESULT
+#define MFOTA_THINGS_NAME_RESULT "fota.result"
+#endif
+#ifndef MFOTA_THINGS_NAME_ERROR
+#define MFOTA_THINGS_NAME_ERROR "fota.error"
+#endif
+
 /* ---- flash writer, journal, image verification ------------------------ */
 
 /* Largest program block (bytes) a flash HAL may declare; the writer keeps one
@@ -117,6 +174,15 @@
 #endif
 #if MFOTA_CRC32_HW && !(defined(__x86_64__) || defined(__aarch64__))
 #error "MFOTA_CRC32_HW=1 needs an x86-64 or AArch64 target"
+#endif
+#if MFOTA_SENML_STR_MAX < MFOTA_TOKEN_MAX || MFOTA_SENML_STR_MAX < MFOTA_URL_MAX
+#error "MFOTA_SENML_STR_MAX must hold the longest URL and token (MFOTA_URL_MAX, MFOTA_TOKEN_MAX)"
+#endif
+#if MFOTA_SENML_NUM_DIGITS_MAX < 19 || MFOTA_SENML_NUM_DIGITS_MAX > 4000
+#error "MFOTA_SENML_NUM_DIGITS_MAX must be in 19..4000"
+#endif
+#if MFOTA_THINGS_LINE_MAX < 32
+#error "MFOTA_THINGS_LINE_MAX must be at least 32"
 #endif
 
 #if MFOTA_FLASH_PROGRAM_MAX < 1 || MFOTA_FLASH_READ_CHUNK < 16

@@ -25,6 +25,38 @@ enum mfota_err {
     MFOTA_ERR_UNSUPPORTED = -5, /* feature compiled out or not on this CPU */
 
     /* ---- SenML / KPN messages (-100..-199) ---- */
+    MFOTA_ERR_SENML_SYNTAX = -100,          /* malformed JSON (bad token, unterminated string, bad escape) */
+    MFOTA_ERR_SENML_TYPE = -101,            /* a field, record or pack has the wrong JSON type */
+    MFOTA_ERR_SENML_DUPLICATE = -102,       /* a field appears twice in one record */
+    MFOTA_ERR_SENML_RANGE = -103,           /* a number out of range (overflows a double, bad bver) */
+    MFOTA_ERR_SENML_NAME = -104,            /* resolved name empty where required or with a forbidden character */
+    MFOTA_ERR_SENML_NESTING = -105,         /* an array or object nested inside a record */
+    MFOTA_ERR_SENML_TRAILING = -106,        /* bytes other than whitespace after the pack */
+    MFOTA_ERR_SENML_MUST_UNDERSTAND = -107, /* an unknown field whose name ends in '_' (RFC 8428 4.4) */
+    MFOTA_ERR_SENML_BVER = -108,            /* bver newer than MFOTA_SENML_VERSION */
+    MFOTA_ERR_SENML_NO_VALUE = -109,        /* a record that is not base-only has no value and no sum */
+    MFOTA_ERR_SENML_TWO_VALUES = -110,      /* a record with more than one of v, vs, vb, vd */
+    MFOTA_ERR_SENML_STR_TOO_LONG = -111,    /* a string longer than MFOTA_SENML_STR_MAX after decoding */
+    MFOTA_ERR_SENML_TOO_MANY = -112,        /* more than MFOTA_SENML_RECORDS_MAX records */
+    MFOTA_ERR_SENML_ENCODING = -113,        /* invalid UTF-8 or a lone UTF-16 surrogate escape */
+    MFOTA_ERR_THINGS_NOT_FOTA = -140,       /* downlink carries neither url nor token: no FOTA command */
+    MFOTA_ERR_THINGS_NO_URL = -141,         /* downlink has a token but no url */
+    MFOTA_ERR_THINGS_NO_TOKEN = -142,       /* downlink has a url but no token */
+    MFOTA_ERR_THINGS_WRONG_DEVICE = -143,   /* bn names another device (or is not urn:dev:IMEI:<imei>:) */
+    MFOTA_ERR_THINGS_BAD_URL = -144,        /* url is not a string (URL syntax errors come as MFOTA_ERR_URL_*) */
+    MFOTA_ERR_THINGS_BAD_TOKEN = -145,      /* token not a string, empty, or with a control character or space */
+    MFOTA_ERR_THINGS_TOKEN_TOO_LONG = -146, /* token longer than MFOTA_TOKEN_MAX */
+    MFOTA_ERR_THINGS_BAD_SIZE = -147,       /* size is not an integer in 0..2^53 */
+    MFOTA_ERR_THINGS_BAD_CRC32 = -148,      /* crc32 is not a string of 1..8 hex digits */
+    MFOTA_ERR_THINGS_BAD_SHA256 = -149,     /* sha256 is not a string of 64 hex digits */
+    MFOTA_ERR_THINGS_BAD_VERSION = -150,    /* version is not a printable string up to MFOTA_THINGS_VERSION_MAX */
+    MFOTA_ERR_THINGS_DUPLICATE = -151,      /* a command field (url, token...) appears in two records */
+    MFOTA_ERR_THINGS_HTTP_STATUS = -160,    /* malformed HTTP status line */
+    MFOTA_ERR_THINGS_HTTP_HEADER = -161,    /* malformed HTTP header line, or a framing header too long */
+    MFOTA_ERR_THINGS_HTTP_LENGTH = -162,    /* bad or conflicting Content-Length */
+    MFOTA_ERR_THINGS_HTTP_CHUNK = -163,     /* bad chunked framing, or a transfer coding other than chunked */
+    MFOTA_ERR_THINGS_HTTP_TOO_LONG = -164,  /* response body larger than the caller's buffer */
+    MFOTA_ERR_THINGS_HTTP_TRUNCATED = -165, /* connection closed before the response was complete */
 
     /* ---- HTTP / download (-200..-299) ---- */
     MFOTA_ERR_URL_SCHEME = -200,   /* URL does not start with "http://" */

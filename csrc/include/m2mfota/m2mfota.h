@@ -10,6 +10,8 @@
 #include "m2mfota/fota_state.h"
 #include "m2mfota/report_policy.h"
 #include "m2mfota/backoff.h"
+#include "m2mfota/senml.h"
+#include "m2mfota/things.h"
 #include "m2mfota/flash.h"
 #include "m2mfota/flash_writer.h"
 #include "m2mfota/journal.h"

@@ -1,0 +1,124 @@
+/*
+ * KPN Things M2M messages (PROTOCOL.md sections 1, 2 and 5): the FOTA
+ * command a downlink carries, the uplink HTTP request, and the framing of
+ * the uplink's HTTP response (whose body is the downlink).
+ *
+ * Nothing here allocates: the command is copied into a caller struct, the
+ * request is written into a caller buffer, and the response framer keeps its
+ * state in a caller struct and the body in a caller buffer.
+ */
+#ifndef MFOTA_THINGS_H
+#define MFOTA_THINGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "m2mfota/config.h"
+#include "m2mfota/senml.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- downlink ------------------------------------------------------------- */
+
+/* A FOTA command, copied out of the downlink (strings are NUL-terminated). */
+struct mfota_fota_command {
+    char url[MFOTA_URL_MAX + 1];
+    size_t url_len;
+    char token[MFOTA_TOKEN_MAX + 1];
+    size_t token_len;
+    char version[MFOTA_THINGS_VERSION_MAX + 1];
+    size_t version_len;
+    uint64_t size;      /* when has_size: the file's length in bytes */
+    uint32_t crc32;     /* when has_crc32: zlib CRC-32 of the whole file */
+    uint8_t sha256[32]; /* when has_sha256: SHA-256 of the whole file */
+    uint8_t has_size, has_crc32, has_sha256, has_version;
+};
+
+/* Extract the FOTA command from a downlink body (a SenML pack, decoded in
+ * lenient mode so a string under "v" counts as "vs").  `imei` is this
+ * device's id: a `bn` must be "urn:dev:IMEI:<imei>:" (the "urn:dev:IMEI:"
+ * part case-insensitively).  Records other than url, token, size, crc32,
+ * sha256 and version are ignored.  `err_offset` (may be NULL) gets the byte
+ * offset of a SenML error.
+ * Returns MFOTA_OK with `cmd` filled, or: a SenML decoder error;
+ * MFOTA_ERR_THINGS_NOT_FOTA (no url and no token; also an empty body),
+ * _NO_URL, _NO_TOKEN, _WRONG_DEVICE, _BAD_URL (not a string), an
+ * MFOTA_ERR_URL_* code from mfota_url_parse, _BAD_TOKEN, _TOKEN_TOO_LONG,
+ * _BAD_SIZE, _BAD_CRC32, _BAD_SHA256, _BAD_VERSION, _DUPLICATE.
+ * On error `cmd` is zeroed, so it never holds a partial command. */
+int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
+                                size_t imei_len, struct mfota_fota_command *cmd,
+                                size_t *err_offset);
+
+/* ---- uplink ---------------------------------------------------------------- */
+
+/* Write the complete uplink request into out[0..cap):
+ *   POST /ingestion/m2m/senml/v1 HTTP/1.1, Host, Content-Type,
+ *   Things-Message-Token (hex SHA-256 of body || secret), Content-Length,
+ * then the SenML pack of `entries`, whose first record gets the base name
+ * "urn:dev:IMEI:<imei>:" (entries' own bn fields are ignored; their names
+ * are relative to it).  `*needed` (may be NULL) gets the request's length.
+ * Returns MFOTA_OK, MFOTA_ERR_NOSPC when cap < *needed (nothing is written),
+ * MFOTA_ERR_INVAL for an empty/oversized imei or a host with a control
+ * character or space, or an encoder error (MFOTA_ERR_SENML_RANGE/_ENCODING). */
+int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char *imei,
+                              size_t imei_len, const uint8_t *secret, size_t secret_len,
+                              const char *host, const struct mfota_senml_entry *entries,
+                              size_t count);
+
+/* The device's update status in the project's conventions (PROTOCOL.md 5);
+ * a NULL string or a negative number leaves that record out. */
+struct mfota_things_status {
+    const char *firmware; /* running version: record "firmware", vs */
+    const char *state;    /* "idle", "downloading"...: record "fota.state", vs */
+    int progress;         /* 0..100: record "fota.progress", v, unit "%" */
+    int result;           /* LwM2M /5 result: record "fota.result", v */
+    const char *error;    /* short reason: record "fota.error", vs */
+};
+
+/* Fill out[0..5) with the records of `st` (names from config.h) and return
+ * how many were filled.  The entries point into `st`'s strings. */
+size_t mfota_things_status_entries(const struct mfota_things_status *st,
+                                   struct mfota_senml_entry out[5]);
+
+/* ---- the uplink's HTTP response --------------------------------------------- */
+
+/* Incremental HTTP/1.1 response framer: bytes may arrive split anywhere.
+ * Handles the status line, 1xx interim responses, Content-Length, chunked
+ * transfer coding (with extensions and trailers) and bodies delimited by
+ * the connection's end; the body lands in the caller's buffer. */
+struct mfota_things_resp {
+    char *body;
+    size_t body_cap;
+    size_t body_len;
+    int status;                /* the final status code, once known */
+    uint64_t content_length;   /* when has_length */
+    uint64_t remaining;        /* bytes left in the body or current chunk */
+    int err;                   /* the error it stopped at */
+    uint8_t has_length, chunked, state, line_overflow;
+    size_t line_len;
+    char line[MFOTA_THINGS_LINE_MAX];
+};
+
+/* Start framing one response into body[0..body_cap). */
+void mfota_things_resp_init(struct mfota_things_resp *r, char *body, size_t body_cap);
+
+/* Feed `len` more bytes; `*consumed` gets how many were used.  Returns
+ * MFOTA_NEED_MORE (all used, response not complete), MFOTA_DONE (complete;
+ * bytes after *consumed belong to the next response), or
+ * MFOTA_ERR_THINGS_HTTP_STATUS, _HEADER, _LENGTH, _CHUNK, _TOO_LONG. */
+int mfota_things_resp_feed(struct mfota_things_resp *r, const char *data, size_t len,
+                           size_t *consumed);
+
+/* The connection closed: MFOTA_DONE when that ends the response (a body
+ * without length or chunking, or an already complete response), else
+ * MFOTA_ERR_THINGS_HTTP_TRUNCATED. */
+int mfota_things_resp_eof(struct mfota_things_resp *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MFOTA_THINGS_H */

@@ -1,0 +1,920 @@
+/*
+ * SenML JSON pack decoder: one record per call, strings as input slices.
+ *
+ * The JSON scanner is specialised for the only shape SenML has (an array of
+ * flat objects), so it needs no stack of nesting levels: anything nested
+ * inside a record is an error, which is also what bounds its work.
+ */
+#include "m2mfota/senml.h"
+
+#include <string.h>
+
+#include "m2mfota/err.h"
+#include "senml_internal.h"
+
+enum { ST_START = 0, ST_FIRST, ST_NEXT, ST_DONE, ST_ERROR };
+
+static int fail(struct mfota_senml_dec *dec, int err, size_t at)
+{
+    dec->err = err;
+    dec->err_offset = at;
+    dec->state = ST_ERROR;
+    return err;
+}
+
+static inline void skip_ws(struct mfota_senml_dec *dec)
+{
+    while (dec->pos < dec->len) {
+        char c = dec->buf[dec->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            break;
+        }
+        dec->pos++;
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+static int read_u4(const char *p, size_t avail, uint32_t *out)
+{
+    uint32_t v = 0;
+    int i;
+    if (avail < 4) {
+        return -1;
+    }
+    for (i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0) {
+            return -1;
+        }
+        v = (v << 4) | (uint32_t)h;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t utf8_len(uint32_t cp)
+{
+    return cp < 0x80u ? 1u : cp < 0x800u ? 2u : cp < 0x10000u ? 3u : 4u;
+}
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t avail)
+{
+    unsigned char c = p[0];
+    size_t n, i;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) {
+            lo = 0xA0;
+        } else if (c == 0xED) {
+            hi = 0x9F; /* no encoded surrogates */
+        }
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) {
+            lo = 0x90;
+        } else if (c == 0xF4) {
+            hi = 0x8F;
+        }
+    } else {
+        return 0;
+    }
+    if (avail < n || p[1] < lo || p[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Nonzero when any byte of x is a control character, non-ASCII, '"' or
+ * '\\' (the "has a zero byte" test, applied to shifted copies). */
+static uint64_t special_bytes(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    /* a byte < 0x20 borrows into its high bit, one >= 0x80 has it set; a
+     * borrow can only spread from a byte that is itself special */
+    return ((x - ONES * 0x20) | x | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
+}
+
+/* Scan a string starting at the opening quote; fills `out` with the slice
+ * between the quotes, its decoded length and whether it holds escapes. */
+static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
+{
+    const char *b = dec->buf;
+    size_t i = dec->pos + 1, dlen = 0;
+    uint8_t escaped = 0;
+    while (i < dec->len) {
+        unsigned char c = (unsigned char)b[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            /* the common case: a run of plain ASCII, eight bytes a step */
+            size_t start = i++;
+            while (dec->len - i >= 16) {
+                uint64_t x, y;
+                memcpy(&x, b + i, 8);
+                memcpy(&y, b + i + 8, 8);
+                if (special_bytes(x) | special_bytes(y)) {
+                    break;
+                }
+                i += 16;
+            }
+            while (dec->len - i >= 8) {
+                uint64_t x;
+                memcpy(&x, b + i, 8);
+                if (special_bytes(x)) {
+                    break;
+                }
+                i += 8;
+            }
+            while (i < dec->len) {
+                c = (unsigned char)b[i];
+                if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+                    break;
+                }
+                i++;
+            }
+            dlen += i - start;
+            continue;
+        }
+        if (c == '"') {
+            out->ptr = b + dec->pos + 1;
+            out->len = i - dec->pos - 1;
+            out->dlen = dlen;
+            out->escaped = escaped;
+            if (dlen > MFOTA_SENML_STR_MAX) {
+                return fail(dec, MFOTA_ERR_SENML_STR_TOO_LONG, dec->pos);
+            }
+            dec->pos = i + 1;
+            return MFOTA_OK;
+        }
+        if (c < 0x20) {
+            return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
+        }
+        if (c == '\\') {
+            escaped = 1;
+            if (i + 1 >= dec->len) {
+                break;
+            }
+            switch (b[i + 1]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                i += 2;
+                dlen++;
+                break;
+            case 'u': {
+                uint32_t u, lo;
+                if (read_u4(b + i + 2, dec->len - i - 2, &u) != 0) {
+                    return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
+                }
+                if (u >= 0xDC00u && u <= 0xDFFFu) {
+                    return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
+                }
+                if (u >= 0xD800u && u <= 0xDBFFu) {
+                    if (dec->len - i < 12 || b[i + 6] != '\\' || b[i + 7] != 'u' ||
+                        read_u4(b + i + 8, dec->len - i - 8, &lo) != 0 || lo < 0xDC00u ||
+                        lo > 0xDFFFu) {
+                        return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
+                    }
+                    i += 12;
+                    dlen += 4;
+                } else {
+                    i += 6;
+                    dlen += utf8_len(u);
+                }
+                break;
+            }
+            default:
+                return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
+            }
+            continue;
+        }
+        if (c < 0x80) {
+            i++;
+            dlen++;
+        } else {
+            size_t n = utf8_seq((const unsigned char *)b + i, dec->len - i);
+            if (n == 0) {
+                return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
+            }
+            i += n;
+            dlen += n;
+        }
+    }
+    return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->len);
+}
+
+/* Scan a JSON number at pos; `out` may be NULL to only check it. */
+static int scan_number(struct mfota_senml_dec *dec, double *out)
+{
+    size_t start = dec->pos, i = dec->pos;
+    double tmp;
+    int rc;
+    while (i < dec->len) {
+        char c = dec->buf[i];
+        if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
+              c == 'E')) {
+            break;
+        }
+        i++;
+    }
+    rc = mfota_senml_parse_double(dec->buf + start, i - start, out ? out : &tmp);
+    if (rc != MFOTA_OK) {
+        return fail(dec, rc, start);
+    }
+    dec->pos = i;
+    return MFOTA_OK;
+}
+
+static int match_literal(struct mfota_senml_dec *dec, const char *lit, size_t n)
+{
+    if (dec->len - dec->pos < n || memcmp(dec->buf + dec->pos, lit, n) != 0) {
+        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+    }
+    dec->pos += n;
+    return MFOTA_OK;
+}
+
+/* A scanned value of one member. */
+enum { VT_STRING, VT_NUMBER, VT_TRUE, VT_FALSE, VT_NULL };
+
+struct value {
+    int type;
+    struct mfota_senml_str str;
+    double num;
+};
+
+/* Scan one value; a string lands in *str (the record field it belongs to,
+ * so it is not copied again). */
+static int scan_value(struct mfota_senml_dec *dec, struct value *val, int convert,
+                      struct mfota_senml_str *str)
+{
+    char c;
+    if (dec->pos >= dec->len) {
+        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+    }
+    c = dec->buf[dec->pos];
+    switch (c) {
+    case '"':
+        val->type = VT_STRING;
+        return scan_string(dec, str);
+    case 't':
+        val->type = VT_TRUE;
+        return match_literal(dec, "true", 4);
+    case 'f':
+        val->type = VT_FALSE;
+        return match_literal(dec, "false", 5);
+    case 'n':
+        val->type = VT_NULL;
+        return match_literal(dec, "null", 4);
+    case '{':
+    case '[':
+        return fail(dec, MFOTA_ERR_SENML_NESTING, dec->pos);
+    default:
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            val->type = VT_NUMBER;
+            return scan_number(dec, convert ? &val->num : NULL);
+        }
+        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+    }
+}
+
+/* ---- decoding escapes ---------------------------------------------------- */
+
+/* Next code point of a validated raw string; advances *i. */
+static uint32_t next_cp(const char *p, size_t len, size_t *i, size_t *nbytes)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    uint32_t cp;
+    size_t k = *i;
+    if (u[k] != '\\') {
+        size_t n = u[k] < 0x80 ? 1u : utf8_seq(u + k, len - k);
+        *nbytes = n ? n : 1u;
+        *i = k + *nbytes;
+        return u[k]; /* raw bytes are copied as they are; cp is only the lead */
+    }
+    *nbytes = 0;
+    switch (p[k + 1]) {
+    case 'b': cp = '\b'; break;
+    case 'f': cp = '\f'; break;
+    case 'n': cp = '\n'; break;
+    case 'r': cp = '\r'; break;
+    case 't': cp = '\t'; break;
+    case 'u': {
+        uint32_t hi = 0, lo = 0;
+        (void)read_u4(p + k + 2, len - k - 2, &hi);
+        if (hi >= 0xD800u && hi <= 0xDBFFu) {
+            (void)read_u4(p + k + 8, len - k - 8, &lo);
+            *i = k + 12;
+            return 0x10000u + ((hi - 0xD800u) << 10) + (lo - 0xDC00u);
+        }
+        *i = k + 6;
+        return hi;
+    }
+    default: cp = (unsigned char)p[k + 1]; break;
+    }
+    *i = k + 2;
+    return cp;
+}
+
+static size_t put_utf8(uint32_t cp, unsigned char out[4])
+{
+    if (cp < 0x80u) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800u) {
+        out[0] = (unsigned char)(0xC0u | (cp >> 6));
+        out[1] = (unsigned char)(0x80u | (cp & 0x3Fu));
+        return 2;
+    }
+    if (cp < 0x10000u) {
+        out[0] = (unsigned char)(0xE0u | (cp >> 12));
+        out[1] = (unsigned char)(0x80u | ((cp >> 6) & 0x3Fu));
+        out[2] = (unsigned char)(0x80u | (cp & 0x3Fu));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0u | (cp >> 18));
+    out[1] = (unsigned char)(0x80u | ((cp >> 12) & 0x3Fu));
+    out[2] = (unsigned char)(0x80u | ((cp >> 6) & 0x3Fu));
+    out[3] = (unsigned char)(0x80u | (cp & 0x3Fu));
+    return 4;
+}
+
+/* Decoded bytes of s, one chunk at a time: a cursor for compare and copy. */
+struct cursor {
+    const struct mfota_senml_str *s;
+    size_t i;
+};
+
+static size_t cursor_next(struct cursor *c, unsigned char tmp[4], const unsigned char **chunk)
+{
+    size_t nbytes, start = c->i;
+    uint32_t cp;
+    if (c->s->ptr == NULL || c->i >= c->s->len) {
+        return 0;
+    }
+    if (!c->s->escaped) {
+        *chunk = (const unsigned char *)c->s->ptr + c->i;
+        c->i = c->s->len;
+        return c->s->len - start;
+    }
+    cp = next_cp(c->s->ptr, c->s->len, &c->i, &nbytes);
+    if (nbytes != 0) {
+        *chunk = (const unsigned char *)c->s->ptr + start;
+        return nbytes;
+    }
+    *chunk = tmp;
+    return put_utf8(cp, tmp);
+}
+
+int mfota_senml_str_decode(const struct mfota_senml_str *s, char *out, size_t cap,
+                           size_t *out_len)
+{
+    struct cursor c;
+    unsigned char tmp[4];
+    const unsigned char *chunk;
+    size_t n, at = 0;
+    if (s->ptr == NULL) {
+        *out_len = 0;
+        return MFOTA_OK;
+    }
+    if (s->dlen > cap) {
+        return MFOTA_ERR_NOSPC;
+    }
+    c.s = s;
+    c.i = 0;
+    while ((n = cursor_next(&c, tmp, &chunk)) != 0) {
+        memcpy(out + at, chunk, n);
+        at += n;
+    }
+    *out_len = at;
+    return MFOTA_OK;
+}
+
+int mfota_senml_str_eq(const struct mfota_senml_str *s, const char *text, size_t len)
+{
+    struct cursor c;
+    unsigned char tmp[4];
+    const unsigned char *chunk;
+    size_t n, at = 0;
+    if (s->ptr == NULL) {
+        return len == 0;
+    }
+    if (s->dlen != len) {
+        return 0;
+    }
+    c.s = s;
+    c.i = 0;
+    while ((n = cursor_next(&c, tmp, &chunk)) != 0) {
+        if (memcmp(text + at, chunk, n) != 0) {
+            return 0;
+        }
+        at += n;
+    }
+    return 1;
+}
+
+int mfota_senml_record_name(const struct mfota_senml_record *rec, char *out, size_t cap,
+                            size_t *out_len)
+{
+    size_t a = 0, b = 0;
+    size_t need = (rec->bn.ptr ? rec->bn.dlen : 0) + (rec->n.ptr ? rec->n.dlen : 0);
+    if (need > cap) {
+        return MFOTA_ERR_NOSPC;
+    }
+    (void)mfota_senml_str_decode(&rec->bn, out, cap, &a);
+    (void)mfota_senml_str_decode(&rec->n, out + a, cap - a, &b);
+    *out_len = a + b;
+    return MFOTA_OK;
+}
+
+/* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ , and start with a
+ * letter or digit.  Per ASCII byte: 1 = may appear, 2 = may start a name. */
+const uint8_t mfota_senml_name_class_[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
+    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
+};
+
+static int name_char_ok(unsigned char ch, int first)
+{
+    return ch < 128 && (mfota_senml_name_class_[ch] & (first ? 2u : 1u));
+}
+
+/* 1 when every decoded byte of s may appear in a name; `first` says the
+ * first byte must also be a letter or digit (it starts the resolved name). */
+static int name_chars_ok(const struct mfota_senml_str *s, int first)
+{
+    struct cursor c;
+    unsigned char tmp[4];
+    const unsigned char *chunk;
+    size_t k, len;
+    if (s->ptr != NULL && !s->escaped) {
+        const unsigned char *p = (const unsigned char *)s->ptr;
+        if (s->len == 0) {
+            return 1;
+        }
+        if (!name_char_ok(p[0], first)) {
+            return 0;
+        }
+        for (k = 1; k < s->len; k++) {
+            if (!name_char_ok(p[k], 0)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    c.s = s;
+    c.i = 0;
+    while ((len = cursor_next(&c, tmp, &chunk)) != 0) {
+        for (k = 0; k < len; k++) {
+            if (!name_char_ok(chunk[k], first)) {
+                return 0;
+            }
+            first = 0;
+        }
+    }
+    return 1;
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+/* The field bit of a key of 1, 2 or 4 raw bytes, 0 for any other. */
+static uint32_t known_key(const char *k, size_t n)
+{
+    if (n == 1) {
+        switch (k[0]) {
+        case 'n': return MFOTA_SENML_F_N;
+        case 'u': return MFOTA_SENML_F_U;
+        case 'v': return MFOTA_SENML_F_V;
+        case 's': return MFOTA_SENML_F_S;
+        case 't': return MFOTA_SENML_F_T;
+        default: return 0;
+        }
+    }
+    if (n == 2) {
+        if (k[0] == 'b') {
+            switch (k[1]) {
+            case 'n': return MFOTA_SENML_F_BN;
+            case 't': return MFOTA_SENML_F_BT;
+            case 'u': return MFOTA_SENML_F_BU;
+            case 'v': return MFOTA_SENML_F_BV;
+            case 's': return MFOTA_SENML_F_BS;
+            default: return 0;
+            }
+        }
+        if (k[0] == 'v') {
+            switch (k[1]) {
+            case 's': return MFOTA_SENML_F_VS;
+            case 'b': return MFOTA_SENML_F_VB;
+            case 'd': return MFOTA_SENML_F_VD;
+            default: return 0;
+            }
+        }
+        return (k[0] == 'u' && k[1] == 't') ? MFOTA_SENML_F_UT : 0;
+    }
+    if (n == 4 && memcmp(k, "bver", 4) == 0) {
+        return MFOTA_SENML_F_BVER;
+    }
+    return 0;
+}
+
+/* The field bit of a key, 0 for an unknown one; *must_understand set when
+ * an unknown key ends in '_'. */
+static uint32_t classify_key(const struct mfota_senml_str *k, int *must_understand)
+{
+    *must_understand = 0;
+    if (!k->escaped) {
+        uint32_t bit = known_key(k->ptr, k->len);
+        if (bit == 0 && k->len > 0) {
+            *must_understand = k->ptr[k->len - 1] == '_';
+        }
+        return bit;
+    }
+    if (k->dlen <= 4) {
+        char small[4];
+        size_t n = 0;
+        uint32_t bit;
+        (void)mfota_senml_str_decode(k, small, sizeof small, &n);
+        bit = known_key(small, n);
+        if (bit != 0) {
+            return bit;
+        }
+    }
+    if (k->dlen > 0) {
+        /* the last decoded byte; an escape's last byte is what it decodes to */
+        struct cursor c;
+        unsigned char tmp[4];
+        const unsigned char *chunk;
+        size_t len;
+        unsigned char last = 0;
+        c.s = k;
+        c.i = 0;
+        while ((len = cursor_next(&c, tmp, &chunk)) != 0) {
+            last = chunk[len - 1];
+        }
+        *must_understand = last == '_';
+    }
+    return 0;
+}
+
+/* ---- records ----------------------------------------------------------------- */
+
+void mfota_senml_dec_init(struct mfota_senml_dec *dec, const char *json, size_t len,
+                          unsigned mode)
+{
+    memset(dec, 0, sizeof *dec);
+    dec->buf = json;
+    dec->len = len;
+    dec->mode = mode;
+    dec->state = ST_START;
+}
+
+size_t mfota_senml_dec_offset(const struct mfota_senml_dec *dec)
+{
+    return dec->err_offset;
+}
+
+static int finish_pack(struct mfota_senml_dec *dec)
+{
+    skip_ws(dec);
+    if (dec->pos != dec->len) {
+        return fail(dec, MFOTA_ERR_SENML_TRAILING, dec->pos);
+    }
+    dec->state = ST_DONE;
+    return MFOTA_DONE;
+}
+
+/* Every SenML key is one or two lowercase letters (or "bver"): take those
+ * without the general string scan. */
+static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
+{
+    const char *p = dec->buf + dec->pos;
+    size_t avail = dec->len - dec->pos, n;
+    if (avail < 3 || p[1] < 'a' || p[1] > 'z') {
+        return 0;
+    }
+    if (p[2] == '"') {
+        n = 1;
+    } else if (avail >= 4 && p[2] >= 'a' && p[2] <= 'z' && p[3] == '"') {
+        n = 2;
+    } else {
+        return 0;
+    }
+    key->ptr = p + 1;
+    key->len = key->dlen = n;
+    key->escaped = 0;
+    dec->pos += n + 2;
+    return 1;
+}
+
+static int finite(double x)
+{
+    double d = x - x; /* NaN for an infinity */
+    return d == d;
+}
+
+static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
+{
+    struct mfota_senml_str bn = {0, 0, 0, 0}, bu = {0, 0, 0, 0};
+    double bt = 0, bv = 0, bs = 0, v = 0, s = 0, t = 0;
+    uint32_t fields = 0;
+    size_t start = dec->pos;
+    int rc;
+
+    /* only what a record may leave unset; cheaper than clearing it all */
+    rec->n.ptr = NULL;
+    rec->n.len = rec->n.dlen = 0;
+    rec->n.escaped = 0;
+    rec->u = rec->n;
+    rec->vs = rec->n;
+    rec->v = rec->s = rec->t = rec->ut = 0;
+    rec->kind = MFOTA_SENML_KIND_NONE;
+    rec->vb = rec->has_s = rec->has_t = rec->has_ut = 0;
+    rec->offset = start;
+    dec->pos++; /* '{' */
+    skip_ws(dec);
+    if (dec->pos < dec->len && dec->buf[dec->pos] == '}') {
+        dec->pos++;
+    } else {
+        for (;;) {
+            struct mfota_senml_str key, *dst;
+            struct value val;
+            size_t key_at = dec->pos, val_at;
+            uint32_t bit;
+            int mu;
+            if (dec->pos >= dec->len || dec->buf[dec->pos] != '"') {
+                return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            }
+            if (short_key(dec, &key)) {
+                bit = known_key(key.ptr, key.len);
+                mu = 0;
+            } else {
+                if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
+                    return rc;
+                }
+                bit = classify_key(&key, &mu);
+            }
+            skip_ws(dec);
+            if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
+                return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            }
+            dec->pos++;
+            skip_ws(dec);
+            val_at = dec->pos;
+            switch (bit) {
+            case MFOTA_SENML_F_BN: dst = &bn; break;
+            case MFOTA_SENML_F_BU: dst = &bu; break;
+            case MFOTA_SENML_F_N: dst = &rec->n; break;
+            case MFOTA_SENML_F_U: dst = &rec->u; break;
+            case MFOTA_SENML_F_V: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
+                dst = &rec->vs;
+                break;
+            default: dst = &val.str; break;
+            }
+            if ((rc = scan_value(dec, &val, bit != 0, dst)) != MFOTA_OK) {
+                return rc;
+            }
+            if (bit == 0 && mu) {
+                return fail(dec, MFOTA_ERR_SENML_MUST_UNDERSTAND, key_at);
+            }
+            if (bit & fields) {
+                return fail(dec, MFOTA_ERR_SENML_DUPLICATE, key_at);
+            }
+            fields |= bit;
+            switch (bit) {
+            case 0:
+                break;
+            case MFOTA_SENML_F_BN: case MFOTA_SENML_F_BU: case MFOTA_SENML_F_N:
+            case MFOTA_SENML_F_U: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
+                if (val.type != VT_STRING) {
+                    return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
+                }
+                if (bit == MFOTA_SENML_F_VS || bit == MFOTA_SENML_F_VD) {
+                    rec->kind = bit == MFOTA_SENML_F_VS ? MFOTA_SENML_KIND_STR
+                                                         : MFOTA_SENML_KIND_DATA;
+                }
+                break;
+            case MFOTA_SENML_F_VB:
+                if (val.type != VT_TRUE && val.type != VT_FALSE) {
+                    return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
+                }
+                rec->kind = MFOTA_SENML_KIND_BOOL;
+                rec->vb = val.type == VT_TRUE;
+                break;
+            case MFOTA_SENML_F_V:
+                if (val.type == VT_STRING && (dec->mode & MFOTA_SENML_LENIENT_V_STRING)) {
+                    rec->kind = MFOTA_SENML_KIND_STR;
+                    break;
+                }
+                if (val.type != VT_NUMBER) {
+                    return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
+                }
+                rec->kind = MFOTA_SENML_KIND_NUM;
+                v = val.num;
+                break;
+            default: /* the numeric fields */
+                if (val.type != VT_NUMBER) {
+                    return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
+                }
+                if (bit == MFOTA_SENML_F_BT) {
+                    bt = val.num;
+                } else if (bit == MFOTA_SENML_F_BV) {
+                    bv = val.num;
+                } else if (bit == MFOTA_SENML_F_BS) {
+                    bs = val.num;
+                } else if (bit == MFOTA_SENML_F_S) {
+                    s = val.num;
+                } else if (bit == MFOTA_SENML_F_T) {
+                    t = val.num;
+                } else if (bit == MFOTA_SENML_F_UT) {
+                    rec->ut = val.num;
+                } else { /* bver: a positive integer, at most ours */
+                    if (!(val.num >= 1 && val.num <= 2147483647.0) ||
+                        val.num != (double)(long)val.num) {
+                        return fail(dec, MFOTA_ERR_SENML_RANGE, val_at);
+                    }
+                    if (val.num > MFOTA_SENML_VERSION) {
+                        return fail(dec, MFOTA_ERR_SENML_BVER, val_at);
+                    }
+                }
+                break;
+            }
+            if ((bit & (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB |
+                        MFOTA_SENML_F_VD)) &&
+                ((fields & ~bit) &
+                 (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB | MFOTA_SENML_F_VD))) {
+                return fail(dec, MFOTA_ERR_SENML_TWO_VALUES, key_at);
+            }
+            skip_ws(dec);
+            if (dec->pos < dec->len && dec->buf[dec->pos] == ',') {
+                dec->pos++;
+                skip_ws(dec);
+                continue;
+            }
+            if (dec->pos < dec->len && dec->buf[dec->pos] == '}') {
+                dec->pos++;
+                break;
+            }
+            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        }
+    }
+
+    /* base fields take effect from this record on (RFC 8428 4.6) */
+    if (fields & MFOTA_SENML_F_BN) {
+        dec->bn = bn;
+    }
+    if (fields & MFOTA_SENML_F_BU) {
+        dec->bu = bu;
+        dec->has_bu = 1;
+    }
+    if (fields & MFOTA_SENML_F_BT) {
+        dec->bt = bt;
+        dec->has_bt = 1;
+    }
+    if (fields & MFOTA_SENML_F_BV) {
+        dec->bv = bv;
+        dec->has_bv = 1;
+    }
+    if (fields & MFOTA_SENML_F_BS) {
+        dec->bs = bs;
+        dec->has_bs = 1;
+    }
+    rec->fields = fields;
+    rec->bn = dec->bn;
+    if (!(fields & MFOTA_SENML_F_U) && dec->has_bu) {
+        rec->u = dec->bu;
+    }
+    if (rec->kind == MFOTA_SENML_KIND_NUM) {
+        rec->v = dec->has_bv ? dec->bv + v : v;
+    }
+    if (fields & MFOTA_SENML_F_S) {
+        rec->has_s = 1;
+        rec->s = dec->has_bs ? dec->bs + s : s;
+    }
+    if ((fields & MFOTA_SENML_F_T) || dec->has_bt) {
+        rec->has_t = 1;
+        rec->t = dec->has_bt ? dec->bt + t : t;
+    }
+    rec->has_ut = (fields & MFOTA_SENML_F_UT) != 0;
+
+    /* a record either measures something or only sets base fields */
+    if (rec->kind == MFOTA_SENML_KIND_NONE && !rec->has_s &&
+        ((fields & (MFOTA_SENML_F_N | MFOTA_SENML_F_U | MFOTA_SENML_F_T | MFOTA_SENML_F_UT)) ||
+         !(fields & MFOTA_SENML_F_BASE_))) {
+        return fail(dec, MFOTA_ERR_SENML_NO_VALUE, start);
+    }
+    {
+        size_t name_len = (rec->bn.ptr ? rec->bn.dlen : 0) + (rec->n.ptr ? rec->n.dlen : 0);
+        int has_value = rec->kind != MFOTA_SENML_KIND_NONE || rec->has_s;
+        /* a base name is checked once, where it is set */
+        if ((name_len == 0 && has_value) ||
+            ((fields & MFOTA_SENML_F_BN) && !name_chars_ok(&rec->bn, 1)) ||
+            !name_chars_ok(&rec->n, rec->bn.ptr == NULL || rec->bn.dlen == 0)) {
+            return fail(dec, MFOTA_ERR_SENML_NAME, start);
+        }
+    }
+    /* finite inputs can add up to infinity: nothing may resolve to it */
+    if (!finite(rec->v) || !finite(rec->s) || !finite(rec->t)) {
+        return fail(dec, MFOTA_ERR_SENML_RANGE, start);
+    }
+    return MFOTA_OK;
+}
+
+int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
+{
+    char c;
+    switch (dec->state) {
+    case ST_ERROR:
+        return dec->err;
+    case ST_DONE:
+        return MFOTA_DONE;
+    case ST_START:
+        skip_ws(dec);
+        if (dec->pos >= dec->len) {
+            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        }
+        if (dec->buf[dec->pos] != '[') {
+            c = dec->buf[dec->pos];
+            /* a JSON value that is not an array is a type error, else syntax */
+            if (c == '{' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' ||
+                (c >= '0' && c <= '9')) {
+                return fail(dec, MFOTA_ERR_SENML_TYPE, dec->pos);
+            }
+            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        }
+        dec->pos++;
+        skip_ws(dec);
+        if (dec->pos < dec->len && dec->buf[dec->pos] == ']') {
+            dec->pos++;
+            return finish_pack(dec);
+        }
+        dec->state = ST_FIRST;
+        break;
+    default: /* ST_FIRST, ST_NEXT */
+        skip_ws(dec);
+        if (dec->state == ST_NEXT) {
+            if (dec->pos < dec->len && dec->buf[dec->pos] == ']') {
+                dec->pos++;
+                return finish_pack(dec);
+            }
+            if (dec->pos >= dec->len || dec->buf[dec->pos] != ',') {
+                return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            }
+            dec->pos++;
+            skip_ws(dec);
+        }
+        break;
+    }
+    if (dec->pos >= dec->len) {
+        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+    }
+    c = dec->buf[dec->pos];
+    if (c != '{') {
+        if (c == '[') {
+            return fail(dec, MFOTA_ERR_SENML_NESTING, dec->pos);
+        }
+        if (c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9')) {
+            return fail(dec, MFOTA_ERR_SENML_TYPE, dec->pos);
+        }
+        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+    }
+    if (dec->records >= MFOTA_SENML_RECORDS_MAX) {
+        return fail(dec, MFOTA_ERR_SENML_TOO_MANY, dec->pos);
+    }
+    dec->records++;
+    dec->state = ST_NEXT;
+    {
+        int rc = parse_record(dec, rec);
+        if (rc != MFOTA_OK) {
+            return rc;
+        }
+    }
+    return MFOTA_OK;
+}

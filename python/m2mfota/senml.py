@@ -1,0 +1,240 @@
+"""SenML (RFC 8428) JSON through the C core's decoder and encoder.
+
+``loads`` returns records resolved as RFC 8428 section 4.6 says: the base
+name joined to the name, base time/value/sum added, the base unit filled in.
+Records that only set base fields carry no measurement and are left out.
+Numbers come back as ``float`` (SenML numbers are doubles).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+from m2mfota._errors import ERR, M2mfotaError, err_name
+from m2mfota._native import ffi, lib
+
+__all__ = ["SenMLError", "dumps", "format_number", "loads", "parse_number"]
+
+Record = dict[str, Any]
+Buffer = Union[bytes, bytearray, memoryview, str]
+
+_KEYS = ("n", "u", "v", "vs", "vb", "vd", "s", "t", "ut")
+_VALUE_KEYS = ("v", "vs", "vb", "vd")
+
+
+class SenMLError(M2mfotaError, ValueError):
+    """A pack the decoder refuses (or records the encoder cannot write).
+
+    ``.code`` is the C error's name, ``.offset`` the byte offset in the input
+    where the decoder stopped (``None`` for encoder errors)."""
+
+    def __init__(self, code: int | str, message: str = "", offset: int | None = None) -> None:
+        self.offset = offset
+        if offset is not None:
+            message = f"{message} at byte {offset}" if message else f"at byte {offset}"
+        super().__init__(code, message)
+
+
+def _as_bytes(data: Buffer) -> bytes | bytearray | memoryview:
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogatepass")
+    return data
+
+
+def _str(s: Any) -> str:
+    if s.ptr == ffi.NULL:
+        return ""
+    if not s.escaped:
+        return ffi.unpack(s.ptr, s.len).decode("utf-8")
+    out = ffi.new("char[]", max(s.dlen, 1))
+    n = ffi.new("size_t *")
+    lib.mfota_senml_str_decode(ffi.addressof(s), out, s.dlen, n)
+    return ffi.unpack(out, n[0]).decode("utf-8")
+
+
+def _name(rec: Any) -> str:
+    if not rec.bn.escaped and not rec.n.escaped:
+        return _str(rec.bn) + _str(rec.n)
+    size = rec.bn.dlen + rec.n.dlen
+    out = ffi.new("char[]", max(size, 1))
+    n = ffi.new("size_t *")
+    lib.mfota_senml_record_name(rec, out, size, n)
+    return ffi.unpack(out, n[0]).decode("utf-8")
+
+
+def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False):
+    """Yield resolved records one by one (``loads`` as a generator).
+
+    ``base_only=True`` also yields records that only set base fields."""
+    raw = _as_bytes(data)
+    buf = ffi.from_buffer(raw)
+    dec = ffi.new("struct mfota_senml_dec *")
+    rec = ffi.new("struct mfota_senml_record *")
+    mode = lib.MFOTA_SENML_LENIENT_V_STRING if lenient else lib.MFOTA_SENML_STRICT
+    lib.mfota_senml_dec_init(dec, buf, len(buf), mode)
+    while True:
+        rc = lib.mfota_senml_dec_next(dec, rec)
+        if rc == ERR["MFOTA_DONE"]:
+            return
+        if rc < 0:
+            raise SenMLError(rc, "bad SenML pack", lib.mfota_senml_dec_offset(dec))
+        kind = rec.kind
+        if kind == lib.MFOTA_SENML_KIND_NONE and not rec.has_s and not base_only:
+            continue
+        out: Record = {}
+        name = _name(rec)
+        if name:
+            out["n"] = name
+        if rec.u.ptr != ffi.NULL:
+            out["u"] = _str(rec.u)
+        if kind == lib.MFOTA_SENML_KIND_NUM:
+            out["v"] = rec.v
+        elif kind == lib.MFOTA_SENML_KIND_STR:
+            out["vs"] = _str(rec.vs)
+        elif kind == lib.MFOTA_SENML_KIND_BOOL:
+            out["vb"] = bool(rec.vb)
+        elif kind == lib.MFOTA_SENML_KIND_DATA:
+            out["vd"] = _str(rec.vs)
+        if rec.has_s:
+            out["s"] = rec.s
+        if rec.has_t:
+            out["t"] = rec.t
+        if rec.has_ut:
+            out["ut"] = rec.ut
+        yield out
+
+
+def loads(data: Buffer, *, lenient: bool = False) -> list[Record]:
+    """Decode a SenML JSON pack into resolved records.
+
+    Each record is a dict with keys among ``n u v vs vb vd s t ut``.
+    ``lenient=True`` reads a string under ``v`` as ``vs`` (KPN's downlink
+    example).  Raises :class:`SenMLError` with ``.code`` and ``.offset``."""
+    return list(iter_records(data, lenient=lenient))
+
+
+# ---- encoding -----------------------------------------------------------------
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SenMLError("MFOTA_ERR_SENML_TYPE", f"{key!r} must be a number, not {value!r}")
+    try:
+        f = float(value)
+    except OverflowError:
+        raise SenMLError("MFOTA_ERR_SENML_RANGE", f"{key!r} overflows a double") from None
+    if not math.isfinite(f):
+        raise SenMLError("MFOTA_ERR_SENML_RANGE", f"{key!r} must be finite, not {value!r}")
+    return f
+
+
+def _text(value: Any, key: str, keep: list) -> tuple[Any, int]:
+    if not isinstance(value, str):
+        raise SenMLError("MFOTA_ERR_SENML_TYPE", f"{key!r} must be a string, not {value!r}")
+    try:
+        raw = value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SenMLError("MFOTA_ERR_SENML_ENCODING", f"{key!r} is not valid Unicode") from None
+    cdata = ffi.new("char[]", raw)
+    keep.append(cdata)
+    return cdata, len(raw)
+
+
+def _entries(
+    records: Iterable[Mapping[str, Any]],
+    base_name: str | None,
+    base_time: float | None,
+    keep: list,
+) -> tuple[Any, int]:
+    recs = list(records)
+    count = max(len(recs), 1 if (base_name is not None or base_time is not None) else 0)
+    entries = ffi.new("struct mfota_senml_entry[]", max(count, 1))
+    if base_name is not None:
+        entries[0].bn, entries[0].bn_len = _text(base_name, "bn", keep)
+    if base_time is not None:
+        entries[0].bt = _number(base_time, "bt")
+        entries[0].has_bt = 1
+    for i, r in enumerate(recs):
+        if not isinstance(r, Mapping):
+            raise SenMLError("MFOTA_ERR_SENML_TYPE", f"record {i} is not a mapping")
+        unknown = set(r) - set(_KEYS)
+        if unknown:
+            raise SenMLError("MFOTA_ERR_INVAL", f"record {i}: unknown keys {sorted(unknown)}")
+        e = entries[i]
+        values = [k for k in _VALUE_KEYS if k in r]
+        if len(values) > 1:
+            raise SenMLError("MFOTA_ERR_SENML_TWO_VALUES", f"record {i}: {values}")
+        if not values and "s" not in r:
+            raise SenMLError("MFOTA_ERR_SENML_NO_VALUE", f"record {i} has no value or sum")
+        if "n" in r:
+            e.n, e.n_len = _text(r["n"], "n", keep)
+        if "u" in r:
+            e.u, e.u_len = _text(r["u"], "u", keep)
+        if "v" in r:
+            e.kind = lib.MFOTA_SENML_KIND_NUM
+            e.v = _number(r["v"], "v")
+        elif "vs" in r or "vd" in r:
+            key = "vs" if "vs" in r else "vd"
+            e.kind = lib.MFOTA_SENML_KIND_STR if key == "vs" else lib.MFOTA_SENML_KIND_DATA
+            e.vs, e.vs_len = _text(r[key], key, keep)
+        elif "vb" in r:
+            if not isinstance(r["vb"], bool):
+                raise SenMLError("MFOTA_ERR_SENML_TYPE", f"record {i}: vb must be a bool")
+            e.kind = lib.MFOTA_SENML_KIND_BOOL
+            e.vb = int(r["vb"])
+        for key in ("s", "t", "ut"):
+            if key in r:
+                setattr(e, key, _number(r[key], key))
+                setattr(e, "has_" + key, 1)
+    return entries, count
+
+
+def dumps(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    base_name: str | None = None,
+    base_time: float | None = None,
+) -> bytes:
+    """Encode records (dicts with keys among ``n u v vs vb vd s t ut``) as a
+    SenML JSON pack.  ``base_name``/``base_time`` go into the first record as
+    ``bn``/``bt``; names and times in the records are relative to them."""
+    keep: list = []
+    entries, count = _entries(records, base_name, base_time, keep)
+    needed = ffi.new("size_t *")
+    rc = lib.mfota_senml_encode(entries, count, ffi.NULL, 0, needed)
+    if rc < 0 and rc != ERR["MFOTA_ERR_NOSPC"]:
+        raise SenMLError(rc, "cannot encode")
+    out = ffi.new("char[]", needed[0])
+    rc = lib.mfota_senml_encode(entries, count, out, needed[0], needed)
+    if rc != 0:
+        raise SenMLError(rc, "cannot encode")
+    return ffi.unpack(out, needed[0])
+
+
+# ---- numbers --------------------------------------------------------------------
+
+
+def parse_number(text: str | bytes) -> float:
+    """Parse a JSON number with the C core's correctly rounded parser."""
+    raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
+    out = ffi.new("double *")
+    rc = lib.mfota_senml_parse_double(raw, len(raw), out)
+    if rc != 0:
+        raise SenMLError(rc, f"bad number {text!r}")
+    return out[0]
+
+
+def format_number(value: float) -> str:
+    """Shortest JSON text of a double that reads back as the same double."""
+    out = ffi.new("char[]", lib.MFOTA_SENML_NUM_MAX)
+    n = lib.mfota_senml_format_double(value, out, lib.MFOTA_SENML_NUM_MAX)
+    if n == 0:
+        raise SenMLError("MFOTA_ERR_SENML_RANGE", f"{value!r} has no JSON form")
+    return ffi.unpack(out, n).decode("ascii")
+
+
+def error_name(code: int) -> str:
+    """The C name of an error code (re-exported for convenience)."""
+    return err_name(code)

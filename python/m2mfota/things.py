@@ -1,0 +1,198 @@
+"""KPN Things M2M messages through the C core: the downlink's FOTA command,
+the uplink request, and the framing of the uplink's HTTP response."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from m2mfota._checksums import sha256
+from m2mfota._errors import ERR, M2mfotaError
+from m2mfota._native import ffi, lib
+from m2mfota.senml import Buffer, _as_bytes, _entries
+
+__all__ = [
+    "DownlinkError",
+    "FotaCommand",
+    "ResponseError",
+    "ResponseFramer",
+    "UplinkResponse",
+    "build_uplink",
+    "parse_downlink",
+    "parse_uplink_response",
+    "status_records",
+    "uplink_token",
+]
+
+UPLINK_PATH = "/ingestion/m2m/senml/v1"
+
+
+class DownlinkError(M2mfotaError, ValueError):
+    """A downlink that is not a valid FOTA command for this device.
+
+    ``.code`` is the C error's name: ``MFOTA_ERR_THINGS_*``, a SenML decoder
+    error or an ``MFOTA_ERR_URL_*`` code; ``.offset`` where in the body."""
+
+    def __init__(self, code: int | str, message: str = "", offset: int | None = None) -> None:
+        self.offset = offset
+        super().__init__(code, message)
+
+
+class ResponseError(M2mfotaError, ValueError):
+    """An HTTP response whose framing is broken (``MFOTA_ERR_THINGS_HTTP_*``)."""
+
+
+@dataclass(frozen=True)
+class FotaCommand:
+    url: str
+    token: str
+    size: int | None = None
+    crc32: int | None = None
+    sha256: bytes | None = None
+    version: str | None = None
+
+
+def parse_downlink(body: Buffer, imei: str) -> FotaCommand:
+    """Extract the FOTA command from a downlink body, as the device does."""
+    raw = _as_bytes(body)
+    buf = ffi.from_buffer(raw)
+    imei_b = imei.encode("ascii")
+    cmd = ffi.new("struct mfota_fota_command *")
+    off = ffi.new("size_t *")
+    rc = lib.mfota_things_parse_downlink(buf, len(buf), imei_b, len(imei_b), cmd, off)
+    if rc != 0:
+        raise DownlinkError(rc, "refused downlink", off[0])
+    return FotaCommand(
+        url=ffi.unpack(cmd.url, cmd.url_len).decode("ascii"),
+        token=ffi.unpack(cmd.token, cmd.token_len).decode("ascii"),
+        size=cmd.size if cmd.has_size else None,
+        crc32=cmd.crc32 if cmd.has_crc32 else None,
+        sha256=bytes(cmd.sha256) if cmd.has_sha256 else None,
+        version=ffi.unpack(cmd.version, cmd.version_len).decode("ascii")
+        if cmd.has_version
+        else None,
+    )
+
+
+def uplink_token(body: bytes, secret: bytes) -> str:
+    """``Things-Message-Token``: lowercase hex SHA-256 of body ‖ secret."""
+    h = sha256(body)
+    h.update(secret)
+    return h.hexdigest()
+
+
+def build_uplink(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    imei: str,
+    secret: bytes,
+    host: str = "m.m",
+) -> bytes:
+    """The complete uplink HTTP request for ``records`` (dicts as for
+    :func:`m2mfota.senml.dumps`, names relative to ``urn:dev:IMEI:<imei>:``)."""
+    keep: list = []
+    recs = list(records)
+    entries, count = _entries(recs, None, None, keep)
+    count = len(recs)
+    imei_b = imei.encode("ascii")
+    host_b = host.encode("ascii")
+    needed = ffi.new("size_t *")
+    args = (imei_b, len(imei_b), secret, len(secret), host_b, entries, count)
+    rc = lib.mfota_things_build_uplink(ffi.NULL, 0, needed, *args)
+    if rc < 0 and rc != ERR["MFOTA_ERR_NOSPC"]:
+        raise M2mfotaError(rc, "cannot build the uplink")
+    out = ffi.new("char[]", needed[0])
+    rc = lib.mfota_things_build_uplink(out, needed[0], needed, *args)
+    if rc != 0:
+        raise M2mfotaError(rc, "cannot build the uplink")
+    return ffi.unpack(out, needed[0])
+
+
+def status_records(
+    *,
+    firmware: str | None = None,
+    state: str | None = None,
+    progress: int | None = None,
+    result: int | None = None,
+    error: str | None = None,
+) -> list[dict[str, Any]]:
+    """The update-status records (PROTOCOL.md 5) the C core would send."""
+    keep = []
+
+    def cstr(s: str | None) -> Any:
+        if s is None:
+            return ffi.NULL
+        c = ffi.new("char[]", s.encode("utf-8"))
+        keep.append(c)
+        return c
+
+    st = ffi.new("struct mfota_things_status *")
+    st.firmware, st.state, st.error = cstr(firmware), cstr(state), cstr(error)
+    st.progress = -1 if progress is None else progress
+    st.result = -1 if result is None else result
+    out = ffi.new("struct mfota_senml_entry[5]")
+    n = lib.mfota_things_status_entries(st, out)
+    records = []
+    for e in out[0:n]:
+        r: dict[str, Any] = {"n": ffi.unpack(e.n, e.n_len).decode()}
+        if e.u != ffi.NULL:
+            r["u"] = ffi.unpack(e.u, e.u_len).decode()
+        if e.kind == lib.MFOTA_SENML_KIND_NUM:
+            r["v"] = e.v
+        else:
+            r["vs"] = ffi.unpack(e.vs, e.vs_len).decode()
+        records.append(r)
+    return records
+
+
+@dataclass(frozen=True)
+class UplinkResponse:
+    status: int
+    body: bytes
+
+
+class ResponseFramer:
+    """Incremental framing of one HTTP response; feed bytes as they arrive."""
+
+    def __init__(self, max_body: int = 65536) -> None:
+        self._body = ffi.new("char[]", max(max_body, 1))
+        self._r = ffi.new("struct mfota_things_resp *")
+        lib.mfota_things_resp_init(self._r, self._body, max_body)
+        self.done = False
+
+    def feed(self, data: bytes) -> int:
+        """Consume bytes; return how many belonged to this response.  Fewer
+        than given means the response ended (``.done``) and the rest is the
+        next one's.  Raises :class:`ResponseError`."""
+        used = ffi.new("size_t *")
+        buf = ffi.from_buffer(data)
+        rc = lib.mfota_things_resp_feed(self._r, buf, len(buf), used)
+        if rc < 0:
+            raise ResponseError(rc, f"after {used[0]} bytes of this chunk")
+        self.done = rc == ERR["MFOTA_DONE"]
+        return used[0]
+
+    def eof(self) -> None:
+        """The connection closed; raises unless that completes the response."""
+        rc = lib.mfota_things_resp_eof(self._r)
+        if rc < 0:
+            raise ResponseError(rc, "connection closed early")
+        self.done = True
+
+    @property
+    def status(self) -> int:
+        return self._r.status
+
+    @property
+    def body(self) -> bytes:
+        return ffi.unpack(self._body, self._r.body_len)
+
+
+def parse_uplink_response(raw: bytes, *, max_body: int = 65536) -> UplinkResponse:
+    """Frame a complete response (the connection closed after ``raw``)."""
+    framer = ResponseFramer(max_body)
+    framer.feed(raw)
+    if not framer.done:
+        framer.eof()
+    return UplinkResponse(status=framer.status, body=framer.body)

@@ -1,0 +1,42 @@
+"""The SenML / KPN Things self-test suite (tests/c/selftest_senml.c) on the
+emulated Cortex-M4 (soft-float doubles) and in the host ctest build: number
+vectors, shortest formatting, the decoder, downlink, uplink and framing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from cbuild import ROOT, cmake_build, run_qemu
+from conftest import require_tool
+
+pytestmark = pytest.mark.external_build
+
+CHECKS = ("senml/parse", "senml/format", "senml/decoder", "things/downlink", "things/uplink",
+          "things/response")
+
+
+def assert_suite_passed(out: str) -> None:
+    for check in CHECKS:
+        assert re.search(rf"^ok {re.escape(check)}$", out, re.M), f"{check} not ok:\n{out}"
+    assert re.search(r"^suite senml: ok \(0 failure\(s\)\)$", out, re.M), out
+
+
+def test_senml_suite_on_cortex_m4(tmp_path):
+    require_tool("cmake")
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    cmake_build(ROOT / "embedded_port", tmp_path, cross=True)
+    status, out = run_qemu(tmp_path / "runner.elf")
+    assert status == 0, out
+    assert_suite_passed(out)
+
+
+def test_senml_suite_on_host(tmp_path):
+    require_tool("cmake")
+    cmake_build(ROOT, tmp_path, "MFOTA_BUILD_TESTS=ON", "MFOTA_BUILD_BENCH=OFF")
+    exe = tmp_path / "tests" / "c" / "mfota_selftest"
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout
+    assert_suite_passed(proc.stdout)
