@@ -11,6 +11,7 @@ import zlib
 
 import pytest
 from emulator_harness import ServerThread, request
+
 from m2mfota.things import (
     ResponseFramer,
     UplinkResponse,
