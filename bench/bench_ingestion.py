@@ -7,7 +7,7 @@ published on the file server) and the rest report progress.  The peer is a bare
 aiohttp server whose handler reads the body and answers 204: the framework's
 floor on the same machine, so the ratio is the emulator's own cost.
 
-    python bench/bench_ingestion.py [--devices 1000] [--uplinks 5]
+    python bench/bench_ingestion.py [--devices 1000] [--uplinks 5] [--runs 3]
 """
 
 from __future__ import annotations
@@ -113,48 +113,64 @@ async def load(port: int, secrets: dict[str, str], uplinks: int) -> tuple[list[f
     return latencies, downlinks, elapsed
 
 
-def report(name: str, latencies: list[float], elapsed: float) -> float:
+def summarize(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
+    """uplinks/s, p50 and p99 latency (ms) of one run."""
     lat = sorted(latencies)
     p50 = statistics.median(lat) * 1000
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
-    rate = len(lat) / elapsed
-    print(f"| {name:<34} | {len(lat):>7} | {rate:>9.0f} | {p50:>8.1f} | {p99:>8.1f} |")
-    return rate
+    return len(lat) / elapsed, p50, p99
+
+
+def run_server(cmd: list[str], devices: int, uplinks: int, *,
+               registered: bool) -> tuple[float, float, float]:
+    proc, port = start(cmd)
+    try:
+        if registered:
+            secrets = asyncio.run(setup(port, devices))
+        else:
+            secrets = {f"35{n:013d}": "x" for n in range(devices)}
+        lat, downlinks, elapsed = asyncio.run(load(port, secrets, uplinks))
+        if registered and downlinks != devices:
+            raise RuntimeError(f"{downlinks} downlinks for {devices} devices")
+        return summarize(lat, elapsed)
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", type=int, default=1000)
     ap.add_argument("--uplinks", type=int, default=5, help="uplinks per device")
+    ap.add_argument("--runs", type=int, default=3, help="runs per server; medians reported")
     args = ap.parse_args()
-    print(f"{args.devices} devices x {args.uplinks} uplinks, all concurrent, one client process")
-    print("| server                             | uplinks | uplinks/s | p50 (ms) | p99 (ms) |")
-    print("| ---------------------------------- | ------- | --------- | -------- | -------- |")
-    rates = {}
+    serve = [sys.executable, "-c", "import sys; from m2mfota.cli import main; sys.exit(main())",
+             "serve", "--port", "0", "--db"]
+    results: dict[str, list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, db in (("m2mfota emulator, SQLite file", os.path.join(tmp, "bench.sqlite3")),
-                         ("m2mfota emulator, SQLite :memory:", ":memory:")):
-            proc, port = start([sys.executable, "-c",
-                                "import sys; from m2mfota.cli import main; sys.exit(main())",
-                                "serve", "--db", db, "--port", "0"])
-            try:
-                secrets = asyncio.run(setup(port, args.devices))
-                lat, downlinks, elapsed = asyncio.run(load(port, secrets, args.uplinks))
-                assert downlinks == args.devices, f"{downlinks} downlinks for {args.devices}"
-                rates[name] = report(name, lat, elapsed)
-            finally:
-                proc.terminate()
-                proc.wait(30)
-        proc, port = start([sys.executable, "-c", PEER_SERVER])
-        try:
-            secrets = {f"35{n:013d}": "x" for n in range(args.devices)}
-            lat, _, elapsed = asyncio.run(load(port, secrets, args.uplinks))
-            peer = report("peer: bare aiohttp 204 handler", lat, elapsed)
-        finally:
-            proc.terminate()
-            proc.wait(30)
-    for name, rate in rates.items():
-        print(f"{name}: {rate / peer:.2f}x the bare aiohttp handler's uplinks/s")
+        for run in range(args.runs):
+            # Interleaved, so that a noisy neighbour hits every server alike.
+            configs = [
+                ("m2mfota emulator, SQLite file", serve + [os.path.join(tmp, f"b{run}.db")], True),
+                ("m2mfota emulator, SQLite :memory:", serve + [":memory:"], True),
+                ("peer: bare aiohttp 204 handler", [sys.executable, "-c", PEER_SERVER], False),
+            ]
+            for name, cmd, registered in configs:
+                results.setdefault(name, []).append(
+                    run_server(cmd, args.devices, args.uplinks, registered=registered))
+    print(f"{args.devices} devices x {args.uplinks} uplinks, all concurrent, one client "
+          f"process; median of {args.runs} runs")
+    print("| server                             | uplinks/s | p50 (ms) | p99 (ms) |")
+    print("| ---------------------------------- | --------- | -------- | -------- |")
+    medians = {}
+    for name, runs in results.items():
+        rate, p50, p99 = (statistics.median(col) for col in zip(*runs))
+        medians[name] = rate
+        print(f"| {name:<34} | {rate:>9.0f} | {p50:>8.1f} | {p99:>8.1f} |")
+    peer = medians["peer: bare aiohttp 204 handler"]
+    for name, rate in medians.items():
+        if not name.startswith("peer"):
+            print(f"{name}: {rate / peer:.2f}x the bare aiohttp handler's uplinks/s")
     return 0
 
 
