@@ -51,9 +51,14 @@
 
 /* ---- SHA-256 ----------------------------------------------------------- */
 
-/* 1: on x86-64, use the SHA-NI instructions when the CPU has them. */
+/* 1: on x86-64, use the SHA-NI instructions when the CPU has them (probed
+ * at run time).  Ignored on other CPUs. */
 #ifndef MFOTA_SHA256_HW
+#if defined(__x86_64__)
+#define MFOTA_SHA256_HW 1
+#else
 #define MFOTA_SHA256_HW 0
+#endif
 #endif
 
 /* ---- URLs and tokens -------------------------------------------------- */
