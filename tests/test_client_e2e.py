@@ -477,3 +477,20 @@ def test_bootloader_exception_propagates(srv, fw):
 
     with pytest.raises(Broken):
         dev.client(bootloader=RecordingBootloader(Broken("flash controller hung"))).run(30)
+
+
+@pytest.mark.parametrize(("build", "expected"), [(0, "6.1.0"), (5, "6.1.0+5")])
+def test_version_from_the_mcuboot_header_when_the_downlink_has_none(srv, build, expected):
+    import json
+
+    from m2mfota.emulator.keys import EMULATOR
+
+    image = mcuboot_image(os.urandom(10_000), (6, 1, 0), build=build)
+    dev = Device(srv, image_size=len(image))
+    pub = srv.app[EMULATOR].fileserver.publish(image, device=dev.imei)
+    body = json.dumps([{"bn": f"urn:dev:IMEI:{dev.imei}:"},
+                       {"n": "url", "vs": srv.base + pub.path},
+                       {"n": "token", "vs": pub.token}]).encode()
+    out = dev.client().downlink(body, timeout=30)
+    assert out.version == expected
+    assert dev.image(len(image)) == image

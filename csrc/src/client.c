@@ -837,6 +837,9 @@ static int step_verify(struct mfota_client *c)
                                                   sizeof c->pending_version);
                 if (rc < 0) {
                     c->pending_version[0] = '\0';
+                } else if (img.build == 0u && rc >= 2) {
+                    /* "1.2.3+0" is "1.2.3" to imgtool and fleet tools. */
+                    c->pending_version[rc - 2] = '\0';
                 }
             }
         }

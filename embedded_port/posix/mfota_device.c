@@ -311,7 +311,7 @@ int main(int argc, char **argv)
             mfota_mcuboot_version_string(&img, new_version, sizeof new_version);
         }
     }
-    strip_build_zero(new_version);
+    strip_build_zero(new_version); /* the header read here keeps "+0" */
     printf("image %s pending, rebooting\n", new_version);
 
     /* The "reboot": the engine starts again as the new firmware. */
