@@ -494,3 +494,36 @@ def test_version_from_the_mcuboot_header_when_the_downlink_has_none(srv, build, 
     out = dev.client().downlink(body, timeout=30)
     assert out.version == expected
     assert dev.image(len(image)) == image
+
+
+def test_same_url_with_a_fresh_token_is_adopted(srv, fw):
+    """The server re-sends the command with a new token mid-download: the
+    engine keeps its progress and goes on, on a new connection, with the new
+    token, so the old one can expire without costing the update."""
+    import json
+
+    from m2mfota.emulator.keys import EMULATOR
+
+    data, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+    fed = []
+
+    def renew(ev):
+        if ev.kind == "progress" and ev.done >= SIZE * 0.3 and not fed:
+            pack = json.loads(last_downlink(srv, dev.imei))
+            file_id = pack[1]["vs"].rsplit("/", 1)[1]
+            fs = srv.app[EMULATOR].fileserver
+            token, _ = fs.token_for(file_id, ttl=120)
+            for rec in pack:
+                if rec.get("n") == "token":
+                    assert rec["vs"] != token
+                    rec["vs"] = token
+            fed.append(token)
+            client.feed_downlink(json.dumps(pack).encode())
+    client = dev.client(on_event=renew)
+    out = client.run(timeout=30)
+    assert fed and out.version == "2.0.0" and dev.image(SIZE) == data
+    assert out.stats["downlinks"] == 2 and out.stats["restarts"] == 0
+    assert out.stats["bytes"] <= SIZE + 4096  # at most the part in flight again
+    assert out.stats["connections"] == 2      # the new token: a new connection

@@ -509,7 +509,18 @@ static int handle_downlink(struct mfota_client *c, const char *body, size_t len,
         if (c->next_.url_len == c->url_len_ &&
             mfota_crc32(0, c->next_.url, c->next_.url_len) == c->url_crc_ &&
             memcmp(c->next_.url, c->cmd_.url, c->url_len_) == 0) {
-            return 1; /* same file: carry on */
+            /* Same file: carry on.  A fresh token is adopted at once (the old
+             * one may be about to expire): the download continues from its
+             * last committed part with the new Authorization. */
+            if (c->next_.token_len != c->cmd_.token_len ||
+                memcmp(c->next_.token, c->cmd_.token, c->cmd_.token_len) != 0) {
+                memcpy(c->cmd_.token, c->next_.token, sizeof c->cmd_.token);
+                c->cmd_.token_len = c->next_.token_len;
+                if (c->phase_ == MFOTA_CP_DOWNLOAD) {
+                    end_download(c); /* step_download() starts it again */
+                }
+            }
+            return 1;
         }
         end_download(c);
         c->stats.restarts++;
