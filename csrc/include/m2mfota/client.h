@@ -114,7 +114,9 @@ struct mfota_client_config {
     const struct mfota_flash *journal_flash;/* two sectors, or NULL */
     const struct mfota_kv *journal_kv;      /* or a key-value store, or NULL: no journal */
     const struct mfota_bootloader *bootloader;
-    void (*on_event)(void *ctx, const struct mfota_client_event *ev); /* may be NULL */
+    /* May be NULL.  Runs inside step(): of this API it may only call
+     * mfota_client_downlink() (and read the client). */
+    void (*on_event)(void *ctx, const struct mfota_client_event *ev);
     void *event_ctx;
     /* behaviour */
     uint32_t part_size;           /* wanted part size (rounded up to the slot's sector) */
