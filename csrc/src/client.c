@@ -1027,8 +1027,8 @@ void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats 
 
 void mfota_client_abort(struct mfota_client *c)
 {
-    if (c == NULL) {
-        return;
+    if (c == NULL || c->in_step_) {
+        return; /* not from the event callback: step() is using the state */
     }
     end_download(c);
     c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);

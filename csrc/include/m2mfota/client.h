@@ -227,7 +227,8 @@ int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms);
 /* Counters so far, the running download included. */
 void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats *out);
 
-/* Abandon the cycle: close both connections; the client is idle again. */
+/* Abandon the cycle: close both connections; the client is idle again.
+ * Ignored when called from inside step() (the event callback). */
 void mfota_client_abort(struct mfota_client *c);
 
 #ifdef __cplusplus
