@@ -31,6 +31,9 @@ def test_size_client(tmp_path):
     assert ctx >= 512 + (256 + 1024 + 512) + 512 + (256 + 1024 + 112)
     assert ctx <= ram < ctx + 256
     assert code > 10_000
+    stack = int(rows["deepest stack from mfota_client_run (HAL frames not counted)"])
+    assert 1000 < stack < 16_000  # at least the SenML number conversion's frame
+    assert int(rows["static RAM + deepest stack"]) == ram + stack
     # The engine's own functions are in the image, not collected away.
     nm = subprocess.run(["arm-none-eabi-nm", str(tmp_path / "client.elf")],
                         capture_output=True, text=True, check=True).stdout

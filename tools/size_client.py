@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CFLAGS = ["-std=c99", "-mcpu=cortex-m4", "-mthumb", "-Os", "-ffunction-sections",
-          "-fdata-sections", "-fstack-usage", "-Wall", "-Wextra", "-Werror",
+          "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su", "-Wall", "-Wextra", "-Werror",
           f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}"]
 LDFLAGS = ["-mcpu=cortex-m4", "-mthumb", "--specs=nano.specs", "--specs=nosys.specs",
            "-Wl,--gc-sections"]
@@ -98,6 +98,53 @@ def size(elf: Path) -> tuple[int, int, int]:
     return text, sec.get(".data", 0), sec.get(".bss", 0)
 
 
+def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
+    """Worst-case stack from ``root`` over the call graphs gcc wrote
+    (-fcallgraph-info=su).  Indirect calls are resolved by hand: the
+    downloader calls the engine's sink, the engine calls the MCUboot
+    bootloader HAL; the other ones (transport, clock, flash, event callback)
+    are the port's, whose own frames are not counted."""
+    frame: dict[str, int] = {}
+    name_of: dict[str, str] = {}
+    edges: dict[str, set[str]] = {}
+    for ci in out.glob("*.ci"):
+        text = ci.read_text()
+        for m in re.finditer(r'node: \{ title: "([^"]+)" label: "([^\\"]+)\\n[^"]*?(\d+) bytes', text):
+            frame[m.group(1)] = int(m.group(3))
+            name_of[m.group(1)] = m.group(2)
+        for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', text):
+            edges.setdefault(m.group(1), set()).add(m.group(2))
+    by_name = {name: title for title, name in name_of.items()}
+    indirect = {
+        "downloader.c": ["sink_data", "sink_part_done", "sink_part_failed", "sink_total"],
+        "client.c": ["bl_mark_pending", "bl_confirm"],
+    }
+    for src, targets in list(edges.items()):
+        if "__indirect_call" in targets:
+            for file, fns in indirect.items():
+                if src.split(":")[0].endswith(file):
+                    targets.update(by_name[f] for f in fns if f in by_name)
+
+    best: dict[str, tuple[int, list[str]]] = {}
+
+    def walk(title: str, seen: tuple[str, ...]) -> tuple[int, list[str]]:
+        title = by_name.get(title, title) if title not in frame else title
+        if title in best:
+            return best[title]
+        if title in seen:
+            raise SystemExit(f"recursion through {title}")
+        depth, path = 0, []
+        for t in edges.get(title, ()):
+            d, p = walk(t, seen + (title,))
+            if d > depth:
+                depth, path = d, p
+        result = (frame.get(title, 0) + depth, [name_of.get(title, title), *path])
+        best[title] = result
+        return result
+
+    return walk(by_name[root], ())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build-dir", type=Path, default=None)
@@ -141,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| code the client adds (.text + .rodata, whole engine, MCUboot HAL) | {ct - et} |")
     for depth, fn, kind in frames[:5]:
         print(f"| stack frame of {fn} ({kind}) | {depth} |")
+    depth, path = deepest_stack(out, "mfota_client_run")
+    print(f"| deepest stack from mfota_client_run (HAL frames not counted) | {depth} |")
+    print(f"| static RAM + deepest stack | {(cd + cb) - (ed + eb) + depth} |")
     # Code per object file, from the linker map (what --gc-sections kept).
     text = (out / "client.map").read_text()
     text = text[text.index("Linker script and memory map"):]
@@ -150,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         name = Path(m.group(2)).name
         name = name[:-2] if name.endswith(".o") else re.sub(r".*\((.*)\.o\)$", r"lib: \1", name)
         per[name] = per.get(name, 0) + int(m.group(1), 16)
+    print()
+    print(f"Deepest call path: {' > '.join(path)}")
     print()
     print("| object (kept code + rodata) | bytes |")
     print("| --- | ---: |")
