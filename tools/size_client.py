@@ -109,7 +109,8 @@ def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
     edges: dict[str, set[str]] = {}
     for ci in out.glob("*.ci"):
         text = ci.read_text()
-        for m in re.finditer(r'node: \{ title: "([^"]+)" label: "([^\\"]+)\\n[^"]*?(\d+) bytes', text):
+        node = r'node: \{ title: "([^"]+)" label: "([^\\"]+)\\n[^"]*?(\d+) bytes'
+        for m in re.finditer(node, text):
             frame[m.group(1)] = int(m.group(3))
             name_of[m.group(1)] = m.group(2)
         for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', text):
