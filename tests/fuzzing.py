@@ -41,13 +41,18 @@ def run_fuzzer(name: str) -> str:
              str(harness), *sources, "-o", str(exe)],
             check=True,
         )
+        # Crashing inputs outlive the temp dir so a CI failure can be replayed.
+        artifacts = ROOT / "tests" / "artifacts" / f"fuzz-{name}"
+        artifacts.mkdir(parents=True, exist_ok=True)
         corpus = Path(tmp) / "corpus"
         shutil.copytree(seeds, corpus)
         proc = subprocess.run(
             [str(exe), str(corpus), f"-max_total_time={fuzz_seconds()}", "-print_final_stats=1",
-             "-max_len=4096", f"-artifact_prefix={tmp}/"],
+             "-max_len=4096", f"-artifact_prefix={artifacts}/"],
             capture_output=True, text=True, timeout=fuzz_seconds() + 120,
         )
         log = proc.stdout + proc.stderr
-        assert proc.returncode == 0, log[-4000:]
+        crashes = sorted(artifacts.glob("*"))
+        assert proc.returncode == 0, log[-4000:] + "".join(
+            f"\ncrash input {c.name}: {c.read_bytes()[:512].hex()}" for c in crashes)
         return log

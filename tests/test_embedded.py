@@ -36,6 +36,7 @@ def test_runner_passes_every_check_on_cortex_m4(runners):
     assert re.search(r"^ok sha256$", out, re.M), out
     assert re.search(r"^ok board/stack$", out, re.M), out
     assert re.search(r"^suite checksums: ok \(0 failure\(s\)\)$", out, re.M), out
+    assert re.search(r"^suite download: ok \(0 failure\(s\)\)$", out, re.M), out
     assert "FAIL" not in out, out
     assert out.rstrip().endswith("PASSED: 0 failure(s)"), out
 

@@ -59,6 +59,11 @@ static int put_string(struct mfota_senml_enc *enc, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, run = 0;
+    /* Never write what the decoder would refuse: its limit is on the
+     * decoded length, which is exactly len here. */
+    if (len > MFOTA_SENML_STR_MAX) {
+        return MFOTA_ERR_SENML_STR_TOO_LONG;
+    }
     put_c(enc, '"');
     while (i < len) {
         unsigned char c = (unsigned char)s[i];

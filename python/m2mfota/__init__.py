@@ -7,6 +7,7 @@ exactly the code that ships.
 
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
+from m2mfota.download import DownloadError, DownloadResult, download
 from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
 from m2mfota.senml import SenMLError
 from m2mfota.things import DownlinkError
@@ -14,6 +15,8 @@ from m2mfota.url import URLError, parse_url
 
 __all__ = [
     "DownlinkError",
+    "DownloadError",
+    "DownloadResult",
     "FlashError",
     "ImageError",
     "M2mfotaError",
@@ -23,6 +26,7 @@ __all__ = [
     "URLError",
     "crc32",
     "crc32_combine",
+    "download",
     "mcuboot_info",
     "parse_url",
     "sha256",

@@ -20,9 +20,9 @@ class M2mfotaError(Exception):
 
 def _error_codes() -> dict[str, int]:
     # Read the enum back from the C side so Python never keeps a second copy
-    # of the numbers: every module's range lies within -600..2.
+    # of the numbers: every module's range (and every status) lies within -600..15.
     codes = {}
-    for code in range(-600, 3):
+    for code in range(-600, 16):
         name = err_name(code)
         if name != "MFOTA_ERR_UNKNOWN":
             codes[name] = code

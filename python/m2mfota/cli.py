@@ -10,6 +10,7 @@ import sys
 # name -> (module, one-line help).  Modules are imported only when used so
 # that ``m2mfota --help`` stays fast and light.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "serve-files": ("m2mfota.emulator.serve_files", "serve firmware files as the M2M file server"),
     "flash-sim": ("m2mfota.flash_sim", "simulate an update on a NOR model, print flash wear"),
     "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
     "serve": ("m2mfota.emulator.serve", "run the KPN Things emulator and its dashboard"),

@@ -16,7 +16,7 @@
 
 #include "selftest.h"
 
-#define MFOTA_SELFTEST_SUITES(X) X(checksums) X(senml) X(flash)
+#define MFOTA_SELFTEST_SUITES(X) X(checksums) X(senml) X(flash) X(download)
 
 struct mfota_selftest_suite {
     const char *name;

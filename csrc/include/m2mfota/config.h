@@ -167,10 +167,97 @@
 #define MFOTA_MCUBOOT_MAX_ALIGN 8
 #endif
 
+/* ---- HTTP and ranged download ----------------------------------------- */
+
+/* Bound on a response's status line plus header block (bytes).  A server that
+ * sends more gets MFOTA_ERR_HTTP_TOO_LONG instead of eating RAM or time. */
+#ifndef MFOTA_HTTP_HEADER_MAX
+#define MFOTA_HTTP_HEADER_MAX 4096
+#endif
+
+/* Bytes of one header line the parser keeps (it lives in the parser state).
+ * Longer lines are skipped when the header is one m2mfota ignores, and are
+ * MFOTA_ERR_HTTP_TOO_LONG when it is one it needs. */
+#ifndef MFOTA_HTTP_LINE_MAX
+#define MFOTA_HTTP_LINE_MAX 192
+#endif
+
+/* 1: write "Name: value" with the optional space after the colon; 0 (default):
+ * "Name:value", valid HTTP (the whitespace is optional) and 3 bytes less
+ * airtime per request. */
+#ifndef MFOTA_HTTP_HEADER_SPACE
+#define MFOTA_HTTP_HEADER_SPACE 0
+#endif
+
+/* Room for one request: request line, Host, Authorization with the longest
+ * token, Range. */
+#ifndef MFOTA_HTTP_REQUEST_MAX
+#define MFOTA_HTTP_REQUEST_MAX (MFOTA_URL_MAX + MFOTA_TOKEN_MAX + 112)
+#endif
+
+/* Part size when the caller gives none; a flash erase sector is the natural
+ * choice (the planner rounds part sizes up to the caller's alignment). */
+#ifndef MFOTA_DL_PART_SIZE
+#define MFOTA_DL_PART_SIZE 4096u
+#endif
+
+/* KPN's limits: requests per download (retries count) and per connection. */
+#ifndef MFOTA_DL_REQUEST_BUDGET
+#define MFOTA_DL_REQUEST_BUDGET 19999u
+#endif
+#ifndef MFOTA_DL_REQUESTS_PER_CONNECTION
+#define MFOTA_DL_REQUESTS_PER_CONNECTION 100u
+#endif
+
+/* Requests of the budget the planner keeps free for retries when it sizes
+ * parts (it raises the part size so the file fits in the rest). */
+#ifndef MFOTA_DL_RETRY_RESERVE
+#define MFOTA_DL_RETRY_RESERVE 999u
+#endif
+
+/* Failed attempts in a row on one part before the downloader gives up. */
+#ifndef MFOTA_DL_MAX_RETRIES
+#define MFOTA_DL_MAX_RETRIES 5u
+#endif
+
+/* Longest Retry-After the downloader waits out (seconds); longer is
+ * MFOTA_ERR_DL_BUSY so the engine can report and try later. */
+#ifndef MFOTA_DL_MAX_RETRY_AFTER_S
+#define MFOTA_DL_MAX_RETRY_AFTER_S 300u
+#endif
+
+/* Restarts from 0 allowed when the file changes under the download. */
+#ifndef MFOTA_DL_MAX_RESTARTS
+#define MFOTA_DL_MAX_RESTARTS 2u
+#endif
+
+/* 1: keep one request ahead on the connection (HTTP/1.1 pipelining) once the
+ * total is known; 0: strictly one request, one answer. */
+#ifndef MFOTA_DL_PIPELINE
+#define MFOTA_DL_PIPELINE 1
+#endif
+
+/* Receive inactivity timeout (ms) when the caller gives none. */
+#ifndef MFOTA_DL_TIMEOUT_MS
+#define MFOTA_DL_TIMEOUT_MS 30000u
+#endif
+
 /* ---- checks ------------------------------------------------------------ */
 
 #if MFOTA_CRC32_VARIANT < MFOTA_CRC32_BITWISE || MFOTA_CRC32_VARIANT > MFOTA_CRC32_SLICE8
 #error "MFOTA_CRC32_VARIANT must be one of MFOTA_CRC32_BITWISE/NIBBLE/BYTE/SLICE8"
+#endif
+#if MFOTA_HTTP_LINE_MAX < 64
+#error "MFOTA_HTTP_LINE_MAX must be at least 64 (Content-Range and Digest lines)"
+#endif
+#if MFOTA_HTTP_HEADER_MAX < MFOTA_HTTP_LINE_MAX
+#error "MFOTA_HTTP_HEADER_MAX must be at least MFOTA_HTTP_LINE_MAX"
+#endif
+#if MFOTA_DL_RETRY_RESERVE >= MFOTA_DL_REQUEST_BUDGET
+#error "MFOTA_DL_RETRY_RESERVE must leave requests for the parts"
+#endif
+#if MFOTA_DL_REQUESTS_PER_CONNECTION < 1
+#error "MFOTA_DL_REQUESTS_PER_CONNECTION must be at least 1"
 #endif
 #if MFOTA_CRC32_HW && !(defined(__x86_64__) || defined(__aarch64__))
 #error "MFOTA_CRC32_HW=1 needs an x86-64 or AArch64 target"

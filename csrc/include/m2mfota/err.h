@@ -16,6 +16,8 @@ enum mfota_err {
     MFOTA_OK = 0,
     MFOTA_NEED_MORE = 1, /* the parser consumed everything; feed more bytes */
     MFOTA_DONE = 2,      /* the stream or iteration reached its end */
+    MFOTA_WOULD_BLOCK = 3, /* a non-blocking HAL has no progress to report yet: call again */
+    MFOTA_WAIT = 4,        /* nothing to do before a time the caller can read (e.g. Retry-After) */
 
     /* ---- generic (-1..-99) ---- */
     MFOTA_ERR_INVAL = -1,     /* an argument is out of its documented domain */
@@ -65,6 +67,30 @@ enum mfota_err {
     MFOTA_ERR_URL_PATH = -203,     /* no path, or a fragment */
     MFOTA_ERR_URL_CHAR = -204,     /* control character, space, CR/LF or non-ASCII byte */
     MFOTA_ERR_URL_TOO_LONG = -205, /* longer than MFOTA_URL_MAX */
+    MFOTA_ERR_HTTP_SYNTAX = -210,      /* malformed status line, header line or line ending */
+    MFOTA_ERR_HTTP_TOO_LONG = -211,    /* header block or a needed header line over its bound */
+    MFOTA_ERR_HTTP_LENGTH = -212,      /* bad or conflicting Content-Length */
+    MFOTA_ERR_HTTP_RANGE = -213,       /* bad Content-Range, or one that disagrees with the body */
+    MFOTA_ERR_HTTP_CHUNK = -214,       /* malformed chunked framing */
+    MFOTA_ERR_HTTP_DIGEST = -215,      /* malformed crc32 value in Digest */
+    MFOTA_ERR_HTTP_CRC = -216,         /* body CRC-32 differs from the Digest (message complete) */
+    MFOTA_ERR_HTTP_SHORT_BODY = -217,  /* connection ended before the announced body end */
+    MFOTA_ERR_HTTP_ENCODING = -218,    /* a transfer coding other than chunked */
+    MFOTA_ERR_HTTP_REQUEST_SIZE = -219, /* request would not fit MFOTA_HTTP_REQUEST_MAX */
+    MFOTA_ERR_DL_UNAUTHORIZED = -220,  /* 401: token expired or wrong, a new downlink is needed */
+    MFOTA_ERR_DL_FORBIDDEN = -221,     /* 403: token refused for this file */
+    MFOTA_ERR_DL_NOT_FOUND = -222,     /* 404/410: the file is gone */
+    MFOTA_ERR_DL_UNSATISFIABLE = -223, /* 416 that a restart cannot fix */
+    MFOTA_ERR_DL_BUSY = -224,          /* 429/503 beyond the retry or Retry-After bound */
+    MFOTA_ERR_DL_STATUS = -225,        /* any other unexpected HTTP status */
+    MFOTA_ERR_DL_RANGE_IGNORED = -226, /* whole file sent without Content-Range, not at offset 0 */
+    MFOTA_ERR_DL_BUDGET = -227,        /* the per-download request budget is spent */
+    MFOTA_ERR_DL_TOTAL_CHANGED = -228, /* file size or validator changed and no restart possible */
+    MFOTA_ERR_DL_TIMEOUT = -229,       /* no byte received within the timeout */
+    MFOTA_ERR_DL_CONNECT = -230,       /* the transport could not connect */
+    MFOTA_ERR_DL_CLOSED = -231,        /* connection dropped (reset, or closed between messages) */
+    MFOTA_ERR_DL_WRONG_RANGE = -232,   /* Content-Range is not the range requested */
+    MFOTA_ERR_DL_IO = -233,            /* transport send/recv failure */
 
     /* ---- flash / journal (-300..-399) ---- */
     MFOTA_ERR_FLASH_GEOMETRY = -300,   /* HAL geometry unusable (sizes, alignment, slot) */

@@ -162,7 +162,8 @@ void mfota_senml_enc_init(struct mfota_senml_enc *enc, char *buf, size_t cap);
 /* Append one record.  MFOTA_OK (even when the buffer is full: the final
  * call reports that); MFOTA_ERR_SENML_RANGE for a NaN/infinite number or a
  * bad kind, MFOTA_ERR_SENML_ENCODING for invalid UTF-8 in a string,
- * MFOTA_ERR_SENML_NAME when bn + n would not be an RFC 8428 name (or is
+ * MFOTA_ERR_SENML_STR_TOO_LONG for a string longer than MFOTA_SENML_STR_MAX
+ * bytes (the decoder would refuse it), MFOTA_ERR_SENML_NAME when bn + n would not be an RFC 8428 name (or is
  * empty on a record with a value).  After an error the buffer holds a
  * partial pack: discard it. */
 int mfota_senml_enc_record(struct mfota_senml_enc *enc, const struct mfota_senml_entry *e);

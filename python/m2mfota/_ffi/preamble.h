@@ -1,2 +1,3 @@
 /* The C side of the cffi module: the public API plus Python-only helpers. */
 #include "m2mfota/m2mfota.h"
+#include "transport_posix.h"

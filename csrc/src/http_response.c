@@ -1,0 +1,626 @@
+#include "m2mfota/http_response.h"
+
+#include <string.h>
+
+#include "m2mfota/crc32.h"
+#include "m2mfota/err.h"
+
+enum {
+    S_STATUS = 0,
+    S_HEADER,
+    S_BODY_LEN,
+    S_BODY_CLOSE,
+    S_CHUNK_SIZE,
+    S_CHUNK_DATA,
+    S_CHUNK_CRLF,
+    S_TRAILER,
+    S_END_PENDING, /* body complete: EV_END on the next call */
+    S_DONE,
+    S_FAILED
+};
+
+/* Connection header tokens seen, in conn_. */
+#define CONN_CLOSE 1u
+#define CONN_KEEP_ALIVE 2u
+
+/* 19 decimal digits always fit in uint64_t; more are rejected, not wrapped. */
+#define MAX_DEC_DIGITS 19u
+/* 15 hex digits: a chunk of up to 2^60 bytes, far beyond any firmware. */
+#define MAX_HEX_DIGITS 15u
+
+static int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int is_tchar(int c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return 1;
+    }
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = lower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/* Case-insensitive equality of s[0..n) with the lowercase NUL-terminated word. */
+static int ieq(const char *s, size_t n, const char *word)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (word[i] == '\0' || lower((unsigned char)s[i]) != word[i]) {
+            return 0;
+        }
+    }
+    return word[n] == '\0';
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) {
+        (*n)--;
+    }
+}
+
+/* Decimal digits only, no sign, no spaces; 0 on success. */
+static int parse_dec(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (n == 0 || n > MAX_DEC_DIGITS) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10u + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+void mfota_http_response_init(struct mfota_http_response *r)
+{
+    memset(r, 0, sizeof *r);
+    r->state_ = S_STATUS;
+}
+
+int mfota_http_response_complete(const struct mfota_http_response *r)
+{
+    return r->state_ == S_DONE;
+}
+
+/* ---- header fields ------------------------------------------------------ */
+
+static int on_content_range(struct mfota_http_response *r, const char *v, size_t n)
+{
+    size_t i = 0, dash, slash;
+    uint64_t first = 0, last = 0, total = 0;
+    int star_range, star_total;
+
+    if (n < 6 || !ieq(v, 5, "bytes") || v[5] != ' ') {
+        return MFOTA_ERR_HTTP_RANGE;
+    }
+    i = 6;
+    for (slash = i; slash < n && v[slash] != '/'; slash++) {
+    }
+    if (slash >= n) {
+        return MFOTA_ERR_HTTP_RANGE;
+    }
+    star_range = (slash - i == 1 && v[i] == '*');
+    star_total = (n - slash - 1 == 1 && v[slash + 1] == '*');
+    if (!star_range) {
+        for (dash = i; dash < slash && v[dash] != '-'; dash++) {
+        }
+        if (dash >= slash || parse_dec(v + i, dash - i, &first) != 0 ||
+            parse_dec(v + dash + 1, slash - dash - 1, &last) != 0 || first > last) {
+            return MFOTA_ERR_HTTP_RANGE;
+        }
+    }
+    if (!star_total && parse_dec(v + slash + 1, n - slash - 1, &total) != 0) {
+        return MFOTA_ERR_HTTP_RANGE;
+    }
+    if (star_range && star_total) {
+        return MFOTA_ERR_HTTP_RANGE;
+    }
+    if (!star_range && !star_total && last >= total) {
+        return MFOTA_ERR_HTTP_RANGE;
+    }
+    if (r->has_range || r->has_total) {
+        return MFOTA_ERR_HTTP_RANGE; /* two Content-Range fields: refuse to pick one */
+    }
+    r->has_range = (uint8_t)!star_range;
+    r->has_total = (uint8_t)!star_total;
+    r->range_first = first;
+    r->range_last = last;
+    r->total = total;
+    return MFOTA_OK;
+}
+
+/* Digest: alg=value[, alg=value...]; only crc32 matters here. */
+static int on_digest(struct mfota_http_response *r, const char *v, size_t n)
+{
+    size_t start = 0;
+    while (start <= n) {
+        size_t end = start, eq;
+        const char *e;
+        size_t en;
+        while (end < n && v[end] != ',') {
+            end++;
+        }
+        e = v + start;
+        en = end - start;
+        trim(&e, &en);
+        for (eq = 0; eq < en && e[eq] != '='; eq++) {
+        }
+        if (eq < en && ieq(e, eq, "crc32")) {
+            uint32_t crc = 0;
+            size_t k, digits = en - eq - 1;
+            if (digits < 1 || digits > 8) {
+                return MFOTA_ERR_HTTP_DIGEST;
+            }
+            for (k = eq + 1; k < en; k++) {
+                int h = hexval((unsigned char)e[k]);
+                if (h < 0) {
+                    return MFOTA_ERR_HTTP_DIGEST;
+                }
+                crc = (crc << 4) | (uint32_t)h;
+            }
+            if (r->has_digest && r->digest_crc != crc) {
+                return MFOTA_ERR_HTTP_DIGEST;
+            }
+            r->has_digest = 1;
+            r->digest_crc = crc;
+        }
+        start = end + 1;
+    }
+    return MFOTA_OK;
+}
+
+/* Comma-separated tokens of Connection / Transfer-Encoding, one at a time. */
+static int next_token(const char *v, size_t n, size_t *pos, const char **tok, size_t *tn)
+{
+    size_t end = *pos;
+    if (*pos > n) {
+        return 0;
+    }
+    while (end < n && v[end] != ',') {
+        end++;
+    }
+    *tok = v + *pos;
+    *tn = end - *pos;
+    trim(tok, tn);
+    *pos = end + 1;
+    return 1;
+}
+
+static int on_header(struct mfota_http_response *r, const char *name, size_t nn, const char *v,
+                     size_t vn, int trailer)
+{
+    const char *tok;
+    size_t tn, pos = 0;
+
+    if (ieq(name, nn, "digest")) {
+        return on_digest(r, v, vn);
+    }
+    if (trailer) {
+        return MFOTA_OK; /* framing and metadata fields are not allowed in trailers */
+    }
+    if (ieq(name, nn, "content-length")) {
+        uint64_t len;
+        if (parse_dec(v, vn, &len) != 0 || (r->has_length && len != r->content_length)) {
+            return MFOTA_ERR_HTTP_LENGTH;
+        }
+        r->has_length = 1;
+        r->content_length = len;
+    } else if (ieq(name, nn, "content-range")) {
+        return on_content_range(r, v, vn);
+    } else if (ieq(name, nn, "connection")) {
+        while (next_token(v, vn, &pos, &tok, &tn)) {
+            if (ieq(tok, tn, "close")) {
+                r->conn_ |= CONN_CLOSE;
+            } else if (ieq(tok, tn, "keep-alive")) {
+                r->conn_ |= CONN_KEEP_ALIVE;
+            }
+        }
+    } else if (ieq(name, nn, "transfer-encoding")) {
+        /* Only plain chunked: a firmware image is not worth a decompressor. */
+        if (!ieq(v, vn, "chunked")) {
+            return MFOTA_ERR_HTTP_ENCODING;
+        }
+        r->chunked = 1;
+    } else if (ieq(name, nn, "retry-after")) {
+        uint64_t s;
+        /* An HTTP-date needs a calendar the device lacks: treated as absent. */
+        if (vn > 0 && v[0] >= '0' && v[0] <= '9') {
+            size_t k;
+            for (k = 0; k < vn; k++) {
+                if (v[k] < '0' || v[k] > '9') {
+                    return MFOTA_ERR_HTTP_SYNTAX;
+                }
+            }
+            if (vn > 10 || parse_dec(v, vn, &s) != 0 || s > 0xFFFFFFFFu) {
+                s = 0xFFFFFFFFu;
+            }
+            r->has_retry_after = 1;
+            r->retry_after_s = (uint32_t)s;
+        }
+    } else if (ieq(name, nn, "etag")) {
+        r->validator = mfota_crc32(0, v, vn);
+        r->has_validator = 1;
+        r->etag_seen_ = 1;
+    } else if (ieq(name, nn, "last-modified")) {
+        if (!r->etag_seen_) {
+            r->validator = mfota_crc32(0, v, vn);
+            r->has_validator = 1;
+        }
+    }
+    return MFOTA_OK;
+}
+
+static int is_needed(const char *name, size_t nn, int trailer)
+{
+    static const char *const needed[] = {"digest", "content-length", "content-range",
+                                         "connection", "transfer-encoding", "retry-after",
+                                         "etag", "last-modified"};
+    size_t i;
+    for (i = 0; i < (trailer ? 1u : sizeof needed / sizeof needed[0]); i++) {
+        if (ieq(name, nn, needed[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A complete header (or trailer) line without its line ending. */
+static int header_line(struct mfota_http_response *r, int trailer)
+{
+    const char *line = r->line_, *v;
+    size_t n = r->line_len_, colon, vn;
+
+    if (line[0] == ' ' || line[0] == '\t') {
+        return MFOTA_ERR_HTTP_SYNTAX; /* obsolete line folding (RFC 9112 5.2) */
+    }
+    for (colon = 0; colon < n && line[colon] != ':'; colon++) {
+        if (!is_tchar((unsigned char)line[colon])) {
+            return MFOTA_ERR_HTTP_SYNTAX;
+        }
+    }
+    if (colon >= n) {
+        /* No colon in the kept prefix: malformed, unless the name itself
+         * overflowed, which no needed header does. */
+        return r->overflow_ ? MFOTA_OK : MFOTA_ERR_HTTP_SYNTAX;
+    }
+    if (colon == 0) {
+        return MFOTA_ERR_HTTP_SYNTAX;
+    }
+    if (r->overflow_) {
+        return is_needed(line, colon, trailer) ? MFOTA_ERR_HTTP_TOO_LONG : MFOTA_OK;
+    }
+    v = line + colon + 1;
+    vn = n - colon - 1;
+    trim(&v, &vn);
+    return on_header(r, line, colon, v, vn, trailer);
+}
+
+static int status_line(struct mfota_http_response *r)
+{
+    const char *s = r->line_;
+    size_t n = r->line_len_;
+    if (r->overflow_) {
+        return MFOTA_ERR_HTTP_TOO_LONG;
+    }
+    if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9' || s[8] != ' ' ||
+        s[9] < '1' || s[9] > '9' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
+        (n > 12 && s[12] != ' ')) {
+        return MFOTA_ERR_HTTP_SYNTAX;
+    }
+    r->version_minor = (uint8_t)(s[7] - '0');
+    r->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
+    return MFOTA_OK;
+}
+
+/* The empty line after the headers: pick how the body is delimited. */
+static int end_of_headers(struct mfota_http_response *r)
+{
+    unsigned conn = r->conn_;
+    r->keep_alive = (uint8_t)(!(conn & CONN_CLOSE) &&
+                              (r->version_minor >= 1 || (conn & CONN_KEEP_ALIVE)));
+    if (r->chunked) {
+        r->has_length = 0; /* RFC 9112 6.3: chunked overrides Content-Length */
+        r->state_ = S_CHUNK_SIZE;
+    } else if (r->status == 204 || r->status == 304) {
+        r->state_ = S_END_PENDING;
+    } else if (r->has_length) {
+        if (r->has_range && r->content_length != r->range_last - r->range_first + 1u) {
+            return MFOTA_ERR_HTTP_RANGE;
+        }
+        r->remaining_ = r->content_length;
+        r->state_ = r->remaining_ ? S_BODY_LEN : S_END_PENDING;
+    } else {
+        r->keep_alive = 0; /* the close is the only end of this body */
+        r->state_ = S_BODY_CLOSE;
+    }
+    return MFOTA_OK;
+}
+
+/* Reset everything but the header byte count for the real response after a 1xx. */
+static void skip_interim(struct mfota_http_response *r)
+{
+    uint32_t hb = r->header_bytes_;
+    mfota_http_response_init(r);
+    r->header_bytes_ = hb;
+}
+
+static int finish(struct mfota_http_response *r, struct mfota_http_event *ev)
+{
+    ev->kind = MFOTA_HTTP_EV_END;
+    r->state_ = S_DONE;
+    if (r->has_range && r->status >= 200 && r->status < 300 &&
+        r->body_len != r->range_last - r->range_first + 1u) {
+        r->state_ = S_FAILED;
+        return MFOTA_ERR_HTTP_RANGE;
+    }
+    if (!r->has_digest) {
+        r->digest = MFOTA_HTTP_DIGEST_NONE;
+        return MFOTA_OK;
+    }
+    if (r->body_crc == r->digest_crc) {
+        r->digest = MFOTA_HTTP_DIGEST_MATCH;
+        return MFOTA_OK;
+    }
+    r->digest = MFOTA_HTTP_DIGEST_MISMATCH;
+    return MFOTA_ERR_HTTP_CRC;
+}
+
+/* Accumulate one byte of a line.  Returns 1 when the line is complete (its
+ * ending stripped), 0 to continue, or an error. */
+static int line_byte(struct mfota_http_response *r, uint8_t c)
+{
+    if (r->cr_) {
+        r->cr_ = 0;
+        return c == '\n' ? 1 : MFOTA_ERR_HTTP_SYNTAX;
+    }
+    if (c == '\n') {
+        return 1; /* a bare LF ends a line too (RFC 9112 2.2 allows it) */
+    }
+    if (c == '\r') {
+        r->cr_ = 1;
+        return 0;
+    }
+    if ((c < 0x20 && c != '\t') || c == 0x7F) {
+        return MFOTA_ERR_HTTP_SYNTAX;
+    }
+    if (r->line_len_ < MFOTA_HTTP_LINE_MAX) {
+        r->line_[r->line_len_++] = (char)c;
+    } else {
+        r->overflow_ = 1;
+    }
+    return 0;
+}
+
+static int chunk_size_line(struct mfota_http_response *r)
+{
+    uint64_t size = 0;
+    size_t i, n = r->line_len_;
+    if (r->overflow_) {
+        return MFOTA_ERR_HTTP_CHUNK;
+    }
+    for (i = 0; i < n && hexval((unsigned char)r->line_[i]) >= 0; i++) {
+        if (i >= MAX_HEX_DIGITS) {
+            return MFOTA_ERR_HTTP_CHUNK;
+        }
+        size = (size << 4) | (uint64_t)hexval((unsigned char)r->line_[i]);
+    }
+    if (i == 0) {
+        return MFOTA_ERR_HTTP_CHUNK;
+    }
+    while (i < n && (r->line_[i] == ' ' || r->line_[i] == '\t')) {
+        i++;
+    }
+    if (i < n && r->line_[i] != ';') {
+        return MFOTA_ERR_HTTP_CHUNK; /* only chunk extensions may follow the size */
+    }
+    r->remaining_ = size;
+    r->state_ = size ? S_CHUNK_DATA : S_TRAILER;
+    return MFOTA_OK;
+}
+
+static int fail(struct mfota_http_response *r, int err)
+{
+    r->state_ = S_FAILED;
+    return err;
+}
+
+int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data, size_t len,
+                             size_t *used, struct mfota_http_event *ev)
+{
+    size_t i = 0;
+    int rc;
+
+    ev->kind = MFOTA_HTTP_EV_NONE;
+    ev->data = NULL;
+    ev->len = 0;
+    *used = 0;
+    if (r->state_ == S_DONE || r->state_ == S_FAILED) {
+        return MFOTA_ERR_STATE;
+    }
+    if (r->state_ == S_END_PENDING) {
+        rc = finish(r, ev);
+        return rc;
+    }
+    while (i < len) {
+        switch (r->state_) {
+        case S_STATUS:
+        case S_HEADER:
+        case S_TRAILER:
+            if (!r->cr_) {
+                /* Fast path: a run of ordinary line bytes is taken at once;
+                 * the result is the same as byte by byte. */
+                size_t j = i, run, room;
+                while (j < len && ((data[j] >= 0x20 && data[j] != 0x7F) || data[j] == '\t')) {
+                    j++;
+                }
+                run = j - i;
+                if (run > 0) {
+                    if (run > MFOTA_HTTP_HEADER_MAX - r->header_bytes_) {
+                        *used = i + (MFOTA_HTTP_HEADER_MAX - r->header_bytes_);
+                        r->header_bytes_ = MFOTA_HTTP_HEADER_MAX + 1u;
+                        return fail(r, MFOTA_ERR_HTTP_TOO_LONG);
+                    }
+                    r->header_bytes_ += (uint32_t)run;
+                    room = MFOTA_HTTP_LINE_MAX - r->line_len_;
+                    if (run > room) {
+                        r->overflow_ = 1;
+                    }
+                    memcpy(r->line_ + r->line_len_, data + i, run < room ? run : room);
+                    r->line_len_ = (uint16_t)(r->line_len_ + (run < room ? run : room));
+                    i = j;
+                    if (i >= len) {
+                        break;
+                    }
+                }
+            }
+            if (++r->header_bytes_ > MFOTA_HTTP_HEADER_MAX) {
+                *used = i;
+                return fail(r, MFOTA_ERR_HTTP_TOO_LONG);
+            }
+            rc = line_byte(r, data[i++]);
+            if (rc < 0) {
+                *used = i;
+                return fail(r, rc);
+            }
+            if (rc == 0) {
+                break;
+            }
+            if (r->state_ == S_STATUS) {
+                rc = status_line(r);
+                if (rc == MFOTA_OK) {
+                    r->state_ = S_HEADER;
+                }
+            } else if (r->line_len_ == 0 && !r->overflow_) {
+                *used = i;
+                if (r->state_ == S_TRAILER) {
+                    return finish(r, ev);
+                }
+                if (r->status < 200) {
+                    skip_interim(r);
+                    break;
+                }
+                rc = end_of_headers(r);
+                if (rc < 0) {
+                    return fail(r, rc);
+                }
+                ev->kind = MFOTA_HTTP_EV_HEADERS;
+                return MFOTA_OK;
+            } else {
+                rc = header_line(r, r->state_ == S_TRAILER);
+            }
+            r->line_len_ = 0;
+            r->overflow_ = 0;
+            if (rc < 0) {
+                *used = i;
+                return fail(r, rc);
+            }
+            break;
+
+        case S_CHUNK_SIZE:
+        case S_CHUNK_CRLF:
+            rc = line_byte(r, data[i++]);
+            if (rc < 0) {
+                *used = i;
+                return fail(r, rc == MFOTA_ERR_HTTP_SYNTAX ? MFOTA_ERR_HTTP_CHUNK : rc);
+            }
+            if (rc == 0) {
+                if (r->state_ == S_CHUNK_CRLF && r->line_len_ > 0) {
+                    *used = i;
+                    return fail(r, MFOTA_ERR_HTTP_CHUNK); /* data longer than its size */
+                }
+                break;
+            }
+            if (r->state_ == S_CHUNK_CRLF) {
+                r->state_ = S_CHUNK_SIZE;
+            } else {
+                rc = chunk_size_line(r);
+                if (rc < 0) {
+                    *used = i;
+                    return fail(r, rc);
+                }
+            }
+            r->line_len_ = 0;
+            r->overflow_ = 0;
+            break;
+
+        case S_BODY_LEN:
+        case S_CHUNK_DATA:
+        case S_BODY_CLOSE: {
+            size_t n = len - i;
+            if (r->state_ != S_BODY_CLOSE && (uint64_t)n > r->remaining_) {
+                n = (size_t)r->remaining_;
+            }
+            ev->kind = MFOTA_HTTP_EV_BODY;
+            ev->data = data + i;
+            ev->len = n;
+            r->body_crc = mfota_crc32(r->body_crc, data + i, n);
+            r->body_len += n;
+            if (r->state_ != S_BODY_CLOSE) {
+                r->remaining_ -= n;
+                if (r->remaining_ == 0) {
+                    r->state_ = (r->state_ == S_BODY_LEN) ? S_END_PENDING : S_CHUNK_CRLF;
+                }
+            }
+            *used = i + n;
+            return MFOTA_OK;
+        }
+
+        default:
+            *used = i;
+            return fail(r, MFOTA_ERR_STATE);
+        }
+    }
+    *used = i;
+    if (r->state_ == S_END_PENDING) {
+        return finish(r, ev);
+    }
+    return MFOTA_NEED_MORE;
+}
+
+int mfota_http_response_eof(struct mfota_http_response *r, struct mfota_http_event *ev)
+{
+    ev->kind = MFOTA_HTTP_EV_NONE;
+    ev->data = NULL;
+    ev->len = 0;
+    switch (r->state_) {
+    case S_DONE:
+        return MFOTA_DONE;
+    case S_BODY_CLOSE:
+    case S_END_PENDING:
+        return finish(r, ev);
+    case S_FAILED:
+        return MFOTA_ERR_STATE;
+    default:
+        r->state_ = S_FAILED;
+        return MFOTA_ERR_HTTP_SHORT_BODY;
+    }
+}

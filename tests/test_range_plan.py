@@ -1,0 +1,80 @@
+"""The C part planner: coverage, order, budget and per-connection limits."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from m2mfota.download import DownloadError, plan_parts
+
+BUDGET, RESERVE, PER_CONN = 19999, 999, 100
+
+
+@given(
+    total=st.one_of(st.integers(0, 10**6), st.integers(0, 2**34)),
+    part_size=st.integers(1, 1 << 20),
+    align_pow=st.integers(0, 16),
+    offset_frac=st.floats(0, 1),
+    used=st.integers(0, 18000),
+)
+def test_plan_covers_the_file_once_in_order_within_the_limits(total, part_size, align_pow,
+                                                              offset_frac, used):
+    align = 1 << align_pow
+    offset = int(total * offset_frac)
+    try:
+        plan = plan_parts(total, offset=offset, part_size=part_size, align=align,
+                          requests_used=used)
+    except DownloadError as exc:
+        # Only when not even 4 GiB parts fit what is left of the budget.
+        assert exc.code == "MFOTA_ERR_DL_BUDGET"
+        assert (total - offset) / (BUDGET - used) > 2**32 - align
+        return
+    pos = offset
+    per_conn: dict[int, int] = {}
+    for first, length, conn in plan.parts:
+        assert first == pos and 0 < length <= plan.part_size
+        pos += length
+        per_conn[conn] = per_conn.get(conn, 0) + 1
+    assert pos == total
+    assert all(n <= PER_CONN for n in per_conn.values())
+    assert len(per_conn) == math.ceil(len(plan.parts) / PER_CONN)
+    assert plan.requests == used + len(plan.parts) <= BUDGET
+    # Parts grow only when they must, and then stay aligned.
+    assert plan.part_size >= part_size
+    if plan.part_size > part_size:
+        assert plan.part_size % align == 0
+        left = BUDGET - used
+        left = left - RESERVE if left > RESERVE else left
+        assert len(plan.parts) <= left
+        smaller = plan.part_size - align
+        assert smaller < part_size or math.ceil((total - offset) / smaller) > left
+
+
+def test_default_part_size_is_kept_when_the_file_fits():
+    plan = plan_parts(4 << 20)
+    assert plan.part_size == 4096 and len(plan.parts) == 1024
+    assert [p[2] for p in plan.parts[::100]] == list(range(11))
+
+
+def test_big_file_gets_bigger_parts_with_room_for_retries():
+    total = 200 << 20  # 51200 parts of 4 KiB would not fit 19999
+    plan = plan_parts(total)
+    assert plan.part_size % 4096 == 0 and len(plan.parts) <= BUDGET - RESERVE
+    assert plan.part_size == math.ceil(total / (BUDGET - RESERVE) / 4096) * 4096
+
+
+def test_resume_keeps_counting_requests():
+    plan = plan_parts(1 << 20, offset=512 << 10, requests_used=19900)
+    assert plan.parts[0][0] == 512 << 10 and plan.requests <= BUDGET
+    with pytest.raises(DownloadError) as exc:
+        plan_parts(1 << 20, requests_used=BUDGET)
+    assert exc.value.code == "MFOTA_ERR_DL_BUDGET"
+
+
+def test_last_part_is_clamped_and_empty_rest_has_no_parts():
+    plan = plan_parts(10_000, part_size=4096, align=4096)
+    assert [p[:2] for p in plan.parts] == [(0, 4096), (4096, 4096), (8192, 1808)]
+    assert plan_parts(10_000, offset=10_000).parts == []
