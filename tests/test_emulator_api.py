@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from emulator_harness import ServerThread, SimDevice, fota_pack, request, sign
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 INGEST = "/ingestion/m2m/senml/v1"
@@ -147,6 +147,43 @@ def test_token_is_sha256_of_body_then_secret(shared_server, secret, version, fli
     assert request(port, "POST", INGEST, body=body,
                    headers={"Things-Message-Token": good}).status in (200, 204)
     assert device(port, imei)["reported"]["firmware"] == version
+
+
+_value = st.one_of(
+    st.tuples(st.just("v"), st.integers(-10, 1000) | st.floats(-1e6, 1e6)),
+    st.tuples(st.just("vs"), st.text(max_size=70)),
+    st.tuples(st.just("vb"), st.booleans()),
+    st.tuples(st.just("v"), st.text(max_size=5)),       # invalid: a string under v
+)
+_record = st.builds(
+    lambda head, value, extra: {**head, value[0]: value[1], **extra},
+    st.fixed_dictionaries({}, optional={
+        "bn": st.sampled_from(["urn:dev:IMEI:356938035643809:", "urn:dev:IMEI:1:", "x:"]),
+        "n": st.sampled_from(["firmware", "fota.state", "fota.progress", "fota.result",
+                              "fota.error", "a b"])}),
+    _value,
+    st.fixed_dictionaries({}, optional={"u": st.sampled_from(["%", "B"]),
+                                        "t": st.integers(-5, 5)}))
+senml_records = st.builds(
+    lambda first, rest: [{"bn": "urn:dev:IMEI:356938035643809:", **first}, *rest],
+    _record, st.lists(_record, max_size=5)) | st.lists(_record, max_size=4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(body=senml_records.map(lambda recs: json.dumps(recs).encode())
+       | st.binary(max_size=200))
+def test_signed_garbage_never_causes_a_server_error(shared_server, body):
+    port = shared_server.port
+    request(port, "POST", "/api/devices",
+            json_body={"imei": "356938035643809", "secret": "fuzz", "type": "fuzz"})
+    resp = request(port, "POST", INGEST, body=body,
+                   headers={"Things-Message-Token": sign(body, "fuzz")})
+    event(f"HTTP {resp.status}")
+    assert resp.status in (200, 204, 400, 401), (resp.status, resp.body)
+    if resp.status >= 400:
+        assert "error" in resp.json()
+    d = device(port, "356938035643809")
+    assert d["reported"]["progress"] is None or 0 <= d["reported"]["progress"] <= 100
 
 
 def test_malformed_senml_is_400(server):
