@@ -380,6 +380,35 @@ def test_mcuboot_image_signed_by_imgtool(server, tmp_path):
     assert (fw["kind"], fw["version"]) == ("mcuboot", "3.14.159+2653")
 
 
+def test_device_crud_and_uplink_history_limit(clock):
+    with ServerThread(clock=clock, uplink_history=3) as srv:
+        port = srv.port
+        dev = add_device(port, "356938035643809", type="a", client="x")
+        for i in range(5):
+            clock.now += 1
+            dev.uplink(firmware=f"1.{i}")
+        ups = request(port, "GET", f"/api/devices/{dev.imei}/uplinks").json()
+        assert [u["records"][0]["vs"] for u in ups] == ["1.4", "1.3", "1.2"]
+        assert ups[0]["received"] == clock.now
+        assert request(port, "GET", f"/api/devices/{dev.imei}/uplinks?limit=1").json() \
+            == ups[:1]
+        resp = request(port, "PATCH", f"/api/devices/{dev.imei}",
+                       json_body={"type": "b", "secret": "new", "retry_limit": 7})
+        assert resp.status == 200
+        assert (resp.json()["type"], resp.json()["client"], resp.json()["secret"],
+                resp.json()["update"]["retry_limit"]) == ("b", "x", "new", 7)
+        assert dev.uplink(firmware="2").status == 401          # old secret
+        dev.secret = "new"
+        assert dev.uplink(firmware="2").status == 204
+        assert [d["imei"] for d in request(port, "GET", "/api/devices?type=b").json()] \
+            == [dev.imei]
+        assert request(port, "GET", "/api/devices?type=a").json() == []
+        assert request(port, "DELETE", f"/api/devices/{dev.imei}").status == 204
+        assert request(port, "GET", f"/api/devices/{dev.imei}").status == 404
+        assert dev.uplink(firmware="2").status == 401           # unknown device now
+        assert request(port, "DELETE", f"/api/devices/{dev.imei}").status == 404
+
+
 # -- persistence ------------------------------------------------------------------------
 def test_restart_with_a_file_database_loses_nothing(tmp_path, clock):
     db = str(tmp_path / "emu.sqlite3")
