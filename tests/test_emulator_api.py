@@ -133,7 +133,8 @@ def test_token_mismatch_unknown_device_and_bad_header_are_401(server):
        flip=st.integers(min_value=0, max_value=10_000))
 def test_token_is_sha256_of_body_then_secret(shared_server, secret, version, flip):
     port = shared_server.port
-    imei = "9" + str(abs(hash((secret, version))) % 10**14).zfill(14)
+    digest = hashlib.sha256(f"{secret}\0{version}".encode()).hexdigest()
+    imei = "9" + str(int(digest, 16) % 10**14).zfill(14)
     resp = request(port, "POST", "/api/devices", json_body={"imei": imei, "secret": secret})
     if resp.status == 409:
         request(port, "PATCH", f"/api/devices/{imei}", json_body={"secret": secret})
