@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from emulator_harness import ServerThread, SimDevice, fota_pack, request, sign
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 INGEST = "/ingestion/m2m/senml/v1"
@@ -133,7 +133,8 @@ def test_token_mismatch_unknown_device_and_bad_header_are_401(server):
        flip=st.integers(min_value=0, max_value=10_000))
 def test_token_is_sha256_of_body_then_secret(shared_server, secret, version, flip):
     port = shared_server.port
-    imei = "9" + str(abs(hash((secret, version))) % 10**14).zfill(14)
+    digest = hashlib.sha256(f"{secret}\0{version}".encode()).hexdigest()
+    imei = "9" + str(int(digest, 16) % 10**14).zfill(14)
     resp = request(port, "POST", "/api/devices", json_body={"imei": imei, "secret": secret})
     if resp.status == 409:
         request(port, "PATCH", f"/api/devices/{imei}", json_body={"secret": secret})
@@ -147,6 +148,43 @@ def test_token_is_sha256_of_body_then_secret(shared_server, secret, version, fli
     assert request(port, "POST", INGEST, body=body,
                    headers={"Things-Message-Token": good}).status in (200, 204)
     assert device(port, imei)["reported"]["firmware"] == version
+
+
+_value = st.one_of(
+    st.tuples(st.just("v"), st.integers(-10, 1000) | st.floats(-1e6, 1e6)),
+    st.tuples(st.just("vs"), st.text(max_size=70)),
+    st.tuples(st.just("vb"), st.booleans()),
+    st.tuples(st.just("v"), st.text(max_size=5)),       # invalid: a string under v
+)
+_record = st.builds(
+    lambda head, value, extra: {**head, value[0]: value[1], **extra},
+    st.fixed_dictionaries({}, optional={
+        "bn": st.sampled_from(["urn:dev:IMEI:356938035643809:", "urn:dev:IMEI:1:", "x:"]),
+        "n": st.sampled_from(["firmware", "fota.state", "fota.progress", "fota.result",
+                              "fota.error", "a b"])}),
+    _value,
+    st.fixed_dictionaries({}, optional={"u": st.sampled_from(["%", "B"]),
+                                        "t": st.integers(-5, 5)}))
+senml_records = st.builds(
+    lambda first, rest: [{"bn": "urn:dev:IMEI:356938035643809:", **first}, *rest],
+    _record, st.lists(_record, max_size=5)) | st.lists(_record, max_size=4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(body=senml_records.map(lambda recs: json.dumps(recs).encode())
+       | st.binary(max_size=200))
+def test_signed_garbage_never_causes_a_server_error(shared_server, body):
+    port = shared_server.port
+    request(port, "POST", "/api/devices",
+            json_body={"imei": "356938035643809", "secret": "fuzz", "type": "fuzz"})
+    resp = request(port, "POST", INGEST, body=body,
+                   headers={"Things-Message-Token": sign(body, "fuzz")})
+    event(f"HTTP {resp.status}")
+    assert resp.status in (200, 204, 400, 401), (resp.status, resp.body)
+    if resp.status >= 400:
+        assert "error" in resp.json()
+    d = device(port, "356938035643809")
+    assert d["reported"]["progress"] is None or 0 <= d["reported"]["progress"] <= 100
 
 
 def test_malformed_senml_is_400(server):
@@ -341,6 +379,35 @@ def test_mcuboot_image_signed_by_imgtool(server, tmp_path):
                    check=True, capture_output=True)
     fw = add_firmware(server.port, out.read_bytes())
     assert (fw["kind"], fw["version"]) == ("mcuboot", "3.14.159+2653")
+
+
+def test_device_crud_and_uplink_history_limit(clock):
+    with ServerThread(clock=clock, uplink_history=3) as srv:
+        port = srv.port
+        dev = add_device(port, "356938035643809", type="a", client="x")
+        for i in range(5):
+            clock.now += 1
+            dev.uplink(firmware=f"1.{i}")
+        ups = request(port, "GET", f"/api/devices/{dev.imei}/uplinks").json()
+        assert [u["records"][0]["vs"] for u in ups] == ["1.4", "1.3", "1.2"]
+        assert ups[0]["received"] == clock.now
+        assert request(port, "GET", f"/api/devices/{dev.imei}/uplinks?limit=1").json() \
+            == ups[:1]
+        resp = request(port, "PATCH", f"/api/devices/{dev.imei}",
+                       json_body={"type": "b", "secret": "new", "retry_limit": 7})
+        assert resp.status == 200
+        assert (resp.json()["type"], resp.json()["client"], resp.json()["secret"],
+                resp.json()["update"]["retry_limit"]) == ("b", "x", "new", 7)
+        assert dev.uplink(firmware="2").status == 401          # old secret
+        dev.secret = "new"
+        assert dev.uplink(firmware="2").status == 204
+        assert [d["imei"] for d in request(port, "GET", "/api/devices?type=b").json()] \
+            == [dev.imei]
+        assert request(port, "GET", "/api/devices?type=a").json() == []
+        assert request(port, "DELETE", f"/api/devices/{dev.imei}").status == 204
+        assert request(port, "GET", f"/api/devices/{dev.imei}").status == 404
+        assert dev.uplink(firmware="2").status == 401           # unknown device now
+        assert request(port, "DELETE", f"/api/devices/{dev.imei}").status == 404
 
 
 # -- persistence ------------------------------------------------------------------------

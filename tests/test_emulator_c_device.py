@@ -91,3 +91,49 @@ def test_c_built_uplink_with_the_wrong_secret_is_refused(server):
     raw = build_uplink(status_records(firmware="1.0.0"), imei=IMEI, secret=SECRET.encode())
     assert exchange(port, raw).status == 204
     assert request(port, "GET", f"/api/devices/{IMEI}").json()["reported"]["firmware"] == "1.0.0"
+
+
+def test_end_to_end_update_with_the_c_downloader_through_faults(server):
+    """Device side all in C (uplink writer, downlink parser, ranged downloader over
+    sockets) against the emulator, through a campaign with file server faults."""
+    from m2mfota.download import DownloadError, download
+
+    port = server.port
+    request(port, "POST", "/api/devices", json_body={"imei": IMEI, "secret": SECRET,
+                                                     "type": "e2e", "retry_limit": 1})
+    data = os.urandom(20_000)
+    fw = request(port, "POST", "/api/firmware?version=3.0.0", body=data).json()
+    camp = request(port, "POST", "/api/campaigns", json_body={
+        "firmware_id": fw["id"], "type": "e2e", "faults": {"forbidden": True}}).json()
+
+    def uplink(**status) -> UplinkResponse:
+        return exchange(port, build_uplink(status_records(**status), imei=IMEI,
+                                           secret=SECRET.encode()))
+
+    # Attempt 1: the file server refuses the token; the device reports a failure.
+    cmd = parse_downlink(uplink(firmware="2.0.0", state="idle", result=0).body, IMEI)
+    with pytest.raises(DownloadError):
+        download(cmd.url, cmd.token, part_size=1024, timeout=10)
+    assert uplink(firmware="2.0.0", state="idle", result=4).status == 204
+    assert request(port, "GET", f"/api/campaigns/{camp['id']}").json()["counts"]["pending"] == 1
+
+    # Attempt 2, with faults a careful device survives: a dropped connection and a bad
+    # Digest (both retried), 206 instead of KPN's 200.
+    faults = {"drop_after_bytes": 300, "wrong_digest": True, "use_206": True}
+    assert request(port, "PUT", f"/api/campaigns/{camp['id']}/faults",
+                   json_body=faults).status == 200
+    resp = uplink(firmware="2.0.0", state="idle", result=4)
+    assert resp.status == 200
+    cmd2 = parse_downlink(resp.body, IMEI)
+    assert cmd2.token != cmd.token and cmd2.url != cmd.url
+    got = download(cmd2.url, cmd2.token, part_size=1024, timeout=10)
+    assert got.data == data and got.retries >= 1 and got.requests > len(data) // 1024 + 1
+    assert hashlib.sha256(got.data).digest() == cmd2.sha256
+    assert zlib.crc32(got.data) == cmd2.crc32 and len(got.data) == cmd2.size
+    stats = request(port, "GET", f"/api/devices/{IMEI}/download").json()["stats"]
+    assert stats["requests"] == got.requests
+    for pct in (50, 100):
+        assert uplink(firmware="2.0.0", state="downloading", progress=pct).status == 204
+    assert uplink(firmware="3.0.0", state="idle", result=1).status == 204
+    c = request(port, "GET", f"/api/campaigns/{camp['id']}").json()
+    assert c["counts"]["done"] == 1 and c["devices"][0]["attempts"] == 2

@@ -34,9 +34,16 @@ def browser():
 
 
 def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    """Poll ``predicate`` until it returns something true.  The page re-renders its
+    tables every second, so an element found a moment ago may be gone: retry then."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(0.1)
@@ -89,11 +96,13 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
             assert dev.downlink(firmware="1.0.0", state="downloading", progress=pct) is None
             wait_for(lambda p=pct: browser.find_element(By.ID, bar_id)
                      .get_attribute("data-progress") == str(p), what=f"bar at {pct}%")
-            fill = browser.find_element(By.CSS_SELECTOR, f"#{bar_id} .fill")
-            # Let the CSS transition settle, then read the rendered width.
-            wait_for(lambda f=fill, p=pct: abs(f.size["width"] - 160 * p / 100) < 2,
-                     what=f"fill width at {pct}%")
-            widths.append(fill.size["width"])
+
+            def fill_width(p=pct):
+                # Let the CSS transition settle, then read the rendered width.
+                width = browser.find_element(By.CSS_SELECTOR, f"#{bar_id} .fill").size["width"]
+                return (width,) if abs(width - 160 * p / 100) < 2 else None
+
+            widths.append(wait_for(fill_width, what=f"fill width at {pct}%")[0])
             if pct == 60:
                 ARTIFACTS.mkdir(exist_ok=True)
                 browser.save_screenshot(str(ARTIFACTS / "dashboard_campaign_progress.png"))
@@ -102,14 +111,19 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
         assert dev.downlink(firmware="1.0.0", state="updating") is None
         assert dev.downlink(firmware="2.0.0", state="idle", result=1) is None
         wait_for(lambda: count("done") == 1, what="1 done")
-        assert count("pending") == 1 and count("failed") == 0 and count("downloading") == 0
-        row = browser.find_element(By.ID, f"campaign-row-{dev.imei}")
-        assert row.find_element(By.CSS_SELECTOR, ".status").text == "done"
-        assert row.find_element(By.CSS_SELECTOR, ".reported").text == "2.0.0"
+        assert wait_for(lambda: (count("pending"), count("failed"), count("downloading"))) \
+            == (1, 0, 0)
+
+        def row_text(cls: str) -> str:
+            row = browser.find_element(By.ID, f"campaign-row-{dev.imei}")
+            return row.find_element(By.CSS_SELECTOR, cls).text
+
+        assert wait_for(lambda: row_text(".status")) == "done"
+        assert wait_for(lambda: row_text(".reported")) == "2.0.0"
         browser.save_screenshot(str(ARTIFACTS / "dashboard_campaign_done.png"))
 
         # Campaign faults set through the form reach the API.
-        box = browser.find_element(By.CSS_SELECTOR, "#campaign-faults-form textarea")
+        box = browser.find_element(By.CSS_SELECTOR, "#campaign-faults-form textarea")  # static
         box.send_keys('{"omit_digest": true}')
         browser.find_element(By.CSS_SELECTOR, "#campaign-faults-form button").click()
         wait_for(lambda: request(port, "GET", f"/api/campaigns/{campaign_id}").json()["faults"]
@@ -126,7 +140,8 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
         browser.find_element(By.LINK_TEXT, dev.imei).click()
         wait_for(lambda: "firmware=2.0.0" in browser.find_element(By.ID, "device-uplinks").text,
                  what="uplink history")
-        assert "FOTA command" in browser.find_element(By.ID, "device-uplinks").text
+        assert "FOTA command" in wait_for(
+            lambda: browser.find_element(By.ID, "device-uplinks").text)
         browser.save_screenshot(str(ARTIFACTS / "dashboard_device.png"))
         browser.get(f"{srv.base}/#/devices")
         wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[1].imei}"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 
 from aiohttp import web
 
@@ -38,8 +39,13 @@ async def _serve(args: argparse.Namespace) -> None:
     print(f"dashboard   {base}/")
     print(f"REST API    {base}/api/ (OpenAPI: {base}/api/openapi.json)")
     print(f"database    {args.db}", flush=True)
+    stop = asyncio.Event()
     try:
-        await asyncio.Event().wait()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    except (NotImplementedError, RuntimeError):
+        pass  # no signal handlers here (e.g. not the main thread): Ctrl-C still works
+    try:
+        await stop.wait()
     finally:
         await runner.cleanup()
 
