@@ -4,6 +4,7 @@
 
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
+#include "ascii.h"
 
 enum {
     S_STATUS = 0,
@@ -28,43 +29,12 @@ enum {
 /* 15 hex digits: a chunk of up to 2^60 bytes, far beyond any firmware. */
 #define MAX_HEX_DIGITS 15u
 
-static int lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-static int is_tchar(int c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
 /* Case-insensitive equality of s[0..n) with the lowercase NUL-terminated word. */
 static int ieq(const char *s, size_t n, const char *word)
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        if (word[i] == '\0' || lower((unsigned char)s[i]) != word[i]) {
+        if (word[i] == '\0' || mfota_ascii_lower_((unsigned char)s[i]) != word[i]) {
             return 0;
         }
     }
@@ -181,7 +151,7 @@ static int on_digest(struct mfota_http_response *r, const char *v, size_t n)
                 return MFOTA_ERR_HTTP_DIGEST;
             }
             for (k = eq + 1; k < en; k++) {
-                int h = hexval((unsigned char)e[k]);
+                int h = mfota_ascii_hexval_((unsigned char)e[k]);
                 if (h < 0) {
                     return MFOTA_ERR_HTTP_DIGEST;
                 }
@@ -303,7 +273,7 @@ static int header_line(struct mfota_http_response *r, int trailer)
         return MFOTA_ERR_HTTP_SYNTAX; /* obsolete line folding (RFC 9112 5.2) */
     }
     for (colon = 0; colon < n && line[colon] != ':'; colon++) {
-        if (!is_tchar((unsigned char)line[colon])) {
+        if (!mfota_ascii_is_tchar_((unsigned char)line[colon])) {
             return MFOTA_ERR_HTTP_SYNTAX;
         }
     }
@@ -427,11 +397,11 @@ static int chunk_size_line(struct mfota_http_response *r)
     if (r->overflow_) {
         return MFOTA_ERR_HTTP_CHUNK;
     }
-    for (i = 0; i < n && hexval((unsigned char)r->line_[i]) >= 0; i++) {
+    for (i = 0; i < n && mfota_ascii_hexval_((unsigned char)r->line_[i]) >= 0; i++) {
         if (i >= MAX_HEX_DIGITS) {
             return MFOTA_ERR_HTTP_CHUNK;
         }
-        size = (size << 4) | (uint64_t)hexval((unsigned char)r->line_[i]);
+        size = (size << 4) | (uint64_t)mfota_ascii_hexval_((unsigned char)r->line_[i]);
     }
     if (i == 0) {
         return MFOTA_ERR_HTTP_CHUNK;

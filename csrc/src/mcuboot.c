@@ -6,6 +6,7 @@
 
 #include "m2mfota/err.h"
 #include "m2mfota/sha256.h"
+#include "ascii.h"
 
 #define HEADER_SIZE 32u
 #define TLV_INFO_SIZE 4u
@@ -203,20 +204,6 @@ int mfota_mcuboot_check_mem(const void *image, size_t len, struct mfota_mcuboot_
     return check(&s, out);
 }
 
-static size_t put_uint(char *p, uint32_t v)
-{
-    char tmp[10];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0u);
-    for (i = 0; i < n; i++) {
-        p[i] = tmp[n - 1u - i];
-    }
-    return n;
-}
-
 int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *buf, size_t cap)
 {
     char tmp[48];
@@ -224,13 +211,13 @@ int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *bu
     if (img == NULL || buf == NULL) {
         return MFOTA_ERR_INVAL;
     }
-    n += put_uint(tmp + n, img->major);
+    n += mfota_ascii_put_uint_(tmp + n, img->major);
     tmp[n++] = '.';
-    n += put_uint(tmp + n, img->minor);
+    n += mfota_ascii_put_uint_(tmp + n, img->minor);
     tmp[n++] = '.';
-    n += put_uint(tmp + n, img->revision);
+    n += mfota_ascii_put_uint_(tmp + n, img->revision);
     tmp[n++] = '+';
-    n += put_uint(tmp + n, img->build);
+    n += mfota_ascii_put_uint_(tmp + n, img->build);
     if (n + 1u > cap) {
         return MFOTA_ERR_NOSPC;
     }

@@ -11,6 +11,7 @@
 
 #include "m2mfota/err.h"
 #include "senml_internal.h"
+#include "ascii.h"
 
 enum { ST_START = 0, ST_FIRST, ST_NEXT, ST_DONE, ST_ERROR };
 
@@ -33,20 +34,6 @@ static inline void skip_ws(struct mfota_senml_dec *dec)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 static int read_u4(const char *p, size_t avail, uint32_t *out)
 {
     uint32_t v = 0;
@@ -55,7 +42,7 @@ static int read_u4(const char *p, size_t avail, uint32_t *out)
         return -1;
     }
     for (i = 0; i < 4; i++) {
-        int h = hexval(p[i]);
+        int h = mfota_ascii_hexval_(p[i]);
         if (h < 0) {
             return -1;
         }

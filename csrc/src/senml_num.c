@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "m2mfota/err.h"
+#include "ascii.h"
 
 /* ---- big unsigned integers in caller storage ------------------------------ */
 
@@ -636,20 +637,6 @@ static int shortest_digits(uint64_t bits, char digits[20], int *k_out)
     return n;
 }
 
-static size_t put_uint(char *out, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0);
-    for (i = 0; i < n; i++) {
-        out[i] = tmp[n - 1 - i];
-    }
-    return n;
-}
-
 size_t mfota_senml_format_double(double v, char *out, size_t cap)
 {
     char buf[MFOTA_SENML_NUM_MAX + 8];
@@ -674,7 +661,7 @@ size_t mfota_senml_format_double(double v, char *out, size_t cap)
         }
         buf[len++] = '0';
     } else if (v < 9007199254740992.0 && v == (double)(uint64_t)v) {
-        len += put_uint(buf + len, (uint64_t)v);
+        len += mfota_ascii_put_uint_(buf + len, (uint64_t)v);
     } else {
         n = shortest_digits(bits, digits, &k);
         if (n <= 0) {
@@ -714,7 +701,7 @@ size_t mfota_senml_format_double(double v, char *out, size_t cap)
                 buf[len++] = '-';
                 x = -x;
             }
-            len += put_uint(buf + len, (uint64_t)x);
+            len += mfota_ascii_put_uint_(buf + len, (uint64_t)x);
         }
     }
     if (len > cap) {

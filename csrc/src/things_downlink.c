@@ -11,6 +11,7 @@
 
 #include "m2mfota/err.h"
 #include "m2mfota/url.h"
+#include "ascii.h"
 
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
@@ -23,25 +24,6 @@ enum {
     F_SHA256 = 16,
     F_VERSION = 32
 };
-
-static int lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
 
 /* bn must be "urn:dev:IMEI:<imei>:"; the URN prefix is case-insensitive. */
 static int bn_is_ours(const struct mfota_senml_str *bn, const char *imei, size_t imei_len)
@@ -56,7 +38,7 @@ static int bn_is_ours(const struct mfota_senml_str *bn, const char *imei, size_t
         return 0;
     }
     for (i = 0; i < sizeof prefix - 1; i++) {
-        if (lower((unsigned char)buf[i]) != prefix[i]) {
+        if (mfota_ascii_lower_((unsigned char)buf[i]) != prefix[i]) {
             return 0;
         }
     }
@@ -140,7 +122,7 @@ static int take_crc32(const struct mfota_senml_record *rec, struct mfota_fota_co
         return MFOTA_ERR_THINGS_BAD_CRC32;
     }
     for (i = 0; i < n; i++) {
-        int h = hexval(hex[i]);
+        int h = mfota_ascii_hexval_(hex[i]);
         if (h < 0) {
             return MFOTA_ERR_THINGS_BAD_CRC32;
         }
@@ -160,7 +142,7 @@ static int take_sha256(const struct mfota_senml_record *rec, struct mfota_fota_c
         return MFOTA_ERR_THINGS_BAD_SHA256;
     }
     for (i = 0; i < 32; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = mfota_ascii_hexval_(hex[2 * i]), lo = mfota_ascii_hexval_(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return MFOTA_ERR_THINGS_BAD_SHA256;
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "m2mfota/err.h"
+#include "ascii.h"
 
 enum {
     S_STATUS = 0, /* collecting the status line */
@@ -32,11 +33,6 @@ void mfota_things_resp_init(struct mfota_things_resp *r, char *body, size_t body
     r->state = S_STATUS;
 }
 
-static int lower(int c)
-{
-    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
 static int name_is(const char *s, size_t len, const char *name)
 {
     size_t i, n = strlen(name);
@@ -44,25 +40,11 @@ static int name_is(const char *s, size_t len, const char *name)
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if (lower((unsigned char)s[i]) != name[i]) {
+        if (mfota_ascii_lower_((unsigned char)s[i]) != name[i]) {
             return 0;
         }
     }
     return 1;
-}
-
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return 1;
-    default:
-        return 0;
-    }
 }
 
 static int parse_status(struct mfota_things_resp *r)
@@ -85,7 +67,7 @@ static int parse_header(struct mfota_things_resp *r)
         return MFOTA_ERR_THINGS_HTTP_HEADER; /* obsolete line folding */
     }
     while (colon < len && l[colon] != ':') {
-        if (!is_tchar((unsigned char)l[colon])) {
+        if (!mfota_ascii_is_tchar_((unsigned char)l[colon])) {
             return MFOTA_ERR_THINGS_HTTP_HEADER;
         }
         colon++;

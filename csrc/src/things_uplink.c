@@ -11,26 +11,13 @@
 
 #include "m2mfota/err.h"
 #include "m2mfota/sha256.h"
+#include "ascii.h"
 
 #define URN_PREFIX "urn:dev:IMEI:"
 
 static const char req_line[] = "POST /ingestion/m2m/senml/v1 HTTP/1.1\r\nHost: ";
 static const char ctype[] = "\r\nContent-Type: application/json\r\nThings-Message-Token: ";
 static const char clen[] = "\r\nContent-Length: ";
-
-static size_t put_dec(char *out, size_t v)
-{
-    char tmp[24];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0);
-    for (i = 0; i < n; i++) {
-        out[i] = tmp[n - 1 - i];
-    }
-    return n;
-}
 
 /* Encode the pack: the first record carries the device's base name. */
 static int encode_body(char *buf, size_t cap, size_t *needed, const char *bn, size_t bn_len,
@@ -96,7 +83,7 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
     if (rc != MFOTA_OK && rc != MFOTA_ERR_NOSPC) {
         return rc;
     }
-    ndigits = put_dec(digits, body_len);
+    ndigits = mfota_ascii_put_uint_(digits, body_len);
     head_len = (sizeof req_line - 1) + host_len + (sizeof ctype - 1) + 64 + (sizeof clen - 1) +
                ndigits + 4;
     total = head_len + body_len;

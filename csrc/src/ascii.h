@@ -1,0 +1,21 @@
+/* Internal: the small ASCII helpers the HTTP, SenML, KPN and MCUboot code
+ * share, so each rule (what a header token is, how hex reads) lives once. */
+#ifndef MFOTA_ASCII_H
+#define MFOTA_ASCII_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ASCII lowercase of c; any other byte unchanged (no locale, unlike tolower). */
+int mfota_ascii_lower_(int c);
+
+/* Value 0..15 of a hex digit in either case, or -1. */
+int mfota_ascii_hexval_(int c);
+
+/* 1 when c is an RFC 9110 token character (header names), else 0. */
+int mfota_ascii_is_tchar_(int c);
+
+/* Write v in decimal to out (no NUL; at most 20 bytes) and return the count. */
+size_t mfota_ascii_put_uint_(char *out, uint64_t v);
+
+#endif /* MFOTA_ASCII_H */
