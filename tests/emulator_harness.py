@@ -3,74 +3,31 @@ client, and a simulated device that signs its uplinks (independently of the C si
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import http.client
 import json
-import threading
 from typing import Any
 
-from aiohttp import web
-
 from m2mfota.emulator.app import create_app
+from m2mfota.emulator.background import BackgroundServer
 
 
-class ServerThread:
-    """The emulator app on a free 127.0.0.1 port, in its own thread and event loop."""
+class ServerThread(BackgroundServer):
+    """The emulator app on a free 127.0.0.1 port, in its own thread and event loop;
+    it stops by itself after 600 s so it never outlives a test run."""
 
     def __init__(self, db_path: str = ":memory:", **kwargs: Any) -> None:
+        super().__init__(lambda: create_app(db_path, **kwargs), name="emulator-test",
+                         max_lifetime=600)
         self.db_path = db_path
         self.kwargs = kwargs
-        self.port = 0
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._main, daemon=True)
 
     def __enter__(self) -> ServerThread:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("emulator did not start in 30 s")
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self.start()  # type: ignore[return-value]
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _main(self) -> None:
-        asyncio.run(self._run())
-
-    async def _run(self) -> None:
-        try:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            self.app = create_app(self.db_path, **self.kwargs)
-            runner = web.AppRunner(self.app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        except BaseException as exc:  # reported to the starting thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            await asyncio.wait_for(self._stop.wait(), timeout=600)  # never outlive a test run
-        except asyncio.TimeoutError:
-            pass
-        await runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
+        return self.base_url
 
 
 class Response:

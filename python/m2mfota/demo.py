@@ -19,7 +19,6 @@ the desired version.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import json
 import os
@@ -32,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
+
+from m2mfota.emulator.background import BackgroundServer
 
 FROM_VERSION = "1.0.0"
 TO_VERSION = (2, 0, 0)
@@ -87,55 +88,18 @@ def mcuboot_image(payload: bytes, version: tuple[int, int, int], build: int = 0)
 # ---- the emulator in a thread ----------------------------------------------------
 
 
-class Emulator:
+class Emulator(BackgroundServer):
     """The emulator app on 127.0.0.1, a free port, in its own thread."""
 
     def __init__(self, db_path: str) -> None:
+        from m2mfota.emulator.app import create_app
+
+        super().__init__(lambda: create_app(db_path), name="m2mfota-emulator")
         self.db_path = db_path
-        self.port = 0
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Emulator:
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the emulator did not start within 30 s")
-        if self._error is not None:
-            raise self._error
-        return self
-
-    async def _main(self) -> None:
-        from aiohttp import web
-
-        from m2mfota.emulator.app import create_app
-
-        try:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            runner = web.AppRunner(create_app(self.db_path), access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        except BaseException as exc:  # reported to the starting thread
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        await self._stop.wait()
-        await runner.cleanup()
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stop is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
+        return self.base_url
 
     def api(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

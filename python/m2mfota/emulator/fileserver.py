@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import threading
 import time
 import uuid
 import zlib
@@ -28,6 +27,8 @@ from dataclasses import dataclass, field
 
 import jwt
 from aiohttp import web
+
+from m2mfota.emulator.background import BackgroundServer
 
 __all__ = ["Faults", "FileServer", "Published", "RunningServer", "serve_in_thread"]
 
@@ -394,74 +395,28 @@ class FileServer:
 
 # ---- running it --------------------------------------------------------------
 
-class RunningServer:
+class RunningServer(BackgroundServer):
     """A FileServer listening in a background thread; see serve_in_thread()."""
 
-    def __init__(self, server: FileServer, host: str, port: int, loop, runner, thread) -> None:
-        self.server = server
-        self.host = host
-        self.port = port
-        self._loop = loop
-        self._runner = runner
-        self._thread = thread
+    def __init__(self, server: FileServer, host: str, port: int) -> None:
+        def make_app() -> web.Application:
+            app = web.Application()
+            server.add_routes(app)
+            return app
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(make_app, host=host, port=port, name="m2mfota-fileserver")
+        self.server = server
 
     def url(self, published: Published) -> str:
         return self.base_url + published.path
 
-    def stop(self) -> None:
-        if not self._thread.is_alive():
-            return
-        fut = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
-        try:
-            fut.result(timeout=10)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-
     def __enter__(self) -> RunningServer:
         return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def serve_in_thread(server: FileServer, *, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Run ``server`` on host:port (0: a free port) in a daemon thread with its
     own event loop.  Stop it with ``.stop()`` or a with-block."""
-    loop = asyncio.new_event_loop()
-    started: dict = {}
-    ready = threading.Event()
-
-    async def start() -> None:
-        app = web.Application()
-        server.add_routes(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        started["runner"] = runner
-        started["port"] = runner.addresses[0][1]
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(start())
-        except BaseException as exc:  # reported to the starting thread
-            started["error"] = exc
-            ready.set()
-            return
-        ready.set()
-        loop.run_forever()
-        loop.close()
-
-    thread = threading.Thread(target=main, name="m2mfota-fileserver", daemon=True)
-    thread.start()
-    if not ready.wait(timeout=30):
-        raise RuntimeError("file server did not start")
-    if "error" in started:
-        raise started["error"]
-    return RunningServer(server, host, started["port"], loop, started["runner"], thread)
+    running = RunningServer(server, host, port)
+    running.start()
+    return running
