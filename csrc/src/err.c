@@ -110,6 +110,8 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_MCUBOOT_NO_HASH),
     E(MFOTA_ERR_MCUBOOT_HASH),
     E(MFOTA_ERR_MCUBOOT_TRAILER),
+    E(MFOTA_ERR_MCUBOOT_SIG),
+    E(MFOTA_ERR_MCUBOOT_NO_SIG),
     E(MFOTA_ERR_BOOT_STATE),
 
     /* client engine */

@@ -114,6 +114,8 @@ enum mfota_err {
     MFOTA_ERR_MCUBOOT_NO_HASH = -413,    /* no SHA-256 TLV */
     MFOTA_ERR_MCUBOOT_HASH = -414,       /* SHA-256 TLV differs from the image */
     MFOTA_ERR_MCUBOOT_TRAILER = -415,    /* trailer cannot be written (overlaps image, align) */
+    MFOTA_ERR_MCUBOOT_SIG = -416,        /* no signature TLV made by a trusted key verifies */
+    MFOTA_ERR_MCUBOOT_NO_SIG = -417,     /* keys are configured but the image carries no signature for them */
     MFOTA_ERR_BOOT_STATE = -420,         /* bootloader trailer in an unexpected state */
 
     /* ---- client engine (-500..-599) ---- */

@@ -22,6 +22,7 @@
 #include "m2mfota/journal.h"
 #include "m2mfota/image_verify.h"
 #include "m2mfota/bootloader.h"
+#include "m2mfota/sig_verify.h"
 #include "m2mfota/mcuboot.h"
 #include "m2mfota/client.h"
 
