@@ -114,7 +114,7 @@ static const char *reason_for(int err)
         if (err <= MFOTA_ERR_URL_SCHEME && err >= MFOTA_ERR_URL_TOO_LONG) {
             return "bad_url";
         }
-        if (err <= MFOTA_ERR_SENML_SYNTAX && err > MFOTA_ERR_THINGS_HTTP_STATUS) {
+        if (err <= MFOTA_ERR_SENML_SYNTAX && err >= MFOTA_ERR_THINGS_DUPLICATE) {
             return "bad_downlink";
         }
         return "connection";
@@ -713,7 +713,7 @@ int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
 static int uplink_done(struct mfota_client *c)
 {
     int rc = MFOTA_OK;
-    size_t len = c->resp_.body_len;
+    size_t len = (size_t)c->up_resp_.body_len;
     switch (c->up_purpose_) {
     case MFOTA_UP_START:
         mfota_backoff_reset(&c->backoff_);

@@ -43,6 +43,7 @@
 #include "m2mfota/flash.h"
 #include "m2mfota/flash_writer.h"
 #include "m2mfota/fota_state.h"
+#include "m2mfota/http_response.h"
 #include "m2mfota/image_verify.h"
 #include "m2mfota/journal.h"
 #include "m2mfota/report_policy.h"
@@ -156,10 +157,10 @@ struct mfota_client {
     struct mfota_journal journal_;
     struct mfota_report_policy report_;
     struct mfota_backoff backoff_;
-    struct mfota_things_resp resp_;
+    struct mfota_http_response up_resp_; /* the uplink's response; its body goes to resp_body_ */
     struct mfota_dl_stats base_;         /* counters of finished downloads */
     uint64_t wake_at_;
-    uint64_t up_last_io_;
+    uint64_t up_deadline_;               /* the uplink attempt fails at this clock time */
     uint64_t restart_at_;
     uint32_t requests_used_;             /* budget spent by earlier downloads of this file */
     int hal_err_;

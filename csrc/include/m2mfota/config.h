@@ -107,12 +107,6 @@
 #define MFOTA_THINGS_IMEI_MAX 32
 #endif
 
-/* Bytes of one HTTP header line the response framer keeps; longer lines are
- * skipped unless they carry Content-Length or Transfer-Encoding. */
-#ifndef MFOTA_THINGS_LINE_MAX
-#define MFOTA_THINGS_LINE_MAX 128
-#endif
-
 /* Record names of the project's update-status conventions (PROTOCOL.md 5). */
 #ifndef MFOTA_THINGS_NAME_FIRMWARE
 #define MFOTA_THINGS_NAME_FIRMWARE "firmware"
@@ -305,9 +299,6 @@
 #endif
 #if MFOTA_SENML_NUM_DIGITS_MAX < 19 || MFOTA_SENML_NUM_DIGITS_MAX > 4000
 #error "MFOTA_SENML_NUM_DIGITS_MAX must be in 19..4000"
-#endif
-#if MFOTA_THINGS_LINE_MAX < 32
-#error "MFOTA_THINGS_LINE_MAX must be at least 32"
 #endif
 
 #if MFOTA_FLASH_PROGRAM_MAX < 1 || MFOTA_FLASH_READ_CHUNK < 16

@@ -53,12 +53,7 @@ enum mfota_err {
     MFOTA_ERR_THINGS_BAD_SHA256 = -149,     /* sha256 is not a string of 64 hex digits */
     MFOTA_ERR_THINGS_BAD_VERSION = -150,    /* version is not a printable string up to MFOTA_THINGS_VERSION_MAX */
     MFOTA_ERR_THINGS_DUPLICATE = -151,      /* a command field (url, token...) appears in two records */
-    MFOTA_ERR_THINGS_HTTP_STATUS = -160,    /* malformed HTTP status line */
-    MFOTA_ERR_THINGS_HTTP_HEADER = -161,    /* malformed HTTP header line, or a framing header too long */
-    MFOTA_ERR_THINGS_HTTP_LENGTH = -162,    /* bad or conflicting Content-Length */
-    MFOTA_ERR_THINGS_HTTP_CHUNK = -163,     /* bad chunked framing, or a transfer coding other than chunked */
-    MFOTA_ERR_THINGS_HTTP_TOO_LONG = -164,  /* response body larger than the caller's buffer */
-    MFOTA_ERR_THINGS_HTTP_TRUNCATED = -165, /* connection closed before the response was complete */
+    /* -160..-165 belonged to a second HTTP response framer, now gone: not reused. */
 
     /* ---- HTTP / download (-200..-299) ---- */
     MFOTA_ERR_URL_SCHEME = -200,   /* URL does not start with "http://" */

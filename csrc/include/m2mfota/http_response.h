@@ -104,6 +104,21 @@ int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data,
  * MFOTA_ERR_HTTP_SHORT_BODY; after EV_END, MFOTA_DONE. */
 int mfota_http_response_eof(struct mfota_http_response *r, struct mfota_http_event *ev);
 
+/* For small responses kept whole (the uplink's response, whose body is the
+ * downlink): feed data[0..len) and copy the body into body[0..cap).
+ * r->status and r->body_len tell the outcome.  Returns MFOTA_NEED_MORE (all
+ * of `len` used), MFOTA_DONE (the message is complete; bytes after *used
+ * belong to the next one), MFOTA_ERR_NOSPC when the body is longer than
+ * `cap` (nothing past cap is written), or any error of feed(), the Digest
+ * mismatch MFOTA_ERR_HTTP_CRC included.  `body` may be NULL when cap is 0. */
+int mfota_http_response_collect(struct mfota_http_response *r, const uint8_t *data, size_t len,
+                                size_t *used, uint8_t *body, size_t cap);
+
+/* The peer closed the connection during collect(): MFOTA_DONE when that
+ * completes the message (a close-delimited body, or already complete), else
+ * MFOTA_ERR_HTTP_SHORT_BODY (or MFOTA_ERR_HTTP_CRC). */
+int mfota_http_response_collect_eof(struct mfota_http_response *r);
+
 /* 1 once EV_END was delivered (or MFOTA_ERR_HTTP_CRC, which ends the body too). */
 int mfota_http_response_complete(const struct mfota_http_response *r);
 

@@ -38,6 +38,9 @@ int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data,
                              size_t *used, struct mfota_http_event *ev);
 int mfota_http_response_eof(struct mfota_http_response *r, struct mfota_http_event *ev);
 int mfota_http_response_complete(const struct mfota_http_response *r);
+int mfota_http_response_collect(struct mfota_http_response *r, const uint8_t *data, size_t len,
+                                size_t *used, uint8_t *body, size_t cap);
+int mfota_http_response_collect_eof(struct mfota_http_response *r);
 /* range_plan.h */
 struct mfota_plan_config {
     uint32_t part_size;
