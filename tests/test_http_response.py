@@ -249,7 +249,8 @@ def chunked(body: bytes, sizes: list[int], ext: bool = False, trailer: bool = Fa
         piece = body[at:at + size]
         if not piece:
             break
-        out += f"{len(piece):X}".encode() + (b";name=val" if ext else b"") + b"\r\n" + piece + b"\r\n"
+        size_line = f"{len(piece):X}".encode() + (b";name=val" if ext else b"")
+        out += size_line + b"\r\n" + piece + b"\r\n"
         at += len(piece)
     if at < len(body):
         out += f"{len(body) - at:x}\r\n".encode() + body[at:] + b"\r\n"

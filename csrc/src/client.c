@@ -37,7 +37,8 @@ static void set_state(struct mfota_client *c, int state)
 }
 
 /* A HAL failure (a power cut in a test) ends everything: nothing the engine
- * holds in RAM may be written out after it. */
+ * holds in RAM may be written out after it.  Every negative return of a port
+ * callback arrives here as MFOTA_ERR_HAL (client_hal.c). */
 static int is_hal_error(int rc)
 {
     return rc == MFOTA_ERR_HAL;
@@ -563,6 +564,7 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     }
     memset(c, 0, sizeof *c);
     c->cfg_ = *cfg;
+    mfota_client_hal_bind_(c);
     if (c->cfg_.io_timeout_ms == 0u) {
         c->cfg_.io_timeout_ms = MFOTA_DL_TIMEOUT_MS;
     }
@@ -588,16 +590,16 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     c->server_.path = NULL;
     c->server_.path_len = 0;
     if (cfg->journal_flash != NULL) {
-        rc = mfota_journal_init_flash(&c->journal_, cfg->journal_flash);
+        rc = mfota_journal_init_flash(&c->journal_, c->cfg_.journal_flash);
         c->has_journal_ = 1;
     } else if (cfg->journal_kv != NULL) {
-        rc = mfota_journal_init_kv(&c->journal_, cfg->journal_kv);
+        rc = mfota_journal_init_kv(&c->journal_, c->cfg_.journal_kv);
         c->has_journal_ = 1;
     }
     if (rc != MFOTA_OK) {
         return rc;
     }
-    rc = mfota_flash_writer_init(&c->writer_, cfg->slot, c->has_journal_ ? &c->journal_ : NULL);
+    rc = mfota_flash_writer_init(&c->writer_, c->cfg_.slot, c->has_journal_ ? &c->journal_ : NULL);
     if (rc != MFOTA_OK) {
         return rc;
     }
@@ -635,6 +637,7 @@ static int start_cycle(struct mfota_client *c, int result)
     c->error = 0;
     c->has_pending = 0;
     c->hal_err_ = 0;
+    c->hal_error = 0;
     c->pending_len_ = 0;
     mfota_backoff_reset(&c->backoff_);
     rc = mfota_client_uplink_begin_(c, MFOTA_UP_START, MFOTA_STATE_IDLE, -1, result, NULL);
@@ -659,7 +662,7 @@ int mfota_client_start_boot(struct mfota_client *c)
         return MFOTA_ERR_STATE;
     }
     if (c->cfg_.bootloader->confirm != NULL) {
-        rc = c->cfg_.bootloader->confirm(c->cfg_.bootloader->ctx);
+        rc = mfota_client_hal_(c, c->cfg_.bootloader->confirm(c->cfg_.bootloader->ctx));
         if (rc < 0) {
             return rc;
         }
@@ -700,12 +703,15 @@ int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
     if (!update_running(c)) {
         c->result = MFOTA_RESULT_INITIAL;
         c->hal_err_ = 0;
+        c->hal_error = 0;
     }
     if (!handle_downlink(c, c->resp_body_, len, &rc)) {
         return MFOTA_OK;
     }
-    if (rc < 0 && c->hal_err_) {
+    if (c->hal_err_) {
+        end_download(c);
         c->phase_ = MFOTA_CP_FAILED;
+        return c->hal_err_;
     }
     return rc;
 }
@@ -858,7 +864,7 @@ static int step_verify(struct mfota_client *c)
 #endif
     c->done = c->total;
     set_state(c, MFOTA_STATE_DOWNLOADED);
-    rc = bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent);
+    rc = mfota_client_hal_(c, bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent));
     if (rc < 0) {
         if (is_hal_error(rc)) {
             return rc;
@@ -904,8 +910,9 @@ static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
             c->pending_len_ = 0;
             rc = MFOTA_OK;
             (void)handle_downlink(c, c->resp_body_, len, &rc);
-            if (rc < 0) {
-                c->hal_err_ = rc;
+            if (rc < 0 || c->hal_err_) {
+                c->hal_err_ = c->hal_err_ ? c->hal_err_ : rc;
+                rc = c->hal_err_;
                 end_download(c);
                 c->phase_ = MFOTA_CP_FAILED;
                 return rc;

@@ -12,6 +12,11 @@
  * a short reason (fota.error) that go up in the final uplink; they are never
  * returned as errors.  Only a failing HAL (flash, journal, bootloader: a
  * power cut) or a misuse of the API makes a call return a negative code.
+ * Any negative return of a flash, key-value or bootloader callback
+ * (mark_pending, confirm) ends the cycle at once, never retried: step() and
+ * run() return MFOTA_ERR_HAL, and c->hal_error keeps the port's own value
+ * (a -EIO is not mistaken for an m2mfota code).  Nothing is written to
+ * flash after it; re-initialise the client, as after a reboot.
  *
  * Two connections may be open at once: the download keeps its file-server
  * connection while a progress uplink goes to the ingestion endpoint.  The
@@ -141,8 +146,14 @@ struct mfota_client {
     uint64_t done, total;         /* bytes committed, image size */
     char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
     uint8_t has_pending;          /* an image was marked pending in this cycle */
+    int hal_error;                /* the port's own negative value behind the MFOTA_ERR_HAL that
+                                   * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* ---- private ---- */
-    struct mfota_client_config cfg_;
+    struct mfota_client_config cfg_;     /* its slot / journal HALs point at the copies below */
+    const struct mfota_flash *port_slot_, *port_journal_; /* the port's own HALs */
+    const struct mfota_kv *port_kv_;
+    struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
+    struct mfota_kv kv_hal_;
     struct mfota_url server_;
     char host_[MFOTA_URL_MAX + 1];
     struct mfota_fota_command cmd_;      /* the command in force */
