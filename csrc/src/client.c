@@ -85,7 +85,10 @@ static const char *reason_for(int err)
     case MFOTA_ERR_DL_BUSY:
         return "busy";
     case MFOTA_ERR_DL_TIMEOUT:
+    case MFOTA_ERR_DL_DEADLINE:
         return "timeout";
+    case MFOTA_ERR_DL_TOO_LARGE:
+        return "no_flash";
     case MFOTA_ERR_DL_TOTAL_CHANGED:
         return "file_changed";
     case MFOTA_ERR_CLIENT_SIZE:
@@ -337,6 +340,9 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     if (c->cfg_.io_timeout_ms != 0u) {
         dc.timeout_ms = c->cfg_.io_timeout_ms;
     }
+    /* A whole file sent without a length (Range ignored) stops at the slot's
+     * end instead of running on. */
+    dc.max_size = c->cfg_.slot->slot_size;
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
     c->restart_pending_ = 0;
@@ -377,6 +383,7 @@ static int is_transient(int err)
     case MFOTA_ERR_DL_NOT_FOUND:
     case MFOTA_ERR_DL_BUDGET:
     case MFOTA_ERR_DL_TOTAL_CHANGED:
+    case MFOTA_ERR_DL_TOO_LARGE:
     case MFOTA_ERR_CLIENT_SIZE:
     case MFOTA_ERR_FLASH_BOUNDS:
     case MFOTA_ERR_INVAL:
@@ -415,7 +422,7 @@ static int download_failed(struct mfota_client *c, int err)
         result = c->total > c->cfg_.slot->slot_size ? MFOTA_RESULT_NO_FLASH
                                                    : MFOTA_RESULT_INTEGRITY;
     }
-    if (err == MFOTA_ERR_FLASH_BOUNDS) {
+    if (err == MFOTA_ERR_FLASH_BOUNDS || err == MFOTA_ERR_DL_TOO_LARGE) {
         result = MFOTA_RESULT_NO_FLASH;
     }
     return fail(c, result, reason_for(err), err);

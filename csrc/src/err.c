@@ -81,6 +81,8 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_DL_CLOSED),
     E(MFOTA_ERR_DL_WRONG_RANGE),
     E(MFOTA_ERR_DL_IO),
+    E(MFOTA_ERR_DL_TOO_LARGE),
+    E(MFOTA_ERR_DL_DEADLINE),
 
     /* flash / journal */
     E(MFOTA_ERR_FLASH_GEOMETRY),

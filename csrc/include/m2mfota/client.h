@@ -126,7 +126,9 @@ struct mfota_client_config {
     void *event_ctx;
     /* behaviour */
     uint32_t part_size;           /* wanted part size (rounded up to the slot's sector) */
-    uint32_t io_timeout_ms;       /* no byte for this long: the attempt failed */
+    uint32_t io_timeout_ms;       /* deadline of one exchange: a download part's connect, and its
+                                   * request + complete response; an uplink's connect + request +
+                                   * complete response.  Bytes trickling in do not extend it. */
     uint8_t progress_step_percent;/* report_policy.h */
     uint32_t progress_interval_ms;
     uint32_t retry_base_ms;       /* backoff.h: engine-level retries of uplinks and downloads */

@@ -194,9 +194,18 @@
 #define MFOTA_DL_PIPELINE 1
 #endif
 
-/* Receive inactivity timeout (ms) when the caller gives none. */
+/* Deadline (ms) of one exchange when the caller gives none: a connect, and
+ * then each part's request and complete response, must finish within it
+ * (a trickling peer cannot stretch it).  Also the client's io_timeout_ms. */
 #ifndef MFOTA_DL_TIMEOUT_MS
 #define MFOTA_DL_TIMEOUT_MS 30000u
+#endif
+
+/* Largest file the downloader accepts when the caller gives no bound (the
+ * client uses the slot size): a total, or a body that ignored Range and has
+ * no length, beyond it ends the download with MFOTA_ERR_DL_TOO_LARGE. */
+#ifndef MFOTA_DL_MAX_SIZE
+#define MFOTA_DL_MAX_SIZE 0x1000000u
 #endif
 
 /* ---- flash writer, journal, image verification ------------------------ */

@@ -81,11 +81,13 @@ enum mfota_err {
     MFOTA_ERR_DL_RANGE_IGNORED = -226, /* whole file sent without Content-Range, not at offset 0 */
     MFOTA_ERR_DL_BUDGET = -227,        /* the per-download request budget is spent */
     MFOTA_ERR_DL_TOTAL_CHANGED = -228, /* file size or validator changed and no restart possible */
-    MFOTA_ERR_DL_TIMEOUT = -229,       /* no byte received within the timeout */
+    MFOTA_ERR_DL_TIMEOUT = -229,       /* a connect, or a part's request and response, passed its deadline */
     MFOTA_ERR_DL_CONNECT = -230,       /* the transport could not connect */
     MFOTA_ERR_DL_CLOSED = -231,        /* connection dropped (reset, or closed between messages) */
     MFOTA_ERR_DL_WRONG_RANGE = -232,   /* Content-Range is not the range requested */
     MFOTA_ERR_DL_IO = -233,            /* transport send/recv failure */
+    MFOTA_ERR_DL_TOO_LARGE = -234,     /* file or body larger than max_size (or than the known total) */
+    MFOTA_ERR_DL_DEADLINE = -235,      /* the download's max_time passed */
 
     /* ---- flash / journal (-300..-399) ---- */
     MFOTA_ERR_FLASH_GEOMETRY = -300,   /* HAL geometry unusable (sizes, alignment, slot) */

@@ -105,6 +105,8 @@ struct mfota_dl_config {
     uint32_t requests_used;
     uint32_t validator;
     uint32_t timeout_ms;
+    uint32_t max_time_ms;
+    uint64_t max_size;
     uint32_t max_retries;
     uint32_t max_retry_after_s;
     uint32_t max_restarts;
