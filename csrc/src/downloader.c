@@ -718,7 +718,7 @@ int mfota_dl_step(struct mfota_dl *dl, uint32_t io_wait_ms)
 {
     int rc = MFOTA_OK;
     for (;;) {
-        if (dl->state_ < ST_DONE && now_ms(dl) >= dl->end_at_) {
+        if (dl->end_at_ != UINT64_MAX && dl->state_ < ST_DONE && now_ms(dl) >= dl->end_at_) {
             return fail(dl, MFOTA_ERR_DL_DEADLINE);
         }
         switch (dl->state_) {

@@ -194,7 +194,8 @@ struct mfota_client {
 void mfota_client_config_default(struct mfota_client_config *cfg);
 
 /* Check `cfg` and bind the client to it (the struct is copied; its strings
- * and HALs must outlive the client).  Sets up the journal (nothing read yet)
+ * and HALs must outlive the client; the client points into itself, so it
+ * must not be moved or copied once initialised).  Sets up the journal (nothing read yet)
  * and the writer.  MFOTA_ERR_INVAL for a missing identity/HAL or a server
  * that is not http://host[:port]; MFOTA_ERR_URL_* for a bad server URL;
  * flash and journal set-up errors pass through. */
