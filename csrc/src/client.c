@@ -668,6 +668,8 @@ int mfota_client_start_boot(struct mfota_client *c)
     if (c->phase_ != MFOTA_CP_IDLE && c->phase_ != MFOTA_CP_DONE) {
         return MFOTA_ERR_STATE;
     }
+    c->hal_err_ = 0;
+    c->hal_error = 0;
     if (c->cfg_.bootloader->confirm != NULL) {
         rc = mfota_client_hal_(c, c->cfg_.bootloader->confirm(c->cfg_.bootloader->ctx));
         if (rc < 0) {
