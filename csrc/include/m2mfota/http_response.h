@@ -9,6 +9,11 @@
  * hash of ETag / Last-Modified, Transfer-Encoding: chunked), runs CRC-32 over
  * the body as it passes and checks it against `Digest: crc32=<hex>` at the end.
  *
+ * It is the one HTTP response parser of the core: the downloader feeds it
+ * file-server responses, and the client engine frames the ingestion
+ * endpoint's answer to an uplink (whose body is the downlink) with
+ * mfota_http_response_collect(), so both get the same bounds and refusals.
+ *
  * State is one caller-allocated struct of a few hundred bytes; nothing is
  * allocated.  The status line and header block are bounded by
  * MFOTA_HTTP_HEADER_MAX, a kept header line by MFOTA_HTTP_LINE_MAX.
