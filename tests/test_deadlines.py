@@ -97,12 +97,18 @@ def test_endless_stream_ignoring_range_is_refused(fileserver):  # noqa: F811
     assert len(out.result.data) == 0  # the void bytes were taken back
 
 
-@pytest.mark.parametrize("kw", [{"max_size": 10_000}, {"total": 4096}])
-def test_stream_past_the_known_total_or_max_size_is_refused(fileserver, kw):  # noqa: F811
+@pytest.mark.parametrize("kw, code", [
+    ({"max_size": 10_000}, "MFOTA_ERR_DL_TOO_LARGE"),  # size unknown: bounded by max_size
+    ({"total": 4096}, "MFOTA_ERR_HTTP_RANGE"),         # known: a bad body, retried, refused
+])
+def test_stream_past_the_known_total_or_max_size_is_refused(fileserver, kw, code):  # noqa: F811
     url, token = _publish(fileserver, bytes(4096), Faults(ignore_range=True,
-                                                          overlong_bytes=100_000))
-    out, _ = bounded(lambda: m2mfota.download(url, token, part_size=1024, timeout=5, **kw), 30)
-    assert isinstance(out, m2mfota.DownloadError) and out.code == "MFOTA_ERR_DL_TOO_LARGE", out
+                                                          overlong_bytes=100_000,
+                                                          overlong_times=100))
+    out, _ = bounded(lambda: m2mfota.download(url, token, part_size=1024, timeout=5,
+                                              max_retries=2, **kw), 30)
+    assert isinstance(out, m2mfota.DownloadError) and out.code == code, out
+    assert len(out.result.data) == 0 and out.result.retries == (2 if "total" in kw else 0)
 
 
 def test_total_over_max_size_is_refused(fileserver):  # noqa: F811

@@ -678,9 +678,11 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_BODY:
             dl->stats.body_bytes += ev.len;
             if (dl->mode_ == M_ACCEPT) {
-                if (ev.len > dl->expect_len_ - dl->delivered_ && dl->whole_) {
-                    /* More than the whole file can hold: asking again would
-                     * stream it again. */
+                if (ev.len > dl->expect_len_ - dl->delivered_ && dl->whole_ &&
+                    !dl->plan.has_total) {
+                    /* A file of unknown size past max_size: asking again
+                     * would stream it again.  (Past a known total it is a
+                     * bad body, retried below like a bad range.) */
                     if (dl->delivered_ > 0u && s->part_failed != NULL) {
                         rc = s->part_failed(s->ctx, dl->part_first_, dl->delivered_,
                                             MFOTA_ERR_DL_TOO_LARGE);

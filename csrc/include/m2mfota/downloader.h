@@ -179,10 +179,11 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg);
  * A part whose response is not complete by its deadline fails with
  * MFOTA_ERR_DL_TIMEOUT and is retried like any failed attempt; the whole
  * download fails with MFOTA_ERR_DL_DEADLINE once max_time_ms is spent (a
- * Retry-After wait that would end past it fails at once); a file or a
- * Range-ignoring body larger than max_size (or than the known total) ends
- * it with MFOTA_ERR_DL_TOO_LARGE.  Returns MFOTA_DONE when [offset, total) has been
- * delivered (the connection is closed); MFOTA_WOULD_BLOCK when the
+ * Retry-After wait that would end past it fails at once); a file, or a
+ * Range-ignoring body of a file of unknown size, larger than max_size ends
+ * it with MFOTA_ERR_DL_TOO_LARGE (such a body past a known total is a bad
+ * attempt, MFOTA_ERR_HTTP_RANGE, retried).  Returns MFOTA_DONE when
+ * [offset, total) has been delivered (the connection is closed); MFOTA_WOULD_BLOCK when the
  * transport has nothing yet; MFOTA_WAIT when nothing is due before
  * mfota_dl_wake_at(); a negative code when the download failed for good
  * (the connection is closed, the error is also in last_error).  After

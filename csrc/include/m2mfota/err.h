@@ -86,7 +86,7 @@ enum mfota_err {
     MFOTA_ERR_DL_CLOSED = -231,        /* connection dropped (reset, or closed between messages) */
     MFOTA_ERR_DL_WRONG_RANGE = -232,   /* Content-Range is not the range requested */
     MFOTA_ERR_DL_IO = -233,            /* transport send/recv failure */
-    MFOTA_ERR_DL_TOO_LARGE = -234,     /* file or body larger than max_size (or than the known total) */
+    MFOTA_ERR_DL_TOO_LARGE = -234,     /* file, or a body of unknown size, larger than max_size */
     MFOTA_ERR_DL_DEADLINE = -235,      /* the download's max_time passed */
 
     /* ---- flash / journal (-300..-399) ---- */
