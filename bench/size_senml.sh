@@ -33,6 +33,6 @@ stub downlink_extractor 'void entry(void) { static struct mfota_fota_command c;
 stub uplink_builder 'void entry(void) { struct mfota_senml_entry e[5]; struct mfota_things_status s = {0}; char o[512]; size_t n;
   sink += (unsigned long)mfota_things_build_uplink(o, 512, &n, "1", 1, (const unsigned char *)"s", 1, "m.m", e,
       mfota_things_status_entries(&s, e)); }'
-stub response_framer 'void entry(void) { struct mfota_things_resp r; char b[64]; size_t u;
-  mfota_things_resp_init(&r, b, 64); sink += (unsigned long)mfota_things_resp_feed(&r, (const char *)&sink, 8, &u);
-  sink += (unsigned long)mfota_things_resp_eof(&r); }'
+stub response_framer 'void entry(void) { struct mfota_http_response r; uint8_t b[64]; size_t u;
+  mfota_http_response_init(&r); sink += (unsigned long)mfota_http_response_collect(&r, (const uint8_t *)&sink, 8, &u, b, 64);
+  sink += (unsigned long)mfota_http_response_collect_eof(&r); }'

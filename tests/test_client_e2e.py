@@ -120,6 +120,8 @@ RECOVERABLE = {
     "digest_variant": ({"digest_variant": True}, lambda s: s["unverified_parts"] == 0),
     "chunked": ({"chunked": True}, lambda s: s["requests"] == 10),
     "overlong": ({"overlong_bytes": 100, "overlong_times": 2}, lambda s: s["connections"] >= 2),
+    # one byte per 50 ms: busy, never idle, and far past the part's deadline
+    "trickle": ({"trickle_seconds": 0.05, "trickle_times": 1}, lambda s: s["retries"] >= 1),
 }
 
 
@@ -202,7 +204,8 @@ def test_every_file_server_fault_is_covered():
 
     # Fields that only parameterise another fault.
     modifiers = {"drop_times", "corrupt_times", "wrong_digest_times", "stall_times",
-                 "retry_after", "replacement", "replace_same_size", "overlong_times"}
+                 "retry_after", "replacement", "replace_same_size", "overlong_times",
+                 "trickle_times"}
     used = {k for faults, *_ in [*RECOVERABLE.values(), *FATAL.values()] for k in faults}
     assert {f.name for f in dataclasses.fields(Faults)} - modifiers <= used
 

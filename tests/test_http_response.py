@@ -232,3 +232,125 @@ def test_every_split_gives_the_same_result(raw, cuts, eof):
     assert parse_response([raw[i : i + 1] for i in range(len(raw))], eof=eof) == whole
     if whole.complete and whole.digest != "none":
         assert (whole.digest == "match") == (whole.digest_crc == zlib.crc32(whole.body))
+
+
+# ---- the uplink's response (mfota_http_response_collect) ----------------------
+# The client engine frames the ingestion endpoint's answer with this same
+# parser; its body is the downlink.  These cases come from the framer it
+# replaced: length, chunked (extensions, trailers), 1xx, close-delimited.
+
+DOWNLINK = (b'[{"bn":"urn:dev:IMEI:1:"},{"n":"url","vs":"http://1.2.3.4/f"},'
+            b'{"n":"token","vs":"t"}]')
+
+
+def chunked(body: bytes, sizes: list[int], ext: bool = False, trailer: bool = False) -> bytes:
+    out, at = b"", 0
+    for size in sizes:
+        piece = body[at:at + size]
+        if not piece:
+            break
+        size_line = f"{len(piece):X}".encode() + (b";name=val" if ext else b"")
+        out += size_line + b"\r\n" + piece + b"\r\n"
+        at += len(piece)
+    if at < len(body):
+        out += f"{len(body) - at:x}\r\n".encode() + body[at:] + b"\r\n"
+    return out + b"0\r\n" + (b"X-Trailer: 1\r\n" if trailer else b"") + b"\r\n"
+
+
+uplink_responses = st.builds(
+    lambda body, style, sizes, ext, trailer, interim, extra: (
+        body,
+        (b"HTTP/1.1 100 Continue\r\n\r\n" if interim else b"")
+        + b"HTTP/1.1 200 OK\r\nServer: test\r\n"
+        + b"".join(f"X-H{i}: {'v' * n}\r\n".encode() for i, n in enumerate(extra))
+        + (f"Content-Length: {len(body)}\r\n\r\n".encode() + body if style == "length"
+           else b"Transfer-Encoding: chunked\r\n\r\n" + chunked(body, sizes, ext, trailer)),
+    ),
+    st.binary(max_size=600), st.sampled_from(["length", "chunked"]),
+    st.lists(st.integers(1, 100), max_size=8), st.booleans(), st.booleans(), st.booleans(),
+    st.lists(st.integers(0, 400), max_size=3),
+)
+
+
+def _collect(pieces: list[bytes], cap: int = 4096, eof: bool = False):
+    """Feed pieces to mfota_http_response_collect: (rc name, status, body, bytes used)."""
+    from m2mfota._errors import err_name
+    from m2mfota._native import ffi, lib
+
+    r = ffi.new("struct mfota_http_response *")
+    lib.mfota_http_response_init(r)
+    body = ffi.new("uint8_t[]", cap + 1)
+    used = ffi.new("size_t *")
+    rc, total = 1, 0
+    for piece in pieces:
+        rc = lib.mfota_http_response_collect(r, piece, len(piece), used, body, cap)
+        total += used[0]
+        if rc != 1:  # MFOTA_NEED_MORE
+            break
+    if rc == 1 and eof:
+        rc = lib.mfota_http_response_collect_eof(r)
+    return err_name(rc), r.status, ffi.unpack(ffi.cast("char *", body), min(r.body_len, cap)), total
+
+
+@given(resp=uplink_responses, cuts=st.lists(st.integers(0, 5000), max_size=12),
+       tail=st.binary(max_size=20))
+def test_uplink_response_split_anywhere_gives_the_same_body(resp, cuts, tail):
+    body, raw = resp
+    rc, status, got, used = _collect(_split(raw + tail, cuts))
+    assert (rc, status, got, used) == ("MFOTA_DONE", 200, body, len(raw))
+
+
+def test_uplink_response_close_delimited_and_no_body_statuses():
+    raw = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + DOWNLINK
+    assert _collect([raw])[0] == "MFOTA_NEED_MORE"
+    assert _collect([raw], eof=True)[:3] == ("MFOTA_DONE", 200, DOWNLINK)
+    for status in (204, 304):
+        raw = f"HTTP/1.1 {status} X\r\nContent-Length: 10\r\n\r\n".encode()
+        assert _collect([raw])[:3] == ("MFOTA_DONE", status, b"")
+
+
+def test_uplink_response_then_downlink_through_the_python_api():
+    from m2mfota.things import parse_downlink, parse_uplink_response
+
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(DOWNLINK, [7, 30, 1])
+    resp = parse_uplink_response(raw)
+    assert parse_downlink(resp.body, "1").url == "http://1.2.3.4/f"
+    bad = parse_uplink_response(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 3\r\n\r\nbad")
+    assert (bad.status, bad.body) == (401, b"bad")
+
+
+@pytest.mark.parametrize("raw, error", [
+    # what the removed uplink framer accepted and the device must not
+    (b"HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 2\r\n\r\nok", "MFOTA_ERR_HTTP_SYNTAX"),
+    (b"HTTP/1.1 200 OK\r\nX-Big: " + b"v" * 100_000 + b"\r\nContent-Length: 2\r\n\r\nok",
+     "MFOTA_ERR_HTTP_TOO_LONG"),
+    (b"HTTP/1.1 100 Continue\r\n\r\n" * 1000 + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+     "MFOTA_ERR_HTTP_TOO_LONG"),
+    # a body over the caller's buffer, however it is framed
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000, "MFOTA_ERR_NOSPC"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1001\r\n" + b"x" * 4097,
+     "MFOTA_ERR_NOSPC"),
+    (b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 4097, "MFOTA_ERR_NOSPC"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", "MFOTA_ERR_HTTP_CHUNK"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 17 + b"\r\n",
+     "MFOTA_ERR_HTTP_CHUNK"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n", "MFOTA_ERR_HTTP_LENGTH"),
+])
+def test_uplink_response_refusals(raw, error):
+    from m2mfota.things import ResponseError, parse_uplink_response
+
+    assert _collect([raw])[0] == error
+    with pytest.raises(ResponseError) as info:
+        parse_uplink_response(raw, max_body=4096)
+    assert info.value.code == error
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Le",
+    b"",
+])
+def test_uplink_response_truncated(raw):
+    assert _collect([raw], eof=True)[0] == "MFOTA_ERR_HTTP_SHORT_BODY"

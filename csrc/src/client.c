@@ -37,7 +37,8 @@ static void set_state(struct mfota_client *c, int state)
 }
 
 /* A HAL failure (a power cut in a test) ends everything: nothing the engine
- * holds in RAM may be written out after it. */
+ * holds in RAM may be written out after it.  Every negative return of a port
+ * callback arrives here as MFOTA_ERR_HAL (client_hal.c). */
 static int is_hal_error(int rc)
 {
     return rc == MFOTA_ERR_HAL;
@@ -84,7 +85,10 @@ static const char *reason_for(int err)
     case MFOTA_ERR_DL_BUSY:
         return "busy";
     case MFOTA_ERR_DL_TIMEOUT:
+    case MFOTA_ERR_DL_DEADLINE:
         return "timeout";
+    case MFOTA_ERR_DL_TOO_LARGE:
+        return "no_flash";
     case MFOTA_ERR_DL_TOTAL_CHANGED:
         return "file_changed";
     case MFOTA_ERR_CLIENT_SIZE:
@@ -114,7 +118,7 @@ static const char *reason_for(int err)
         if (err <= MFOTA_ERR_URL_SCHEME && err >= MFOTA_ERR_URL_TOO_LONG) {
             return "bad_url";
         }
-        if (err <= MFOTA_ERR_SENML_SYNTAX && err > MFOTA_ERR_THINGS_HTTP_STATUS) {
+        if (err <= MFOTA_ERR_SENML_SYNTAX && err >= MFOTA_ERR_THINGS_DUPLICATE) {
             return "bad_downlink";
         }
         return "connection";
@@ -336,6 +340,9 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     if (c->cfg_.io_timeout_ms != 0u) {
         dc.timeout_ms = c->cfg_.io_timeout_ms;
     }
+    /* A whole file sent without a length (Range ignored) stops at the slot's
+     * end instead of running on. */
+    dc.max_size = c->cfg_.slot->slot_size;
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
     c->restart_pending_ = 0;
@@ -376,6 +383,7 @@ static int is_transient(int err)
     case MFOTA_ERR_DL_NOT_FOUND:
     case MFOTA_ERR_DL_BUDGET:
     case MFOTA_ERR_DL_TOTAL_CHANGED:
+    case MFOTA_ERR_DL_TOO_LARGE:
     case MFOTA_ERR_CLIENT_SIZE:
     case MFOTA_ERR_FLASH_BOUNDS:
     case MFOTA_ERR_INVAL:
@@ -414,7 +422,7 @@ static int download_failed(struct mfota_client *c, int err)
         result = c->total > c->cfg_.slot->slot_size ? MFOTA_RESULT_NO_FLASH
                                                    : MFOTA_RESULT_INTEGRITY;
     }
-    if (err == MFOTA_ERR_FLASH_BOUNDS) {
+    if (err == MFOTA_ERR_FLASH_BOUNDS || err == MFOTA_ERR_DL_TOO_LARGE) {
         result = MFOTA_RESULT_NO_FLASH;
     }
     return fail(c, result, reason_for(err), err);
@@ -563,6 +571,7 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     }
     memset(c, 0, sizeof *c);
     c->cfg_ = *cfg;
+    mfota_client_hal_bind_(c);
     if (c->cfg_.io_timeout_ms == 0u) {
         c->cfg_.io_timeout_ms = MFOTA_DL_TIMEOUT_MS;
     }
@@ -588,16 +597,16 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     c->server_.path = NULL;
     c->server_.path_len = 0;
     if (cfg->journal_flash != NULL) {
-        rc = mfota_journal_init_flash(&c->journal_, cfg->journal_flash);
+        rc = mfota_journal_init_flash(&c->journal_, c->cfg_.journal_flash);
         c->has_journal_ = 1;
     } else if (cfg->journal_kv != NULL) {
-        rc = mfota_journal_init_kv(&c->journal_, cfg->journal_kv);
+        rc = mfota_journal_init_kv(&c->journal_, c->cfg_.journal_kv);
         c->has_journal_ = 1;
     }
     if (rc != MFOTA_OK) {
         return rc;
     }
-    rc = mfota_flash_writer_init(&c->writer_, cfg->slot, c->has_journal_ ? &c->journal_ : NULL);
+    rc = mfota_flash_writer_init(&c->writer_, c->cfg_.slot, c->has_journal_ ? &c->journal_ : NULL);
     if (rc != MFOTA_OK) {
         return rc;
     }
@@ -635,6 +644,7 @@ static int start_cycle(struct mfota_client *c, int result)
     c->error = 0;
     c->has_pending = 0;
     c->hal_err_ = 0;
+    c->hal_error = 0;
     c->pending_len_ = 0;
     mfota_backoff_reset(&c->backoff_);
     rc = mfota_client_uplink_begin_(c, MFOTA_UP_START, MFOTA_STATE_IDLE, -1, result, NULL);
@@ -658,8 +668,10 @@ int mfota_client_start_boot(struct mfota_client *c)
     if (c->phase_ != MFOTA_CP_IDLE && c->phase_ != MFOTA_CP_DONE) {
         return MFOTA_ERR_STATE;
     }
+    c->hal_err_ = 0;
+    c->hal_error = 0;
     if (c->cfg_.bootloader->confirm != NULL) {
-        rc = c->cfg_.bootloader->confirm(c->cfg_.bootloader->ctx);
+        rc = mfota_client_hal_(c, c->cfg_.bootloader->confirm(c->cfg_.bootloader->ctx));
         if (rc < 0) {
             return rc;
         }
@@ -700,12 +712,15 @@ int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
     if (!update_running(c)) {
         c->result = MFOTA_RESULT_INITIAL;
         c->hal_err_ = 0;
+        c->hal_error = 0;
     }
     if (!handle_downlink(c, c->resp_body_, len, &rc)) {
         return MFOTA_OK;
     }
-    if (rc < 0 && c->hal_err_) {
+    if (c->hal_err_) {
+        end_download(c);
         c->phase_ = MFOTA_CP_FAILED;
+        return c->hal_err_;
     }
     return rc;
 }
@@ -713,7 +728,7 @@ int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
 static int uplink_done(struct mfota_client *c)
 {
     int rc = MFOTA_OK;
-    size_t len = c->resp_.body_len;
+    size_t len = (size_t)c->up_resp_.body_len;
     switch (c->up_purpose_) {
     case MFOTA_UP_START:
         mfota_backoff_reset(&c->backoff_);
@@ -858,7 +873,7 @@ static int step_verify(struct mfota_client *c)
 #endif
     c->done = c->total;
     set_state(c, MFOTA_STATE_DOWNLOADED);
-    rc = bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent);
+    rc = mfota_client_hal_(c, bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent));
     if (rc < 0) {
         if (is_hal_error(rc)) {
             return rc;
@@ -904,8 +919,9 @@ static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
             c->pending_len_ = 0;
             rc = MFOTA_OK;
             (void)handle_downlink(c, c->resp_body_, len, &rc);
-            if (rc < 0) {
-                c->hal_err_ = rc;
+            if (rc < 0 || c->hal_err_) {
+                c->hal_err_ = c->hal_err_ ? c->hal_err_ : rc;
+                rc = c->hal_err_;
                 end_download(c);
                 c->phase_ = MFOTA_CP_FAILED;
                 return rc;

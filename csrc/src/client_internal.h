@@ -20,6 +20,15 @@ enum { MFOTA_UP_START = 0, MFOTA_UP_PROGRESS, MFOTA_UP_FINAL };
 
 uint64_t mfota_client_now_(const struct mfota_client *c);
 
+/* Point cfg_.slot / journal_flash / journal_kv at the engine's copies of the
+ * port's HALs (client_hal.c), so every negative return becomes MFOTA_ERR_HAL. */
+void mfota_client_hal_bind_(struct mfota_client *c);
+
+/* The return value `rc` of a port callback called directly (the bootloader's):
+ * a negative one is kept in c->hal_error, fails the cycle, and becomes
+ * MFOTA_ERR_HAL; anything else is returned as it is. */
+int mfota_client_hal_(struct mfota_client *c, int rc);
+
 /* Write the status uplink (running version, `state`, `progress` (-1: none),
  * `result` (-1: none), `reason` (NULL: none)) into up_buf_ and arm the
  * uplink machine for `purpose`. */

@@ -47,6 +47,7 @@ void mfota_client_uplink_rearm_(struct mfota_client *c)
 {
     c->up_st_ = 0;
     c->up_sent_ = 0;
+    c->up_deadline_ = 0; /* armed when the attempt's connect starts */
 }
 
 enum { US_CONNECT = 0, US_SEND, US_RECV, US_RESP };
@@ -59,16 +60,37 @@ static int attempt_failed(struct mfota_client *c, int rc)
     return rc;
 }
 
+/* One deadline bounds a whole attempt -- connect, request, response -- so a
+ * peer that trickles a byte now and then cannot hold the cycle forever. */
+static int blocked(struct mfota_client *c)
+{
+    if (mfota_client_now_(c) >= c->up_deadline_) {
+        return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+    }
+    return MFOTA_WOULD_BLOCK;
+}
+
+/* Time left before the attempt's deadline, as a recv() wait bound. */
+static uint32_t left_ms(const struct mfota_client *c, uint32_t io_wait_ms)
+{
+    uint64_t now = mfota_client_now_(c);
+    uint64_t left = c->up_deadline_ > now ? c->up_deadline_ - now : 0u;
+    return left < io_wait_ms ? (uint32_t)left : io_wait_ms;
+}
+
 int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
 {
     const struct mfota_transport *t = c->cfg_.uplink_transport;
     int rc;
+    if (c->up_deadline_ == 0u) {
+        c->up_deadline_ = mfota_client_now_(c) + c->cfg_.io_timeout_ms;
+    }
     for (;;) {
         switch (c->up_st_) {
         case US_CONNECT:
             rc = t->connect(t->ctx, c->host_, c->server_.port);
             if (rc == MFOTA_WOULD_BLOCK) {
-                return rc;
+                return blocked(c);
             }
             if (rc != MFOTA_OK) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
@@ -82,47 +104,43 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
                 rc = t->send(t->ctx, (const uint8_t *)c->up_buf_ + c->up_sent_,
                              c->up_len_ - c->up_sent_, &sent);
                 if (rc == MFOTA_WOULD_BLOCK) {
-                    return rc;
+                    return blocked(c);
                 }
                 if (rc != MFOTA_OK || sent == 0u) {
                     return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
                 }
                 c->up_sent_ += sent;
             }
-            mfota_things_resp_init(&c->resp_, c->resp_body_, sizeof c->resp_body_);
-            c->up_last_io_ = mfota_client_now_(c);
+            mfota_http_response_init(&c->up_resp_);
             c->up_st_ = US_RECV;
             break;
         case US_RECV: {
             /* The request is out: its buffer receives the response. */
-            size_t got = 0, used = 0, pos = 0;
-            rc = t->recv(t->ctx, (uint8_t *)c->up_buf_, sizeof c->up_buf_, &got, io_wait_ms);
+            size_t got = 0, used = 0;
+            if (mfota_client_now_(c) >= c->up_deadline_) {
+                return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
+            }
+            rc = t->recv(t->ctx, (uint8_t *)c->up_buf_, sizeof c->up_buf_, &got,
+                         left_ms(c, io_wait_ms));
             if (rc == MFOTA_WOULD_BLOCK) {
-                if (mfota_client_now_(c) - c->up_last_io_ >= c->cfg_.io_timeout_ms) {
-                    return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
-                }
-                return rc;
+                return blocked(c);
             }
             if (rc == MFOTA_DONE) {
-                rc = mfota_things_resp_eof(&c->resp_);
+                rc = mfota_http_response_collect_eof(&c->up_resp_);
                 if (rc != MFOTA_DONE) {
                     return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
                 }
                 c->up_st_ = US_RESP;
                 break;
             }
-            if (rc != MFOTA_OK) {
+            if (rc != MFOTA_OK || got > sizeof c->up_buf_) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
-            c->up_last_io_ = mfota_client_now_(c);
-            rc = MFOTA_NEED_MORE;
-            while (pos < got && rc == MFOTA_NEED_MORE) {
-                rc = mfota_things_resp_feed(&c->resp_, c->up_buf_ + pos, got - pos, &used);
-                pos += used;
-                if (used == 0u && rc == MFOTA_NEED_MORE) {
-                    break;
-                }
-            }
+            /* The same hardened parser as the download's: bounded header
+             * block and lines, no control bytes, bounded 1xx responses. */
+            rc = mfota_http_response_collect(&c->up_resp_, (const uint8_t *)c->up_buf_, got,
+                                             &used, (uint8_t *)c->resp_body_,
+                                             sizeof c->resp_body_);
             if (rc < 0) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
@@ -134,13 +152,13 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
         default: /* US_RESP */
             t->close(t->ctx);
             mfota_client_uplink_rearm_(c);
-            if (c->resp_.status >= 200 && c->resp_.status < 300) {
+            if (c->up_resp_.status >= 200 && c->up_resp_.status < 300) {
                 return MFOTA_DONE;
             }
             /* 4xx: this uplink will never be accepted (a wrong secret, a
              * device the server does not know); 5xx: try again later. */
-            if (c->resp_.status >= 400 && c->resp_.status < 500 && c->resp_.status != 408 &&
-                c->resp_.status != 429) {
+            if (c->up_resp_.status >= 400 && c->up_resp_.status < 500 &&
+                c->up_resp_.status != 408 && c->up_resp_.status != 429) {
                 return MFOTA_ERR_CLIENT_REFUSED;
             }
             return MFOTA_ERR_CLIENT_UPLINK;

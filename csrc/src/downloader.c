@@ -44,6 +44,19 @@ static int fail(struct mfota_dl *dl, int err)
     return err;
 }
 
+/* Start the deadline of a connect or of a part's request + response; never
+ * past the end of the whole download (max_time_ms). */
+static void arm(struct mfota_dl *dl)
+{
+    uint64_t t = now_ms(dl) + dl->cfg_.timeout_ms;
+    dl->deadline_ = t < dl->end_at_ ? t : dl->end_at_;
+}
+
+static int expired(const struct mfota_dl *dl)
+{
+    return now_ms(dl) >= dl->deadline_;
+}
+
 static uint32_t backoff_s(uint32_t attempts)
 {
     uint32_t s = 1u << (attempts < 5u ? attempts : 5u);
@@ -55,6 +68,7 @@ void mfota_dl_config_default(struct mfota_dl_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     mfota_plan_config_default(&cfg->plan);
     cfg->timeout_ms = MFOTA_DL_TIMEOUT_MS;
+    cfg->max_size = MFOTA_DL_MAX_SIZE;
     cfg->max_retries = MFOTA_DL_MAX_RETRIES;
     cfg->max_retry_after_s = MFOTA_DL_MAX_RETRY_AFTER_S;
     cfg->max_restarts = MFOTA_DL_MAX_RESTARTS;
@@ -76,6 +90,13 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
         return MFOTA_ERR_INVAL;
     }
     dl->cfg_ = *cfg;
+    if (dl->cfg_.max_size == 0u) {
+        dl->cfg_.max_size = MFOTA_DL_MAX_SIZE;
+    }
+    if (dl->cfg_.timeout_ms == 0u) {
+        dl->cfg_.timeout_ms = MFOTA_DL_TIMEOUT_MS;
+    }
+    dl->end_at_ = cfg->max_time_ms != 0u ? now_ms(dl) + cfg->max_time_ms : UINT64_MAX;
     /* URL and token live on only in host_ and the request head: the caller's
      * strings need not outlive init. */
     dl->cfg_.url = NULL;
@@ -97,6 +118,9 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
         return rc;
     }
     rc = mfota_plan_init(&dl->plan, &cfg->plan, cfg->offset, cfg->requests_used);
+    if (rc == MFOTA_OK && cfg->has_total && cfg->total > dl->cfg_.max_size) {
+        rc = MFOTA_ERR_DL_TOO_LARGE;
+    }
     if (rc == MFOTA_OK && cfg->has_total) {
         rc = mfota_plan_set_total(&dl->plan, cfg->total);
     }
@@ -152,7 +176,11 @@ static int attempt_failed(struct mfota_dl *dl, int reason, int keep_conn)
 static int set_total(struct mfota_dl *dl, uint64_t total)
 {
     const struct mfota_dl_sink *s = dl->cfg_.sink;
-    int rc = mfota_plan_set_total(&dl->plan, total);
+    int rc;
+    if (total > dl->cfg_.max_size) {
+        return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
+    }
+    rc = mfota_plan_set_total(&dl->plan, total);
     if (rc != MFOTA_OK) {
         return fail(dl, rc == MFOTA_ERR_INVAL ? MFOTA_ERR_DL_UNSATISFIABLE : rc);
     }
@@ -172,6 +200,9 @@ static int restart(struct mfota_dl *dl, uint64_t total)
     int rc;
     if (s->total == NULL || dl->stats.restarts >= dl->cfg_.max_restarts) {
         return fail(dl, MFOTA_ERR_DL_TOTAL_CHANGED);
+    }
+    if (total != MFOTA_DL_TOTAL_UNKNOWN && total > dl->cfg_.max_size) {
+        return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
     }
     dl->stats.restarts++;
     rc = s->total(s->ctx, total, 1);
@@ -309,7 +340,9 @@ static int on_success_headers(struct mfota_dl *dl)
     if (r->has_range) {
         dl->expect_len_ = r->range_last - r->range_first + 1u;
     } else {
-        dl->expect_len_ = p->has_total ? p->total : UINT64_MAX;
+        /* The whole file, of a size known or bounded: an endless body
+         * must not become an endless download. */
+        dl->expect_len_ = p->has_total ? p->total : dl->cfg_.max_size;
     }
     dl->mode_ = M_ACCEPT;
     return MFOTA_OK;
@@ -412,6 +445,7 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
         dl->part_first_ = dl->ahead_first_;
         dl->part_len_ = dl->ahead_len_;
         begin_part(dl);
+        arm(dl); /* its own deadline, from the moment it is the one awaited */
         return send_ahead(dl);
     }
     if (!dl->resp_.keep_alive && dl->in_flight_ > 1 && dl->plan.conn_requests > 1u) {
@@ -444,7 +478,6 @@ static int write_request(struct mfota_dl *dl, uint64_t first, uint64_t len)
     mfota_plan_on_request(&dl->plan);
     dl->stats.requests++;
     dl->in_flight_++;
-    dl->last_io_ = now_ms(dl);
     dl->state_ = ST_SEND;
     return MFOTA_OK;
 }
@@ -486,6 +519,7 @@ static int start_request(struct mfota_dl *dl)
     dl->rx_pos_ = dl->rx_len_ = 0;
     dl->in_flight_ = 0;
     begin_part(dl);
+    arm(dl);
     return write_request(dl, dl->part_first_, dl->part_len_);
 }
 
@@ -506,7 +540,7 @@ static int step_next(struct mfota_dl *dl)
         close_conn(dl);
     }
     if (!dl->connected_) {
-        dl->last_io_ = now_ms(dl);
+        arm(dl);
         dl->state_ = ST_CONNECT;
         return MFOTA_OK;
     }
@@ -518,7 +552,7 @@ static int step_connect(struct mfota_dl *dl)
     const struct mfota_transport *t = dl->cfg_.transport;
     int rc = t->connect(t->ctx, dl->host_, dl->url_.port);
     if (rc == MFOTA_WOULD_BLOCK) {
-        if (now_ms(dl) - dl->last_io_ >= dl->cfg_.timeout_ms) {
+        if (expired(dl)) {
             t->close(t->ctx);
             rc = MFOTA_ERR_DL_TIMEOUT;
         } else {
@@ -550,7 +584,7 @@ static int step_send(struct mfota_dl *dl)
         int rc = t->send(t->ctx, (const uint8_t *)dl->req_ + dl->sent_, dl->req_len_ - dl->sent_,
                          &n);
         if (rc == MFOTA_WOULD_BLOCK) {
-            if (now_ms(dl) - dl->last_io_ >= dl->cfg_.timeout_ms) {
+            if (expired(dl)) {
                 return attempt_failed(dl, MFOTA_ERR_DL_TIMEOUT, 0);
             }
             return MFOTA_WOULD_BLOCK;
@@ -560,7 +594,6 @@ static int step_send(struct mfota_dl *dl)
         }
         dl->sent_ += n;
         dl->stats.request_bytes += n;
-        dl->last_io_ = now_ms(dl);
     }
     if (dl->sending_ahead_) {
         dl->sending_ahead_ = 0;
@@ -600,9 +633,18 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
     while (dl->state_ == ST_RECV) {
         if (need_input && dl->rx_pos_ == dl->rx_len_) {
             size_t got = 0;
+            uint64_t now = now_ms(dl);
+            /* Checked before every read, not only when nothing came: a peer
+             * sending a byte now and then must not hold the part forever. */
+            if (now >= dl->deadline_) {
+                return attempt_failed(dl, MFOTA_ERR_DL_TIMEOUT, 0);
+            }
+            if (dl->deadline_ - now < io_wait_ms) {
+                io_wait_ms = (uint32_t)(dl->deadline_ - now);
+            }
             rc = t->recv(t->ctx, dl->cfg_.rx_buf, dl->cfg_.rx_cap, &got, io_wait_ms);
             if (rc == MFOTA_WOULD_BLOCK) {
-                if (now_ms(dl) - dl->last_io_ >= dl->cfg_.timeout_ms) {
+                if (expired(dl)) {
                     return attempt_failed(dl, MFOTA_ERR_DL_TIMEOUT, 0);
                 }
                 return MFOTA_WOULD_BLOCK;
@@ -615,7 +657,6 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
             }
             dl->rx_pos_ = 0;
             dl->rx_len_ = got;
-            dl->last_io_ = now_ms(dl);
         }
         rc = mfota_http_response_feed(&dl->resp_, dl->cfg_.rx_buf + dl->rx_pos_,
                                       dl->rx_len_ - dl->rx_pos_, &used, &ev);
@@ -637,6 +678,21 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_BODY:
             dl->stats.body_bytes += ev.len;
             if (dl->mode_ == M_ACCEPT) {
+                if (ev.len > dl->expect_len_ - dl->delivered_ && dl->whole_ &&
+                    !dl->plan.has_total) {
+                    /* A file of unknown size past max_size: asking again
+                     * would stream it again.  (Past a known total it is a
+                     * bad body, retried below like a bad range.) */
+                    if (dl->delivered_ > 0u && s->part_failed != NULL) {
+                        rc = s->part_failed(s->ctx, dl->part_first_, dl->delivered_,
+                                            MFOTA_ERR_DL_TOO_LARGE);
+                        if (rc < 0) {
+                            return fail(dl, rc);
+                        }
+                    }
+                    dl->delivered_ = 0;
+                    return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
+                }
                 if (ev.len > dl->expect_len_ - dl->delivered_) {
                     return attempt_failed(dl, MFOTA_ERR_HTTP_RANGE, 0);
                 }
@@ -664,6 +720,9 @@ int mfota_dl_step(struct mfota_dl *dl, uint32_t io_wait_ms)
 {
     int rc = MFOTA_OK;
     for (;;) {
+        if (dl->end_at_ != UINT64_MAX && dl->state_ < ST_DONE && now_ms(dl) >= dl->end_at_) {
+            return fail(dl, MFOTA_ERR_DL_DEADLINE);
+        }
         switch (dl->state_) {
         case ST_NEXT:
             rc = step_next(dl);
@@ -678,6 +737,9 @@ int mfota_dl_step(struct mfota_dl *dl, uint32_t io_wait_ms)
             rc = step_recv(dl, io_wait_ms);
             break;
         case ST_WAIT:
+            if (dl->wake_at_ >= dl->end_at_) {
+                return fail(dl, MFOTA_ERR_DL_DEADLINE); /* the wait would outlast the download */
+            }
             if (now_ms(dl) < dl->wake_at_) {
                 return MFOTA_WAIT;
             }
@@ -704,11 +766,12 @@ int mfota_dl_run(struct mfota_dl *dl)
 {
     const struct mfota_clock *c = dl->cfg_.clock;
     for (;;) {
-        uint64_t now = now_ms(dl), idle = now - dl->last_io_;
+        uint64_t now = now_ms(dl);
         uint32_t wait = dl->cfg_.timeout_ms;
         int rc;
         if (dl->state_ == ST_RECV || dl->state_ == ST_SEND) {
-            wait = idle >= wait ? 1u : (uint32_t)(wait - idle);
+            wait = dl->deadline_ <= now ? 1u
+                   : dl->deadline_ - now < wait ? (uint32_t)(dl->deadline_ - now) : wait;
         }
         rc = mfota_dl_step(dl, wait);
         if (rc == MFOTA_DONE) {

@@ -49,12 +49,6 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_THINGS_BAD_SHA256),
     E(MFOTA_ERR_THINGS_BAD_VERSION),
     E(MFOTA_ERR_THINGS_DUPLICATE),
-    E(MFOTA_ERR_THINGS_HTTP_STATUS),
-    E(MFOTA_ERR_THINGS_HTTP_HEADER),
-    E(MFOTA_ERR_THINGS_HTTP_LENGTH),
-    E(MFOTA_ERR_THINGS_HTTP_CHUNK),
-    E(MFOTA_ERR_THINGS_HTTP_TOO_LONG),
-    E(MFOTA_ERR_THINGS_HTTP_TRUNCATED),
 
     /* HTTP / download */
     E(MFOTA_ERR_URL_SCHEME),
@@ -87,6 +81,8 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_DL_CLOSED),
     E(MFOTA_ERR_DL_WRONG_RANGE),
     E(MFOTA_ERR_DL_IO),
+    E(MFOTA_ERR_DL_TOO_LARGE),
+    E(MFOTA_ERR_DL_DEADLINE),
 
     /* flash / journal */
     E(MFOTA_ERR_FLASH_GEOMETRY),

@@ -594,3 +594,45 @@ int mfota_http_response_eof(struct mfota_http_response *r, struct mfota_http_eve
         return MFOTA_ERR_HTTP_SHORT_BODY;
     }
 }
+
+int mfota_http_response_collect(struct mfota_http_response *r, const uint8_t *data, size_t len,
+                                size_t *used, uint8_t *body, size_t cap)
+{
+    struct mfota_http_event ev;
+    size_t pos = 0, n = 0;
+    uint64_t at;
+    int rc = MFOTA_NEED_MORE;
+    *used = 0;
+    while (pos < len || r->state_ == S_END_PENDING) {
+        at = r->body_len;
+        rc = mfota_http_response_feed(r, data == NULL ? NULL : data + pos, len - pos, &n, &ev);
+        pos += n;
+        *used = pos;
+        if (rc < 0) {
+            return rc;
+        }
+        if (ev.kind == MFOTA_HTTP_EV_BODY) {
+            if (ev.len > cap || at > cap - ev.len) {
+                r->state_ = S_FAILED;
+                return MFOTA_ERR_NOSPC;
+            }
+            memcpy(body + at, ev.data, ev.len);
+        } else if (ev.kind == MFOTA_HTTP_EV_END) {
+            return MFOTA_DONE;
+        }
+        if (rc == MFOTA_NEED_MORE) {
+            break;
+        }
+    }
+    return MFOTA_NEED_MORE;
+}
+
+int mfota_http_response_collect_eof(struct mfota_http_response *r)
+{
+    struct mfota_http_event ev;
+    int rc = mfota_http_response_eof(r, &ev);
+    if (rc == MFOTA_OK && ev.kind == MFOTA_HTTP_EV_END) {
+        return MFOTA_DONE;
+    }
+    return rc;
+}

@@ -24,7 +24,7 @@ from typing import Any
 
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
-from m2mfota.flash import _Hal
+from m2mfota.flash import HalFailure, _Hal, _KvHal
 
 __all__ = ["Client", "ClientError", "Event", "Outcome"]
 
@@ -90,29 +90,37 @@ def _bl_call(ctx: Any, fn: Callable[[Any], Any]) -> Any:
     bl: _PyBootloader = ffi.from_handle(ctx)
     try:
         return fn(bl.obj)
+    except HalFailure as exc:  # the port's own code goes to C as it is
+        return exc
     except BaseException as exc:  # noqa: BLE001 - re-raised once C returns
         bl.exc = exc
         return None
 
 
+def _bl_rc(bl: _PyBootloader, out: Any) -> int:
+    if isinstance(out, HalFailure):
+        return out.code
+    return _ERR_HAL if bl.exc is not None else 0
+
+
 @ffi.def_extern()
 def _py_bl_mark_pending(ctx, image_size, permanent):  # noqa: ANN001 - cffi callback
     bl: _PyBootloader = ffi.from_handle(ctx)
-    _bl_call(ctx, lambda o: o.mark_pending(image_size, bool(permanent)))
-    return _ERR_HAL if bl.exc is not None else 0
+    return _bl_rc(bl, _bl_call(ctx, lambda o: o.mark_pending(image_size, bool(permanent))))
 
 
 @ffi.def_extern()
 def _py_bl_confirm(ctx):  # noqa: ANN001
     bl: _PyBootloader = ffi.from_handle(ctx)
-    _bl_call(ctx, lambda o: o.confirm())
-    return _ERR_HAL if bl.exc is not None else 0
+    return _bl_rc(bl, _bl_call(ctx, lambda o: o.confirm()))
 
 
 @ffi.def_extern()
 def _py_bl_running_version(ctx, buf, cap):  # noqa: ANN001
     bl: _PyBootloader = ffi.from_handle(ctx)
     text = _bl_call(ctx, lambda o: o.running_version())
+    if isinstance(text, HalFailure):
+        return text.code
     if bl.exc is not None or not isinstance(text, str):
         return _ERR_HAL
     raw = text.encode()[: cap - 1]
@@ -145,7 +153,12 @@ class Client:
     ``server`` is the ingestion endpoint's base URL (``http://127.0.0.1:8080``);
     ``flash`` is the update slot and ``journal`` two sectors for the download
     journal (None: no journal, no resume), both following the flash protocol
-    of :mod:`m2mfota.flash`.  ``bootloader="mcuboot"`` writes MCUboot's
+    of :mod:`m2mfota.flash`; ``journal`` may instead be a key-value store
+    (``get() -> bytes | None`` and ``set(bytes)``, like
+    :class:`~m2mfota.flash.DictKV`).  A HAL method that raises
+    :class:`~m2mfota.flash.HalFailure` ends the cycle with
+    :class:`ClientError` ``MFOTA_ERR_HAL`` (:attr:`hal_error` keeps its code).
+    ``bootloader="mcuboot"`` writes MCUboot's
     trailer into the slot (confirm then sets image_ok in that same slot, as
     MCUboot's direct-XIP mode would); any other object with
     ``mark_pending(image_size, permanent)``, ``confirm()`` and
@@ -185,7 +198,11 @@ class Client:
             return obj
 
         self._slot = _Hal(flash)
-        self._journal = _Hal(journal) if journal is not None else None
+        # A journal is two flash sectors, or a key-value store (get()/set()).
+        kv = journal is not None and not hasattr(journal, "read") and hasattr(journal, "get")
+        self._journal: Any = None
+        if journal is not None:
+            self._journal = _KvHal(journal) if kv else _Hal(journal)
         if bootloader == "mcuboot":
             port = keep(ffi.new("struct mfota_mcuboot_port *"))
             port.primary = self._slot.c
@@ -223,7 +240,8 @@ class Client:
         cfg.clock = clock
         cfg.random = rnd
         cfg.slot = self._slot.c
-        cfg.journal_flash = self._journal.c if self._journal is not None else ffi.NULL
+        cfg.journal_flash = self._journal.c if self._journal is not None and not kv else ffi.NULL
+        cfg.journal_kv = self._journal.c if kv else ffi.NULL
         cfg.bootloader = bl
         cfg.on_event = lib._py_client_event
         cfg.event_ctx = self._handle
@@ -251,6 +269,8 @@ class Client:
 
     def _check(self, rc: int, what: str) -> int:
         self._reraise()
+        if rc == _ERR_HAL and self.c.hal_error:
+            raise ClientError(rc, f"{what}: a HAL callback returned {self.c.hal_error}")
         if rc < 0:
             raise ClientError(rc, what)
         return rc
@@ -278,6 +298,12 @@ class Client:
         out = ffi.new("struct mfota_client_stats *")
         lib.mfota_client_stats(self.c, out)
         return {name: getattr(out, name) for name, _ in ffi.typeof(out[0]).fields}
+
+    @property
+    def hal_error(self) -> int:
+        """The port's own negative value behind an ``MFOTA_ERR_HAL`` that ended
+        the cycle (what a :class:`~m2mfota.flash.HalFailure` carried), else 0."""
+        return self.c.hal_error
 
     @property
     def state(self) -> str:

@@ -171,13 +171,31 @@ def download(
     accept_whole_body: bool = True,
     pipeline: bool | None = None,
     rx_size: int = 65536,
+    max_time: float | None = None,
+    max_size: int | None = None,
 ) -> DownloadResult:
     """Fetch ``[offset, total)`` of ``url`` with the C downloader over real
     sockets, ``part_size`` bytes per request.  ``None`` options take the
     config.h defaults (``align`` defaults to ``part_size``).  A resume passes
     ``offset``, ``requests_used`` and, when known, ``total`` and ``validator``
     (``DownloadResult.validator`` of the interrupted run).  Raises
-    :class:`DownloadError` with the C error name in ``.code``."""
+    :class:`DownloadError` with the C error name in ``.code``.
+
+    ``timeout`` is a deadline, not an idle timeout: a connect, and then each
+    part's request and complete response, must finish within it, however
+    steadily bytes trickle in (``MFOTA_ERR_DL_TIMEOUT`` once its retries are
+    spent).  ``max_time`` (seconds, None: none) bounds the whole download,
+    retries and Retry-After waits included (``MFOTA_ERR_DL_DEADLINE``).
+    ``max_size`` (bytes, None: the C default, 16 MiB) is the largest file
+    accepted: a bigger total, or a body that ignored Range and runs on
+    without a length, ends it with ``MFOTA_ERR_DL_TOO_LARGE``."""
+    if max_time is not None and (isinstance(max_time, bool) or
+                                 not isinstance(max_time, (int, float)) or
+                                 not 0 < max_time < 4e6):
+        raise ValueError("max_time must be a number of seconds in (0, 4e6)")
+    if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
+                                 or not 0 < max_size < 2**63):
+        raise ValueError("max_size must be an int > 0")
     raw_url = url.encode("ascii")
     raw_token = token.encode("ascii") if isinstance(token, str) else bytes(token)
     cfg = ffi.new("struct mfota_dl_config *")
@@ -226,6 +244,10 @@ def download(
         cfg.validator = validator
         cfg.has_validator = 1
     cfg.timeout_ms = max(1, int(timeout * 1000))
+    if max_time is not None:
+        cfg.max_time_ms = max(1, int(max_time * 1000))
+    if max_size is not None:
+        cfg.max_size = max_size
     cfg.accept_whole_body = int(accept_whole_body)
     if pipeline is not None:
         cfg.pipeline = int(pipeline)

@@ -22,6 +22,9 @@ An exception raised in any of these methods stops the C operation at once
 (the C code gets an error code and writes nothing further) and then reaches
 the Python caller unchanged -- the very same object.  That is how tests cut
 the power: :class:`NorFlash` raises :class:`PowerCut` after N operations.
+The one exception to this is :class:`HalFailure`: it makes the C callback
+return the port's own negative code instead (as a C port's ``-EIO`` would),
+and is not raised again.
 
 :class:`NorFlash` is the reference model; :class:`FlashRegion` is a window
 on another flash (the journal's two sectors beside the update slot).
@@ -56,6 +59,19 @@ class ImageError(M2mfotaError):
 
 class PowerCut(Exception):
     """Raised by :class:`NorFlash` when its simulated power goes."""
+
+
+class HalFailure(Exception):  # noqa: N818 - it is what a HAL reports, not a misuse
+    """Raise it in a Python HAL method (flash, key-value store, bootloader) to
+    make the C callback return ``code`` -- a port's own negative value, such as
+    ``-5`` for ``-EIO`` -- exactly as a C port would.  The C side sees only the
+    number; the exception is not raised again."""
+
+    def __init__(self, code: int = -5) -> None:
+        if not isinstance(code, int) or isinstance(code, bool) or not -(2**31) <= code < 0:
+            raise ValueError(f"code must be a negative C int, not {code!r}")
+        super().__init__(f"HAL failure {code}")
+        self.code = code
 
 
 class FlashViolation(Exception):
@@ -220,6 +236,8 @@ class _Hal:
 
 
 def _stash(ctx: Any, exc: BaseException) -> int:
+    if isinstance(exc, HalFailure):
+        return exc.code  # the port's own value, as a C port returns it
     ffi.from_handle(ctx).exc = exc
     return _ERR_HAL
 

@@ -1,5 +1,6 @@
 """KPN Things M2M messages through the C core: the downlink's FOTA command,
-the uplink request, and the framing of the uplink's HTTP response."""
+the uplink request, and the uplink's HTTP response (framed by the same C
+parser as the download's responses)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ __all__ = [
     "DownlinkError",
     "FotaCommand",
     "ResponseError",
-    "ResponseFramer",
     "UplinkResponse",
     "build_uplink",
     "parse_downlink",
@@ -40,7 +40,7 @@ class DownlinkError(M2mfotaError, ValueError):
 
 
 class ResponseError(M2mfotaError, ValueError):
-    """An HTTP response whose framing is broken (``MFOTA_ERR_THINGS_HTTP_*``)."""
+    """An uplink response the device refuses (``MFOTA_ERR_HTTP_*``)."""
 
 
 @dataclass(frozen=True)
@@ -152,47 +152,27 @@ class UplinkResponse:
     body: bytes
 
 
-class ResponseFramer:
-    """Incremental framing of one HTTP response; feed bytes as they arrive."""
-
-    def __init__(self, max_body: int = 65536) -> None:
-        self._body = ffi.new("char[]", max(max_body, 1))
-        self._r = ffi.new("struct mfota_things_resp *")
-        lib.mfota_things_resp_init(self._r, self._body, max_body)
-        self.done = False
-
-    def feed(self, data: bytes) -> int:
-        """Consume bytes; return how many belonged to this response.  Fewer
-        than given means the response ended (``.done``) and the rest is the
-        next one's.  Raises :class:`ResponseError`."""
-        used = ffi.new("size_t *")
-        buf = ffi.from_buffer(data)
-        rc = lib.mfota_things_resp_feed(self._r, buf, len(buf), used)
-        if rc < 0:
-            raise ResponseError(rc, f"after {used[0]} bytes of this chunk")
-        self.done = rc == ERR["MFOTA_DONE"]
-        return used[0]
-
-    def eof(self) -> None:
-        """The connection closed; raises unless that completes the response."""
-        rc = lib.mfota_things_resp_eof(self._r)
-        if rc < 0:
-            raise ResponseError(rc, "connection closed early")
-        self.done = True
-
-    @property
-    def status(self) -> int:
-        return self._r.status
-
-    @property
-    def body(self) -> bytes:
-        return ffi.unpack(self._body, self._r.body_len)
-
-
-def parse_uplink_response(raw: bytes, *, max_body: int = 65536) -> UplinkResponse:
-    """Frame a complete response (the connection closed after ``raw``)."""
-    framer = ResponseFramer(max_body)
-    framer.feed(raw)
-    if not framer.done:
-        framer.eof()
-    return UplinkResponse(status=framer.status, body=framer.body)
+def parse_uplink_response(raw: bytes, *, max_body: int = 65536,
+                          eof: bool = True) -> UplinkResponse:
+    """Frame an uplink's HTTP response as the device does, with the same
+    parser as the download (``mfota_http_response_collect``).  ``eof``: the
+    connection closed after ``raw`` (ends a close-delimited body).  Bytes
+    after the message are ignored.  Raises :class:`ResponseError` naming the
+    C error (``MFOTA_ERR_HTTP_*``; ``MFOTA_ERR_NOSPC`` for a body over
+    ``max_body``; ``MFOTA_NEED_MORE`` when the response is incomplete and
+    ``eof`` is false)."""
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise TypeError(f"raw must be bytes, not {type(raw).__name__}")
+    if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body < 0:
+        raise ValueError("max_body must be an int >= 0")
+    r = ffi.new("struct mfota_http_response *")
+    lib.mfota_http_response_init(r)
+    body = ffi.new("uint8_t[]", max(max_body, 1))
+    used = ffi.new("size_t *")
+    data = bytes(raw)
+    rc = lib.mfota_http_response_collect(r, data, len(data), used, body, max_body)
+    if rc == ERR["MFOTA_NEED_MORE"] and eof:
+        rc = lib.mfota_http_response_collect_eof(r)
+    if rc != ERR["MFOTA_DONE"]:
+        raise ResponseError(rc, f"uplink response refused after {used[0]} bytes")
+    return UplinkResponse(status=r.status, body=ffi.unpack(ffi.cast("char *", body), r.body_len))

@@ -5,7 +5,8 @@
  * answer (200 + Content-Range + Digest) and hands it out in odd-sized
  * pieces, answering "would block" every third call; a fake clock advances
  * only when the caller sleeps.  Faults: a corrupted part, a dropped
- * connection, a 503 with Retry-After, Connection: close every 100 requests.
+ * connection, a 503 with Retry-After, Connection: close every 100 requests,
+ * a trickle (one byte per recv, the clock moving on each time).
  * Driven through mfota_dl_step(), with and without pipelining. */
 #include <string.h>
 
@@ -39,6 +40,9 @@ struct got {
 };
 
 static struct fake srv;
+/* Options of the next run_download(): one byte per recv, each advancing the
+ * clock this much (0: off); and the config's timeout / max_time / retries. */
+static uint32_t opt_trickle_ms, opt_timeout_ms, opt_max_time_ms, opt_max_retries;
 static struct got sink_state;
 static uint8_t rx[700];
 static struct mfota_dl dl;
@@ -182,6 +186,10 @@ static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t tim
     }
     srv.lcg = srv.lcg * 1103515245u + 12345u;
     n = 1u + (size_t)((srv.lcg >> 16) % 300u);
+    if (opt_trickle_ms != 0u) {
+        n = 1; /* busy, never idle, never done */
+        srv.now += opt_trickle_ms;
+    }
     if (n > cap) {
         n = cap;
     }
@@ -278,6 +286,11 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     cfg.pipeline = (uint8_t)pipeline;
     cfg.rx_buf = rx;
     cfg.rx_cap = sizeof rx;
+    if (opt_timeout_ms != 0u) {
+        cfg.timeout_ms = opt_timeout_ms;
+        cfg.max_time_ms = opt_max_time_ms;
+        cfg.max_retries = opt_max_retries;
+    }
     rc = mfota_dl_init(&dl, &cfg);
     if (rc != MFOTA_OK) {
         return rc;
@@ -320,6 +333,19 @@ int mfota_selftest_download(void)
                        "CRC and drop refetched, 503 waited out by the clock");
         SELFTEST_CHECK(failures, srv.now >= 2000u, "Retry-After: 2 honoured");
     }
-    printf("%s download (step API, faults, pipelining)\n", failures ? "FAIL" : "ok");
+    /* Deadlines: a part trickling in fails at its deadline, however busy. */
+    opt_trickle_ms = 100;
+    opt_timeout_ms = 1000;
+    opt_max_retries = 1;
+    SELFTEST_CHECK(failures, run_download(0, 0, 0, 0, &waits) == MFOTA_ERR_DL_TIMEOUT &&
+                                 dl.stats.retries == 1 && srv.now <= 2200u,
+                   "a trickling part fails at its deadline");
+    opt_max_retries = 1000;
+    opt_max_time_ms = 3500;
+    SELFTEST_CHECK(failures, run_download(0, 0, 0, 0, &waits) == MFOTA_ERR_DL_DEADLINE &&
+                                 srv.now <= 3600u,
+                   "max_time ends the whole download");
+    opt_trickle_ms = opt_timeout_ms = opt_max_time_ms = opt_max_retries = 0;
+    printf("%s download (step API, faults, pipelining, deadlines)\n", failures ? "FAIL" : "ok");
     return failures;
 }

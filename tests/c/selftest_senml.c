@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "m2mfota/err.h"
+#include "m2mfota/http_response.h"
 #include "m2mfota/senml.h"
 #include "m2mfota/things.h"
 #include "selftest.h"
@@ -176,8 +177,8 @@ static int check_things(void)
         "6\r\n\":\"a\",\r\n7\r\n\"v\":1}]\r\n0\r\n\r\n";
     struct mfota_things_status st = {"1.4.2", "downloading", 42, 0, NULL};
     struct mfota_senml_entry e[5];
-    struct mfota_things_resp resp;
-    char body[32];
+    struct mfota_http_response resp;
+    uint8_t body[32];
     size_t needed, i, used, count;
     int failures = 0, rc = MFOTA_NEED_MORE;
 
@@ -213,9 +214,10 @@ static int check_things(void)
                    "uplink written");
     printf("%s things/uplink\n", failures ? "FAIL" : "ok");
 
-    mfota_things_resp_init(&resp, body, sizeof body);
+    mfota_http_response_init(&resp);
     for (i = 0; i < sizeof response - 1 && rc != MFOTA_DONE; i++) {
-        rc = mfota_things_resp_feed(&resp, response + i, 1, &used);
+        rc = mfota_http_response_collect(&resp, (const uint8_t *)response + i, 1, &used, body,
+                                         sizeof body);
     }
     SELFTEST_CHECK(failures,
                    rc == MFOTA_DONE && resp.status == 200 && resp.body_len == 17 &&

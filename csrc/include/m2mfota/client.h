@@ -12,6 +12,11 @@
  * a short reason (fota.error) that go up in the final uplink; they are never
  * returned as errors.  Only a failing HAL (flash, journal, bootloader: a
  * power cut) or a misuse of the API makes a call return a negative code.
+ * Any negative return of a flash, key-value or bootloader callback
+ * (mark_pending, confirm) ends the cycle at once, never retried: step() and
+ * run() return MFOTA_ERR_HAL, and c->hal_error keeps the port's own value
+ * (a -EIO is not mistaken for an m2mfota code).  Nothing is written to
+ * flash after it; re-initialise the client, as after a reboot.
  *
  * Two connections may be open at once: the download keeps its file-server
  * connection while a progress uplink goes to the ingestion endpoint.  The
@@ -43,6 +48,7 @@
 #include "m2mfota/flash.h"
 #include "m2mfota/flash_writer.h"
 #include "m2mfota/fota_state.h"
+#include "m2mfota/http_response.h"
 #include "m2mfota/image_verify.h"
 #include "m2mfota/journal.h"
 #include "m2mfota/report_policy.h"
@@ -120,7 +126,9 @@ struct mfota_client_config {
     void *event_ctx;
     /* behaviour */
     uint32_t part_size;           /* wanted part size (rounded up to the slot's sector) */
-    uint32_t io_timeout_ms;       /* no byte for this long: the attempt failed */
+    uint32_t io_timeout_ms;       /* deadline of one exchange: a download part's connect, and its
+                                   * request + complete response; an uplink's connect + request +
+                                   * complete response.  Bytes trickling in do not extend it. */
     uint8_t progress_step_percent;/* report_policy.h */
     uint32_t progress_interval_ms;
     uint32_t retry_base_ms;       /* backoff.h: engine-level retries of uplinks and downloads */
@@ -140,8 +148,14 @@ struct mfota_client {
     uint64_t done, total;         /* bytes committed, image size */
     char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
     uint8_t has_pending;          /* an image was marked pending in this cycle */
+    int hal_error;                /* the port's own negative value behind the MFOTA_ERR_HAL that
+                                   * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* ---- private ---- */
-    struct mfota_client_config cfg_;
+    struct mfota_client_config cfg_;     /* its slot / journal HALs point at the copies below */
+    const struct mfota_flash *port_slot_, *port_journal_; /* the port's own HALs */
+    const struct mfota_kv *port_kv_;
+    struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
+    struct mfota_kv kv_hal_;
     struct mfota_url server_;
     char host_[MFOTA_URL_MAX + 1];
     struct mfota_fota_command cmd_;      /* the command in force */
@@ -156,10 +170,10 @@ struct mfota_client {
     struct mfota_journal journal_;
     struct mfota_report_policy report_;
     struct mfota_backoff backoff_;
-    struct mfota_things_resp resp_;
+    struct mfota_http_response up_resp_; /* the uplink's response; its body goes to resp_body_ */
     struct mfota_dl_stats base_;         /* counters of finished downloads */
     uint64_t wake_at_;
-    uint64_t up_last_io_;
+    uint64_t up_deadline_;               /* the uplink attempt fails at this clock time */
     uint64_t restart_at_;
     uint32_t requests_used_;             /* budget spent by earlier downloads of this file */
     int hal_err_;
@@ -180,7 +194,8 @@ struct mfota_client {
 void mfota_client_config_default(struct mfota_client_config *cfg);
 
 /* Check `cfg` and bind the client to it (the struct is copied; its strings
- * and HALs must outlive the client).  Sets up the journal (nothing read yet)
+ * and HALs must outlive the client; the client points into itself, so it
+ * must not be moved or copied once initialised).  Sets up the journal (nothing read yet)
  * and the writer.  MFOTA_ERR_INVAL for a missing identity/HAL or a server
  * that is not http://host[:port]; MFOTA_ERR_URL_* for a bad server URL;
  * flash and journal set-up errors pass through. */

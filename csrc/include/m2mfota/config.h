@@ -107,12 +107,6 @@
 #define MFOTA_THINGS_IMEI_MAX 32
 #endif
 
-/* Bytes of one HTTP header line the response framer keeps; longer lines are
- * skipped unless they carry Content-Length or Transfer-Encoding. */
-#ifndef MFOTA_THINGS_LINE_MAX
-#define MFOTA_THINGS_LINE_MAX 128
-#endif
-
 /* Record names of the project's update-status conventions (PROTOCOL.md 5). */
 #ifndef MFOTA_THINGS_NAME_FIRMWARE
 #define MFOTA_THINGS_NAME_FIRMWARE "firmware"
@@ -200,9 +194,18 @@
 #define MFOTA_DL_PIPELINE 1
 #endif
 
-/* Receive inactivity timeout (ms) when the caller gives none. */
+/* Deadline (ms) of one exchange when the caller gives none: a connect, and
+ * then each part's request and complete response, must finish within it
+ * (a trickling peer cannot stretch it).  Also the client's io_timeout_ms. */
 #ifndef MFOTA_DL_TIMEOUT_MS
 #define MFOTA_DL_TIMEOUT_MS 30000u
+#endif
+
+/* Largest file the downloader accepts when the caller gives no bound (the
+ * client uses the slot size): a total, or a body that ignored Range and has
+ * no length, beyond it ends the download with MFOTA_ERR_DL_TOO_LARGE. */
+#ifndef MFOTA_DL_MAX_SIZE
+#define MFOTA_DL_MAX_SIZE 0x1000000u
 #endif
 
 /* ---- flash writer, journal, image verification ------------------------ */
@@ -305,9 +308,6 @@
 #endif
 #if MFOTA_SENML_NUM_DIGITS_MAX < 19 || MFOTA_SENML_NUM_DIGITS_MAX > 4000
 #error "MFOTA_SENML_NUM_DIGITS_MAX must be in 19..4000"
-#endif
-#if MFOTA_THINGS_LINE_MAX < 32
-#error "MFOTA_THINGS_LINE_MAX must be at least 32"
 #endif
 
 #if MFOTA_FLASH_PROGRAM_MAX < 1 || MFOTA_FLASH_READ_CHUNK < 16

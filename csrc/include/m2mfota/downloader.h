@@ -91,7 +91,13 @@ struct mfota_dl_config {
     uint64_t total;            /* file size when known (has_total) */
     uint32_t requests_used;    /* requests already spent on this download (resume) */
     uint32_t validator;        /* hash of ETag/Last-Modified from before (has_validator) */
-    uint32_t timeout_ms;       /* no byte for this long: the attempt failed */
+    uint32_t timeout_ms;       /* deadline of a connect, and of each part's request + whole
+                                * response (not an idle timeout: bytes arriving slowly do not
+                                * extend it); past it the attempt failed (MFOTA_ERR_DL_TIMEOUT) */
+    uint32_t max_time_ms;      /* 0, or the deadline of the whole download from init, waits
+                                * and retries included: past it MFOTA_ERR_DL_DEADLINE */
+    uint64_t max_size;         /* largest file accepted (MFOTA_ERR_DL_TOO_LARGE beyond it):
+                                * bounds a body that ignored Range and carries no length */
     uint32_t max_retries;      /* failed attempts in a row before giving up */
     uint32_t max_retry_after_s;/* longest Retry-After waited out */
     uint32_t max_restarts;     /* file changes tolerated */
@@ -128,7 +134,8 @@ struct mfota_dl {
     struct mfota_url url_;     /* port (host and path slices are gone after init) */
     struct mfota_http_response resp_;
     uint64_t wake_at_;
-    uint64_t last_io_;
+    uint64_t deadline_;        /* the connect or part attempt in progress fails at this time */
+    uint64_t end_at_;          /* max_time_ms from init, when set */
     uint64_t part_first_;
     uint64_t part_len_;        /* requested length */
     uint64_t delivered_;
@@ -153,6 +160,7 @@ struct mfota_dl {
 };
 
 /* Defaults from config.h: plan defaults, timeout MFOTA_DL_TIMEOUT_MS,
+ * max_size MFOTA_DL_MAX_SIZE, no max_time,
  * retries, Retry-After bound, restarts, pipelining, accept_whole_body = 1;
  * pointers NULL. */
 void mfota_dl_config_default(struct mfota_dl_config *cfg);
@@ -167,8 +175,15 @@ void mfota_dl_config_default(struct mfota_dl_config *cfg);
 int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg);
 
 /* Make progress.  io_wait_ms is handed to transport recv() as its timeout
- * (0 for an event loop).  Returns MFOTA_DONE when [offset, total) has been
- * delivered (the connection is closed); MFOTA_WOULD_BLOCK when the
+ * (0 for an event loop; never more than the attempt's deadline leaves).
+ * A part whose response is not complete by its deadline fails with
+ * MFOTA_ERR_DL_TIMEOUT and is retried like any failed attempt; the whole
+ * download fails with MFOTA_ERR_DL_DEADLINE once max_time_ms is spent (a
+ * Retry-After wait that would end past it fails at once); a file, or a
+ * Range-ignoring body of a file of unknown size, larger than max_size ends
+ * it with MFOTA_ERR_DL_TOO_LARGE (such a body past a known total is a bad
+ * attempt, MFOTA_ERR_HTTP_RANGE, retried).  Returns MFOTA_DONE when
+ * [offset, total) has been delivered (the connection is closed); MFOTA_WOULD_BLOCK when the
  * transport has nothing yet; MFOTA_WAIT when nothing is due before
  * mfota_dl_wake_at(); a negative code when the download failed for good
  * (the connection is closed, the error is also in last_error).  After

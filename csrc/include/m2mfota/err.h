@@ -53,12 +53,7 @@ enum mfota_err {
     MFOTA_ERR_THINGS_BAD_SHA256 = -149,     /* sha256 is not a string of 64 hex digits */
     MFOTA_ERR_THINGS_BAD_VERSION = -150,    /* version is not a printable string up to MFOTA_THINGS_VERSION_MAX */
     MFOTA_ERR_THINGS_DUPLICATE = -151,      /* a command field (url, token...) appears in two records */
-    MFOTA_ERR_THINGS_HTTP_STATUS = -160,    /* malformed HTTP status line */
-    MFOTA_ERR_THINGS_HTTP_HEADER = -161,    /* malformed HTTP header line, or a framing header too long */
-    MFOTA_ERR_THINGS_HTTP_LENGTH = -162,    /* bad or conflicting Content-Length */
-    MFOTA_ERR_THINGS_HTTP_CHUNK = -163,     /* bad chunked framing, or a transfer coding other than chunked */
-    MFOTA_ERR_THINGS_HTTP_TOO_LONG = -164,  /* response body larger than the caller's buffer */
-    MFOTA_ERR_THINGS_HTTP_TRUNCATED = -165, /* connection closed before the response was complete */
+    /* -160..-165 belonged to a second HTTP response framer, now gone: not reused. */
 
     /* ---- HTTP / download (-200..-299) ---- */
     MFOTA_ERR_URL_SCHEME = -200,   /* URL does not start with "http://" */
@@ -86,11 +81,13 @@ enum mfota_err {
     MFOTA_ERR_DL_RANGE_IGNORED = -226, /* whole file sent without Content-Range, not at offset 0 */
     MFOTA_ERR_DL_BUDGET = -227,        /* the per-download request budget is spent */
     MFOTA_ERR_DL_TOTAL_CHANGED = -228, /* file size or validator changed and no restart possible */
-    MFOTA_ERR_DL_TIMEOUT = -229,       /* no byte received within the timeout */
+    MFOTA_ERR_DL_TIMEOUT = -229,       /* a connect, or a part's request and response, passed its deadline */
     MFOTA_ERR_DL_CONNECT = -230,       /* the transport could not connect */
     MFOTA_ERR_DL_CLOSED = -231,        /* connection dropped (reset, or closed between messages) */
     MFOTA_ERR_DL_WRONG_RANGE = -232,   /* Content-Range is not the range requested */
     MFOTA_ERR_DL_IO = -233,            /* transport send/recv failure */
+    MFOTA_ERR_DL_TOO_LARGE = -234,     /* file, or a body of unknown size, larger than max_size */
+    MFOTA_ERR_DL_DEADLINE = -235,      /* the download's max_time passed */
 
     /* ---- flash / journal (-300..-399) ---- */
     MFOTA_ERR_FLASH_GEOMETRY = -300,   /* HAL geometry unusable (sizes, alignment, slot) */

@@ -9,6 +9,11 @@
  * hash of ETag / Last-Modified, Transfer-Encoding: chunked), runs CRC-32 over
  * the body as it passes and checks it against `Digest: crc32=<hex>` at the end.
  *
+ * It is the one HTTP response parser of the core: the downloader feeds it
+ * file-server responses, and the client engine frames the ingestion
+ * endpoint's answer to an uplink (whose body is the downlink) with
+ * mfota_http_response_collect(), so both get the same bounds and refusals.
+ *
  * State is one caller-allocated struct of a few hundred bytes; nothing is
  * allocated.  The status line and header block are bounded by
  * MFOTA_HTTP_HEADER_MAX, a kept header line by MFOTA_HTTP_LINE_MAX.
@@ -103,6 +108,21 @@ int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data,
  * in the middle of a length- or chunk-delimited body, or of the headers,
  * MFOTA_ERR_HTTP_SHORT_BODY; after EV_END, MFOTA_DONE. */
 int mfota_http_response_eof(struct mfota_http_response *r, struct mfota_http_event *ev);
+
+/* For small responses kept whole (the uplink's response, whose body is the
+ * downlink): feed data[0..len) and copy the body into body[0..cap).
+ * r->status and r->body_len tell the outcome.  Returns MFOTA_NEED_MORE (all
+ * of `len` used), MFOTA_DONE (the message is complete; bytes after *used
+ * belong to the next one), MFOTA_ERR_NOSPC when the body is longer than
+ * `cap` (nothing past cap is written), or any error of feed(), the Digest
+ * mismatch MFOTA_ERR_HTTP_CRC included.  `body` may be NULL when cap is 0. */
+int mfota_http_response_collect(struct mfota_http_response *r, const uint8_t *data, size_t len,
+                                size_t *used, uint8_t *body, size_t cap);
+
+/* The peer closed the connection during collect(): MFOTA_DONE when that
+ * completes the message (a close-delimited body, or already complete), else
+ * MFOTA_ERR_HTTP_SHORT_BODY (or MFOTA_ERR_HTTP_CRC). */
+int mfota_http_response_collect_eof(struct mfota_http_response *r);
 
 /* 1 once EV_END was delivered (or MFOTA_ERR_HTTP_CRC, which ends the body too). */
 int mfota_http_response_complete(const struct mfota_http_response *r);

@@ -1,11 +1,11 @@
 /*
  * KPN Things M2M messages (PROTOCOL.md sections 1, 2 and 5): the FOTA
- * command a downlink carries, the uplink HTTP request, and the framing of
- * the uplink's HTTP response (whose body is the downlink).
+ * command a downlink carries and the uplink HTTP request.  The uplink's
+ * HTTP response (whose body is the downlink) is framed by the one HTTP
+ * response parser, http_response.h (mfota_http_response_collect()).
  *
- * Nothing here allocates: the command is copied into a caller struct, the
- * request is written into a caller buffer, and the response framer keeps its
- * state in a caller struct and the body in a caller buffer.
+ * Nothing here allocates: the command is copied into a caller struct and
+ * the request is written into a caller buffer.
  */
 #ifndef MFOTA_THINGS_H
 #define MFOTA_THINGS_H
@@ -82,40 +82,6 @@ struct mfota_things_status {
  * how many were filled.  The entries point into `st`'s strings. */
 size_t mfota_things_status_entries(const struct mfota_things_status *st,
                                    struct mfota_senml_entry out[5]);
-
-/* ---- the uplink's HTTP response --------------------------------------------- */
-
-/* Incremental HTTP/1.1 response framer: bytes may arrive split anywhere.
- * Handles the status line, 1xx interim responses, Content-Length, chunked
- * transfer coding (with extensions and trailers) and bodies delimited by
- * the connection's end; the body lands in the caller's buffer. */
-struct mfota_things_resp {
-    char *body;
-    size_t body_cap;
-    size_t body_len;
-    int status;                /* the final status code, once known */
-    uint64_t content_length;   /* when has_length */
-    uint64_t remaining;        /* bytes left in the body or current chunk */
-    int err;                   /* the error it stopped at */
-    uint8_t has_length, chunked, state, line_overflow;
-    size_t line_len;
-    char line[MFOTA_THINGS_LINE_MAX];
-};
-
-/* Start framing one response into body[0..body_cap). */
-void mfota_things_resp_init(struct mfota_things_resp *r, char *body, size_t body_cap);
-
-/* Feed `len` more bytes; `*consumed` gets how many were used.  Returns
- * MFOTA_NEED_MORE (all used, response not complete), MFOTA_DONE (complete;
- * bytes after *consumed belong to the next response), or
- * MFOTA_ERR_THINGS_HTTP_STATUS, _HEADER, _LENGTH, _CHUNK, _TOO_LONG. */
-int mfota_things_resp_feed(struct mfota_things_resp *r, const char *data, size_t len,
-                           size_t *consumed);
-
-/* The connection closed: MFOTA_DONE when that ends the response (a body
- * without length or chunking, or an already complete response), else
- * MFOTA_ERR_THINGS_HTTP_TRUNCATED. */
-int mfota_things_resp_eof(struct mfota_things_resp *r);
 
 #ifdef __cplusplus
 }

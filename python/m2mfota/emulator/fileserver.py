@@ -59,6 +59,10 @@ class Faults:
     #: after the headers, wait this long before the body (counted by stall_times)
     stall_seconds: float = 0.0
     stall_times: int = 1
+    #: send the body one byte at a time, this many seconds apart (0: off; counted
+    #: by trickle_times): a peer that is never idle long yet never finishes
+    trickle_seconds: float = 0.0
+    trickle_times: int = 1
     #: answer this many requests with 503 (Service Unavailable) first
     status_503_times: int = 0
     #: Retry-After seconds sent with those 503s (None: no Retry-After header)
@@ -114,6 +118,7 @@ class _File:
     stalls: int = 0
     busy: int = 0
     overlongs: int = 0
+    trickles: int = 0
 
 
 def _etag(data: bytes) -> str:
@@ -200,6 +205,7 @@ class FileServer:
         f = self._files[file_id]
         f.faults = faults or Faults()
         f.drops = f.corrupts = f.wrong_digests = f.stalls = f.busy = f.overlongs = 0
+        f.trickles = 0
 
     def set_device_faults(self, device: str, faults: Faults | None) -> None:
         """Faults for every file of ``device``: those published now (counters
@@ -381,6 +387,17 @@ class FileServer:
             return resp
         f.bytes_sent += len(body)
         try:
+            if fl.trickle_seconds > 0 and f.trickles < fl.trickle_times:
+                f.trickles += 1
+                # Bounded by the body's length; a client that gives up
+                # closes the connection and ends it sooner.
+                for i in range(len(body)):
+                    if request.transport is None or request.transport.is_closing():
+                        return resp
+                    await resp.write(body[i:i + 1])
+                    await asyncio.sleep(fl.trickle_seconds)
+                await resp.write_eof()
+                return resp
             if fl.chunked and len(body) > 1:
                 half = len(body) // 2
                 await resp.write(body[:half])

@@ -31,14 +31,3 @@ struct mfota_things_status {
 };
 size_t mfota_things_status_entries(const struct mfota_things_status *st,
                                    struct mfota_senml_entry out[5]);
-struct mfota_things_resp {
-    size_t body_len;
-    int status;
-    uint64_t content_length;
-    uint8_t has_length, chunked;
-    ...;
-};
-void mfota_things_resp_init(struct mfota_things_resp *r, char *body, size_t body_cap);
-int mfota_things_resp_feed(struct mfota_things_resp *r, const char *data, size_t len,
-                           size_t *consumed);
-int mfota_things_resp_eof(struct mfota_things_resp *r);

@@ -38,6 +38,9 @@ int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data,
                              size_t *used, struct mfota_http_event *ev);
 int mfota_http_response_eof(struct mfota_http_response *r, struct mfota_http_event *ev);
 int mfota_http_response_complete(const struct mfota_http_response *r);
+int mfota_http_response_collect(struct mfota_http_response *r, const uint8_t *data, size_t len,
+                                size_t *used, uint8_t *body, size_t cap);
+int mfota_http_response_collect_eof(struct mfota_http_response *r);
 /* range_plan.h */
 struct mfota_plan_config {
     uint32_t part_size;
@@ -102,6 +105,8 @@ struct mfota_dl_config {
     uint32_t requests_used;
     uint32_t validator;
     uint32_t timeout_ms;
+    uint32_t max_time_ms;
+    uint64_t max_size;
     uint32_t max_retries;
     uint32_t max_retry_after_s;
     uint32_t max_restarts;

@@ -68,6 +68,7 @@ struct mfota_client {
     uint64_t done, total;
     char pending_version[...];
     uint8_t has_pending;
+    int hal_error;
     ...;
 };
 void mfota_client_config_default(struct mfota_client_config *cfg);
