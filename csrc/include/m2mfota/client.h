@@ -126,7 +126,7 @@ struct mfota_client_config {
     uint32_t retry_base_ms;       /* backoff.h: engine-level retries of uplinks and downloads */
     uint32_t retry_max_ms;
     uint16_t max_retries;
-    uint8_t check_mcuboot;        /* 1: an image with MCUboot magic must pass its hash TLV */
+    uint8_t check_mcuboot;        /* 1: the slot carries MCUboot's trailer: erase an old install request when a download starts */
     uint8_t permanent;            /* 1: ask the bootloader for a permanent swap, not a test */
 };
 
