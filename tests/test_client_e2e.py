@@ -30,7 +30,10 @@ def srv():
 
 @pytest.fixture(scope="module")
 def fw(srv):
-    data = os.urandom(SIZE)
+    # An MCUboot image of exactly SIZE bytes (32 header + payload + 40 TLVs):
+    # the default bootloader refuses anything else.
+    data = mcuboot_image(os.urandom(SIZE - 72), (2, 0, 0))
+    assert len(data) == SIZE
     return data, upload(srv, data, "2.0.0")
 
 
@@ -100,7 +103,7 @@ def test_corrupt_mcuboot_image_is_not_marked(srv):
     dev = Device(srv, image_size=len(image))
     dev.desire(meta["id"])
     out = dev.client().run(timeout=30)
-    assert (out.result, out.reason, out.version) == (5, "mcuboot_image", None)
+    assert (out.result, out.reason, out.version) == (5, "image_hash", None)
     assert not dev.trailer_magic_set()
     assert uplinks(srv, dev.imei)[-1]["fota.result"] == 5
 
@@ -323,7 +326,7 @@ def test_token_expiring_mid_download(srv, fw):
 
 def test_second_downlink_for_another_url_replaces_the_update(srv, fw):
     _, meta_a = fw
-    data_b = os.urandom(SIZE - 1234)
+    data_b = mcuboot_image(os.urandom(SIZE - 1234), (3, 0, 0))
     meta_b = upload(srv, data_b, "3.0.0")
     dev = Device(srv, image_size=SIZE)
     dev.desire(meta_a["id"])
@@ -450,6 +453,10 @@ class RecordingBootloader:
     def confirm(self) -> None:
         self.calls.append(("confirm",))
 
+    def check_image(self, image_size: int) -> str | None:
+        self.calls.append(("check_image", image_size))
+        return None
+
     def running_version(self) -> str:
         return "1.0.0"
 
@@ -460,7 +467,8 @@ def test_python_object_as_bootloader(srv, fw):
     dev.desire(meta["id"])
     bl = RecordingBootloader()
     out = dev.client(bootloader=bl, permanent=True).run(timeout=30)
-    assert out.version == "2.0.0" and bl.calls == [("mark_pending", SIZE, True)]
+    assert out.version == "2.0.0"
+    assert bl.calls == [("check_image", SIZE), ("mark_pending", SIZE, True)]
     assert not dev.trailer_magic_set()  # that bootloader writes no MCUboot trailer
     dev.version = out.version
     assert dev.client(bootloader=bl).confirm_boot(timeout=10).result == 1
