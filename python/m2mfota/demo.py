@@ -4,8 +4,9 @@ It starts the KPN Things emulator on 127.0.0.1 (a free port, a temporary
 SQLite database), makes a signing key and a firmware image (an MCUboot
 image with its SHA-256 TLV and an Ed25519 signature; every device trusts
 that key and checks both before it marks the image), registers N devices,
-starts a campaign and runs the devices: each one is the real C client engine (``m2mfota.Client`` through cffi) over real
-sockets, with a NOR-flash model as its update slot and journal.  A device
+starts a campaign and runs the devices: each one is the real C client
+engine (``m2mfota.Client`` through cffi) over real sockets, with a
+NOR-flash model as its update slot and journal.  A device
 that gets its image marked pending "reboots" into it (a new client with the
 new version confirms the image and reports it), and the server marks it done.
 
