@@ -384,7 +384,7 @@ def test_unreachable_server_retries_then_gives_up(srv):
 # ---- the demo -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", [[], ["--faults"]])
+@pytest.mark.parametrize("extra", [[], ["--faults"], ["--bootloader", "none"]])
 def test_demo_exits_0(extra):
     proc = subprocess.run([sys.executable, "-m", "m2mfota.cli", "demo", "--devices", "3",
                            "--size", "50000", *extra], capture_output=True, text=True,
@@ -392,6 +392,8 @@ def test_demo_exits_0(extra):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("1.0.0 → 2.0.0") == 3
     assert "every device runs 2.0.0" in proc.stdout
+    kind = "raw image, unchecked" if "none" in extra else "signed MCUboot image, Ed25519"
+    assert kind in proc.stdout
 
 
 def test_mcuboot_image_helper_matches_the_c_checker():

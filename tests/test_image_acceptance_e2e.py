@@ -18,7 +18,7 @@ from image_signing import SigningKey, flip_tlv, imgtool_image
 
 from m2mfota.emulator.fileserver import Faults
 from m2mfota.emulator.keys import EMULATOR
-from m2mfota.flash import Journal
+from m2mfota.flash import Journal, mcuboot_mark_pending
 
 PART = 1024
 ORIGINAL = 6000  # payload bytes of the file first served: 6 parts
@@ -78,6 +78,8 @@ def test_client_refuses_a_bad_replacement(srv, keys, files, kind):
     dev = Device(srv, image_size=max(len(f) for f in files.values()))
     replace_mid_download(srv, dev.imei, files[kind])
     dev.desire(meta["id"])
+    mcuboot_mark_pending(dev.slot, 100)  # a stale install request from an earlier update
+    assert dev.trailer_magic_set()
     out = dev.client(keys=[keys["trusted"].pub_pem, keys["trusted_ec"].pub_pem],
                      part_size=PART).run(timeout=30)
     # The engine saw the new size, started over and got the whole replacement.
