@@ -443,9 +443,11 @@ def test_step_api_never_blocks(srv, fw):
 class RecordingBootloader:
     """A Python object standing in for a bootloader other than MCUboot."""
 
-    def __init__(self, fail_on_mark: BaseException | None = None) -> None:
+    def __init__(self, fail_on_mark: BaseException | None = None,
+                 fail_on_check: BaseException | None = None) -> None:
         self.calls: list[tuple] = []
         self.fail_on_mark = fail_on_mark
+        self.fail_on_check = fail_on_check
 
     def mark_pending(self, image_size: int, permanent: bool) -> None:
         self.calls.append(("mark_pending", image_size, permanent))
@@ -457,6 +459,8 @@ class RecordingBootloader:
 
     def check_image(self, image_size: int) -> str | None:
         self.calls.append(("check_image", image_size))
+        if self.fail_on_check is not None:
+            raise self.fail_on_check
         return None
 
     def running_version(self) -> str:
@@ -487,6 +491,33 @@ def test_bootloader_exception_propagates(srv, fw):
 
     with pytest.raises(Broken):
         dev.client(bootloader=RecordingBootloader(Broken("flash controller hung"))).run(30)
+
+
+def test_python_bootloader_refuses_with_an_image_error(srv, fw):
+    from m2mfota import ImageError
+
+    _, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+    bl = RecordingBootloader(fail_on_check=ImageError("MFOTA_ERR_MCUBOOT_SIG"))
+    out = dev.client(bootloader=bl).run(timeout=30)
+    assert (out.result, out.reason, out.version) == (5, "image_signature", None)
+    assert bl.calls == [("check_image", SIZE)]  # never marked
+    assert uplinks(srv, dev.imei)[-1]["fota.error"] == "image_signature"
+
+
+def test_python_bootloader_check_exception_propagates(srv, fw):
+    _, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+
+    class Broken(Exception):
+        pass
+
+    bl = RecordingBootloader(fail_on_check=Broken("crypto engine hung"))
+    with pytest.raises(Broken):
+        dev.client(bootloader=bl).run(30)
+    assert bl.calls == [("check_image", SIZE)]
 
 
 @pytest.mark.parametrize(("build", "expected"), [(0, "6.1.0"), (5, "6.1.0+5")])

@@ -851,6 +851,7 @@ static int step_verify(struct mfota_client *c)
     memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
     /* The bootloader decides what may be marked pending: an image it would
      * refuse at boot must not be announced as an update. */
+    version[0] = '\0';
     rc = bl->check_image(bl->ctx, c->writer_.size, version, sizeof version);
     if (rc < 0) {
         if (is_hal_error(rc)) {
