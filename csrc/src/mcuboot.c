@@ -286,7 +286,7 @@ static int check_sigs(const struct source *s, const struct mfota_mcuboot_image *
             }
         } else if (alg != 0) {
             seen_sig = 1;
-            if (len <= SIG_MAX) {
+            if (len > 0u && len <= SIG_MAX) { /* anything else cannot verify */
                 rc = src_read(s, pos + 4u, sig, len);
                 if (rc < 0) {
                     return rc;
