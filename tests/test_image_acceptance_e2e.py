@@ -167,8 +167,10 @@ def test_mfota_device_decides_with_its_keys(srv, keys, files, device_exe, tmp_pa
     dev = Device(srv, image_size=16 * 1024 - 4096)  # registers the IMEI; its flash is unused
     replace_mid_download(srv, dev.imei, files[kind])
     dev.desire(meta["id"])
+    der = tmp_path / "trusted_ec.der"  # as imgtool getpub -e raw writes it
+    der.write_bytes(keys["trusted_ec"].pub_der)
     proc = _device(device_exe, srv, tmp_path, dev.imei, "--key", str(keys["trusted"].pub_path),
-                   "--key", str(keys["trusted_ec"].pub_path))
+                   "--key", str(der))
     slot = (tmp_path / "slot.bin").read_bytes()
     assert slot[: len(files[kind])] == files[kind]  # the replacement, downloaded whole
     if kind == "valid_ecdsa":
