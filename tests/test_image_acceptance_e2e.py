@@ -196,3 +196,37 @@ def test_mfota_device_refuses_a_bad_key_file(device_exe, srv, tmp_path):
     proc = _device(device_exe, srv, tmp_path, "350000000000001", "--bootloader", "file",
                    "--key", str(bad))
     assert proc.returncode == 2  # keys only make sense with the MCUboot check
+
+
+def test_port_failure_in_check_image_ends_the_cycle(srv, files):
+    """A check_image that fails as a port (-5, EIO) is not a verdict on the
+    image: the cycle ends with an error, nothing is marked or reported."""
+    from m2mfota._native import ffi
+    from m2mfota.client import ClientError
+
+    class Bootloader:
+        marked = False
+
+        def check_image(self, image_size):
+            return None
+
+        def mark_pending(self, image_size, permanent):
+            self.marked = True
+
+        def confirm(self):
+            pass
+
+        def running_version(self):
+            return "1.0.0"
+
+    meta = upload(srv, files["valid"], None)
+    dev = Device(srv, image_size=len(files["valid"]))
+    dev.desire(meta["id"])
+    bl = Bootloader()
+    client = dev.client(bootloader=bl, part_size=PART)
+    eio = ffi.callback("int(void *, uint32_t, char *, size_t)", lambda *_: -5)
+    client._bl.c.check_image = eio  # the C struct the engine calls, as a C port would fill it
+    with pytest.raises(ClientError):
+        client.run(timeout=30)
+    assert not bl.marked
+    assert uplinks(srv, dev.imei)[-1].get("fota.state") == "downloading"

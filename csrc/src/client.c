@@ -854,10 +854,13 @@ static int step_verify(struct mfota_client *c)
     version[0] = '\0';
     rc = bl->check_image(bl->ctx, c->writer_.size, version, sizeof version);
     if (rc < 0) {
-        if (is_hal_error(rc)) {
-            return rc;
+        if (rc <= MFOTA_ERR_IMAGE_SIZE && rc > -500) {
+            return refuse_image(c, rc); /* an image/boot error: the image is refused */
         }
-        return refuse_image(c, rc);
+        /* Anything else is the port failing (a flash read, a crypto engine),
+         * not a verdict on the image: end the cycle, keep its own value. */
+        c->hal_err_ = rc;
+        return MFOTA_ERR_HAL;
     }
     if (!c->cmd_.has_version) {
         version[sizeof version - 1u] = '\0';

@@ -33,10 +33,11 @@ struct mfota_bootloader {
     int (*running_version)(void *ctx, char *buf, size_t cap);
     void *ctx;
     /* Would the bootloader boot the image that fills the first `image_size`
-     * bytes of the update slot?  0 when yes, else a negative error naming
-     * why (MFOTA_ERR_MCUBOOT_MAGIC, _HEADER, _TLV, _NO_HASH, _HASH, _SIG,
-     * _NO_SIG for MCUboot; MFOTA_ERR_HAL or a port's own value for a HAL
-     * failure, which ends the cycle).  When it accepts and knows the image's
+     * bytes of the update slot?  0 when yes.  A refusal is an image/boot
+     * error (-400..-499: MFOTA_ERR_MCUBOOT_MAGIC, _HEADER, _TLV, _NO_HASH,
+     * _HASH, _SIG, _NO_SIG for MCUboot), which ends the update with its
+     * fota.result.  Any other negative value (MFOTA_ERR_HAL, a port's -EIO)
+     * is a failure of the port and ends the cycle with MFOTA_ERR_HAL.  When it accepts and knows the image's
      * version it writes it NUL-terminated into `version` (`cap` bytes,
      * `version` may be NULL), else it leaves version[0] = '\0'. */
     int (*check_image)(void *ctx, uint32_t image_size, char *version, size_t cap);
