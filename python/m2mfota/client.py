@@ -197,8 +197,9 @@ class Client:
     trailer into the slot (confirm sets image_ok in that same slot, as
     MCUboot's direct-XIP mode would).  ``bootloader="none"`` is the explicit
     choice of raw images: nothing checked beyond the download, nothing
-    written (``client.raw_bootloader.pending`` holds the request).  Any other object with ``check_image(image_size) -> str | None``
-    (the image's version; raise :class:`~m2mfota.flash.ImageError` to
+    written (``client.raw_bootloader.pending`` holds the request).  Any
+    other object with ``check_image(image_size) -> str | None`` (the
+    image's version; raise :class:`~m2mfota.flash.ImageError` to
     refuse), ``mark_pending(image_size, permanent)``, ``confirm()`` and
     ``running_version() -> str`` stands in for another bootloader.
     A refused image ends the update with fota.result 5 (hash, signature)
