@@ -196,6 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bl.mark_pending = b_mark;
     bl.confirm = NULL;
     bl.running_version = NULL;
+    bl.check_image = mfota_bootloader_accept_raw; /* raw test images */
     bl.ctx = NULL;
 
     mfota_client_config_default(&cfg);

@@ -30,7 +30,10 @@ def srv():
 
 @pytest.fixture(scope="module")
 def fw(srv):
-    data = os.urandom(SIZE)
+    # An MCUboot image of exactly SIZE bytes (32 header + payload + 40 TLVs):
+    # the default bootloader refuses anything else.
+    data = mcuboot_image(os.urandom(SIZE - 72), (2, 0, 0))
+    assert len(data) == SIZE
     return data, upload(srv, data, "2.0.0")
 
 
@@ -100,7 +103,7 @@ def test_corrupt_mcuboot_image_is_not_marked(srv):
     dev = Device(srv, image_size=len(image))
     dev.desire(meta["id"])
     out = dev.client().run(timeout=30)
-    assert (out.result, out.reason, out.version) == (5, "mcuboot_image", None)
+    assert (out.result, out.reason, out.version) == (5, "image_hash", None)
     assert not dev.trailer_magic_set()
     assert uplinks(srv, dev.imei)[-1]["fota.result"] == 5
 
@@ -326,7 +329,7 @@ def test_token_expiring_mid_download(srv, fw):
 
 def test_second_downlink_for_another_url_replaces_the_update(srv, fw):
     _, meta_a = fw
-    data_b = os.urandom(SIZE - 1234)
+    data_b = mcuboot_image(os.urandom(SIZE - 1234), (3, 0, 0))
     meta_b = upload(srv, data_b, "3.0.0")
     dev = Device(srv, image_size=SIZE)
     dev.desire(meta_a["id"])
@@ -384,7 +387,7 @@ def test_unreachable_server_retries_then_gives_up(srv):
 # ---- the demo -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", [[], ["--faults"]])
+@pytest.mark.parametrize("extra", [[], ["--faults"], ["--bootloader", "none"]])
 def test_demo_exits_0(extra):
     proc = subprocess.run([sys.executable, "-m", "m2mfota.cli", "demo", "--devices", "3",
                            "--size", "50000", *extra], capture_output=True, text=True,
@@ -392,6 +395,8 @@ def test_demo_exits_0(extra):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("1.0.0 → 2.0.0") == 3
     assert "every device runs 2.0.0" in proc.stdout
+    kind = "raw image, unchecked" if "none" in extra else "signed MCUboot image, Ed25519"
+    assert kind in proc.stdout
 
 
 def test_mcuboot_image_helper_matches_the_c_checker():
@@ -441,9 +446,11 @@ def test_step_api_never_blocks(srv, fw):
 class RecordingBootloader:
     """A Python object standing in for a bootloader other than MCUboot."""
 
-    def __init__(self, fail_on_mark: BaseException | None = None) -> None:
+    def __init__(self, fail_on_mark: BaseException | None = None,
+                 fail_on_check: BaseException | None = None) -> None:
         self.calls: list[tuple] = []
         self.fail_on_mark = fail_on_mark
+        self.fail_on_check = fail_on_check
 
     def mark_pending(self, image_size: int, permanent: bool) -> None:
         self.calls.append(("mark_pending", image_size, permanent))
@@ -452,6 +459,12 @@ class RecordingBootloader:
 
     def confirm(self) -> None:
         self.calls.append(("confirm",))
+
+    def check_image(self, image_size: int) -> str | None:
+        self.calls.append(("check_image", image_size))
+        if self.fail_on_check is not None:
+            raise self.fail_on_check
+        return None
 
     def running_version(self) -> str:
         return "1.0.0"
@@ -463,7 +476,8 @@ def test_python_object_as_bootloader(srv, fw):
     dev.desire(meta["id"])
     bl = RecordingBootloader()
     out = dev.client(bootloader=bl, permanent=True).run(timeout=30)
-    assert out.version == "2.0.0" and bl.calls == [("mark_pending", SIZE, True)]
+    assert out.version == "2.0.0"
+    assert bl.calls == [("check_image", SIZE), ("mark_pending", SIZE, True)]
     assert not dev.trailer_magic_set()  # that bootloader writes no MCUboot trailer
     dev.version = out.version
     assert dev.client(bootloader=bl).confirm_boot(timeout=10).result == 1
@@ -480,6 +494,33 @@ def test_bootloader_exception_propagates(srv, fw):
 
     with pytest.raises(Broken):
         dev.client(bootloader=RecordingBootloader(Broken("flash controller hung"))).run(30)
+
+
+def test_python_bootloader_refuses_with_an_image_error(srv, fw):
+    from m2mfota import ImageError
+
+    _, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+    bl = RecordingBootloader(fail_on_check=ImageError("MFOTA_ERR_MCUBOOT_SIG"))
+    out = dev.client(bootloader=bl).run(timeout=30)
+    assert (out.result, out.reason, out.version) == (5, "image_signature", None)
+    assert bl.calls == [("check_image", SIZE)]  # never marked
+    assert uplinks(srv, dev.imei)[-1]["fota.error"] == "image_signature"
+
+
+def test_python_bootloader_check_exception_propagates(srv, fw):
+    _, meta = fw
+    dev = Device(srv, image_size=SIZE)
+    dev.desire(meta["id"])
+
+    class Broken(Exception):
+        pass
+
+    bl = RecordingBootloader(fail_on_check=Broken("crypto engine hung"))
+    with pytest.raises(Broken):
+        dev.client(bootloader=bl).run(30)
+    assert bl.calls == [("check_image", SIZE)]
 
 
 @pytest.mark.parametrize(("build", "expected"), [(0, "6.1.0"), (5, "6.1.0+5")])

@@ -47,7 +47,7 @@ def test_device_updates_and_reports_the_new_version(device_exe, srv, tmp_path):
     imei = "861000000000001"
     api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
     api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
-    proc = _run(device_exe, srv, tmp_path, imei)
+    proc = _run(device_exe, srv, tmp_path, imei, "--bootloader", "file")  # raw: said so
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "running 2.1.0, reported result 1" in proc.stdout
     slot = (tmp_path / "slot.bin").read_bytes()
@@ -58,7 +58,7 @@ def test_device_updates_and_reports_the_new_version(device_exe, srv, tmp_path):
     assert info["update"]["status"] == "done"
     assert info["reported"]["firmware"] == "2.1.0"
     # Run again: nothing to do now.
-    proc = _run(device_exe, srv, tmp_path, imei)
+    proc = _run(device_exe, srv, tmp_path, imei, "--bootloader", "file")
     assert proc.returncode == 3 and "no update offered" in proc.stdout
 
 
@@ -68,7 +68,7 @@ def test_device_with_mcuboot_image_and_trailer(device_exe, srv, tmp_path):
     imei = "861000000000002"
     api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
     api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
-    proc = _run(device_exe, srv, tmp_path, imei, "--bootloader", "mcuboot")
+    proc = _run(device_exe, srv, tmp_path, imei)  # MCUboot is the default
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "running 5.0.1, reported result 1" in proc.stdout
     slot = (tmp_path / "slot.bin").read_bytes()

@@ -118,7 +118,7 @@ def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
     by_name = {name: title for title, name in name_of.items()}
     indirect = {
         "downloader.c": ["sink_data", "sink_part_done", "sink_part_failed", "sink_total"],
-        "client.c": ["bl_mark_pending", "bl_confirm"],
+        "client.c": ["bl_mark_pending", "bl_confirm", "bl_check_image"],
     }
     for src, targets in list(edges.items()):
         if "__indirect_call" in targets:

@@ -100,11 +100,20 @@ static const char *reason_for(int err)
         return "sha256_mismatch";
     case MFOTA_ERR_IMAGE_READBACK:
         return "readback";
-    case MFOTA_ERR_MCUBOOT_HASH:
-    case MFOTA_ERR_MCUBOOT_NO_HASH:
-    case MFOTA_ERR_MCUBOOT_TLV:
+    case MFOTA_ERR_MCUBOOT_MAGIC:
+        return "image_no_header";
     case MFOTA_ERR_MCUBOOT_HEADER:
-        return "mcuboot_image";
+        return "image_header";
+    case MFOTA_ERR_MCUBOOT_TLV:
+        return "image_tlv";
+    case MFOTA_ERR_MCUBOOT_NO_HASH:
+        return "image_no_hash";
+    case MFOTA_ERR_MCUBOOT_HASH:
+        return "image_hash";
+    case MFOTA_ERR_MCUBOOT_SIG:
+        return "image_signature";
+    case MFOTA_ERR_MCUBOOT_NO_SIG:
+        return "image_no_signature";
     case MFOTA_ERR_THINGS_WRONG_DEVICE:
         return "wrong_device";
     case MFOTA_ERR_THINGS_NO_URL:
@@ -566,7 +575,8 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
         cfg->server == NULL || cfg->uplink_transport == NULL ||
         cfg->download_transport == NULL || cfg->clock == NULL || cfg->clock->now_ms == NULL ||
         cfg->slot == NULL || cfg->bootloader == NULL ||
-        cfg->bootloader->mark_pending == NULL || (cfg->secret == NULL && cfg->secret_len)) {
+        cfg->bootloader->mark_pending == NULL || cfg->bootloader->check_image == NULL ||
+        (cfg->secret == NULL && cfg->secret_len)) {
         return MFOTA_ERR_INVAL;
     }
     memset(c, 0, sizeof *c);
@@ -823,8 +833,22 @@ static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
     return download_failed(c, rc);
 }
 
+/* The bootloader refused the downloaded image: nothing is marked, and the
+ * journal starts over so no reboot resumes into the refused bytes. */
+static int refuse_image(struct mfota_client *c, int err)
+{
+    if (c->has_journal_) {
+        int rc = mfota_journal_restart(&c->journal_);
+        if (rc < 0 && rc != MFOTA_ERR_STATE) {
+            return is_hal_error(rc) ? rc : fail(c, MFOTA_RESULT_UPDATE_FAILED, "journal", rc);
+        }
+    }
+    return fail(c, mfota_image_result(err), reason_for(err), err);
+}
+
 static int step_verify(struct mfota_client *c)
 {
+    char version[sizeof c->pending_version];
     struct mfota_image_report rep;
     const struct mfota_bootloader *bl = c->cfg_.bootloader;
     int rc;
@@ -840,37 +864,22 @@ static int step_verify(struct mfota_client *c)
         return fail(c, mfota_image_result(rc), reason_for(rc), rc);
     }
     memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
-#if MFOTA_MCUBOOT
-    if (c->cfg_.check_mcuboot && c->writer_.size >= 4u) {
-        uint8_t magic[4];
-        struct mfota_mcuboot_image img;
-        const struct mfota_flash *f = c->cfg_.slot;
-        rc = f->read(f->ctx, f->slot_offset, magic, sizeof magic);
-        if (rc < 0) {
-            return MFOTA_ERR_HAL;
+    /* The bootloader decides what may be marked pending: an image it would
+     * refuse at boot must not be announced as an update. */
+    version[0] = '\0';
+    rc = bl->check_image(bl->ctx, c->writer_.size, version, sizeof version);
+    if (rc < 0) {
+        if (rc <= MFOTA_ERR_IMAGE_SIZE && rc > -500) {
+            return refuse_image(c, rc); /* an image/boot error: the image is refused */
         }
-        if (((uint32_t)magic[0] | (uint32_t)magic[1] << 8 | (uint32_t)magic[2] << 16 |
-             (uint32_t)magic[3] << 24) == MFOTA_MCUBOOT_IMAGE_MAGIC) {
-            rc = mfota_mcuboot_check(f, c->writer_.size, &img);
-            if (rc < 0) {
-                if (is_hal_error(rc)) {
-                    return rc;
-                }
-                return fail(c, MFOTA_RESULT_INTEGRITY, reason_for(rc), rc);
-            }
-            if (!c->cmd_.has_version) {
-                rc = mfota_mcuboot_version_string(&img, c->pending_version,
-                                                  sizeof c->pending_version);
-                if (rc < 0) {
-                    c->pending_version[0] = '\0';
-                } else if (img.build == 0u && rc >= 2) {
-                    /* "1.2.3+0" is "1.2.3" to imgtool and fleet tools. */
-                    c->pending_version[rc - 2] = '\0';
-                }
-            }
-        }
+        /* Anything else is the port failing (a flash read, a crypto engine),
+         * not a verdict on the image: end the cycle, keep its own value. */
+        return mfota_client_hal_(c, rc);
     }
-#endif
+    if (!c->cmd_.has_version) {
+        version[sizeof version - 1u] = '\0';
+        memcpy(c->pending_version, version, sizeof c->pending_version);
+    }
     c->done = c->total;
     set_state(c, MFOTA_STATE_DOWNLOADED);
     rc = mfota_client_hal_(c, bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent));

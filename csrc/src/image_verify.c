@@ -18,12 +18,14 @@ int mfota_image_result(int err)
     case MFOTA_ERR_IMAGE_SHA256:
     case MFOTA_ERR_FLASH_VERIFY:
     case MFOTA_ERR_FLASH_PART_CRC:
+    case MFOTA_ERR_MCUBOOT_HEADER: /* an image cut short, or a corrupt header */
+    case MFOTA_ERR_MCUBOOT_TLV:
     case MFOTA_ERR_MCUBOOT_HASH:
     case MFOTA_ERR_MCUBOOT_NO_HASH:
+    case MFOTA_ERR_MCUBOOT_SIG:
+    case MFOTA_ERR_MCUBOOT_NO_SIG:
         return MFOTA_RESULT_INTEGRITY;
-    case MFOTA_ERR_MCUBOOT_MAGIC:
-    case MFOTA_ERR_MCUBOOT_HEADER:
-    case MFOTA_ERR_MCUBOOT_TLV:
+    case MFOTA_ERR_MCUBOOT_MAGIC: /* not an MCUboot image at all */
         return MFOTA_RESULT_UNSUPPORTED_PACKAGE;
     default:
         return MFOTA_RESULT_UPDATE_FAILED;

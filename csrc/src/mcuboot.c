@@ -204,6 +204,161 @@ int mfota_mcuboot_check_mem(const void *image, size_t len, struct mfota_mcuboot_
     return check(&s, out);
 }
 
+/* ---- signatures ------------------------------------------------------------ */
+
+/* Longest signature TLV read: a DER ECDSA P-256 signature is at most 72
+ * bytes (imgtool may pad it to that), Ed25519 is 64. */
+#define SIG_MAX 80u
+
+static int sig_alg_of(uint16_t type)
+{
+    if (type == MFOTA_MCUBOOT_TLV_ECDSA_SIG) {
+        return MFOTA_SIG_ECDSA_P256;
+    }
+    if (type == MFOTA_MCUBOOT_TLV_ED25519) {
+        return MFOTA_SIG_ED25519;
+    }
+    return 0;
+}
+
+/* Try one signature against every trusted key of its algorithm (only the
+ * one whose SHA-256 is `keyhash`, when given).  0: one verified;
+ * MFOTA_ERR_MCUBOOT_SIG: none did; other negative: the verifier failed. */
+static int try_keys(const struct mfota_mcuboot_trust *t, int alg, const uint8_t *keyhash,
+                    const uint8_t hash[32], const uint8_t *sig, size_t sig_len)
+{
+    size_t i;
+    if (alg == MFOTA_SIG_ECDSA_P256 && sig_len >= 2u && sig[0] == 0x30u && sig[1] < 0x80u &&
+        (size_t)sig[1] + 2u <= sig_len) {
+        /* imgtool --pad-sig appends zeros after the DER SEQUENCE. */
+        sig_len = (size_t)sig[1] + 2u;
+    }
+    for (i = 0; i < t->n_keys; i++) {
+        const struct mfota_sig_key *k = &t->keys[i];
+        int rc;
+        if (k->alg != alg || k->der == NULL) {
+            continue;
+        }
+        if (keyhash != NULL) {
+            uint8_t kh[32];
+            mfota_sha256(k->der, k->der_len, kh);
+            if (memcmp(kh, keyhash, 32) != 0) {
+                continue;
+            }
+        }
+        rc = t->verifier->verify(t->verifier->ctx, alg, k->der, k->der_len, hash, sig, sig_len);
+        if (rc == MFOTA_OK) {
+            return MFOTA_OK;
+        }
+        if (rc != MFOTA_ERR_MCUBOOT_SIG && rc != MFOTA_ERR_UNSUPPORTED) {
+            return rc < 0 ? rc : MFOTA_ERR_MCUBOOT_SIG;
+        }
+    }
+    return MFOTA_ERR_MCUBOOT_SIG;
+}
+
+/* Walk the (unprotected) TLV area of a checked image for signatures. */
+static int check_sigs(const struct source *s, const struct mfota_mcuboot_image *img,
+                      const struct mfota_mcuboot_trust *t)
+{
+    uint8_t hdr[4], keyhash[32], sig[SIG_MAX];
+    uint32_t pos = img->header_size + img->image_size + img->protect_tlv_size;
+    uint32_t end = img->total_size;
+    int have_keyhash = 0, seen_sig = 0, rc;
+
+    for (pos += TLV_INFO_SIZE; pos < end;) {
+        uint16_t type, len;
+        int alg;
+        rc = src_read(s, pos, hdr, 4); /* bounds were checked by walk_tlvs */
+        if (rc < 0) {
+            return rc;
+        }
+        type = le16(hdr);
+        len = le16(hdr + 2);
+        alg = sig_alg_of(type);
+        if (type == MFOTA_MCUBOOT_TLV_KEYHASH) {
+            have_keyhash = len == 32u;
+            if (have_keyhash) {
+                rc = src_read(s, pos + 4u, keyhash, 32);
+                if (rc < 0) {
+                    return rc;
+                }
+            }
+        } else if (alg != 0) {
+            seen_sig = 1;
+            if (len > 0u && len <= SIG_MAX) { /* anything else cannot verify */
+                rc = src_read(s, pos + 4u, sig, len);
+                if (rc < 0) {
+                    return rc;
+                }
+                rc = try_keys(t, alg, have_keyhash ? keyhash : NULL, img->sha256, sig, len);
+                if (rc != MFOTA_ERR_MCUBOOT_SIG) {
+                    return rc; /* verified, or the verifier failed */
+                }
+            }
+        }
+        pos += 4u + len;
+    }
+    return seen_sig ? MFOTA_ERR_MCUBOOT_SIG : MFOTA_ERR_MCUBOOT_NO_SIG;
+}
+
+static int verify(const struct source *s, const struct mfota_mcuboot_trust *t,
+                  struct mfota_mcuboot_image *out)
+{
+    struct mfota_mcuboot_image img;
+    int rc;
+    if (t != NULL && t->n_keys > 0u &&
+        (t->keys == NULL || t->verifier == NULL || t->verifier->verify == NULL)) {
+        return MFOTA_ERR_INVAL;
+    }
+    rc = check(s, &img);
+    if (rc < 0) {
+        return rc;
+    }
+    if (t != NULL && t->n_keys > 0u) {
+        rc = check_sigs(s, &img, t);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (out != NULL) {
+        *out = img;
+    }
+    return MFOTA_OK;
+}
+
+int mfota_mcuboot_verify(const struct mfota_flash *flash, uint32_t limit,
+                         const struct mfota_mcuboot_trust *trust,
+                         struct mfota_mcuboot_image *out)
+{
+    struct source s;
+    if (flash == NULL || flash->read == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    s.read = flash->read;
+    s.ctx = flash->ctx;
+    s.base = flash->slot_offset;
+    s.limit = limit < flash->slot_size ? limit : flash->slot_size;
+    return verify(&s, trust, out);
+}
+
+int mfota_mcuboot_verify_mem(const void *image, size_t len,
+                             const struct mfota_mcuboot_trust *trust,
+                             struct mfota_mcuboot_image *out)
+{
+    struct mem m;
+    struct source s;
+    if (image == NULL && len > 0) {
+        return MFOTA_ERR_INVAL;
+    }
+    m.p = (const uint8_t *)image;
+    s.read = mem_read;
+    s.ctx = &m;
+    s.base = 0;
+    s.limit = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    return verify(&s, trust, out);
+}
+
 int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *buf, size_t cap)
 {
     char tmp[48];
@@ -408,6 +563,25 @@ static int bl_mark_pending(void *ctx, uint32_t image_size, int permanent)
     return mfota_mcuboot_mark_pending(p->secondary, image_size, permanent);
 }
 
+static int bl_check_image(void *ctx, uint32_t image_size, char *version, size_t cap)
+{
+    const struct mfota_mcuboot_port *p = (const struct mfota_mcuboot_port *)ctx;
+    struct mfota_mcuboot_image img;
+    int rc = mfota_mcuboot_verify(p->secondary, image_size, &p->trust, &img);
+    if (rc < 0) {
+        return rc;
+    }
+    if (version != NULL && cap > 0u) {
+        rc = mfota_mcuboot_version_string(&img, version, cap);
+        if (rc < 0) {
+            version[0] = '\0';
+        } else if (img.build == 0u && rc >= 2) {
+            version[rc - 2] = '\0'; /* "1.2.3+0" is "1.2.3" to imgtool and fleet tools */
+        }
+    }
+    return MFOTA_OK;
+}
+
 static int bl_confirm(void *ctx)
 {
     return mfota_mcuboot_confirm(((const struct mfota_mcuboot_port *)ctx)->primary);
@@ -429,6 +603,7 @@ void mfota_mcuboot_bootloader(struct mfota_bootloader *bl, const struct mfota_mc
     bl->mark_pending = bl_mark_pending;
     bl->confirm = bl_confirm;
     bl->running_version = bl_running_version;
+    bl->check_image = bl_check_image;
     bl->ctx = (void *)(uintptr_t)port;
 }
 

@@ -27,7 +27,10 @@
 
 #include "m2mfota/m2mfota.h"
 #include "random_posix.h"
+#include "sig_verify_posix.h"
 #include "transport_posix.h"
+
+#define MAX_KEYS 4
 
 /* ---- a file as NOR flash ------------------------------------------------- */
 
@@ -182,7 +185,12 @@ static void usage(void)
     fputs("usage: mfota-device --imei ID --secret S --version V --server http://IP:PORT\n"
           "                    --slot FILE --journal FILE [--slot-size BYTES (1 MiB)]\n"
           "                    [--sector BYTES (4096)] [--part-size BYTES (4096)]\n"
-          "                    [--bootloader file|mcuboot (file)] [--timeout SECONDS (120)]\n",
+          "                    [--bootloader mcuboot|file (mcuboot)] [--key FILE]...\n"
+          "                    [--timeout SECONDS (120)]\n"
+          "  mcuboot: only an MCUboot image whose hash (and, with --key, signature\n"
+          "           by one of the keys: imgtool getpub -e pem) verifies is marked\n"
+          "  file:    raw images, nothing checked beyond the download; the\n"
+          "           request goes to SLOT.boot\n",
           stderr);
 }
 
@@ -198,7 +206,12 @@ static void strip_build_zero(char *v)
 int main(int argc, char **argv)
 {
     const char *imei = NULL, *secret = NULL, *version = NULL, *server = NULL;
-    const char *slot_path = NULL, *journal_path = NULL, *boot = "file";
+    const char *slot_path = NULL, *journal_path = NULL, *boot = "mcuboot";
+    const char *key_paths[MAX_KEYS];
+    static uint8_t key_der[MAX_KEYS][256];
+    struct mfota_sig_key keys[MAX_KEYS];
+    struct mfota_sig_verifier verifier;
+    size_t n_keys = 0, ki;
     unsigned long slot_size = 1024ul * 1024ul, part = 4096, timeout_s = 120;
     static struct mfota_client client;
     struct mfota_client_config cfg;
@@ -228,6 +241,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--part-size") == 0) part = strtoul(v, NULL, 0);
         else if (strcmp(k, "--bootloader") == 0) boot = v;
         else if (strcmp(k, "--timeout") == 0) timeout_s = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--key") == 0 && n_keys < MAX_KEYS) key_paths[n_keys++] = v;
         else {
             usage();
             return 2;
@@ -235,9 +249,22 @@ int main(int argc, char **argv)
     }
     if (i != argc || !imei || !secret || !version || !server || !slot_path || !journal_path ||
         g_sector < 256 || g_sector % 256 || slot_size % g_sector || slot_size > 0xFFFFFFFFul ||
-        (strcmp(boot, "file") != 0 && strcmp(boot, "mcuboot") != 0)) {
+        (strcmp(boot, "file") != 0 && strcmp(boot, "mcuboot") != 0) ||
+        (n_keys > 0 && strcmp(boot, "mcuboot") != 0)) {
         usage();
         return 2;
+    }
+    for (ki = 0; ki < n_keys; ki++) {
+        const char *why = "";
+        if (mfota_posix_load_key(key_paths[ki], key_der[ki], sizeof key_der[ki], &keys[ki], &why) !=
+            0) {
+            fprintf(stderr, "mfota-device: --key %s: %s\n", key_paths[ki], why);
+            return 2;
+        }
+    }
+    if (n_keys > 0 && mfota_posix_sig_verifier(&verifier) != 0) {
+        fputs("mfota-device: libsodium does not start\n", stderr);
+        return 4;
     }
     if (open_flash(slot_path, (uint32_t)slot_size, &slot_ff, &slot) != 0 ||
         open_flash(journal_path, 2u * g_sector, &journal_ff, &journal) != 0) {
@@ -246,14 +273,19 @@ int main(int argc, char **argv)
     if (strcmp(boot, "mcuboot") == 0) {
         /* Direct-XIP style: the slot that receives the image is the one that
          * runs it, so confirm sets image_ok in that same slot. */
+        memset(&port, 0, sizeof port);
         port.primary = &slot;
         port.secondary = &slot;
+        port.trust.keys = keys;
+        port.trust.n_keys = n_keys;
+        port.trust.verifier = n_keys > 0 ? &verifier : NULL;
         mfota_mcuboot_bootloader(&bl, &port);
     } else {
         snprintf(fboot.path, sizeof fboot.path, "%s.boot", slot_path);
         bl.mark_pending = fb_mark_pending;
         bl.confirm = fb_confirm;
         bl.running_version = NULL;
+        bl.check_image = mfota_bootloader_accept_raw; /* chosen with --bootloader file */
         bl.ctx = &fboot;
     }
     mfota_posix_transport_init(&up_pt, &up);

@@ -18,13 +18,14 @@ threads; Python HAL callbacks take it back while they run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
-from m2mfota.flash import HalFailure, _Hal, _KvHal
+from m2mfota.flash import HalFailure, ImageError, _Hal, _KvHal
+from m2mfota.trust import KeyLike, Trust
 
 __all__ = ["Client", "ClientError", "Event", "Outcome"]
 
@@ -73,9 +74,14 @@ def _state_name(state: int) -> str:
 
 
 class _PyBootloader:
-    """A Python object standing in for the bootloader HAL."""
+    """A Python object standing in for the bootloader HAL.  ``raw``: the
+    object has no image check and the caller chose raw images explicitly."""
 
-    def __init__(self, obj: Any) -> None:
+    def __init__(self, obj: Any, raw: bool = False) -> None:
+        for name in ("mark_pending", "confirm", "running_version") + (() if raw else
+                                                                     ("check_image",)):
+            if not callable(getattr(obj, name, None)):
+                raise TypeError(f"bootloader: {type(obj).__name__} has no {name}() method")
         self.obj = obj
         self.exc: BaseException | None = None
         self._handle = ffi.new_handle(self)
@@ -83,7 +89,26 @@ class _PyBootloader:
         self.c.mark_pending = lib._py_bl_mark_pending
         self.c.confirm = lib._py_bl_confirm
         self.c.running_version = lib._py_bl_running_version
+        self.c.check_image = lib.mfota_bootloader_accept_raw if raw else lib._py_bl_check_image
         self.c.ctx = self._handle
+
+
+class _RawBootloader:
+    """``bootloader="none"``: raw images, nothing to check or mark beyond
+    remembering the request (``pending``: (image_size, permanent) or None)."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.pending: tuple[int, bool] | None = None
+
+    def mark_pending(self, image_size: int, permanent: bool) -> None:
+        self.pending = (image_size, permanent)
+
+    def confirm(self) -> None:
+        self.pending = None
+
+    def running_version(self) -> str:
+        return self.version
 
 
 def _bl_call(ctx: Any, fn: Callable[[Any], Any]) -> Any:
@@ -129,6 +154,23 @@ def _py_bl_running_version(ctx, buf, cap):  # noqa: ANN001
 
 
 @ffi.def_extern()
+def _py_bl_check_image(ctx, image_size, buf, cap):  # noqa: ANN001
+    bl: _PyBootloader = ffi.from_handle(ctx)
+    try:
+        version = bl.obj.check_image(image_size)
+    except ImageError as exc:  # the bootloader refuses the image: a result, not a crash
+        rc = ERR.get(str(exc.code), 0)
+        # Only an error says "refused"; a HAL code would end the whole cycle.
+        return rc if rc < 0 and rc != _ERR_HAL else ERR["MFOTA_ERR_MCUBOOT_HASH"]
+    except BaseException as exc:  # noqa: BLE001 - re-raised once C returns
+        bl.exc = exc
+        return _ERR_HAL
+    raw = (version or "").encode()[: cap - 1] if isinstance(version, str) else b""
+    ffi.memmove(buf, raw + b"\0", len(raw) + 1)
+    return 0
+
+
+@ffi.def_extern()
 def _py_client_event(ctx, ev):  # noqa: ANN001
     client: Client = ffi.from_handle(ctx)
     if client._on_event is None or client._event_exc is not None:
@@ -158,11 +200,22 @@ class Client:
     :class:`~m2mfota.flash.DictKV`).  A HAL method that raises
     :class:`~m2mfota.flash.HalFailure` ends the cycle with
     :class:`ClientError` ``MFOTA_ERR_HAL`` (:attr:`hal_error` keeps its code).
-    ``bootloader="mcuboot"`` writes MCUboot's
-    trailer into the slot (confirm then sets image_ok in that same slot, as
-    MCUboot's direct-XIP mode would); any other object with
-    ``mark_pending(image_size, permanent)``, ``confirm()`` and
+
+    The bootloader decides what may be marked pending.
+    ``bootloader="mcuboot"`` accepts only an MCUboot image whose header,
+    TLVs and SHA-256 TLV check out and -- when ``keys`` lists public keys
+    (PEM/DER bytes, PEM text or paths; see :mod:`m2mfota.trust`) -- that
+    carries a signature one of them verifies; it then writes MCUboot's
+    trailer into the slot (confirm sets image_ok in that same slot, as
+    MCUboot's direct-XIP mode would).  ``bootloader="none"`` is the explicit
+    choice of raw images: nothing checked beyond the download, nothing
+    written (``client.raw_bootloader.pending`` holds the request).  Any
+    other object with ``check_image(image_size) -> str | None`` (the
+    image's version; raise :class:`~m2mfota.flash.ImageError` to
+    refuse), ``mark_pending(image_size, permanent)``, ``confirm()`` and
     ``running_version() -> str`` stands in for another bootloader.
+    A refused image ends the update with fota.result 5 (hash, signature)
+    or 6 (no MCUboot header) and a ``fota.error`` naming why.
     """
 
     def __init__(
@@ -175,6 +228,7 @@ class Client:
         flash: Any,
         journal: Any = None,
         bootloader: Any = "mcuboot",
+        keys: Sequence[KeyLike] | None = None,
         on_event: Callable[[Event], None] | None = None,
         part_size: int = 4096,
         io_timeout: float = 10.0,
@@ -203,13 +257,25 @@ class Client:
         self._journal: Any = None
         if journal is not None:
             self._journal = _KvHal(journal) if kv else _Hal(journal)
+        self._trust: Trust | None = None
+        self._bl: _PyBootloader | None = None
+        if keys is not None and bootloader != "mcuboot":
+            raise ValueError("keys: only bootloader='mcuboot' checks signatures")
         if bootloader == "mcuboot":
             port = keep(ffi.new("struct mfota_mcuboot_port *"))
             port.primary = self._slot.c
             port.secondary = self._slot.c
+            if keys is not None:
+                self._trust = Trust(keys)
+                self._trust.fill(port.trust)
             bl = keep(ffi.new("struct mfota_bootloader *"))
             lib.mfota_mcuboot_bootloader(bl, port)
-            self._bl: _PyBootloader | None = None
+        elif bootloader == "none":
+            self.raw_bootloader = _RawBootloader(version)
+            self._bl = _PyBootloader(self.raw_bootloader, raw=True)
+            bl = self._bl.c
+        elif isinstance(bootloader, str):
+            raise ValueError(f"bootloader: {bootloader!r} is not 'mcuboot' or 'none'")
         else:
             self._bl = _PyBootloader(bootloader)
             bl = self._bl.c
@@ -259,7 +325,7 @@ class Client:
 
     # -- plumbing -----------------------------------------------------------------
     def _reraise(self) -> None:
-        for hal in (self._slot, self._journal, self._bl):
+        for hal in (self._slot, self._journal, self._bl, self._trust):
             if hal is not None and hal.exc is not None:
                 exc, hal.exc = hal.exc, None
                 raise exc

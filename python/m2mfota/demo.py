@@ -1,10 +1,12 @@
 """``m2mfota demo``: a fleet update end to end, on this machine.
 
 It starts the KPN Things emulator on 127.0.0.1 (a free port, a temporary
-SQLite database), makes a firmware image (an MCUboot image with its SHA-256
-TLV), registers N devices, starts a campaign and runs the devices: each one
-is the real C client engine (``m2mfota.Client`` through cffi) over real
-sockets, with a NOR-flash model as its update slot and journal.  A device
+SQLite database), makes a signing key and a firmware image (an MCUboot
+image with its SHA-256 TLV and an Ed25519 signature; every device trusts
+that key and checks both before it marks the image), registers N devices,
+starts a campaign and runs the devices: each one is the real C client
+engine (``m2mfota.Client`` through cffi) over real sockets, with a
+NOR-flash model as its update slot and journal.  A device
 that gets its image marked pending "reboots" into it (a new client with the
 new version confirms the image and reports it), and the server marks it done.
 
@@ -12,8 +14,9 @@ new version confirms the image and reports it), and the server marks it done.
 connections, corrupted bytes, wrong or missing digests, 503 with
 Retry-After, stalls, a server that ignores Range, chunked bodies, 206) and
 one device a power cut in the middle of its download (it resumes from the
-journal after the "reboot").  Exit status 0 only when every device ends on
-the desired version.
+journal after the "reboot").  ``--bootloader none`` runs the same with a
+raw image (no header, no signature) and devices that choose not to check
+one.  Exit status 0 only when every device ends on the desired version.
 """
 
 from __future__ import annotations
@@ -64,25 +67,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds the whole fleet may take [%(default)s]")
     parser.add_argument("--seed", type=int, default=None, help="seed of the firmware bytes")
+    parser.add_argument("--bootloader", choices=("mcuboot", "none"), default="mcuboot",
+                        help="mcuboot: signed MCUboot image, checked by every device; "
+                             "none: raw image, explicitly unchecked [%(default)s]")
 
 
 # ---- firmware ------------------------------------------------------------------
 
 
-def mcuboot_image(payload: bytes, version: tuple[int, int, int], build: int = 0) -> bytes:
+def mcuboot_image(payload: bytes, version: tuple[int, int, int], build: int = 0,
+                  key: Any = None) -> bytes:
     """An MCUboot image: 32-byte header, payload, TLV area with the SHA-256 TLV.
 
-    Unsigned (signing is the bootloader's business; ``imgtool sign`` adds it):
-    the engine checks the hash TLV, MCUboot would check the signature too.
+    With ``key`` (a ``cryptography`` Ed25519 or ECDSA P-256 private key) it
+    is signed as ``imgtool sign`` does: a KEYHASH TLV (SHA-256 of the public
+    key's DER) and the signature of the image hash (TLV 0x24 or 0x22).
     """
     hdr_size = 32
     header = struct.pack("<IIHHIIBBHI", 0x96F3B83D, 0, hdr_size, 0, len(payload), 0,
                          version[0], version[1], version[2], build)
     header += b"\0" * (hdr_size - len(header))
     digest = sha256(header + payload).digest()
-    tlv = struct.pack("<BBH", 0x10, 0, 32) + digest
+    tlv = struct.pack("<HH", 0x10, 32) + digest
+    if key is not None:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+        from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+        pub = key.public_key().public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        tlv += struct.pack("<HH", 0x01, 32) + sha256(pub).digest()
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            sig, kind = key.sign(digest), 0x24
+        else:
+            sig, kind = key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256()))), 0x22
+        tlv += struct.pack("<HH", kind, len(sig)) + sig
     info = struct.pack("<HH", 0x6907, 4 + len(tlv))
     return header + payload + info + tlv
+
+
+def public_pem(key: Any) -> bytes:
+    """The public half of a ``cryptography`` private key, as ``imgtool getpub -e pem``."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 # ---- the emulator in a thread ----------------------------------------------------
@@ -153,7 +182,7 @@ class DeviceRun:
 
 
 def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline: float,
-               on_progress: Any) -> None:
+               on_progress: Any, boot: dict[str, Any]) -> None:
     from m2mfota.client import Client
     from m2mfota.flash import FlashRegion, NorFlash, PowerCut
 
@@ -175,7 +204,8 @@ def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline:
     def client() -> Client:
         return Client(imei=dev.imei, secret=dev.secret, version=dev.version, server=server,
                       flash=slot, journal=journal, on_event=on_event, part_size=part_size,
-                      io_timeout=5.0, retry_base=0.1, retry_max=1.0, progress_interval=1.0)
+                      io_timeout=5.0, retry_base=0.1, retry_max=1.0, progress_interval=1.0,
+                      **boot)
 
     start = time.monotonic()
     c = client()
@@ -228,7 +258,17 @@ def run(args: argparse.Namespace) -> int:
         return 2
     rnd = random.Random(args.seed)
     payload = bytes(rnd.getrandbits(8) for _ in range(max(0, args.size - 80)))
-    image = mcuboot_image(payload, TO_VERSION)
+    if args.bootloader == "mcuboot":
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
+        signing_key = ed25519.Ed25519PrivateKey.generate()
+        image = mcuboot_image(payload, TO_VERSION, key=signing_key)
+        boot: dict[str, Any] = {"bootloader": "mcuboot", "keys": [public_pem(signing_key)]}
+        kind = "signed MCUboot image, Ed25519"
+    else:
+        image = payload
+        boot = {"bootloader": "none"}
+        kind = "raw image, unchecked"
     to_version = ".".join(str(v) for v in TO_VERSION)
 
     tmp = tempfile.TemporaryDirectory(prefix="m2mfota-demo-")
@@ -253,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
         camp = emu.api("POST", "/api/campaigns", {"name": "demo", "firmware_id": fw["id"],
                                                   "type": "demo", "retry_limit": 5})
         console.print(f"emulator  {emu.base}/  (campaign {camp['id']}, firmware {to_version}, "
-                      f"{len(image)} bytes, MCUboot image)")
+                      f"{len(image)} bytes, {kind})")
 
         deadline = time.monotonic() + args.timeout
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -268,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
 
             threads = [threading.Thread(target=run_device, daemon=True,
                                         args=(d, emu.base, len(image), args.part_size,
-                                              deadline, on_progress)) for d in devices]
+                                              deadline, on_progress, boot)) for d in devices]
             for t in threads:
                 t.start()
             for t in threads:

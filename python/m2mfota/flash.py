@@ -680,16 +680,32 @@ def mcuboot_confirm(flash: FlashDevice, *, offset: int = 0, slot_size: int | Non
 
 
 class McubootBootloader:
-    """The C bootloader HAL backed by MCUboot, on Python flash objects."""
+    """The C bootloader HAL backed by MCUboot, on Python flash objects.
+    ``keys``: trusted public keys (see :mod:`m2mfota.trust`); None: the hash
+    TLV is checked, signatures are not."""
 
-    def __init__(self, primary: FlashDevice, secondary: FlashDevice) -> None:
+    def __init__(self, primary: FlashDevice, secondary: FlashDevice,
+                 keys: Any = None) -> None:
+        from m2mfota.trust import Trust
+
         self._p = _Hal(primary)
         self._s = _Hal(secondary)
         self._port = ffi.new("struct mfota_mcuboot_port *")
         self._port.primary = self._p.c
         self._port.secondary = self._s.c
+        self._trust = Trust(keys) if keys is not None else None
+        if self._trust is not None:
+            self._trust.fill(self._port.trust)
         self.c = ffi.new("struct mfota_bootloader *")
         lib.mfota_mcuboot_bootloader(self.c, self._port)
+
+    def check_image(self, image_size: int) -> str:
+        """Would MCUboot boot the secondary slot's image?  Its version
+        (without a "+0" build), or :class:`ImageError`."""
+        buf = ffi.new("char[48]")
+        rc = self.c.check_image(self.c.ctx, image_size, buf, 48)
+        _check(rc, self._p, self._s, self._trust, error=ImageError, what="check image")
+        return ffi.string(buf).decode()
 
     def mark_pending(self, image_size: int, permanent: bool = False) -> None:
         rc = self.c.mark_pending(self.c.ctx, image_size, 1 if permanent else 0)

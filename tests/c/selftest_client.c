@@ -410,6 +410,7 @@ static void setup(const char *downlink, const char *version)
     bl.mark_pending = b_mark;
     bl.confirm = b_confirm;
     bl.running_version = NULL;
+    bl.check_image = mfota_bootloader_accept_raw; /* raw test images */
     bl.ctx = NULL;
     mfota_client_config_default(&cfg);
     cfg.imei = "350000000000001";

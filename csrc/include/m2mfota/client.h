@@ -5,8 +5,9 @@
  *   status uplink -> its HTTP response -> downlink (FOTA command) -> validate
  *   -> journal resume check -> ranged download streamed into the flash writer
  *   (part_done -> commit, part_failed -> abort) -> whole-image verification
- *   (size / crc32 / sha256 of the downlink, MCUboot hash) -> bootloader
- *   mark_pending -> final uplink (state "updating", result).
+ *   (size / crc32 / sha256 of the downlink) -> bootloader check_image (for
+ *   MCUboot: header, TLVs, hash, signature) -> bootloader mark_pending ->
+ *   final uplink (state "updating", result).
  *
  * Protocol failures end an update with an LwM2M /5 result (fota.result) and
  * a short reason (fota.error) that go up in the final uplink; they are never
@@ -119,7 +120,7 @@ struct mfota_client_config {
     const struct mfota_flash *slot;         /* the update slot */
     const struct mfota_flash *journal_flash;/* two sectors, or NULL */
     const struct mfota_kv *journal_kv;      /* or a key-value store, or NULL: no journal */
-    const struct mfota_bootloader *bootloader;
+    const struct mfota_bootloader *bootloader; /* check_image and mark_pending required */
     /* May be NULL.  Runs inside step(): of this API it may only call
      * mfota_client_downlink() (and read the client). */
     void (*on_event)(void *ctx, const struct mfota_client_event *ev);
@@ -134,7 +135,7 @@ struct mfota_client_config {
     uint32_t retry_base_ms;       /* backoff.h: engine-level retries of uplinks and downloads */
     uint32_t retry_max_ms;
     uint16_t max_retries;
-    uint8_t check_mcuboot;        /* 1: an image with MCUboot magic must pass its hash TLV */
+    uint8_t check_mcuboot;        /* 1: the slot carries MCUboot's trailer: erase an old install request when a download starts */
     uint8_t permanent;            /* 1: ask the bootloader for a permanent swap, not a test */
 };
 
@@ -195,9 +196,11 @@ void mfota_client_config_default(struct mfota_client_config *cfg);
 
 /* Check `cfg` and bind the client to it (the struct is copied; its strings
  * and HALs must outlive the client; the client points into itself, so it
- * must not be moved or copied once initialised).  Sets up the journal (nothing read yet)
- * and the writer.  MFOTA_ERR_INVAL for a missing identity/HAL or a server
- * that is not http://host[:port]; MFOTA_ERR_URL_* for a bad server URL;
+ * must not be moved or copied once initialised).  Sets up the journal
+ * (nothing read yet) and the writer.  MFOTA_ERR_INVAL for a missing
+ * identity/HAL (a bootloader without check_image included: raw images need
+ * mfota_bootloader_accept_raw) or a server that is not http://host[:port];
+ * MFOTA_ERR_URL_* for a bad server URL;
  * flash and journal set-up errors pass through. */
 int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *cfg);
 

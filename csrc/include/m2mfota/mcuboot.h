@@ -4,8 +4,10 @@
  * An MCUboot image is a header (magic 0x96f3b83d, header size, image size,
  * version), the image, an optional protected TLV area (magic 0x6908) and the
  * TLV area (magic 0x6907).  The SHA-256 TLV (type 0x10) covers header, image
- * and protected TLVs.  Signatures are the bootloader's business: this module
- * checks the hash so a corrupt download is never handed over.
+ * and protected TLVs.  When the port configures trusted public keys, one
+ * signature TLV (ECDSA P-256 0x22 or Ed25519 0x24, over that hash) made by
+ * one of them must verify too, through the port's mfota_sig_verifier: an
+ * image MCUboot would refuse at boot is never marked pending.
  *
  * To request an upgrade the slot's trailer is written as MCUboot's own
  * boot_set_pending() does, with BOOT_MAX_ALIGN = 8, counted from the slot
@@ -25,6 +27,7 @@
 #include "m2mfota/bootloader.h"
 #include "m2mfota/config.h"
 #include "m2mfota/flash.h"
+#include "m2mfota/sig_verify.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,7 +36,10 @@ extern "C" {
 #define MFOTA_MCUBOOT_IMAGE_MAGIC 0x96f3b83du
 #define MFOTA_MCUBOOT_TLV_INFO_MAGIC 0x6907u
 #define MFOTA_MCUBOOT_TLV_PROT_INFO_MAGIC 0x6908u
+#define MFOTA_MCUBOOT_TLV_KEYHASH 0x01u /* SHA-256 of the signing key's DER */
 #define MFOTA_MCUBOOT_TLV_SHA256 0x10u
+#define MFOTA_MCUBOOT_TLV_ECDSA_SIG 0x22u
+#define MFOTA_MCUBOOT_TLV_ED25519 0x24u
 /* Trailer field offsets from the slot end (BOOT_MAX_ALIGN 8). */
 #define MFOTA_MCUBOOT_MAGIC_OFF 16u
 #define MFOTA_MCUBOOT_IMAGE_OK_OFF 24u
@@ -67,6 +73,32 @@ int mfota_mcuboot_check(const struct mfota_flash *flash, uint32_t limit,
 /* The same on an image in memory. */
 int mfota_mcuboot_check_mem(const void *image, size_t len, struct mfota_mcuboot_image *out);
 
+/* The keys an image must be signed with, and how to verify a signature.
+ * n_keys 0: no signature is required (the hash still is). */
+struct mfota_mcuboot_trust {
+    const struct mfota_sig_key *keys;
+    size_t n_keys;
+    const struct mfota_sig_verifier *verifier; /* required when n_keys > 0 */
+};
+
+/* mfota_mcuboot_check(), then -- when `trust` has keys -- require one
+ * signature TLV that a trusted key verifies.  A KEYHASH TLV before a
+ * signature restricts it to the key with that SHA-256; without one every
+ * trusted key of the signature's algorithm is tried.  Errors: those of
+ * mfota_mcuboot_check(); MFOTA_ERR_MCUBOOT_NO_SIG when the image carries no
+ * ECDSA P-256 or Ed25519 signature TLV; MFOTA_ERR_MCUBOOT_SIG when none
+ * verifies (wrong key, bad signature); MFOTA_ERR_INVAL for keys without a
+ * verifier; any other negative value the verifier returns (a crypto
+ * failure) as it is.  `trust` may be NULL. */
+int mfota_mcuboot_verify(const struct mfota_flash *flash, uint32_t limit,
+                         const struct mfota_mcuboot_trust *trust,
+                         struct mfota_mcuboot_image *out);
+
+/* The same on an image in memory. */
+int mfota_mcuboot_verify_mem(const void *image, size_t len,
+                             const struct mfota_mcuboot_trust *trust,
+                             struct mfota_mcuboot_image *out);
+
 /* "major.minor.revision+build" into `buf` (NUL-terminated, at most 24 bytes
  * needed).  Returns the length, or MFOTA_ERR_NOSPC. */
 int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *buf, size_t cap);
@@ -86,12 +118,16 @@ int mfota_mcuboot_clear_pending(const struct mfota_flash *flash);
  * when MCUboot booted it for a test.  MFOTA_OK when nothing was pending. */
 int mfota_mcuboot_confirm(const struct mfota_flash *primary);
 
-/* Bootloader HAL backed by MCUboot: mark_pending writes `secondary`'s
- * trailer, confirm and running_version use `primary`.  `port` must outlive
- * `bl`. */
+/* Bootloader HAL backed by MCUboot: check_image runs
+ * mfota_mcuboot_verify() on `secondary` with `trust` (the version it
+ * reports drops a "+0" build), mark_pending writes `secondary`'s trailer,
+ * confirm and running_version use `primary`.  `port` must outlive `bl`.
+ * A port whose MCUboot checks signatures fills `trust` with the same keys
+ * (imgtool getpub), or the device would mark images MCUboot refuses. */
 struct mfota_mcuboot_port {
     const struct mfota_flash *primary;
     const struct mfota_flash *secondary;
+    struct mfota_mcuboot_trust trust;
 };
 void mfota_mcuboot_bootloader(struct mfota_bootloader *bl, const struct mfota_mcuboot_port *port);
 

@@ -26,13 +26,14 @@ class Emulator:
 
     def __init__(self, conn: sqlite3.Connection, fileserver: Any, *,
                  clock: Callable[[], float], token_ttl: float, public_url: str | None,
-                 uplink_history: int) -> None:
+                 uplink_history: int, downlink_extras: bool = True) -> None:
         self.conn = conn
         self.fileserver = fileserver
         self.clock = clock
         self.public_url = public_url.rstrip("/") if public_url else None
         self.uplink_history = uplink_history
-        self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl)
+        self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl,
+                                     downlink_extras=downlink_extras)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -87,8 +88,12 @@ async def _index(request: web.Request) -> web.FileResponse:
 def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
                clock: Callable[[], float] = time.time, token_ttl: float = 3600.0,
                public_url: str | None = None, uplink_history: int = 1000,
-               fileserver: Any = None) -> web.Application:
-    """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests)."""
+               fileserver: Any = None, downlink_extras: bool = True) -> web.Application:
+    """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests).
+
+    ``downlink_extras=False`` sends FOTA commands as KPN does, with ``url`` and
+    ``token`` only (no size, crc32, sha256, version): the image's own header
+    is then the device's only whole-file check."""
     conn = db.connect(db_path)
     if fileserver is None:
         # Kept in the database so that tokens handed out before a restart stay valid.
@@ -96,7 +101,7 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
             secret = jwt_secret or db.setting(conn, "jwt_secret", lambda: secrets.token_bytes(32))
         fileserver = FileServer(jwt_secret=secret, clock=clock)
     emu = Emulator(conn, fileserver, clock=clock, token_ttl=token_ttl, public_url=public_url,
-                   uplink_history=uplink_history)
+                   uplink_history=uplink_history, downlink_extras=downlink_extras)
     emu.republish()
     app = web.Application(middlewares=[json_errors], client_max_size=api.MAX_UPLOAD)
     app[EMULATOR] = emu

@@ -69,9 +69,11 @@ class UpdateManager:
     """Owns the lifecycle; publishes and withdraws files on the file server."""
 
     def __init__(self, conn: sqlite3.Connection, fileserver: Any, *,
-                 clock: Callable[[], float], token_ttl: float = 3600.0) -> None:
+                 clock: Callable[[], float], token_ttl: float = 3600.0,
+                 downlink_extras: bool = True) -> None:
         self.conn = conn
         self.fileserver = fileserver
+        self.downlink_extras = downlink_extras
         self.clock = clock
         self.token_ttl = token_ttl
 
@@ -198,15 +200,22 @@ class UpdateManager:
         attempts = row["attempts"] + 1
         self._set_status(row, "downloading", file_id=pub.file_id, token_expires=pub.expires,
                          attempts=attempts)
-        return [
+        return self._command(row, public_base + pub.path, pub.token, desired)
+
+    def _command(self, row: sqlite3.Row, url: str, token: str, desired: dict) -> list:
+        pack = [
             {"bn": f"urn:dev:IMEI:{row['imei']}:"},
-            {"n": "url", "vs": public_base + pub.path},
-            {"n": "token", "vs": pub.token},
-            {"n": "size", "v": desired["size"]},
-            {"n": "crc32", "vs": desired["crc32"]},
-            {"n": "sha256", "vs": desired["sha256"]},
-            {"n": "version", "vs": desired["version"]},
+            {"n": "url", "vs": url},
+            {"n": "token", "vs": token},
         ]
+        if self.downlink_extras:  # the project's optional records; KPN sends none
+            pack += [
+                {"n": "size", "v": desired["size"]},
+                {"n": "crc32", "vs": desired["crc32"]},
+                {"n": "sha256", "vs": desired["sha256"]},
+                {"n": "version", "vs": desired["version"]},
+            ]
+        return pack
 
     def _resend(self, row: sqlite3.Row, desired: dict, public_base: str) -> list:
         try:
@@ -214,15 +223,7 @@ class UpdateManager:
                 row["file_id"], ttl=max(1.0, row["token_expires"] - self.clock()))
         except KeyError:  # the file server forgot the file: a new download
             return self._issue(row, desired, public_base)
-        return [
-            {"bn": f"urn:dev:IMEI:{row['imei']}:"},
-            {"n": "url", "vs": public_base + "/f/v1/" + row["file_id"]},
-            {"n": "token", "vs": token},
-            {"n": "size", "v": desired["size"]},
-            {"n": "crc32", "vs": desired["crc32"]},
-            {"n": "sha256", "vs": desired["sha256"]},
-            {"n": "version", "vs": desired["version"]},
-        ]
+        return self._command(row, public_base + "/f/v1/" + row["file_id"], token, desired)
 
     def _withdraw(self, row: sqlite3.Row) -> None:
         if row["file_id"]:

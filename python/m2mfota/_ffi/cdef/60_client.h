@@ -91,3 +91,4 @@ extern "Python" void _py_client_event(void *ctx, const struct mfota_client_event
 extern "Python" int _py_bl_mark_pending(void *ctx, uint32_t image_size, int permanent);
 extern "Python" int _py_bl_confirm(void *ctx);
 extern "Python" int _py_bl_running_version(void *ctx, char *buf, size_t cap);
+extern "Python" int _py_bl_check_image(void *ctx, uint32_t image_size, char *version, size_t cap);
