@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
 from m2mfota.flash import _Hal
@@ -37,6 +38,8 @@ _EVENT_KINDS = {
     lib.MFOTA_CLIENT_EV_UPLINK: "uplink",
 }
 _ERR_HAL = ERR["MFOTA_ERR_HAL"]
+# The longest wait a uint32_t millisecond field holds, in seconds.
+_MAX_SECONDS = _args.U32 / 1000
 
 
 class ClientError(M2mfotaError):
@@ -174,6 +177,33 @@ class Client:
         permanent: bool = False,
         seed: int = 0,
     ) -> None:
+        # -- argument checks (before anything reaches C) --
+        _args.text("imei", imei, ascii=True)
+        secret_b = bytes(_args.buffer("secret", secret, text=True))
+        _args.text("version", version)
+        _args.text("server", server, ascii=True)
+        _args.flash_device("flash", flash)
+        if journal is not None:
+            _args.flash_device("journal", journal)
+        if isinstance(bootloader, str):
+            if bootloader != "mcuboot":
+                raise ValueError(f"bootloader must be 'mcuboot' or a bootloader object, "
+                                 f"not {bootloader!r}")
+        else:
+            _args.has_methods("bootloader", bootloader,
+                              ("mark_pending", "confirm", "running_version"), "a bootloader")
+        _args.function("on_event", on_event, optional=True)
+        part_size = _args.integer("part_size", part_size, 1, _args.U32)
+        io_timeout = _args.number("io_timeout", io_timeout, 0, _MAX_SECONDS, lo_open=True)
+        progress_step = _args.integer("progress_step", progress_step, 0, 100)
+        progress_interval = _args.number("progress_interval", progress_interval, 0, _MAX_SECONDS)
+        retry_base = _args.number("retry_base", retry_base, 0, _MAX_SECONDS)
+        retry_max = _args.number("retry_max", retry_max, 0, _MAX_SECONDS)
+        max_retries = _args.integer("max_retries", max_retries, 0, _args.U16)
+        _args.flag("check_mcuboot", check_mcuboot)
+        _args.flag("permanent", permanent)
+        seed = _args.integer("seed", seed, None, None)
+
         self.imei = imei
         self.version = version
         self._on_event = on_event
@@ -185,7 +215,7 @@ class Client:
             return obj
 
         self._slot = _Hal(flash)
-        self._journal = _Hal(journal) if journal is not None else None
+        self._journal = _Hal(journal, name="journal") if journal is not None else None
         if bootloader == "mcuboot":
             port = keep(ffi.new("struct mfota_mcuboot_port *"))
             port.primary = self._slot.c
@@ -209,7 +239,6 @@ class Client:
         rnd = keep(ffi.new("struct mfota_random *"))
         lib.mfota_posix_random_init(rnd_state, rnd, seed & 0xFFFFFFFF)
 
-        secret_b = secret.encode() if isinstance(secret, str) else bytes(secret)
         self._handle = ffi.new_handle(self)
         cfg = keep(ffi.new("struct mfota_client_config *"))
         lib.mfota_client_config_default(cfg)
@@ -267,7 +296,7 @@ class Client:
         )
 
     def _run(self, timeout: float) -> Outcome:
-        rc = lib.mfota_client_run(self.c, max(1, int(timeout * 1000)))
+        rc = lib.mfota_client_run(self.c, max(1, int(timeout * 1000)))  # checked by the caller
         self._check(rc, "client run")
         return self._outcome()
 
@@ -285,21 +314,26 @@ class Client:
 
     def run(self, timeout: float = 60.0) -> Outcome:
         """Send an uplink, act on the downlink that comes back (if any), return how it ended."""
+        _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)
         self._check(lib.mfota_client_start(self.c), "client start")
         return self._run(timeout)
 
     def confirm_boot(self, timeout: float = 60.0) -> Outcome:
         """First cycle after booting into a new image: confirm it with the
         bootloader, then report the running version with fota.result 1."""
+        _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)
         self._check(lib.mfota_client_start_boot(self.c), "confirm boot")
         return self._run(timeout)
 
     def downlink(self, body: bytes, timeout: float = 60.0) -> Outcome:
         """Act on a downlink body that reached the application another way."""
-        self._check(lib.mfota_client_downlink(self.c, body, len(body)), "downlink")
+        buf = ffi.from_buffer(_args.buffer("body", body))
+        _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)
+        self._check(lib.mfota_client_downlink(self.c, buf, len(buf)), "downlink")
         return self._run(timeout)
 
     def feed_downlink(self, body: bytes) -> None:
         """Hand a downlink to the engine without running it (e.g. from an
         ``on_event`` callback while an update runs)."""
-        self._check(lib.mfota_client_downlink(self.c, body, len(body)), "downlink")
+        buf = ffi.from_buffer(_args.buffer("body", body))
+        self._check(lib.mfota_client_downlink(self.c, buf, len(buf)), "downlink")
