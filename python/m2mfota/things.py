@@ -167,7 +167,7 @@ class ResponseFramer:
     """Incremental framing of one HTTP response; feed bytes as they arrive."""
 
     def __init__(self, max_body: int = 65536) -> None:
-        max_body = _args.integer("max_body", max_body, 0, _args.INT_MAX)
+        max_body = _args.integer("max_body", max_body, 0, 1 << 24)
         self._body = ffi.new("char[]", max(max_body, 1))
         self._r = ffi.new("struct mfota_things_resp *")
         lib.mfota_things_resp_init(self._r, self._body, max_body)
