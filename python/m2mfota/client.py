@@ -153,6 +153,8 @@ class Client:
     MCUboot's direct-XIP mode would); any other object with
     ``mark_pending(image_size, permanent)``, ``confirm()`` and
     ``running_version() -> str`` stands in for another bootloader.
+    ``secret`` is bytes-like, or str taken as UTF-8.  Wrong argument types
+    raise TypeError, wrong values ValueError, both naming the argument.
     """
 
     def __init__(
