@@ -591,3 +591,16 @@ def test_spec_records_are_dataclasses():
     for qual in RECORDS:
         modname, _, name = qual.rpartition(".")
         assert dataclasses.is_dataclass(getattr(importlib.import_module(modname), name)), qual
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["flash-sim", "--image-size", "300000", "--slot-size", "262144"], "image"),
+    (["flash-sim", "--program-size", "3"], "program_size"),
+    (["flash-sim", "--part-size", "0"], "part_size"),
+])
+def test_cli_reports_wrong_values_without_a_traceback(argv, words, capsys):
+    from m2mfota import cli
+
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and words in err and err.startswith("m2mfota flash-sim: error:")
