@@ -585,6 +585,12 @@ def test_bytes_like_and_str_accepted_where_they_make_sense():
 def test_records_errors_name_the_argument():
     with pytest.raises(ValueError, match=r"records\[1\]"):
         senml.dumps([{"n": "a", "v": 1}, 5])
+    with pytest.raises(ValueError, match=r"records\[0\]\.n"):
+        senml.dumps([{"n": 5, "v": 1}])
+    with pytest.raises(ValueError, match=r"records\[1\]\.v"):
+        things.build_uplink([{"n": "a", "v": 1}, {"n": "b", "v": "x"}], imei=IMEI, secret=b"s")
+    with pytest.raises(ValueError, match="base_name"):
+        senml.dumps([], base_name="\ud800")
 
 
 def test_spec_records_are_dataclasses():

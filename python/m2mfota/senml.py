@@ -161,9 +161,9 @@ def _entries(
     count = max(len(recs), 1 if (base_name is not None or base_time is not None) else 0)
     entries = ffi.new("struct mfota_senml_entry[]", max(count, 1))
     if base_name is not None:
-        entries[0].bn, entries[0].bn_len = _text(base_name, "bn", keep)
+        entries[0].bn, entries[0].bn_len = _text(base_name, "base_name", keep)
     if base_time is not None:
-        entries[0].bt = _number(base_time, "bt")
+        entries[0].bt = _number(base_time, "base_time")
         entries[0].has_bt = 1
     for i, r in enumerate(recs):
         if not isinstance(r, Mapping):
@@ -178,16 +178,16 @@ def _entries(
         if not values and "s" not in r:
             raise SenMLError("MFOTA_ERR_SENML_NO_VALUE", f"records[{i}] has no value or sum")
         if "n" in r:
-            e.n, e.n_len = _text(r["n"], "n", keep)
+            e.n, e.n_len = _text(r["n"], f"records[{i}].n", keep)
         if "u" in r:
-            e.u, e.u_len = _text(r["u"], "u", keep)
+            e.u, e.u_len = _text(r["u"], f"records[{i}].u", keep)
         if "v" in r:
             e.kind = lib.MFOTA_SENML_KIND_NUM
-            e.v = _number(r["v"], "v")
+            e.v = _number(r["v"], f"records[{i}].v")
         elif "vs" in r or "vd" in r:
             key = "vs" if "vs" in r else "vd"
             e.kind = lib.MFOTA_SENML_KIND_STR if key == "vs" else lib.MFOTA_SENML_KIND_DATA
-            e.vs, e.vs_len = _text(r[key], key, keep)
+            e.vs, e.vs_len = _text(r[key], f"records[{i}].{key}", keep)
         elif "vb" in r:
             if not isinstance(r["vb"], bool):
                 raise SenMLError("MFOTA_ERR_SENML_TYPE", f"records[{i}]: vb must be a bool")
@@ -195,7 +195,7 @@ def _entries(
             e.vb = int(r["vb"])
         for key in ("s", "t", "ut"):
             if key in r:
-                setattr(e, key, _number(r[key], key))
+                setattr(e, key, _number(r[key], f"records[{i}].{key}"))
                 setattr(e, "has_" + key, 1)
     return entries, count
 
