@@ -610,3 +610,13 @@ def test_cli_reports_wrong_values_without_a_traceback(argv, words, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and words in err and err.startswith("m2mfota flash-sim: error:")
+
+
+@pytest.mark.parametrize("server,code", [("ftp://1.2.3.4", "MFOTA_ERR_URL_SCHEME"),
+                                         ("http://0x7f.1:80", "MFOTA_ERR_URL_HOST"),
+                                         ("http://1.2.3.4:0", "MFOTA_ERR_URL_PORT")])
+def test_client_server_url_errors_name_server(server, code):
+    with pytest.raises(url.URLError) as exc:
+        client.Client(imei=IMEI, secret=b"s", version="1", server=server, flash=nor())
+    assert exc.value.code == code and "server" in str(exc.value)
+    assert isinstance(exc.value, ValueError)

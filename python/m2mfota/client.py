@@ -268,7 +268,12 @@ class Client:
         cfg.check_mcuboot = 1 if check_mcuboot else 0
         cfg.permanent = 1 if permanent else 0
         self.c = ffi.new("struct mfota_client *")
-        self._check(lib.mfota_client_init(self.c, cfg), "client init")
+        rc = lib.mfota_client_init(self.c, cfg)
+        if rc < 0 and err_name(rc).startswith("MFOTA_ERR_URL_"):
+            from m2mfota.url import URLError
+
+            raise URLError(rc, f"server {server!r}")
+        self._check(rc, "client init")
 
     # -- plumbing -----------------------------------------------------------------
     def _reraise(self) -> None:
