@@ -620,3 +620,13 @@ def test_client_server_url_errors_name_server(server, code):
         client.Client(imei=IMEI, secret=b"s", version="1", server=server, flash=nor())
     assert exc.value.code == code and "server" in str(exc.value)
     assert isinstance(exc.value, ValueError)
+
+
+def test_region_access_stays_inside_the_region():
+    dev = nor(4 * 4096)
+    region = flash.FlashRegion(dev, 4096, 4096)
+    for call in (lambda: region.read(4090, 8), lambda: region.program(4096, bytes(8)),
+                 lambda: region.erase(4096), lambda: region.read(-8, 8)):
+        with pytest.raises(flash.FlashViolation, match="outside the region"):
+            call()
+    assert dev.programs == dev.erases == 0 and dev.reads == 0

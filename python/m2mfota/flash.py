@@ -210,8 +210,12 @@ class FlashRegion:
         self.erased_value = flash.erased_value
 
     def _inside(self, offset: int, size: int) -> int:
-        offset = _args.integer("offset", offset, 0, self.size)
-        _args.integer("size", size, 0, self.size - offset)
+        # Bounds of the window, not only of the device below: an access past
+        # the region would land in its neighbour (the slot beside a journal).
+        offset = _args.integer("offset", offset, None, None)
+        size = _args.integer("size", size, None, None)
+        if offset < 0 or size < 0 or offset + size > self.size:
+            raise FlashViolation(f"offset/size: [{offset}, {offset + size}) outside the region")
         return self.offset + offset
 
     def read(self, offset: int, size: int) -> bytes:
