@@ -346,7 +346,7 @@ def _check_whole_file(result: DownloadResult, size: int | None, crc32: int | Non
                                  result)
         return
     data = result.data
-    if len(data) > _args.U32:
+    if len(data) > _args.U32 - _FileInRam.sector_size:  # the check's sizes are uint32_t
         raise IntegrityError("MFOTA_ERR_IMAGE_SIZE", "too large for the image check", result)
     try:
         # the parts' CRC is the bytes' own: the read-back stage compares equal
