@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 import m2mfota
 from m2mfota import senml
 from m2mfota._errors import ERR
+from m2mfota._native import lib
 
 VERSION = 10
+EXT_DEPTH = lib.MFOTA_SENML_EXT_DEPTH_MAX
 
 # ---- the oracle: RFC 8428 section 4.6 resolution over json.loads output ---------
 
@@ -29,6 +31,15 @@ KNOWN = STR_FIELDS | NUM_FIELDS | {"vb"}
 class Expected(Exception):
     def __init__(self, code: str) -> None:
         self.code = code
+
+
+def depth(x) -> int:
+    """Levels of arrays/objects in a JSON value (0 for a scalar)."""
+    if isinstance(x, list):
+        return 1 + max(map(depth, x), default=0)
+    if isinstance(x, dict):
+        return 1 + max(map(depth, x.values()), default=0)
+    return 0
 
 
 def is_num(x) -> bool:
@@ -47,6 +58,9 @@ def resolve(pack, lenient: bool = False):
         values = []
         for key, val in rec.items():
             if key not in KNOWN:
+                # RFC 8428 4.4: ignored whatever the value, up to the skip depth
+                if depth(val) > EXT_DEPTH:
+                    raise Expected("MFOTA_ERR_SENML_DEPTH")
                 if key.endswith("_"):
                     raise Expected("MFOTA_ERR_SENML_MUST_UNDERSTAND")
                 continue
@@ -132,6 +146,23 @@ numbers = st.one_of(
 )
 
 
+scalars = st.one_of(numbers, texts, st.booleans(), st.none())
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@st.composite
+def deep_values(draw):
+    """A value nested around the skip depth, arrays and objects mixed."""
+    value = draw(json_values)
+    for _ in range(draw(st.integers(EXT_DEPTH - 2, EXT_DEPTH + 1))):
+        value = [value] if draw(st.booleans()) else {draw(texts): value}
+    return value
+
+
 @st.composite
 def records(draw, allow_errors=False):
     rec = {}
@@ -164,10 +195,12 @@ def records(draw, allow_errors=False):
             rec[key] = draw(numbers)
     if draw(st.integers(0, 5)) == 0:
         rec[draw(st.sampled_from(["foo", "x-y", "ext", "\u00e9t\u00e9", "a_b"]))] = draw(
-            st.one_of(numbers, texts, st.booleans(), st.none())
+            json_values
         )
     if allow_errors and draw(st.integers(0, 15)) == 0:
-        rec["must_"] = 1
+        rec["must_"] = draw(json_values)
+    if allow_errors and draw(st.integers(0, 15)) == 0:
+        rec["deep"] = draw(deep_values())
     keys = draw(st.permutations(list(rec)))
     return {k: rec[k] for k in keys}
 
@@ -442,7 +475,18 @@ ERRORS = [
     ('[{"n":"-a","v":1}]', "MFOTA_ERR_SENML_NAME", 1),
     ('[{"v":1}]', "MFOTA_ERR_SENML_NAME", 1),
     ('[{"n":"a","v":[1]}]', "MFOTA_ERR_SENML_NESTING", 14),
-    ('[{"n":"a","v":1,"x":{"y":1}}]', "MFOTA_ERR_SENML_NESTING", 20),
+    # three levels per '{"y":[1,{"z":' (13 bytes): the 9th level opens at 20 + 26 + 8
+    ('[{"n":"a","v":1,"x":' + '{"y":[1,{"z":' * 3 + "1" + "}]}" * 3 + "}]",
+     "MFOTA_ERR_SENML_DEPTH", 54),
+    ('[{"n":"a","v":1,"x":{"y" 1}}]', "MFOTA_ERR_SENML_SYNTAX", 25),
+    ('[{"n":"a","v":1,"x":[1,]}]', "MFOTA_ERR_SENML_SYNTAX", 23),
+    ('[{"n":"a","v":1,"x":[1}]', "MFOTA_ERR_SENML_SYNTAX", 22),
+    ('[{"n":"a","v":1,"x":{"y":1]}]', "MFOTA_ERR_SENML_SYNTAX", 26),
+    ('[{"n":"a","v":1,"x":{1:2}}]', "MFOTA_ERR_SENML_SYNTAX", 21),
+    ('[{"n":"a","v":1,"x":[tru]}]', "MFOTA_ERR_SENML_SYNTAX", 21),
+    ('[{"n":"a","v":1,"x":[1', "MFOTA_ERR_SENML_SYNTAX", 22),
+    ('[{"n":"a","v":1,"x_":{"y":1}}]', "MFOTA_ERR_SENML_MUST_UNDERSTAND", 16),
+    ('[{"n":"a","v":1,"x_":[]}]', "MFOTA_ERR_SENML_MUST_UNDERSTAND", 16),
     ("[[]]", "MFOTA_ERR_SENML_NESTING", 1),
     ('[{"n":"a","v":1}] x', "MFOTA_ERR_SENML_TRAILING", 18),
     ('[{"n":"a","v":1}][]', "MFOTA_ERR_SENML_TRAILING", 17),
@@ -652,3 +696,44 @@ def test_loads_takes_any_buffer():
     assert senml.loads(bytearray(raw)) == want
     assert senml.loads(memoryview(raw)) == want
     assert senml.loads(RFC_MULTI) == want
+
+
+# ---- unknown extension fields (RFC 8428 4.4) -------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "{}", "[]", '{"a":1}', "[1,2.5,-3e2]", '{"a":{"b":[true,false,null,"s\\u00e9"]}}',
+    '[{"n":"x","v":"fake record"},[],{}]', ' [ 1 , { "k" : [ ] } ] ',
+])
+def test_unknown_field_with_object_or_array_is_ignored(value):
+    pack = '[{"n":"a","ext":' + value + ',"v":1},{"n":"b","v":2,"z":' + value + "}]"
+    assert senml.loads(pack) == [{"n": "a", "v": 1.0}, {"n": "b", "v": 2.0}]
+
+
+def test_skip_depth_limit_is_exact():
+    def nested(levels: int) -> str:
+        return "[" * levels + "0" + "]" * levels
+
+    ok = '[{"n":"a","v":1,"x":' + nested(EXT_DEPTH) + "}]"
+    assert senml.loads(ok) == [{"n": "a", "v": 1.0}]
+    deep = '[{"n":"a","v":1,"x":' + nested(EXT_DEPTH + 1) + "}]"
+    with pytest.raises(m2mfota.SenMLError) as info:
+        senml.loads(deep)
+    assert (info.value.code, info.value.offset) == ("MFOTA_ERR_SENML_DEPTH", 20 + EXT_DEPTH)
+
+
+def test_known_fields_still_refuse_nesting():
+    for key in ("bn", "bt", "u", "t", "vs", "ut"):
+        for value in ("{}", "[1]"):
+            with pytest.raises(m2mfota.SenMLError) as info:
+                senml.loads('[{"n":"a","v":1,"' + key + '":' + value + "}]")
+            assert info.value.code == "MFOTA_ERR_SENML_NESTING", key
+
+
+@given(pack=st.lists(st.fixed_dictionaries(
+    {"n": names, "v": st.floats(-1e6, 1e6)},
+    optional={"ext": json_values, "x-y": json_values, "must_": json_values,
+              "deep": deep_values()}), max_size=4))
+def test_extension_values_match_oracle(pack):
+    text = json.dumps(pack)
+    check_against_oracle(text, json.loads(text))

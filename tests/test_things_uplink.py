@@ -169,3 +169,21 @@ def test_non_finite_value_is_refused_before_anything_is_written():
     rc = lib.mfota_things_build_uplink(buf, 512, needed, b"1", 1, b"", 0, b"m.m", entries, 1)
     assert rc == ERR["MFOTA_ERR_SENML_RANGE"]
     assert ffi.unpack(buf, 512) == bytes(512)
+
+
+@given(secret=st.text(max_size=40).filter(lambda t: not any(0xD800 <= ord(c) < 0xE000 for c in t)))
+def test_str_secret_is_its_utf8_bytes(secret):
+    records = [{"n": "x", "v": 1}]
+    raw = things.build_uplink(records, imei=IMEI, secret=secret)
+    assert raw == things.build_uplink(records, imei=IMEI, secret=secret.encode("utf-8"))
+    _, headers, body = split_request(raw)
+    expected = hashlib.sha256(body + secret.encode("utf-8")).hexdigest()
+    assert headers["Things-Message-Token"] == expected
+
+
+def test_secret_that_is_not_text_or_bytes_is_refused():
+    for bad in (5, None, ["s"], 1.5):
+        with pytest.raises(TypeError, match="secret"):
+            things.build_uplink([], imei=IMEI, secret=bad)
+    with pytest.raises(ValueError, match="secret"):
+        things.build_uplink([], imei=IMEI, secret="\ud800")

@@ -75,3 +75,50 @@ def test_arbitrary_bytes_never_crash(raw):
         return
     assert raw.startswith(b"http://") and all(0x20 < b < 0x7F for b in raw)
     assert u.path.startswith("/")
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["0x7f.0.0.1", "0x7f000001", "0x7f.1", "0X7F.0.0.1", "127.1", "127.0.1", "2130706433",
+     "0x", "1.2.3.0x4", "example.0x10", "example.123", "010.0.0.1", "0177.0.0.1"],
+)
+def test_non_dotted_decimal_ipv4_forms_refused(host):
+    # A resolver (inet_aton, URL parsers) reads each of these as an address:
+    # accepting them as names would connect somewhere the quad does not say.
+    with pytest.raises(URLError) as exc:
+        parse_url(f"http://{host}/f")
+    assert exc.value.code == "MFOTA_ERR_URL_HOST"
+
+
+@pytest.mark.parametrize("host", ["0x7f.example", "a0x1.com", "x1", "1a.2b", "example.com1x"])
+def test_names_with_digits_still_accepted(host):
+    assert parse_url(f"http://{host}/f").host == host
+
+
+_PART = st.integers(0, 0xFFFFFFFF)
+
+
+@st.composite
+def _ipv4_forms(draw):
+    """1-4 numbers, each written in decimal, hex (0x) or octal (leading 0)."""
+    parts = draw(st.lists(_PART, min_size=1, max_size=4))
+    out = []
+    for n in parts:
+        style = draw(st.sampled_from(["dec", "hex", "HEX", "oct"]))
+        out.append({"dec": str(n), "hex": f"0x{n:x}", "HEX": f"0X{n:X}", "oct": f"0{n:o}"}[style])
+    return ".".join(out)
+
+
+@given(_ipv4_forms())
+def test_only_canonical_dotted_quads_accepted(host):
+    labels = host.split(".")
+    canonical = len(labels) == 4 and all(
+        lab.isdigit() and int(lab) <= 255 and str(int(lab)) == lab for lab in labels
+    )
+    try:
+        u = parse_url(f"http://{host}/f")
+    except URLError as exc:
+        assert not canonical
+        assert exc.code == "MFOTA_ERR_URL_HOST"
+    else:
+        assert canonical and u.ipv4 == tuple(int(x) for x in labels)

@@ -2,8 +2,10 @@
  * SenML JSON pack decoder: one record per call, strings as input slices.
  *
  * The JSON scanner is specialised for the only shape SenML has (an array of
- * flat objects), so it needs no stack of nesting levels: anything nested
- * inside a record is an error, which is also what bounds its work.
+ * flat objects).  An array or object is allowed only as the value of an
+ * unknown extension field, which RFC 8428 4.4 asks receivers to ignore: it is
+ * skipped (and checked to be JSON) with a one-bit-per-level stack, up to
+ * MFOTA_SENML_EXT_DEPTH_MAX levels, which bounds its work and stack use.
  */
 #include "m2mfota/senml.h"
 
@@ -283,6 +285,84 @@ static int scan_value(struct mfota_senml_dec *dec, struct value *val, int conver
             return scan_number(dec, convert ? &val->num : NULL);
         }
         return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+    }
+}
+
+/* Skip the array or object at pos (an unknown field's value) and check that
+ * it is well-formed JSON.  Bit d of `objects` says whether level d is an
+ * object (members need a key) or an array; more than
+ * MFOTA_SENML_EXT_DEPTH_MAX open levels is MFOTA_ERR_SENML_DEPTH. */
+static int skip_nested(struct mfota_senml_dec *dec)
+{
+    uint32_t objects = 0;
+    unsigned depth = 0;
+    int want_key = 0;
+    for (;;) {
+        char c;
+        skip_ws(dec);
+        if (dec->pos >= dec->len) {
+            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        }
+        if (want_key) {
+            struct mfota_senml_str key;
+            int rc;
+            if (dec->buf[dec->pos] != '"') {
+                return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            }
+            if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
+                return rc;
+            }
+            skip_ws(dec);
+            if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
+                return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            }
+            dec->pos++;
+            want_key = 0;
+            continue;
+        }
+        c = dec->buf[dec->pos];
+        if (c == '{' || c == '[') {
+            if (depth >= MFOTA_SENML_EXT_DEPTH_MAX) {
+                return fail(dec, MFOTA_ERR_SENML_DEPTH, dec->pos);
+            }
+            objects = (objects & ~(1u << depth)) | ((uint32_t)(c == '{') << depth);
+            depth++;
+            dec->pos++;
+            skip_ws(dec);
+            if (dec->pos < dec->len && dec->buf[dec->pos] == (c == '{' ? '}' : ']')) {
+                dec->pos++;
+                depth--;
+            } else {
+                want_key = c == '{';
+                continue;
+            }
+        } else {
+            struct value val;
+            int rc = scan_value(dec, &val, 0, &val.str);
+            if (rc != MFOTA_OK) {
+                return rc;
+            }
+        }
+        /* a value ended: close levels, or go on to the next member */
+        for (;;) {
+            char close;
+            if (depth == 0) {
+                return MFOTA_OK;
+            }
+            close = (objects >> (depth - 1)) & 1u ? '}' : ']';
+            skip_ws(dec);
+            if (dec->pos < dec->len && dec->buf[dec->pos] == ',') {
+                dec->pos++;
+                want_key = (objects >> (depth - 1)) & 1u;
+                break;
+            }
+            if (dec->pos < dec->len && dec->buf[dec->pos] == close) {
+                dec->pos++;
+                depth--;
+                continue;
+            }
+            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        }
     }
 }
 
@@ -685,7 +765,14 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 break;
             default: dst = &val.str; break;
             }
-            if ((rc = scan_value(dec, &val, bit != 0, dst)) != MFOTA_OK) {
+            if (bit == 0 && dec->pos < dec->len &&
+                (dec->buf[dec->pos] == '{' || dec->buf[dec->pos] == '[')) {
+                rc = skip_nested(dec);
+                val.type = VT_NULL;
+            } else {
+                rc = scan_value(dec, &val, bit != 0, dst);
+            }
+            if (rc != MFOTA_OK) {
                 return rc;
             }
             if (bit == 0 && mu) {

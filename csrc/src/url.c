@@ -64,13 +64,32 @@ static int valid_hostname(const char *s, size_t len)
     return label > 0 && s[len - 1] != '-';
 }
 
-/* Digits and dots only: meant as an IPv4 literal, so one that failed the
- * strict parse (999.1.1.1, 010.0.0.1) is a bad host, not a name to resolve. */
-static int looks_numeric(const char *s, size_t len)
+static int is_hex(char c)
 {
-    size_t i;
-    for (i = 0; i < len; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A host whose last label is a number -- decimal digits, or 0x followed by
+ * hex digits -- is an IPv4 literal to inet_aton() and to URL parsers
+ * (0x7f.0.0.1, 0x7f000001, 0x7f.1, 127.1, 010.0.0.1, 999.1.1.1).  No real
+ * top-level domain is numeric, so one that failed the strict dotted-quad
+ * parse is a bad host: resolving it would connect somewhere else. */
+static int ends_in_number(const char *s, size_t len)
+{
+    size_t start = len, i;
+    int hex = 0;
+    while (start > 0 && s[start - 1] != '.') {
+        start--;
+    }
+    if (start == len) {
+        return 0;
+    }
+    if (len - start >= 2 && s[start] == '0' && (s[start + 1] == 'x' || s[start + 1] == 'X')) {
+        hex = 1;
+        start += 2;
+    }
+    for (i = start; i < len; i++) {
+        if (hex ? !is_hex(s[i]) : !(s[i] >= '0' && s[i] <= '9')) {
             return 0;
         }
     }
@@ -136,7 +155,7 @@ int mfota_url_parse(const char *url, size_t len, struct mfota_url *out)
     if (parse_ipv4(out->host, out->host_len, out->ipv4)) {
         out->host_is_ipv4 = 1;
     } else if (!valid_hostname(out->host, out->host_len) ||
-               looks_numeric(out->host, out->host_len)) {
+               ends_in_number(out->host, out->host_len)) {
         memset(out, 0, sizeof *out);
         return MFOTA_ERR_URL_HOST;
     }

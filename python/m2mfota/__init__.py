@@ -8,7 +8,7 @@ exactly the code that ships.
 from m2mfota._checksums import crc32, crc32_combine, sha256
 from m2mfota._errors import M2mfotaError
 from m2mfota.client import Client, ClientError, Outcome
-from m2mfota.download import DownloadError, DownloadResult, download
+from m2mfota.download import DownloadError, DownloadResult, IntegrityError, download
 from m2mfota.flash import FlashError, ImageError, NorFlash, PowerCut, mcuboot_info
 from m2mfota.senml import SenMLError
 from m2mfota.things import DownlinkError
@@ -22,6 +22,7 @@ __all__ = [
     "DownlinkError",
     "FlashError",
     "ImageError",
+    "IntegrityError",
     "M2mfotaError",
     "NorFlash",
     "Outcome",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from m2mfota import _args
 from m2mfota._native import ffi, lib
 
 _MASK32 = 0xFFFFFFFF
 
 
-def _buffer(data):
-    # from_buffer hands C a pointer into the object itself: no copy.  It
-    # raises for non-contiguous memoryviews, which is what we want.
-    return ffi.from_buffer(data)
+def _buffer(data, name: str = "data"):
+    # from_buffer hands C a pointer into the object itself: no copy.  The
+    # check first refuses what is not a contiguous buffer (an int above all,
+    # which cffi would not take, but bytes(n) elsewhere would).
+    return ffi.from_buffer(_args.buffer(name, data))
 
 
 _crc32 = lib.mfota_crc32
@@ -25,6 +27,8 @@ def crc32(data, value: int = 0) -> int:
     # step measured): no masking of the default 0, no attribute lookup on
     # lib, and no from_buffer cdata for bytes (cffi hands C the bytes
     # object's own storage).
+    if type(value) is not int:
+        value = _args.integer("value", value, None, None)
     if value:
         value &= _MASK32
     if type(data) is bytes:
@@ -35,9 +39,17 @@ def crc32(data, value: int = 0) -> int:
 
 def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
     """CRC-32 of A‖B from ``crc32(A)``, ``crc32(B)`` and ``len(B)``."""
-    if len_b < 0:
-        raise ValueError("len_b must be >= 0")
+    crc_a = _args.integer("crc_a", crc_a, None, None)
+    crc_b = _args.integer("crc_b", crc_b, None, None)
+    len_b = _args.integer("len_b", len_b, 0, _args.U64)
     return lib.mfota_crc32_combine(crc_a & _MASK32, crc_b & _MASK32, len_b)
+
+
+def _impl(name: str, value, impls: dict[str, int]) -> int:
+    _args.text(name, value)
+    if value not in impls:
+        raise ValueError(f"{name} must be one of {sorted(impls)}, not {value!r}")
+    return impls[value]
 
 
 CRC32_IMPLS = {
@@ -60,10 +72,11 @@ def crc32_with(impl: str, data, value: int = 0) -> int:
     """CRC-32 with a named kernel (``"bitwise"``, ``"slice8"``, ``"pclmul"``...)."""
     from m2mfota._errors import M2mfotaError
 
+    kernel = _impl("impl", impl, CRC32_IMPLS)
+    value = _args.integer("value", value, None, None)
+    buf = _buffer(data)
     err = ffi.new("int *")
-    out = lib.mfota_crc32_with(
-        CRC32_IMPLS[impl], value & _MASK32, _buffer(data), memoryview(data).nbytes, err
-    )
+    out = lib.mfota_crc32_with(kernel, value & _MASK32, buf, len(buf), err)
     if err[0] != 0:
         raise M2mfotaError(err[0], f"CRC-32 kernel {impl!r} is not available here")
     return out
@@ -79,11 +92,11 @@ class sha256:  # noqa: N801 - named like hashlib.sha256
     def __init__(self, data=b"") -> None:
         self._ctx = ffi.new("struct mfota_sha256 *")
         lib.mfota_sha256_init(self._ctx)
-        if data:
-            self.update(data)
+        self.update(data)
 
     def update(self, data) -> None:
-        lib.mfota_sha256_update(self._ctx, _buffer(data), memoryview(data).nbytes)
+        buf = _buffer(data)
+        lib.mfota_sha256_update(self._ctx, buf, len(buf))
 
     def digest(self) -> bytes:
         # final() consumes the context, so finish a copy and keep hashing.
@@ -121,9 +134,10 @@ def sha256_with(impl: str, data) -> bytes:
     """One-shot SHA-256 digest with a named block function (``"portable"``, ``"shani"``)."""
     from m2mfota._errors import M2mfotaError
 
-    out = ffi.new("uint8_t[32]")
+    block = _impl("impl", impl, SHA256_IMPLS)
     buf = _buffer(data)
-    err = lib.mfota_sha256_with(SHA256_IMPLS[impl], buf, len(buf), out)
+    out = ffi.new("uint8_t[32]")
+    err = lib.mfota_sha256_with(block, buf, len(buf), out)
     if err != 0:
         raise M2mfotaError(err, f"SHA-256 block function {impl!r} is not available here")
     return bytes(out)

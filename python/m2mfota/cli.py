@@ -26,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(_module=module)
         importlib.import_module(module).add_arguments(p)
     args = parser.parse_args(argv)
-    return int(importlib.import_module(args._module).run(args) or 0)
+    try:
+        return int(importlib.import_module(args._module).run(args) or 0)
+    except ValueError as exc:
+        # The API's argument checks name the argument: with the option
+        # values the user gave, that is the user's mistake, not a crash.
+        print(f"m2mfota {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
 from m2mfota.flash import HalFailure, ImageError, _Hal, _KvHal
@@ -38,6 +39,8 @@ _EVENT_KINDS = {
     lib.MFOTA_CLIENT_EV_UPLINK: "uplink",
 }
 _ERR_HAL = ERR["MFOTA_ERR_HAL"]
+# The longest wait a uint32_t millisecond field holds, in seconds.
+_MAX_SECONDS = _args.U32 / 1000
 
 
 class ClientError(M2mfotaError):
@@ -216,6 +219,8 @@ class Client:
     ``running_version() -> str`` stands in for another bootloader.
     A refused image ends the update with fota.result 5 (hash, signature)
     or 6 (no MCUboot header) and a ``fota.error`` naming why.
+    ``secret`` is bytes-like, or str taken as UTF-8.  Wrong argument types
+    raise TypeError, wrong values ValueError, both naming the argument.
     """
 
     def __init__(
@@ -241,6 +246,33 @@ class Client:
         permanent: bool = False,
         seed: int = 0,
     ) -> None:
+        # -- argument checks (before anything reaches C) --
+        _args.text("imei", imei, ascii=True)
+        secret_b = bytes(_args.buffer("secret", secret, text=True))
+        _args.text("version", version)
+        _args.text("server", server, ascii=True)
+        _args.flash_device("flash", flash)
+        if journal is not None:
+            _args.flash_device("journal", journal)
+        if isinstance(bootloader, str):
+            if bootloader != "mcuboot":
+                raise ValueError(f"bootloader must be 'mcuboot' or a bootloader object, "
+                                 f"not {bootloader!r}")
+        else:
+            _args.has_methods("bootloader", bootloader,
+                              ("mark_pending", "confirm", "running_version"), "a bootloader")
+        _args.function("on_event", on_event, optional=True)
+        part_size = _args.integer("part_size", part_size, 1, _args.U32)
+        io_timeout = _args.number("io_timeout", io_timeout, 0, _MAX_SECONDS, lo_open=True)
+        progress_step = _args.integer("progress_step", progress_step, 0, 100)
+        progress_interval = _args.number("progress_interval", progress_interval, 0, _MAX_SECONDS)
+        retry_base = _args.number("retry_base", retry_base, 0, _MAX_SECONDS)
+        retry_max = _args.number("retry_max", retry_max, 0, _MAX_SECONDS)
+        max_retries = _args.integer("max_retries", max_retries, 0, _args.U16)
+        _args.flag("check_mcuboot", check_mcuboot)
+        _args.flag("permanent", permanent)
+        seed = _args.integer("seed", seed, None, None)
+
         self.imei = imei
         self.version = version
         self._on_event = on_event
@@ -256,7 +288,7 @@ class Client:
         kv = journal is not None and not hasattr(journal, "read") and hasattr(journal, "get")
         self._journal: Any = None
         if journal is not None:
-            self._journal = _KvHal(journal) if kv else _Hal(journal)
+            self._journal = _KvHal(journal) if kv else _Hal(journal, name="journal")
         self._trust: Trust | None = None
         self._bl: _PyBootloader | None = None
         if keys is not None and bootloader != "mcuboot":
@@ -292,7 +324,6 @@ class Client:
         rnd = keep(ffi.new("struct mfota_random *"))
         lib.mfota_posix_random_init(rnd_state, rnd, seed & 0xFFFFFFFF)
 
-        secret_b = secret.encode() if isinstance(secret, str) else bytes(secret)
         self._handle = ffi.new_handle(self)
         cfg = keep(ffi.new("struct mfota_client_config *"))
         lib.mfota_client_config_default(cfg)
@@ -321,7 +352,12 @@ class Client:
         cfg.check_mcuboot = 1 if check_mcuboot else 0
         cfg.permanent = 1 if permanent else 0
         self.c = ffi.new("struct mfota_client *")
-        self._check(lib.mfota_client_init(self.c, cfg), "client init")
+        rc = lib.mfota_client_init(self.c, cfg)
+        if rc < 0 and err_name(rc).startswith("MFOTA_ERR_URL_"):
+            from m2mfota.url import URLError
+
+            raise URLError(rc, f"server {server!r}")
+        self._check(rc, "client init")
 
     # -- plumbing -----------------------------------------------------------------
     def _reraise(self) -> None:
@@ -353,7 +389,7 @@ class Client:
         )
 
     def _run(self, timeout: float) -> Outcome:
-        rc = lib.mfota_client_run(self.c, max(1, int(timeout * 1000)))
+        rc = lib.mfota_client_run(self.c, max(1, int(timeout * 1000)))  # checked by the caller
         self._check(rc, "client run")
         return self._outcome()
 
@@ -377,21 +413,26 @@ class Client:
 
     def run(self, timeout: float = 60.0) -> Outcome:
         """Send an uplink, act on the downlink that comes back (if any), return how it ended."""
+        _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)
         self._check(lib.mfota_client_start(self.c), "client start")
         return self._run(timeout)
 
     def confirm_boot(self, timeout: float = 60.0) -> Outcome:
         """First cycle after booting into a new image: confirm it with the
         bootloader, then report the running version with fota.result 1."""
+        _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)
         self._check(lib.mfota_client_start_boot(self.c), "confirm boot")
         return self._run(timeout)
 
     def downlink(self, body: bytes, timeout: float = 60.0) -> Outcome:
         """Act on a downlink body that reached the application another way."""
-        self._check(lib.mfota_client_downlink(self.c, body, len(body)), "downlink")
+        buf = ffi.from_buffer(_args.buffer("body", body))
+        _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)
+        self._check(lib.mfota_client_downlink(self.c, buf, len(buf)), "downlink")
         return self._run(timeout)
 
     def feed_downlink(self, body: bytes) -> None:
         """Hand a downlink to the engine without running it (e.g. from an
         ``on_event`` callback while an update runs)."""
-        self._check(lib.mfota_client_downlink(self.c, body, len(body)), "downlink")
+        buf = ffi.from_buffer(_args.buffer("body", body))
+        self._check(lib.mfota_client_downlink(self.c, buf, len(buf)), "downlink")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 
@@ -21,6 +22,7 @@ __all__ = [
     "DownloadError",
     "DownloadResult",
     "HttpError",
+    "IntegrityError",
     "Plan",
     "Response",
     "download",
@@ -37,6 +39,12 @@ class DownloadError(M2mfotaError):
     def __init__(self, code: int | str, message: str = "", result: DownloadResult | None = None):
         super().__init__(code, message)
         self.result = result
+
+
+class IntegrityError(DownloadError):
+    """The file arrived but is not the one ``size``/``crc32``/``sha256``
+    describe: ``.code`` is ``MFOTA_ERR_IMAGE_SIZE``, ``_IMAGE_CRC`` or
+    ``_IMAGE_SHA256``; ``.result`` holds what was downloaded."""
 
 
 class HttpError(M2mfotaError):
@@ -59,12 +67,18 @@ class DownloadResult:
     budget_used: int         #: requests counted against the 19999 budget (incl. requests_used)
     validator: int | None    #: CRC-32 of the ETag / Last-Modified value, if any
     events: list[tuple] = field(default_factory=list)  #: sink calls, in order
+    #: the bytes are known to come from one version of the file: a whole-file
+    #: crc32/sha256 matched, or the server sent a validator that the
+    #: downloader held every part to.  False: parts of a same-size
+    #: replacement could be mixed in unseen (see docs/download-integrity.md).
+    validated: bool = False
 
 
 class _Sink:
     """Collects the download and enforces the sink contract of downloader.h."""
 
-    def __init__(self, offset: int) -> None:
+    def __init__(self, offset: int, expect_size: int | None = None) -> None:
+        self.expect_size = expect_size
         self.base = offset
         self.buf = bytearray()
         self.part_start = offset  # file offset where the current part began
@@ -109,6 +123,12 @@ class _Sink:
             self._violation("an unknown total without a restart")
         self.events.append(("total", None if unknown else total, bool(restarted)))
         self.total = None if unknown else total
+        if self.total is not None and self.expect_size is not None and \
+                self.total != self.expect_size:
+            # Not the file asked for: stop before fetching any more of it.
+            raise IntegrityError("MFOTA_ERR_IMAGE_SIZE",
+                                 f"the server's file has {self.total} bytes, "
+                                 f"size says {self.expect_size}")
         if restarted:
             self.base = self.part_start = self.pos = 0
             self.buf = bytearray()
@@ -173,6 +193,9 @@ def download(
     rx_size: int = 65536,
     max_time: float | None = None,
     max_size: int | None = None,
+    size: int | None = None,
+    crc32: int | None = None,
+    sha256: bytes | None = None,
 ) -> DownloadResult:
     """Fetch ``[offset, total)`` of ``url`` with the C downloader over real
     sockets, ``part_size`` bytes per request.  ``None`` options take the
@@ -188,16 +211,39 @@ def download(
     retries and Retry-After waits included (``MFOTA_ERR_DL_DEADLINE``).
     ``max_size`` (bytes, None: the C default, 16 MiB) is the largest file
     accepted: a bigger total, or a body that ignored Range and runs on
-    without a length, ends it with ``MFOTA_ERR_DL_TOO_LARGE``."""
-    if max_time is not None and (isinstance(max_time, bool) or
-                                 not isinstance(max_time, (int, float)) or
-                                 not 0 < max_time < 4e6):
-        raise ValueError("max_time must be a number of seconds in (0, 4e6)")
-    if max_size is not None and (isinstance(max_size, bool) or not isinstance(max_size, int)
-                                 or not 0 < max_size < 2**63):
-        raise ValueError("max_size must be an int > 0")
+    without a length, ends it with ``MFOTA_ERR_DL_TOO_LARGE``.
+    ``size``, ``crc32`` and ``sha256`` describe the whole file; each one
+    given is checked (by the C core's image check) and a mismatch raises
+    :class:`IntegrityError` (``MFOTA_ERR_IMAGE_SIZE`` as soon as the server
+    states another size).  ``crc32``/``sha256`` need the whole file, so only
+    with ``offset=0``.  ``DownloadResult.validated`` tells whether the bytes
+    are known to be one version of the file."""
+    # -- argument checks (before anything reaches C) --
+    url = _args.text("url", url, ascii=True)
+    raw_token = bytes(_args.buffer("token", token, text=True, encoding="ascii"))
+    part_size = _args.integer("part_size", part_size, 1, _args.U32)
+    offset = _args.integer("offset", offset, 0, _args.U64)
+    timeout = _args.number("timeout", timeout, 0, _args.U32 / 1000, lo_open=True)
+    requests_used = _args.integer("requests_used", requests_used, 0, _args.U32)
+    total = _args.optional_integer("total", total, 0, _args.U64)
+    validator = _args.optional_integer("validator", validator, 0, _args.U32)
+    align = _args.optional_integer("align", align, 1, _args.U32)
+    for name, value in (("budget", budget), ("reserve", reserve),
+                        ("per_connection", per_connection), ("max_retries", max_retries),
+                        ("max_retry_after", max_retry_after), ("max_restarts", max_restarts)):
+        _args.optional_integer(name, value, 0, _args.U32)
+    _args.flag("accept_whole_body", accept_whole_body)
+    _args.optional_flag("pipeline", pipeline)
+    rx_size = _args.integer("rx_size", rx_size, 64, 1 << 24)
+    max_time = _args.optional_number("max_time", max_time, 0, 4e6, lo_open=True)
+    max_size = _args.optional_integer("max_size", max_size, 1, _args.U64)
+    size = _args.optional_integer("size", size, 0, _args.U32)
+    crc32 = _args.optional_integer("crc32", crc32, 0, _args.U32)
+    sha256 = _args.optional_buffer("sha256", sha256, size=32)
+    if offset and (crc32 is not None or sha256 is not None):
+        raise ValueError("crc32 and sha256 check the whole file: they need offset=0")
+
     raw_url = url.encode("ascii")
-    raw_token = token.encode("ascii") if isinstance(token, str) else bytes(token)
     cfg = ffi.new("struct mfota_dl_config *")
     lib.mfota_dl_config_default(cfg)
     transport = ffi.new("struct mfota_transport *")
@@ -206,7 +252,7 @@ def download(
     posix.connect_timeout_ms = max(1, int(timeout * 1000))
     clock = ffi.new("struct mfota_clock *")
     lib.mfota_posix_clock_init(clock)
-    sink = _Sink(offset)
+    sink = _Sink(offset, size)
     handle = ffi.new_handle(sink)
     csink = ffi.new("struct mfota_dl_sink *")
     csink.data = lib._py_dl_data
@@ -270,10 +316,61 @@ def download(
         validator=dl.validator if dl.has_validator else None, events=sink.events,
     )
     if sink.error is not None:
+        if isinstance(sink.error, DownloadError):
+            sink.error.result = result
         raise sink.error
     if rc != 0:
         raise DownloadError(rc, f"download of {url!r} failed", result)
+    if size is not None or crc32 is not None or sha256 is not None:
+        _check_whole_file(result, size, crc32, sha256)
+    result.validated = crc32 is not None or sha256 is not None or result.validator is not None
     return result
+
+
+class _FileInRam:
+    """The downloaded bytes as a read-only flash, for the C image check."""
+
+    sector_size = 4096
+    program_size = 8
+    erased_value = 0xFF
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.size = max(1, -(-len(data) // self.sector_size)) * self.sector_size
+
+    def read(self, offset: int, size: int) -> bytes:
+        chunk = self.data[offset : offset + size]
+        return chunk + b"\xff" * (size - len(chunk))
+
+    def program(self, offset: int, data: bytes) -> None:
+        raise AssertionError("the image check never writes")
+
+    erase = program
+
+
+def _check_whole_file(result: DownloadResult, size: int | None, crc32: int | None,
+                      sha256: bytes | memoryview | None) -> None:
+    import zlib
+
+    from m2mfota.flash import ImageError, verify_image
+
+    if result.offset != 0:
+        # a resume (offset > 0) that did not restart: only the size is known
+        got = result.total if result.total is not None else result.offset + len(result.data)
+        if size is not None and got != size:
+            raise IntegrityError("MFOTA_ERR_IMAGE_SIZE", f"{got} bytes, size says {size}",
+                                 result)
+        return
+    data = result.data
+    if len(data) > _args.U32 - _FileInRam.sector_size:  # the check's sizes are uint32_t
+        raise IntegrityError("MFOTA_ERR_IMAGE_SIZE", "too large for the image check", result)
+    try:
+        # the parts' CRC is the bytes' own: the read-back stage compares equal
+        verify_image(_FileInRam(data), len(data), zlib.crc32(data), expect_size=size,
+                     crc32=crc32, sha256=None if sha256 is None else bytes(sha256))
+    except ImageError as exc:
+        raise IntegrityError(exc.code, "the downloaded file is not the one described",
+                             result) from None
 
 
 # ---- the response parser ---------------------------------------------------
@@ -319,6 +416,9 @@ def parse_response(chunks: Iterable[bytes], *, eof: bool = False) -> Response:
     """Feed ``chunks`` to the C parser one at a time (then end of stream when
     ``eof``) and report what it made of them.  Never raises for bad input:
     the C error name is in ``.error``; ``events`` lists the event kinds."""
+    items = _args.iterable("chunks", chunks)
+    chunks = [_args.buffer(f"chunks[{i}]", c) for i, c in enumerate(items)]
+    _args.flag("eof", eof)
     r = ffi.new("struct mfota_http_response *")
     lib.mfota_http_response_init(r)
     ev = ffi.new("struct mfota_http_event *")
@@ -391,6 +491,14 @@ def plan_parts(
     """Run the C planner over a failure-free download of ``total`` bytes the
     way the downloader does (reconnecting when it says so) and list the parts.
     Raises :class:`DownloadError` for a plan the budget cannot hold."""
+    total = _args.integer("total", total, 0, _args.U64)
+    offset = _args.integer("offset", offset, 0, _args.U64)
+    part_size = _args.integer("part_size", part_size, 1, _args.U32)
+    align = _args.optional_integer("align", align, 1, _args.U32)
+    budget = _args.integer("budget", budget, 0, _args.U32)
+    reserve = _args.integer("reserve", reserve, 0, _args.U32)
+    per_connection = _args.integer("per_connection", per_connection, 0, _args.U32)
+    requests_used = _args.integer("requests_used", requests_used, 0, _args.U32)
     cfg = ffi.new("struct mfota_plan_config *")
     cfg.part_size = part_size
     cfg.align = part_size if align is None else align
@@ -428,8 +536,12 @@ def request_bytes(url: str, token: str | bytes = b"", first: int | None = None,
                   last: int | None = None) -> bytes:
     """The GET the device sends for ``url`` (bytes first..last inclusive; last
     None: open-ended; first None: no Range).  Raises :class:`HttpError`."""
-    raw = url.encode("ascii")
-    tok = token.encode("ascii") if isinstance(token, str) else bytes(token)
+    raw = _args.text("url", url, ascii=True).encode("ascii")
+    tok = bytes(_args.buffer("token", token, text=True, encoding="ascii"))
+    first = _args.optional_integer("first", first, 0, _args.U64)
+    last = _args.optional_integer("last", last, 0, _args.U64 - 1)
+    if first is None and last is not None:
+        raise ValueError("last needs first")
     u = ffi.new("struct mfota_url *")
     url_buf = ffi.from_buffer(raw)
     rc = lib.mfota_url_parse(url_buf, len(raw), u)

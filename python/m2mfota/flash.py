@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 
@@ -44,6 +45,11 @@ _ERR_HAL = ERR["MFOTA_ERR_HAL"]
 
 class FlashError(M2mfotaError):
     """The flash writer or the journal refused or failed (codes -300..-399)."""
+
+
+class FlashGeometryError(FlashError, ValueError):
+    """A flash object whose geometry the C core cannot use
+    (``MFOTA_ERR_FLASH_GEOMETRY``): the argument's value is wrong."""
 
 
 class ImageError(M2mfotaError):
@@ -74,8 +80,9 @@ class HalFailure(Exception):  # noqa: N818 - it is what a HAL reports, not a mis
         self.code = code
 
 
-class FlashViolation(Exception):
-    """A NOR rule was broken: misaligned access, or programming a non-erased byte."""
+class FlashViolation(ValueError):
+    """A NOR rule was broken: misaligned access, access outside the device,
+    or programming a non-erased byte."""
 
 
 class FlashDevice(Protocol):
@@ -112,9 +119,14 @@ class NorFlash:
         erased_value: int = 0xFF,
         cut_after: int | None = None,
     ) -> None:
-        if size <= 0 or sector_size <= 0 or size % sector_size:
+        size = _args.integer("size", size, 1, _args.U32)
+        sector_size = _args.integer("sector_size", sector_size, 1, _args.U32)
+        program_size = _args.integer("program_size", program_size, 1, _args.U32)
+        erased_value = _args.integer("erased_value", erased_value, 0, _args.U8)
+        _args.optional_integer("cut_after", cut_after, 0, None)
+        if size % sector_size:
             raise ValueError("size must be a positive multiple of sector_size")
-        if program_size <= 0 or program_size & (program_size - 1) or sector_size % program_size:
+        if program_size & (program_size - 1) or sector_size % program_size:
             raise ValueError("program_size must be a power of two dividing sector_size")
         self.size = size
         self.sector_size = sector_size
@@ -128,6 +140,7 @@ class NorFlash:
 
     def power_on(self, cut_after: int | None = None) -> None:
         """Restore power (after a cut) and arm the next cut, if any."""
+        _args.optional_integer("cut_after", cut_after, 0, None)
         self.powered = True
         self.cut_after = cut_after
         self.ops = 0
@@ -144,19 +157,25 @@ class NorFlash:
         return False
 
     def read(self, offset: int, size: int) -> bytes:
+        offset = _args.integer("offset", offset, None, None)
+        size = _args.integer("size", size, None, None)
         self._check_power()
         if offset < 0 or size < 0 or offset + size > self.size:
-            raise FlashViolation(f"read [{offset}, {offset + size}) outside the device")
+            raise FlashViolation(f"offset/size: read [{offset}, {offset + size}) "
+                                 "outside the device")
         self.reads += 1
         return bytes(self.data[offset : offset + size])
 
     def program(self, offset: int, data: bytes) -> None:
+        offset = _args.integer("offset", offset, None, None)
+        data = _args.buffer("data", data)
         self._check_power()
         n = len(data)
         if offset % self.program_size or n % self.program_size:
-            raise FlashViolation(f"misaligned program at {offset} (+{n})")
+            raise FlashViolation(f"offset/data: misaligned program at {offset} (+{n})")
         if offset < 0 or offset + n > self.size:
-            raise FlashViolation(f"program [{offset}, {offset + n}) outside the device")
+            raise FlashViolation(f"offset/data: program [{offset}, {offset + n}) "
+                                 "outside the device")
         target = self.data[offset : offset + n]
         if target.count(self.erased_value) != n:
             bad = next(i for i, b in enumerate(target) if b != self.erased_value)
@@ -175,9 +194,10 @@ class NorFlash:
             self.data[offset + i] &= b
 
     def erase(self, offset: int) -> None:
+        offset = _args.integer("offset", offset, None, None)
         self._check_power()
         if offset % self.sector_size or not 0 <= offset < self.size:
-            raise FlashViolation(f"misaligned or outside erase at {offset}")
+            raise FlashViolation(f"offset: misaligned or outside erase at {offset}")
         end = offset + self.sector_size
         if self._cut_now():
             half = offset + self.sector_size // 2
@@ -192,8 +212,12 @@ class FlashRegion:
     """A window ``[offset, offset + size)`` on another flash, same protocol."""
 
     def __init__(self, flash: FlashDevice, offset: int, size: int) -> None:
-        if offset % flash.sector_size or size % flash.sector_size or offset + size > flash.size:
-            raise ValueError("a region must be whole sectors inside the flash")
+        _args.flash_device("flash", flash)
+        offset = _args.integer("offset", offset, 0, _args.U32)
+        size = _args.integer("size", size, 1, _args.U32)
+        if not flash.sector_size or offset % flash.sector_size or size % flash.sector_size or \
+                offset + size > flash.size:
+            raise ValueError("offset and size must be whole sectors inside the flash")
         self.flash = flash
         self.offset = offset
         self.size = size
@@ -201,14 +225,24 @@ class FlashRegion:
         self.program_size = flash.program_size
         self.erased_value = flash.erased_value
 
+    def _inside(self, offset: int, size: int) -> int:
+        # Bounds of the window, not only of the device below: an access past
+        # the region would land in its neighbour (the slot beside a journal).
+        offset = _args.integer("offset", offset, None, None)
+        size = _args.integer("size", size, None, None)
+        if offset < 0 or size < 0 or offset + size > self.size:
+            raise FlashViolation(f"offset/size: [{offset}, {offset + size}) outside the region")
+        return self.offset + offset
+
     def read(self, offset: int, size: int) -> bytes:
-        return self.flash.read(self.offset + offset, size)
+        return self.flash.read(self._inside(offset, size), size)
 
     def program(self, offset: int, data: bytes) -> None:
-        self.flash.program(self.offset + offset, data)
+        data = _args.buffer("data", data)
+        self.flash.program(self._inside(offset, len(data)), data)
 
     def erase(self, offset: int) -> None:
-        self.flash.erase(self.offset + offset)
+        self.flash.erase(self._inside(offset, self.sector_size))
 
 
 # ---- the C side of Python HALs ---------------------------------------------
@@ -217,7 +251,12 @@ class FlashRegion:
 class _Hal:
     """A Python flash object seen by C as a struct mfota_flash."""
 
-    def __init__(self, dev: FlashDevice, offset: int = 0, size: int | None = None) -> None:
+    def __init__(self, dev: FlashDevice, offset: int = 0, size: int | None = None,
+                 name: str = "flash", offset_name: str = "offset",
+                 size_name: str = "slot_size") -> None:
+        _args.flash_device(name, dev)
+        offset = _args.integer(offset_name, offset, 0, dev.size)
+        size = _args.optional_integer(size_name, size, 0, dev.size - offset)
         self.dev = dev
         self.exc: BaseException | None = None
         self._handle = ffi.new_handle(self)
@@ -232,7 +271,8 @@ class _Hal:
         self.c.slot_offset = offset
         self.c.slot_size = dev.size - offset if size is None else size
         if lib.mfota_flash_check(self.c) != 0:
-            raise FlashError("MFOTA_ERR_FLASH_GEOMETRY", f"unusable flash geometry of {dev!r}")
+            raise FlashGeometryError("MFOTA_ERR_FLASH_GEOMETRY",
+                                     f"{name}: unusable flash geometry of {dev!r}")
 
 
 def _stash(ctx: Any, exc: BaseException) -> int:
@@ -346,7 +386,7 @@ class DictKV:
         return self.value
 
     def set(self, value: bytes) -> None:
-        self.value = bytes(value)
+        self.value = bytes(_args.buffer("value", value))
         self.sets += 1
 
 
@@ -366,10 +406,11 @@ class Journal:
     ) -> None:
         if (region is None) == (kv is None):
             raise ValueError("give exactly one of region or kv")
+        interval_sectors = _args.integer("interval_sectors", interval_sectors, 1, _args.U32)
         self.c = ffi.new("struct mfota_journal *")
-        self._hal: _Hal | None = None
+        self._hal: _Hal | _KvHal | None = None
         if region is not None:
-            self._hal = _Hal(region)
+            self._hal = _Hal(region, name="region")
             rc = lib.mfota_journal_init_flash(self.c, self._hal.c)
         else:
             self._hal = _KvHal(kv)
@@ -410,8 +451,13 @@ class Journal:
     ) -> JournalRecord:
         """Resume the download of ``url`` when the journal matches it (same URL,
         size and validator), else start it over (``.resumed`` says which)."""
+        u = _args.text("url", url).encode()
+        total_size = _args.integer("total_size", total_size, 0, _args.U32)
+        _args.optional_text("validator", validator)
+        crc32 = _args.optional_integer("crc32", crc32, 0, _args.U32)
+        # exactly 32: C copies 32 bytes whatever the object holds
+        sha256 = _args.optional_buffer("sha256", sha256, size=32)
         rec = ffi.new("struct mfota_journal_record *")
-        u = url.encode()
         v = validator.encode() if validator is not None else ffi.NULL
         vlen = 0 if validator is None else len(v)
         lib.mfota_journal_record_init(rec, u, len(u), v, vlen, total_size)
@@ -420,7 +466,7 @@ class Journal:
             rec.expect_crc32 = crc32
         if sha256 is not None:
             rec.flags |= lib.MFOTA_JOURNAL_HAS_SHA256
-            ffi.memmove(rec.expect_sha256, sha256, 32)
+            ffi.memmove(rec.expect_sha256, bytes(sha256), 32)
         resumed = ffi.new("int *")
         _check(lib.mfota_journal_begin(self.c, rec, resumed), self._hal, what="journal begin")
         return self._record(rec, bool(resumed[0]))
@@ -437,7 +483,7 @@ class Journal:
     @requests.setter
     def requests(self, n: int) -> None:
         """Requests used so far; goes into the next record written."""
-        self.c.rec.requests = n
+        self.c.rec.requests = _args.integer("requests", n, 0, _args.U32)
 
     @property
     def stats(self) -> dict[str, int]:
@@ -446,6 +492,7 @@ class Journal:
 
 class _KvHal:
     def __init__(self, kv: Any) -> None:
+        _args.has_methods("kv", kv, ("get", "set"), "a key-value store")
         self.dev = kv
         self.exc: BaseException | None = None
         self._handle = ffi.new_handle(self)
@@ -485,7 +532,10 @@ class FlashWriter:
         journal: Journal | None = None,
         verify: bool = True,
     ) -> None:
-        self._hal = _Hal(flash, offset, size)
+        if journal is not None and not isinstance(journal, Journal):
+            raise TypeError(f"journal must be a Journal or None, not {type(journal).__name__}")
+        _args.flag("verify", verify)
+        self._hal = _Hal(flash, offset, size, size_name="size")
         self.journal = journal
         self._jhal = journal._hal if journal is not None else None
         self.c = ffi.new("struct mfota_flash_writer *")
@@ -499,21 +549,30 @@ class FlashWriter:
     def begin(self, size: int, resume: JournalRecord | None = None) -> int:
         """Start an image of ``size`` bytes (continue ``resume`` when it resumed);
         returns the offset to download from."""
+        size = _args.integer("size", size, 0, _args.U32)
+        if resume is not None and (not isinstance(resume, JournalRecord) or resume._c is None):
+            raise TypeError("resume must be a JournalRecord from Journal.begin() or None")
         rec = resume._c if resume is not None and resume.resumed else ffi.NULL
         self._check(lib.mfota_flash_writer_begin(self.c, size, rec), "begin")
         return self.c.run.offset
 
     def write(self, offset: int, data: bytes) -> None:
+        offset = _args.integer("offset", offset, 0, _args.U32)
+        data = _args.buffer("data", data)
         self._check(
             lib.mfota_flash_writer_write(self.c, offset, ffi.from_buffer(data), len(data)), "write"
         )
 
     def part_commit(self, offset: int, length: int, crc: int | None = None) -> None:
+        offset = _args.integer("offset", offset, 0, _args.U32)
+        length = _args.integer("length", length, 0, _args.U32)
+        crc = _args.optional_integer("crc", crc, 0, _args.U32)
         p = ffi.new("uint32_t *", crc) if crc is not None else ffi.NULL
         self._check(lib.mfota_flash_writer_part_commit(self.c, offset, length, p), "part_commit")
 
     def part_abort(self, first_offset: int) -> int:
         """Recover from a failed part; returns the offset to fetch again from."""
+        first_offset = _args.integer("first_offset", first_offset, 0, _args.U32)
         out = ffi.new("uint32_t *")
         self._check(lib.mfota_flash_writer_part_abort(self.c, first_offset, out), "part_abort")
         return out[0]
@@ -563,7 +622,11 @@ class FlashWriter:
         return _stats(total)
 
 
-def _expect(size: int | None, crc32: int | None, sha256: bytes | None) -> Any:
+def _expect(size: int | None, crc32: int | None, sha256: bytes | None,
+            size_name: str = "size") -> Any:
+    size = _args.optional_integer(size_name, size, 0, _args.U32)
+    crc32 = _args.optional_integer("crc32", crc32, 0, _args.U32)
+    sha256 = _args.optional_buffer("sha256", sha256, size=32)
     exp = ffi.new("struct mfota_image_expect *")
     if size is not None:
         exp.flags |= lib.MFOTA_EXPECT_SIZE
@@ -572,10 +635,8 @@ def _expect(size: int | None, crc32: int | None, sha256: bytes | None) -> Any:
         exp.flags |= lib.MFOTA_EXPECT_CRC32
         exp.crc32 = crc32
     if sha256 is not None:
-        if len(sha256) != 32:
-            raise ValueError("sha256 must be 32 bytes")
         exp.flags |= lib.MFOTA_EXPECT_SHA256
-        ffi.memmove(exp.sha256, sha256, 32)
+        ffi.memmove(exp.sha256, bytes(sha256), 32)
     return exp
 
 
@@ -598,8 +659,11 @@ def verify_image(
     from the verified parts and the downlink's size/crc32/sha256.  Raises
     :class:`ImageError` (``.result`` 5) on a mismatch."""
     hal = _Hal(flash, offset, slot_size)
+    size = _args.integer("size", size, 0, _args.U32)
+    parts_crc32 = _args.integer("parts_crc32", parts_crc32, 0, _args.U32)
+    exp = _expect(expect_size, crc32, sha256, "expect_size")
     out = ffi.new("struct mfota_image_report *")
-    rc = lib.mfota_image_verify(hal.c, size, parts_crc32, _expect(expect_size, crc32, sha256), out)
+    rc = lib.mfota_image_verify(hal.c, size, parts_crc32, exp, out)
     _check(rc, hal, error=ImageError, what="image verification")
     return _report(out)
 
@@ -634,8 +698,9 @@ def mcuboot_info(image: bytes) -> McubootImage:
     """Parse and check an MCUboot image held in memory (header, TLVs, SHA-256).
 
     Raises :class:`ImageError` (``.code`` e.g. ``MFOTA_ERR_MCUBOOT_HASH``)."""
+    buf = ffi.from_buffer(_args.buffer("image", image))
     out = ffi.new("struct mfota_mcuboot_image *")
-    rc = lib.mfota_mcuboot_check_mem(ffi.from_buffer(image), len(image), out)
+    rc = lib.mfota_mcuboot_check_mem(buf, len(buf), out)
     if rc < 0:
         raise ImageError(rc, "not a valid MCUboot image")
     return _mcuboot(out)
@@ -646,6 +711,7 @@ def mcuboot_check(
 ) -> McubootImage:
     """Check the MCUboot image at the start of a slot, reading below ``limit``."""
     hal = _Hal(flash, offset, slot_size)
+    limit = _args.integer("limit", limit, 0, _args.U32)
     out = ffi.new("struct mfota_mcuboot_image *")
     _check(lib.mfota_mcuboot_check(hal.c, limit, out), hal, error=ImageError, what="MCUboot check")
     return _mcuboot(out)
@@ -661,6 +727,8 @@ def mcuboot_mark_pending(
 ) -> None:
     """Write the slot's MCUboot trailer: install for a test, or for good."""
     hal = _Hal(flash, offset, slot_size)
+    image_size = _args.integer("image_size", image_size, 0, _args.U32)
+    _args.flag("permanent", permanent)
     rc = lib.mfota_mcuboot_mark_pending(hal.c, image_size, 1 if permanent else 0)
     _check(rc, hal, error=ImageError, what="MCUboot trailer")
 
@@ -688,8 +756,9 @@ class McubootBootloader:
                  keys: Any = None) -> None:
         from m2mfota.trust import Trust
 
-        self._p = _Hal(primary)
-        self._s = _Hal(secondary)
+    def __init__(self, primary: FlashDevice, secondary: FlashDevice) -> None:
+        self._p = _Hal(primary, name="primary")
+        self._s = _Hal(secondary, name="secondary")
         self._port = ffi.new("struct mfota_mcuboot_port *")
         self._port.primary = self._p.c
         self._port.secondary = self._s.c
@@ -708,6 +777,8 @@ class McubootBootloader:
         return ffi.string(buf).decode()
 
     def mark_pending(self, image_size: int, permanent: bool = False) -> None:
+        image_size = _args.integer("image_size", image_size, 0, _args.U32)
+        _args.flag("permanent", permanent)
         rc = self.c.mark_pending(self.c.ctx, image_size, 1 if permanent else 0)
         _check(rc, self._p, self._s, error=ImageError, what="mark pending")
 

@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+from m2mfota import _args
 from m2mfota._errors import M2mfotaError
 from m2mfota.flash import (
     FlashRegion,
@@ -38,6 +39,8 @@ class Device:
     def make(
         cls, slot_size: int, sector_size: int = 4096, program_size: int = 8
     ) -> Device:
+        slot_size = _args.integer("slot_size", slot_size, 1, _args.U32)
+        sector_size = _args.integer("sector_size", sector_size, 1, _args.U32 // 4)
         return cls(NorFlash(slot_size + 2 * sector_size, sector_size, program_size), slot_size)
 
     @property
@@ -79,6 +82,17 @@ def run_update(
     of the part at ``offset`` arrive with a flipped byte (a Digest mismatch).
     Exceptions from the flash (a power cut) propagate; ``out`` (filled as the
     run goes) then still tells what was fetched."""
+    if not isinstance(dev, Device):
+        raise TypeError(f"dev must be a Device, not {type(dev).__name__}")
+    image = bytes(_args.buffer("image", image, max_size=dev.slot_size))
+    part_size = _args.integer("part_size", part_size, 1, _args.U32)
+    _args.text("url", url)
+    _args.flag("mcuboot", mcuboot)
+    _args.flag("permanent", permanent)
+    _args.function("corrupt", corrupt, optional=True)
+    _args.integer("interval_sectors", interval_sectors, 1, _args.U32)
+    if out is not None and not isinstance(out, Outcome):
+        raise TypeError(f"out must be an Outcome or None, not {type(out).__name__}")
     out = Outcome() if out is None else out
     size = len(image)
     journal = Journal(dev.journal_region, interval_sectors=interval_sectors)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Union
 
+from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
 
@@ -37,10 +38,12 @@ class SenMLError(M2mfotaError, ValueError):
         super().__init__(code, message)
 
 
-def _as_bytes(data: Buffer) -> bytes | bytearray | memoryview:
+def _as_bytes(data: Buffer, name: str = "data") -> bytes | memoryview:
     if isinstance(data, str):
+        # surrogatepass: a lone surrogate reaches the decoder, which names it
+        # (MFOTA_ERR_SENML_ENCODING) with its offset
         return data.encode("utf-8", "surrogatepass")
-    return data
+    return _args.buffer(name, data)
 
 
 def _str(s: Any) -> str:
@@ -69,6 +72,12 @@ def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False
 
     ``base_only=True`` also yields records that only set base fields."""
     raw = _as_bytes(data)
+    _args.flag("lenient", lenient)
+    _args.flag("base_only", base_only)
+    return _iter_records(raw, lenient, base_only)
+
+
+def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool):
     buf = ffi.from_buffer(raw)
     dec = ffi.new("struct mfota_senml_dec *")
     rec = ffi.new("struct mfota_senml_record *")
@@ -152,41 +161,41 @@ def _entries(
     count = max(len(recs), 1 if (base_name is not None or base_time is not None) else 0)
     entries = ffi.new("struct mfota_senml_entry[]", max(count, 1))
     if base_name is not None:
-        entries[0].bn, entries[0].bn_len = _text(base_name, "bn", keep)
+        entries[0].bn, entries[0].bn_len = _text(base_name, "base_name", keep)
     if base_time is not None:
-        entries[0].bt = _number(base_time, "bt")
+        entries[0].bt = _number(base_time, "base_time")
         entries[0].has_bt = 1
     for i, r in enumerate(recs):
         if not isinstance(r, Mapping):
-            raise SenMLError("MFOTA_ERR_SENML_TYPE", f"record {i} is not a mapping")
+            raise SenMLError("MFOTA_ERR_SENML_TYPE", f"records[{i}] is not a mapping")
         unknown = set(r) - set(_KEYS)
         if unknown:
-            raise SenMLError("MFOTA_ERR_INVAL", f"record {i}: unknown keys {sorted(unknown)}")
+            raise SenMLError("MFOTA_ERR_INVAL", f"records[{i}]: unknown keys {sorted(unknown)}")
         e = entries[i]
         values = [k for k in _VALUE_KEYS if k in r]
         if len(values) > 1:
-            raise SenMLError("MFOTA_ERR_SENML_TWO_VALUES", f"record {i}: {values}")
+            raise SenMLError("MFOTA_ERR_SENML_TWO_VALUES", f"records[{i}]: {values}")
         if not values and "s" not in r:
-            raise SenMLError("MFOTA_ERR_SENML_NO_VALUE", f"record {i} has no value or sum")
+            raise SenMLError("MFOTA_ERR_SENML_NO_VALUE", f"records[{i}] has no value or sum")
         if "n" in r:
-            e.n, e.n_len = _text(r["n"], "n", keep)
+            e.n, e.n_len = _text(r["n"], f"records[{i}].n", keep)
         if "u" in r:
-            e.u, e.u_len = _text(r["u"], "u", keep)
+            e.u, e.u_len = _text(r["u"], f"records[{i}].u", keep)
         if "v" in r:
             e.kind = lib.MFOTA_SENML_KIND_NUM
-            e.v = _number(r["v"], "v")
+            e.v = _number(r["v"], f"records[{i}].v")
         elif "vs" in r or "vd" in r:
             key = "vs" if "vs" in r else "vd"
             e.kind = lib.MFOTA_SENML_KIND_STR if key == "vs" else lib.MFOTA_SENML_KIND_DATA
-            e.vs, e.vs_len = _text(r[key], key, keep)
+            e.vs, e.vs_len = _text(r[key], f"records[{i}].{key}", keep)
         elif "vb" in r:
             if not isinstance(r["vb"], bool):
-                raise SenMLError("MFOTA_ERR_SENML_TYPE", f"record {i}: vb must be a bool")
+                raise SenMLError("MFOTA_ERR_SENML_TYPE", f"records[{i}]: vb must be a bool")
             e.kind = lib.MFOTA_SENML_KIND_BOOL
             e.vb = int(r["vb"])
         for key in ("s", "t", "ut"):
             if key in r:
-                setattr(e, key, _number(r[key], key))
+                setattr(e, key, _number(r[key], f"records[{i}].{key}"))
                 setattr(e, "has_" + key, 1)
     return entries, count
 
@@ -200,8 +209,12 @@ def dumps(
     """Encode records (dicts with keys among ``n u v vs vb vd s t ut``) as a
     SenML JSON pack.  ``base_name``/``base_time`` go into the first record as
     ``bn``/``bt``; names and times in the records are relative to them."""
+    recs = _args.iterable("records", records)
+    _args.optional_text("base_name", base_name)
+    if base_time is not None:
+        _args.number("base_time", base_time)
     keep: list = []
-    entries, count = _entries(records, base_name, base_time, keep)
+    entries, count = _entries(recs, base_name, base_time, keep)
     needed = ffi.new("size_t *")
     rc = lib.mfota_senml_encode(entries, count, ffi.NULL, 0, needed)
     if rc < 0 and rc != ERR["MFOTA_ERR_NOSPC"]:
@@ -218,7 +231,7 @@ def dumps(
 
 def parse_number(text: str | bytes) -> float:
     """Parse a JSON number with the C core's correctly rounded parser."""
-    raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
+    raw = bytes(_args.buffer("text", text, text=True, encoding="ascii"))
     out = ffi.new("double *")
     rc = lib.mfota_senml_parse_double(raw, len(raw), out)
     if rc != 0:
@@ -228,13 +241,19 @@ def parse_number(text: str | bytes) -> float:
 
 def format_number(value: float) -> str:
     """Shortest JSON text of a double that reads back as the same double."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"value must be a number, not {type(value).__name__}")
+    try:
+        value = float(value)
+    except OverflowError:
+        raise SenMLError("MFOTA_ERR_SENML_RANGE", "value overflows a double") from None
     out = ffi.new("char[]", lib.MFOTA_SENML_NUM_MAX)
     n = lib.mfota_senml_format_double(value, out, lib.MFOTA_SENML_NUM_MAX)
     if n == 0:
-        raise SenMLError("MFOTA_ERR_SENML_RANGE", f"{value!r} has no JSON form")
+        raise SenMLError("MFOTA_ERR_SENML_RANGE", f"value {value!r} has no JSON form")
     return ffi.unpack(out, n).decode("ascii")
 
 
 def error_name(code: int) -> str:
     """The C name of an error code (re-exported for convenience)."""
-    return err_name(code)
+    return err_name(_args.integer("code", code, -(2**31), 2**31 - 1))

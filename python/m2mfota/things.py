@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from m2mfota import _args
 from m2mfota._checksums import sha256
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
@@ -55,9 +56,9 @@ class FotaCommand:
 
 def parse_downlink(body: Buffer, imei: str) -> FotaCommand:
     """Extract the FOTA command from a downlink body, as the device does."""
-    raw = _as_bytes(body)
+    raw = _as_bytes(body, "body")
+    imei_b = _args.text("imei", imei, ascii=True).encode("ascii")
     buf = ffi.from_buffer(raw)
-    imei_b = imei.encode("ascii")
     cmd = ffi.new("struct mfota_fota_command *")
     off = ffi.new("size_t *")
     rc = lib.mfota_things_parse_downlink(buf, len(buf), imei_b, len(imei_b), cmd, off)
@@ -75,10 +76,13 @@ def parse_downlink(body: Buffer, imei: str) -> FotaCommand:
     )
 
 
-def uplink_token(body: bytes, secret: bytes) -> str:
-    """``Things-Message-Token``: lowercase hex SHA-256 of body ‖ secret."""
-    h = sha256(body)
-    h.update(secret)
+def uplink_token(body: bytes, secret: str | bytes) -> str:
+    """``Things-Message-Token``: lowercase hex SHA-256 of body ‖ secret
+    (``secret`` as bytes, or str taken as UTF-8)."""
+    raw = _args.buffer("body", body)
+    key = _args.buffer("secret", secret, text=True)
+    h = sha256(raw)
+    h.update(key)
     return h.hexdigest()
 
 
@@ -86,19 +90,21 @@ def build_uplink(
     records: Iterable[Mapping[str, Any]],
     *,
     imei: str,
-    secret: bytes,
+    secret: str | bytes,
     host: str = "m.m",
 ) -> bytes:
     """The complete uplink HTTP request for ``records`` (dicts as for
-    :func:`m2mfota.senml.dumps`, names relative to ``urn:dev:IMEI:<imei>:``)."""
+    :func:`m2mfota.senml.dumps`, names relative to ``urn:dev:IMEI:<imei>:``).
+    ``secret`` is the device's shared secret: bytes, or str taken as UTF-8."""
+    recs = _args.iterable("records", records)
+    imei_b = _args.text("imei", imei, ascii=True).encode("ascii")
+    secret_b = bytes(_args.buffer("secret", secret, text=True))
+    host_b = _args.text("host", host, ascii=True).encode("ascii")
     keep: list = []
-    recs = list(records)
     entries, count = _entries(recs, None, None, keep)
     count = len(recs)
-    imei_b = imei.encode("ascii")
-    host_b = host.encode("ascii")
     needed = ffi.new("size_t *")
-    args = (imei_b, len(imei_b), secret, len(secret), host_b, entries, count)
+    args = (imei_b, len(imei_b), secret_b, len(secret_b), host_b, entries, count)
     rc = lib.mfota_things_build_uplink(ffi.NULL, 0, needed, *args)
     if rc < 0 and rc != ERR["MFOTA_ERR_NOSPC"]:
         raise M2mfotaError(rc, "cannot build the uplink")
@@ -117,7 +123,12 @@ def status_records(
     result: int | None = None,
     error: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The update-status records (PROTOCOL.md 5) the C core would send."""
+    """The update-status records the C core would send (``progress`` a
+    percentage, above 100 sent as 100; ``result`` a LwM2M /5 result code)."""
+    for name, value in (("firmware", firmware), ("state", state), ("error", error)):
+        _args.optional_text(name, value)
+    _args.optional_integer("progress", progress, 0, _args.INT_MAX)  # C clamps to 100
+    _args.optional_integer("result", result, 0, _args.INT_MAX)
     keep = []
 
     def cstr(s: str | None) -> Any:
@@ -161,10 +172,10 @@ def parse_uplink_response(raw: bytes, *, max_body: int = 65536,
     C error (``MFOTA_ERR_HTTP_*``; ``MFOTA_ERR_NOSPC`` for a body over
     ``max_body``; ``MFOTA_NEED_MORE`` when the response is incomplete and
     ``eof`` is false)."""
-    if not isinstance(raw, (bytes, bytearray, memoryview)):
-        raise TypeError(f"raw must be bytes, not {type(raw).__name__}")
-    if not isinstance(max_body, int) or isinstance(max_body, bool) or max_body < 0:
-        raise ValueError("max_body must be an int >= 0")
+    raw = _args.buffer("raw", raw)
+    max_body = _args.integer("max_body", max_body, 0, 1 << 24)
+    if not isinstance(eof, bool):
+        raise TypeError(f"eof must be a bool, not {type(eof).__name__}")
     r = ffi.new("struct mfota_http_response *")
     lib.mfota_http_response_init(r)
     body = ffi.new("uint8_t[]", max(max_body, 1))

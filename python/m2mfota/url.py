@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from m2mfota import _args
 from m2mfota._errors import M2mfotaError
 from m2mfota._native import ffi, lib
 
@@ -22,7 +23,11 @@ class URL:
 
 def parse_url(url: str | bytes) -> URL:
     """Parse like the device does; raises :class:`URLError` on anything else."""
-    raw = url.encode("utf-8", "surrogatepass") if isinstance(url, str) else bytes(url)
+    if isinstance(url, str):
+        # surrogatepass: the C parser, not the codec, refuses any non-ASCII
+        raw = url.encode("utf-8", "surrogatepass")
+    else:
+        raw = bytes(_args.buffer("url", url, text=True))
     buf = ffi.from_buffer(raw)
     out = ffi.new("struct mfota_url *")
     rc = lib.mfota_url_parse(buf, len(raw), out)

@@ -160,6 +160,41 @@ static int check_decoder(void)
                    mfota_senml_dec_next(&dec, &rec) == MFOTA_ERR_SENML_TWO_VALUES &&
                        mfota_senml_dec_offset(&dec) == 16,
                    "two values refused with offset");
+    {
+        /* RFC 8428 4.4: an unknown field is ignored whatever its value */
+        static const char ext[] = "[{\"n\":\"a\",\"x\":{\"k\":[1,{\"z\":null}],\"e\":[]},\"v\":2}]";
+        /* x: up to MFOTA_SENML_EXT_DEPTH_MAX + 1 levels of [ ] around a 0 */
+        char deep[32 + 2 * (MFOTA_SENML_EXT_DEPTH_MAX + 1)];
+        size_t len = 0, k, levels;
+        mfota_senml_dec_init(&dec, ext, sizeof ext - 1, MFOTA_SENML_STRICT);
+        SELFTEST_CHECK(failures,
+                       mfota_senml_dec_next(&dec, &rec) == MFOTA_OK && rec.v == 2.0 &&
+                           mfota_senml_dec_next(&dec, &rec) == MFOTA_DONE,
+                       "extension object skipped");
+        for (levels = MFOTA_SENML_EXT_DEPTH_MAX; levels <= MFOTA_SENML_EXT_DEPTH_MAX + 1u;
+             levels++) {
+            static const char head[] = "[{\"n\":\"a\",\"v\":1,\"x\":";
+            memcpy(deep, head, sizeof head - 1);
+            len = sizeof head - 1;
+            for (k = 0; k < levels; k++) {
+                deep[len++] = '[';
+            }
+            deep[len++] = '0';
+            for (k = 0; k < levels; k++) {
+                deep[len++] = ']';
+            }
+            deep[len++] = '}';
+            deep[len++] = ']';
+            mfota_senml_dec_init(&dec, deep, len, MFOTA_SENML_STRICT);
+            rc = mfota_senml_dec_next(&dec, &rec);
+            SELFTEST_CHECK(failures,
+                           levels == MFOTA_SENML_EXT_DEPTH_MAX
+                               ? rc == MFOTA_OK
+                               : rc == MFOTA_ERR_SENML_DEPTH &&
+                                     mfota_senml_dec_offset(&dec) == sizeof head - 1 + levels - 1,
+                           "extension depth limit");
+        }
+    }
     printf("%s senml/decoder\n", failures ? "FAIL" : "ok");
     return failures;
 }

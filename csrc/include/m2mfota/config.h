@@ -87,6 +87,15 @@
 #define MFOTA_SENML_RECORDS_MAX 1024
 #endif
 
+/* Deepest nesting of arrays/objects the decoder skips in the value of an
+ * unknown extension field (RFC 8428 4.4 says to ignore such fields, whatever
+ * their value); 1 allows [1,2] or {"a":1} but not [[1]].  Deeper is
+ * MFOTA_ERR_SENML_DEPTH.  It bounds the skipping work; the decoder keeps one
+ * bit per level, so at most 32. */
+#ifndef MFOTA_SENML_EXT_DEPTH_MAX
+#define MFOTA_SENML_EXT_DEPTH_MAX 8
+#endif
+
 /* Significant decimal digits the number parser keeps exactly; later digits
  * only act as a sticky bit.  800 (> 767, the most digits a double's halfway
  * point has) makes every conversion correctly rounded; the exact fallback
@@ -305,6 +314,9 @@
 #endif
 #if MFOTA_SENML_STR_MAX < MFOTA_TOKEN_MAX || MFOTA_SENML_STR_MAX < MFOTA_URL_MAX
 #error "MFOTA_SENML_STR_MAX must hold the longest URL and token (MFOTA_URL_MAX, MFOTA_TOKEN_MAX)"
+#endif
+#if MFOTA_SENML_EXT_DEPTH_MAX < 1 || MFOTA_SENML_EXT_DEPTH_MAX > 32
+#error "MFOTA_SENML_EXT_DEPTH_MAX must be in 1..32"
 #endif
 #if MFOTA_SENML_NUM_DIGITS_MAX < 19 || MFOTA_SENML_NUM_DIGITS_MAX > 4000
 #error "MFOTA_SENML_NUM_DIGITS_MAX must be in 19..4000"

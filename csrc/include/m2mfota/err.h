@@ -32,7 +32,7 @@ enum mfota_err {
     MFOTA_ERR_SENML_DUPLICATE = -102,       /* a field appears twice in one record */
     MFOTA_ERR_SENML_RANGE = -103,           /* a number out of range (overflows a double, bad bver) */
     MFOTA_ERR_SENML_NAME = -104,            /* resolved name empty where required or with a forbidden character */
-    MFOTA_ERR_SENML_NESTING = -105,         /* an array or object nested inside a record */
+    MFOTA_ERR_SENML_NESTING = -105,         /* an array or object where SenML has none (a known field, a record) */
     MFOTA_ERR_SENML_TRAILING = -106,        /* bytes other than whitespace after the pack */
     MFOTA_ERR_SENML_MUST_UNDERSTAND = -107, /* an unknown field whose name ends in '_' (RFC 8428 4.4) */
     MFOTA_ERR_SENML_BVER = -108,            /* bver newer than MFOTA_SENML_VERSION */
@@ -41,6 +41,7 @@ enum mfota_err {
     MFOTA_ERR_SENML_STR_TOO_LONG = -111,    /* a string longer than MFOTA_SENML_STR_MAX after decoding */
     MFOTA_ERR_SENML_TOO_MANY = -112,        /* more than MFOTA_SENML_RECORDS_MAX records */
     MFOTA_ERR_SENML_ENCODING = -113,        /* invalid UTF-8 or a lone UTF-16 surrogate escape */
+    MFOTA_ERR_SENML_DEPTH = -114,           /* an unknown field's value nested deeper than MFOTA_SENML_EXT_DEPTH_MAX */
     MFOTA_ERR_THINGS_NOT_FOTA = -140,       /* downlink carries neither url nor token: no FOTA command */
     MFOTA_ERR_THINGS_NO_URL = -141,         /* downlink has a token but no url */
     MFOTA_ERR_THINGS_NO_TOKEN = -142,       /* downlink has a url but no token */

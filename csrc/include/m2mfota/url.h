@@ -5,7 +5,11 @@
  * DNS name; path starts with '/' and may carry a query.  Anything else --
  * another scheme, userinfo, a fragment, an empty host, a port outside
  * 1..65535, a control character, space, CR, LF, or a byte >= 0x7F -- is
- * rejected, so a bad downlink never reaches the download code.
+ * rejected, so a bad downlink never reaches the download code.  An IPv4
+ * address must be a plain dotted quad (1.2.3.4, no leading zeros): every
+ * other form a resolver would read as an address (octal 010.0.0.1, hex
+ * 0x7f.0.0.1 or 0x7f000001, short 127.1) is refused as MFOTA_ERR_URL_HOST,
+ * as is any name whose last label is such a number.
  */
 #ifndef MFOTA_URL_H
 #define MFOTA_URL_H

@@ -76,6 +76,9 @@ class Faults:
     replacement: bytes | None = None
     #: the generated replacement keeps the size: only the ETag changes
     replace_same_size: bool = False
+    #: send no ETag (the server's only validator): a client then cannot tell a
+    #: same-size replacement from the file it started with, part by part
+    omit_validator: bool = False
     #: answer ranges with the standard 206 Partial Content instead of KPN's 200
     use_206: bool = False
     #: write the crc32 in upper case without zero padding, beside a sha-256
@@ -300,7 +303,9 @@ class FileServer:
 
         data = f.data
         total = len(data)
-        headers = {"ETag": _etag(data), "Content-Type": "application/octet-stream"}
+        headers = {"Content-Type": "application/octet-stream"}
+        if not fl.omit_validator:
+            headers["ETag"] = _etag(data)
         status = 200
         first, last = 0, total - 1
         rng = request.headers.get("Range")
