@@ -276,6 +276,7 @@ static int ready(struct mfota_modem *m)
     }
     if (!m->configured) {
         /* Numeric +CME ERROR codes; an old firmware's ERROR is fine too. */
+        memset(&c, 0, sizeof c);
         l.n = 0;
         put(&l, "AT+CMEE=1");
         m->cmd = &c;
