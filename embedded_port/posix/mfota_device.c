@@ -12,6 +12,10 @@
  *   mfota-device --imei 350000000000001 --secret s3cret --version 1.0.0 \
  *                --server http://127.0.0.1:8080 --slot slot.bin --journal journal.bin
  *
+ * With --modem HOST:PORT both transports are sockets of a SARA-R4 modem (AT
+ * commands, embedded_port/modem) whose UART is a TCP connection to HOST:PORT,
+ * e.g. `m2mfota modem-sim`: the same driver a board links.
+ *
  * Exit status: 0 updated and reported, 3 no update was offered, 1 the
  * update failed (its fota.result is printed), 2 usage, 4 a HAL failed.
  */
@@ -26,8 +30,10 @@
 #include <unistd.h>
 
 #include "m2mfota/m2mfota.h"
+#include "modem.h"
 #include "random_posix.h"
 #include "transport_posix.h"
+#include "uart_posix.h"
 
 /* ---- a file as NOR flash ------------------------------------------------- */
 
@@ -182,7 +188,8 @@ static void usage(void)
     fputs("usage: mfota-device --imei ID --secret S --version V --server http://IP:PORT\n"
           "                    --slot FILE --journal FILE [--slot-size BYTES (1 MiB)]\n"
           "                    [--sector BYTES (4096)] [--part-size BYTES (4096)]\n"
-          "                    [--bootloader file|mcuboot (file)] [--timeout SECONDS (120)]\n",
+          "                    [--bootloader file|mcuboot (file)] [--timeout SECONDS (120)]\n"
+          "                    [--modem IP:PORT (a SARA-R4 UART over TCP; default: sockets)]\n",
           stderr);
 }
 
@@ -198,12 +205,16 @@ static void strip_build_zero(char *v)
 int main(int argc, char **argv)
 {
     const char *imei = NULL, *secret = NULL, *version = NULL, *server = NULL;
-    const char *slot_path = NULL, *journal_path = NULL, *boot = "file";
+    const char *slot_path = NULL, *journal_path = NULL, *boot = "file", *modem_at = NULL;
     unsigned long slot_size = 1024ul * 1024ul, part = 4096, timeout_s = 120;
     static struct mfota_client client;
     struct mfota_client_config cfg;
     struct mfota_posix_transport up_pt, dl_pt;
     struct mfota_transport up, dl;
+    static struct mfota_modem modem;
+    struct mfota_modem_socket up_ms, dl_ms;
+    struct mfota_posix_uart uart_pu;
+    struct mfota_modem_uart uart;
     struct mfota_clock clock;
     struct mfota_posix_random rnd_state;
     struct mfota_random rnd;
@@ -228,6 +239,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--part-size") == 0) part = strtoul(v, NULL, 0);
         else if (strcmp(k, "--bootloader") == 0) boot = v;
         else if (strcmp(k, "--timeout") == 0) timeout_s = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--modem") == 0) modem_at = v;
         else {
             usage();
             return 2;
@@ -256,9 +268,31 @@ int main(int argc, char **argv)
         bl.running_version = NULL;
         bl.ctx = &fboot;
     }
-    mfota_posix_transport_init(&up_pt, &up);
-    mfota_posix_transport_init(&dl_pt, &dl);
-    up_pt.connect_timeout_ms = dl_pt.connect_timeout_ms = 10000;
+    if (modem_at != NULL) {
+        char host[64];
+        const char *colon = strrchr(modem_at, ':');
+        unsigned long mport = colon ? strtoul(colon + 1, NULL, 10) : 0;
+        size_t hlen = colon ? (size_t)(colon - modem_at) : 0;
+        if (hlen == 0 || hlen >= sizeof host || mport == 0 || mport > 65535) {
+            usage();
+            return 2;
+        }
+        memcpy(host, modem_at, hlen);
+        host[hlen] = '\0';
+        if (mfota_posix_uart_open(&uart_pu, host, (uint16_t)mport, &uart) != MFOTA_OK) {
+            fprintf(stderr, "mfota-device: cannot reach the modem at %s\n", modem_at);
+            return 4;
+        }
+        mfota_modem_init(&modem, &uart);
+        if (mfota_modem_socket_init(&modem, &up_ms, &up) != MFOTA_OK ||
+            mfota_modem_socket_init(&modem, &dl_ms, &dl) != MFOTA_OK) {
+            return 4;
+        }
+    } else {
+        mfota_posix_transport_init(&up_pt, &up);
+        mfota_posix_transport_init(&dl_pt, &dl);
+        up_pt.connect_timeout_ms = dl_pt.connect_timeout_ms = 10000;
+    }
     mfota_posix_clock_init(&clock);
     mfota_posix_random_init(&rnd_state, &rnd, 0);
 
@@ -328,6 +362,12 @@ int main(int argc, char **argv)
         return 4;
     }
     printf("running %s, reported result %d\n", new_version, client.result);
+    if (modem_at != NULL) {
+        printf("modem: %lu commands, %lu timeouts, %lu probes, %lu urcs, %lu errors\n",
+               (unsigned long)modem.stats.commands, (unsigned long)modem.stats.timeouts,
+               (unsigned long)modem.stats.probes, (unsigned long)modem.stats.urcs,
+               (unsigned long)modem.stats.errors);
+    }
     close(slot_ff.fd);
     close(journal_ff.fd);
     return client.stats.uplinks > 0 ? 0 : 1;
