@@ -53,10 +53,10 @@ class LinkProfile:
 # The figures and their sources are in docs/modem.md.
 PROFILES: dict[str, LinkProfile] = {
     "none": LinkProfile("none", 0.0, None, None),
-    # LTE Cat NB1, SARA-R410M: 27 kbit/s down, 62.5 kbit/s up; RTT ~ 1.5 s (TR 45.820 class).
-    "nbiot": LinkProfile("nbiot", 0.8, 27_200 / 8, 62_500 / 8),
-    # LTE Cat M1, SARA-R410M: 300 kbit/s down, 375 kbit/s up; RTT ~ 150 ms.
-    "ltem": LinkProfile("ltem", 0.075, 300_000 / 8, 375_000 / 8),
+    # LTE Cat NB1: 26 kbit/s down, 62 kbit/s up; latency 1.6-10 s (GSMA): the best case.
+    "nbiot": LinkProfile("nbiot", 0.8, 26_000 / 8, 62_000 / 8),
+    # LTE Cat M1 on a half-duplex module: 300 kbit/s down, 375 kbit/s up; 10-15 ms (GSMA).
+    "ltem": LinkProfile("ltem", 0.015, 300_000 / 8, 375_000 / 8),
 }
 
 
