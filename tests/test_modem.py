@@ -88,15 +88,21 @@ def _download(fileserver, sim: RunningSim, data: bytes = FILE, **modem_kw):  # n
 
 # ---- downloads through the simulator -----------------------------------------
 
-@pytest.mark.parametrize("echo", [True, False])
-def test_download_exact_with_echo_on_and_off(fileserver, echo):  # noqa: F811
-    with _sim(echo=echo) as sim:
-        result, stats = _download(fileserver, sim)
+@pytest.mark.parametrize(("sim_echo", "echo_off"), [(True, False), (False, True), (True, True)])
+def test_download_exact_with_echo_on_and_off(fileserver, sim_echo, echo_off):  # noqa: F811
+    """Echo kept on for the whole download, off from power-up, and turned off
+    by the driver (ATE0) after the first commands."""
+    with _sim(echo=sim_echo) as sim:
+        result, stats = _download(fileserver, sim, echo_off=echo_off)
         assert result.data == FILE
         assert (result.retries, stats["timeouts"], stats["errors"]) == (0, 0, 0)
-        # The sim echoed every command (or none): the driver took both.
-        out = sim.sim.stats.uart_bytes_out
-        assert out > len(FILE) + (sim.sim.stats.uart_bytes_in if echo else 0)
+        echoed = sim.sim.stats.echoed_commands
+        if not sim_echo:
+            assert echoed == 0
+        elif echo_off:
+            assert echoed == 2  # "AT" and "ATE0" itself
+        else:
+            assert echoed == stats["commands"] > 20
         assert stats["urcs"] > 0
 
 

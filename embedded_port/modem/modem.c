@@ -275,21 +275,25 @@ static int ready(struct mfota_modem *m)
         m->suspect = 0;
     }
     if (!m->configured) {
-        /* Numeric +CME ERROR codes; an old firmware's ERROR is fine too. */
-        memset(&c, 0, sizeof c);
-        l.n = 0;
-        put(&l, "AT+CMEE=1");
-        m->cmd = &c;
-        rc = write_line(m, &l);
-        if (rc == MFOTA_OK) {
-            rc = pump(m, u->now_ms(u->ctx) + m->cmd_timeout_ms, 0);
-        }
-        m->cmd = NULL;
-        if (rc != MFOTA_OK) {
-            if (rc == MFOTA_ERR_DL_TIMEOUT) {
-                lost(m);
+        /* Echo off unless asked to keep it (on a 115200 baud UART each
+         * echoed AT+USORD costs as much as 15 payload bytes), then numeric
+         * +CME ERROR codes.  An ERROR answer is fine: the parser copes. */
+        for (i = m->echo_off ? 0 : 1; i < 2; i++) {
+            memset(&c, 0, sizeof c);
+            l.n = 0;
+            put(&l, i == 0 ? "ATE0" : "AT+CMEE=1");
+            m->cmd = &c;
+            rc = write_line(m, &l);
+            if (rc == MFOTA_OK) {
+                rc = pump(m, u->now_ms(u->ctx) + m->cmd_timeout_ms, 0);
             }
-            return rc;
+            m->cmd = NULL;
+            if (rc != MFOTA_OK) {
+                if (rc == MFOTA_ERR_DL_TIMEOUT) {
+                    lost(m);
+                }
+                return rc;
+            }
         }
         m->configured = 1;
     }
@@ -566,6 +570,7 @@ void mfota_modem_init(struct mfota_modem *m, const struct mfota_modem_uart *uart
     m->cmd_timeout_ms = 5000;
     m->connect_timeout_ms = 30000;
     m->probe_timeout_ms = 1000;
+    m->echo_off = 1;
 }
 
 int mfota_modem_socket_init(struct mfota_modem *m, struct mfota_modem_socket *s,

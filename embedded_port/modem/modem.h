@@ -11,7 +11,8 @@
  *   n = 0 asks how many bytes are pending), AT+USOCL=s.
  * URCs +UUSORD (data pending) and +UUSOCL (closed by the peer) are taken
  * whenever they arrive, inside another command's response too.  Echo on
- * (ATE1, the power-up default) or off both work.
+ * (ATE1, the power-up default) or off both work; the driver turns it off
+ * (ATE0, before AT+CMEE=1) unless echo_off is cleared.
  *
  * Blocking behaviour: AT commands run one at a time, each bounded by its
  * timeout.  recv() issues AT+USORD only when the modem said data is
@@ -95,6 +96,7 @@ struct mfota_modem {
     uint32_t cmd_timeout_ms;     /* default 5000 */
     uint32_t connect_timeout_ms; /* default 30000 */
     uint32_t probe_timeout_ms;   /* default 1000 */
+    uint8_t echo_off;            /* default 1: send ATE0 when configuring */
     struct mfota_modem_stats stats;
     /* Where the running command collects its answer (driver internal). */
     struct mfota_modem_cmd *cmd;
@@ -113,7 +115,7 @@ struct mfota_modem_socket {
 };
 
 /* Set up `m` over `uart` (which must outlive it).  Sends nothing: the
- * first operation probes the modem and sets AT+CMEE=1.  Cannot fail. */
+ * first operation probes the modem and sends ATE0 and AT+CMEE=1.  Cannot fail. */
 void mfota_modem_init(struct mfota_modem *m, const struct mfota_modem_uart *uart);
 
 /* Set up socket `s` on modem `m` and point transport `t` at it.  Returns

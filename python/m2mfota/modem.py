@@ -61,10 +61,12 @@ def _check(rc: int, what: str) -> int:
 
 class Modem:
     """The C modem driver on a TCP connection to ``host:port`` (a modem
-    simulator).  Timeouts are in seconds."""
+    simulator).  Timeouts are in seconds; ``echo_off=False`` keeps the
+    modem's echo (the driver then parses it on every command)."""
 
     def __init__(self, host: str, port: int, *, cmd_timeout: float = 5.0,
-                 connect_timeout: float = 30.0, probe_timeout: float = 1.0) -> None:
+                 connect_timeout: float = 30.0, probe_timeout: float = 1.0,
+                 echo_off: bool = True) -> None:
         self._uart = ffi.new("struct mfota_modem_uart *")
         self._pu = ffi.new("struct mfota_posix_uart *")
         rc = lib.mfota_posix_uart_open(self._pu, host.encode("ascii"), port, self._uart)
@@ -75,6 +77,7 @@ class Modem:
         self._m.cmd_timeout_ms = int(cmd_timeout * 1000)
         self._m.connect_timeout_ms = int(connect_timeout * 1000)
         self._m.probe_timeout_ms = int(probe_timeout * 1000)
+        self._m.echo_off = int(echo_off)
         self._sockets: list[ModemSocket] = []
 
     def socket(self) -> ModemSocket:

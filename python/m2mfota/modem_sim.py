@@ -122,6 +122,7 @@ class SimStats:
     urcs: int = 0
     uart_bytes_out: int = 0
     uart_bytes_in: int = 0
+    echoed_commands: int = 0
     air_bytes_down: int = 0   # socket payload from the network to the modem
     air_bytes_up: int = 0     # socket payload from the modem to the network
     connects: int = 0
@@ -275,6 +276,7 @@ class _Session:
                 if self.silent():
                     continue
                 if self.echo:
+                    self.sim.stats.echoed_commands += 1
                     await self.send(line + b"\r")
                 if line.strip():
                     await self.command(line.strip())

@@ -46,6 +46,7 @@ struct mfota_modem {
     uint32_t cmd_timeout_ms;
     uint32_t connect_timeout_ms;
     uint32_t probe_timeout_ms;
+    uint8_t echo_off;
     struct mfota_modem_stats stats;
     ...;
 };
