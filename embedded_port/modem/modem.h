@@ -92,11 +92,11 @@ struct mfota_modem {
     uint8_t suspect;       /* a command timed out: probe before the next one */
     uint8_t configured;    /* AT+CMEE=1 done */
     uint8_t zombies;       /* bit i: modem socket i must still be closed */
+    uint8_t echo_off;      /* default 1: send ATE0 when configuring */
     int32_t last_cme;      /* last +CME ERROR code (-1: ERROR or verbose) */
     uint32_t cmd_timeout_ms;     /* default 5000 */
     uint32_t connect_timeout_ms; /* default 30000 */
     uint32_t probe_timeout_ms;   /* default 1000 */
-    uint8_t echo_off;            /* default 1: send ATE0 when configuring */
     struct mfota_modem_stats stats;
     /* Where the running command collects its answer (driver internal). */
     struct mfota_modem_cmd *cmd;

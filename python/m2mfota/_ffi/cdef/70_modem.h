@@ -42,11 +42,11 @@ struct mfota_modem {
     uint8_t suspect;
     uint8_t configured;
     uint8_t zombies;
+    uint8_t echo_off;
     int32_t last_cme;
     uint32_t cmd_timeout_ms;
     uint32_t connect_timeout_ms;
     uint32_t probe_timeout_ms;
-    uint8_t echo_off;
     struct mfota_modem_stats stats;
     ...;
 };
