@@ -288,3 +288,32 @@ def test_cli_serves_and_stops_on_sigterm():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_socket_number_reused_after_peer_close():
+    """The peer closes socket A (+UUSOCL); the modem then hands A's number to
+    B: B's data URCs must reach B at once, and A still reads as closed."""
+    servers = [socket.create_server(("127.0.0.1", 0)) for _ in range(2)]
+    try:
+        with _sim() as sim, Modem("127.0.0.1", sim.port) as modem:
+            a, b = modem.socket(), modem.socket()
+            a.connect("127.0.0.1", servers[0].getsockname()[1])
+            peer_a = servers[0].accept()[0]
+            b.connect("127.0.0.1", servers[1].getsockname()[1])
+            servers[1].accept()[0].close()
+            assert (a.id, b.id) == (0, 1)
+            peer_a.close()
+            modem.poll(0.5)  # the +UUSOCL for A arrives; A is not close()d
+            b.close()
+            b.connect("127.0.0.1", servers[1].getsockname()[1])
+            assert b.id == 0  # the modem's lowest free number: A's
+            peer_b = servers[1].accept()[0]
+            peer_b.sendall(b"for b")
+            # Shorter than the driver's lost-URC query: only the URC can help.
+            got = b.recv(100, 0.3)
+            assert got == b"for b"
+            assert a.recv(100, 0.1) == b""
+            peer_b.close()
+    finally:
+        for srv in servers:
+            srv.close()

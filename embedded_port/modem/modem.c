@@ -320,6 +320,22 @@ static void forget(struct mfota_modem_socket *s)
     s->pending = 0;
 }
 
+/* The modem handed out s->id again, so a sibling that still holds that
+ * number (closed by its peer, not yet close()d) has lost it: URCs for the
+ * number are s's now. */
+static void forget_stale(struct mfota_modem *m, const struct mfota_modem_socket *s)
+{
+    int i;
+    for (i = 0; i < MFOTA_MODEM_SOCKETS; i++) {
+        struct mfota_modem_socket *o = m->socks[i];
+        if (o != NULL && o != s && o->id == s->id) {
+            o->id = -1;
+            o->pending = 0;
+            o->maybe_more = 0;
+        }
+    }
+}
+
 static int host_ok(const char *host)
 {
     size_t n = 0;
@@ -358,6 +374,7 @@ static int t_connect(void *ctx, const char *host, uint16_t port)
             return MFOTA_ERR_DL_CONNECT;
         }
         s->id = (int16_t)c.a;
+        forget_stale(m, s);
     }
     s->peer_closed = 0;
     s->pending = 0;
@@ -490,8 +507,11 @@ static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t tim
     uint64_t start = u->now_ms(u->ctx), deadline = start + timeout_ms;
     int queried = 0, rc;
     *got = 0;
-    if (s->id < 0 || !s->connected) {
+    if (!s->connected) {
         return MFOTA_ERR_DL_CLOSED;
+    }
+    if (s->id < 0) { /* the modem reused the number after the peer closed */
+        return s->peer_closed ? MFOTA_DONE : MFOTA_ERR_DL_CLOSED;
     }
     if (cap == 0) {
         return MFOTA_ERR_INVAL;
