@@ -135,6 +135,23 @@ def test_cme_error_on_connect_every_time(fileserver):  # noqa: F811
         assert modem.last_cme == 3
 
 
+def test_plain_error_when_the_modem_refuses_cmee(fileserver):  # noqa: F811
+    """A firmware that answers AT+CMEE=1 with ERROR: every error then comes
+    as a bare ERROR, and the driver still tells them apart by command."""
+    with _sim("cme-connect=1,cme-write=1", cmee_supported=False) as sim:
+        with Modem("127.0.0.1", sim.port) as modem:
+            s = modem.socket()
+            with pytest.raises(ModemError) as err:
+                s.connect("127.0.0.1", fileserver.port)
+            assert err.value.code == "MFOTA_ERR_DL_CONNECT" and modem.last_cme == -1
+            s.connect("127.0.0.1", fileserver.port)
+            with pytest.raises(ModemError) as err:
+                s.send(b"GET / HTTP/1.1\r\n\r\n")
+            assert err.value.code == "MFOTA_ERR_DL_IO"
+            assert s.send(b"GET / HTTP/1.1\r\n\r\n") == 18
+            assert modem.stats["errors"] == 3  # CMEE, connect, write
+
+
 def test_cme_error_on_write(fileserver):  # noqa: F811
     with _sim("cme-write=2") as sim:
         result, _ = _download(fileserver, sim)

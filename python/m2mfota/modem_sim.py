@@ -311,7 +311,7 @@ class _Session:
             await self.respond(b"u-blox SARA-R410M (m2mfota modem-sim)")
         elif upper.startswith("+CMEE="):
             value = upper[6:]
-            if value not in ("0", "1", "2"):
+            if value not in ("0", "1", "2") or not sim.cmee_supported:
                 await self.error()
                 return
             self.cmee = int(value)
@@ -554,7 +554,8 @@ class ModemSim:
     """The simulated modem.  ``serve()`` listens; each client is a UART."""
 
     def __init__(self, *, link: str = "none", baud: int | None = None,
-                 faults: Faults | str | None = None, seed: int = 0, echo: bool = True) -> None:
+                 faults: Faults | str | None = None, seed: int = 0, echo: bool = True,
+                 cmee_supported: bool = True) -> None:
         if link not in PROFILES:
             raise ValueError(f"unknown link {link!r} (known: {', '.join(PROFILES)})")
         if baud is not None and baud <= 0:
@@ -564,6 +565,7 @@ class ModemSim:
         self.faults = Faults.parse(faults) if isinstance(faults, str) else (faults or Faults())
         self.rng = random.Random(seed)
         self.echo = echo
+        self.cmee_supported = cmee_supported  # False: an old firmware, errors stay "ERROR"
         self.stats = SimStats()
         self.close_fired = False
         self.sessions = 0
