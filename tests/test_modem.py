@@ -334,3 +334,25 @@ def test_socket_number_reused_after_peer_close():
     finally:
         for srv in servers:
             srv.close()
+
+
+def test_urc_lost_in_a_silence_is_recovered_with_short_recv_timeouts():
+    """Data arrives while the modem is silent, so its +UUSORD is lost.  The
+    driver asks AT+USORD=s,0 once the socket had no news for 500 ms, even
+    though each recv() waits only 100 ms."""
+    with socket.create_server(("127.0.0.1", 0)) as srv, _sim("silent=1.0@5") as sim, \
+            Modem("127.0.0.1", sim.port, probe_timeout=0.2) as modem:
+        s = modem.socket()
+        s.connect("127.0.0.1", srv.getsockname()[1])  # AT, ATE0, CMEE, USOCR, USOCO
+        peer = srv.accept()[0]
+        assert not modem.probe()  # the 6th command: the modem goes silent
+        peer.sendall(b"while you slept")
+        time.sleep(1.1)
+        got = None
+        for _ in range(15):
+            got = s.recv(100, 0.1)
+            if got:
+                break
+        assert got == b"while you slept"
+        assert sim.sim.stats.faults["silent"] == 1
+        peer.close()

@@ -7,8 +7,8 @@
 /* After a silence, late bytes of the timed-out command may still come:
  * they are read and dropped for this long once the modem answers again. */
 #define DRAIN_MS 100u
-/* recv() asks AT+USORD=s,0 after a wait this long without any URC: a URC
- * lost while the modem was silent must not stall the socket for ever. */
+/* recv() asks AT+USORD=s,0 once a socket had no news (URC, data) for this
+ * long: a URC lost while the modem was silent must not stall it for ever. */
 #define QUERY_AFTER_MS 500u
 
 /* The running command: what the event handler fills in. */
@@ -82,6 +82,7 @@ static int handle(struct mfota_modem *m, const struct mfota_at_event *ev)
         s = find(m, ev->a);
         if (s != NULL && ev->b >= 0) {
             s->pending = ev->b > 0xFFFF ? 0xFFFF : (uint16_t)ev->b;
+            s->last_news = (uint32_t)m->uart->now_ms(m->uart->ctx);
         }
         return 1;
     case MFOTA_AT_EV_URC_CLOSED:
@@ -391,6 +392,7 @@ static int t_connect(void *ctx, const char *host, uint16_t port)
     if (rc == MFOTA_OK && c.final == MFOTA_AT_EV_OK) {
         s->connected = 1;
         s->connects++;
+        s->last_news = (uint32_t)m->uart->now_ms(m->uart->ctx);
         return MFOTA_OK;
     }
     if (rc == MFOTA_ERR_DL_TIMEOUT) {
@@ -504,7 +506,7 @@ static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t tim
     struct mfota_modem_socket *s = ctx;
     struct mfota_modem *m = s->modem;
     const struct mfota_modem_uart *u = m->uart;
-    uint64_t start = u->now_ms(u->ctx), deadline = start + timeout_ms;
+    uint64_t start = u->now_ms(u->ctx), deadline = start + timeout_ms, now;
     int queried = 0, rc;
     *got = 0;
     if (!s->connected) {
@@ -536,17 +538,26 @@ static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t tim
             }
             if (*got > 0) {
                 s->bytes_in += (uint32_t)*got;
+                s->last_news = (uint32_t)u->now_ms(u->ctx);
                 return MFOTA_OK;
             }
-            continue; /* nothing after all: wait for the next URC */
+            /* Nothing after all: wait for the next URC (a modem that keeps
+             * announcing bytes it does not deliver cannot hold us here). */
+            if (u->now_ms(u->ctx) >= deadline) {
+                return MFOTA_WOULD_BLOCK;
+            }
+            continue;
         }
         if (s->peer_closed) {
             return MFOTA_DONE;
         }
-        if (u->now_ms(u->ctx) >= deadline) {
-            if (!queried && timeout_ms >= QUERY_AFTER_MS) {
-                /* A whole wait without news: ask, in case a URC was lost. */
+        now = u->now_ms(u->ctx);
+        if (now >= deadline) {
+            if (!queried && (uint32_t)((uint32_t)now - s->last_news) >= QUERY_AFTER_MS) {
+                /* Long without news: ask, in case a URC was lost.  Counted
+                 * across calls, so short recv() timeouts still get here. */
                 queried = 1;
+                s->last_news = (uint32_t)now;
                 rc = read_some(s, buf, 0, got);
                 if (rc == MFOTA_OK && s->pending > 0) {
                     continue;

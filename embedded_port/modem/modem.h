@@ -34,7 +34,7 @@
  *
  * RAM on Cortex-M4 (MFOTA_AT_LINE_MAX 48, MFOTA_MODEM_RX_CHUNK 64, two
  * sockets): sizeof(struct mfota_modem) = 180 bytes, sizeof(struct
- * mfota_modem_socket) = 24 bytes (tests/test_modem_build.py checks these
+ * mfota_modem_socket) = 28 bytes (tests/test_modem_build.py checks these
  * figures); about 100 bytes of stack per call.  No heap, no static state:
  * payload bytes go straight from the UART chunk into the caller's buffer.
  */
@@ -110,6 +110,7 @@ struct mfota_modem_socket {
     uint8_t peer_closed;  /* +UUSOCL seen */
     uint8_t maybe_more;   /* the last read was full: more may be pending */
     uint16_t pending;     /* bytes the last +UUSORD announced */
+    uint32_t last_news;   /* now_ms (low 32 bits) of the last URC or data */
     uint32_t connects;    /* successful connects, for tests */
     uint32_t bytes_in, bytes_out;
 };
