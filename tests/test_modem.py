@@ -277,7 +277,7 @@ def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args", [
-    ["--listen", "nowhere"], ["--listen", "127.0.0.1:99999"],
+    [], ["--listen", "nowhere"], ["--listen", "127.0.0.1:99999"],
     ["--listen", "127.0.0.1:0", "--link", "5g"], ["--listen", "127.0.0.1:0", "--uart-baud", "x"],
     ["--listen", "127.0.0.1:0", "--faults", "melt"], ["--listen", "127.0.0.1:0", "--seed", "s"],
 ])

@@ -662,8 +662,8 @@ class RunningSim:
 # ---- the command line -------------------------------------------------------
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--listen", required=True, metavar="HOST:PORT",
-                        help="where the UART connects, e.g. 127.0.0.1:5555")
+    parser.add_argument("--listen", default=None, metavar="HOST:PORT",
+                        help="where the UART connects, e.g. 127.0.0.1:5555 (required)")
     parser.add_argument("--link", default="none", help="nbiot, ltem or none (default)")
     parser.add_argument("--uart-baud", default=None, metavar="N",
                         help="pace the UART at N baud (8N1: N/10 bytes/s); default unpaced")
@@ -676,7 +676,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop by itself after this many seconds")
 
 
-def _parse_listen(text: str) -> tuple[str, int]:
+def _parse_listen(text: str | None) -> tuple[str, int]:
+    if text is None:
+        raise ValueError("--listen HOST:PORT is required")
     host, sep, port = text.rpartition(":")
     if not sep or not host:
         raise ValueError(f"--listen wants HOST:PORT, not {text!r}")
