@@ -118,6 +118,7 @@ def test_responses_split_at_random_bytes(fileserver):  # noqa: F811
     with _sim("split,urc") as sim:
         result, _ = _download(fileserver, sim)
         assert result.data == FILE and result.retries == 0
+        assert sim.sim.stats.faults["split"] > 40  # every response, payloads included
 
 
 def test_cme_error_on_connect_then_success(fileserver):  # noqa: F811

@@ -65,5 +65,6 @@ def test_device_updates_through_the_modem(device_exe, srv, tmp_path, faults):
     m = re.search(r"modem: (\d+) commands, (\d+) timeouts", proc.stdout)
     assert m and int(m.group(1)) > 20, proc.stdout
     if faults:
-        assert set(stats.faults) == {"urc", "cme-write", "close-after", "silent"}, stats.faults
+        assert set(stats.faults) == {"urc", "split", "cme-write", "close-after", "silent"}, \
+            stats.faults
         assert int(m.group(2)) >= 1  # the silence was noticed and survived

@@ -193,6 +193,7 @@ class _Session:
         sim = self.sim
         pieces = [data]
         if sim.faults.split and len(data) > 1:
+            sim.stats.count("split")
             pieces, i = [], 0
             while i < len(data):
                 n = sim.rng.randint(1, 16)
