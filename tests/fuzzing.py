@@ -22,8 +22,9 @@ def fuzz_seconds() -> int:
     return int(os.environ.get("MFOTA_FUZZ_SECONDS", "30" if IN_CI else "5"))
 
 
-def run_fuzzer(name: str) -> str:
-    """Compile fuzz/<name>_fuzz.c with the core and fuzz it; return its log.
+def run_fuzzer(name: str, port_dirs: tuple[str, ...] = ()) -> str:
+    """Compile fuzz/<name>_fuzz.c with the core (and the sources of the
+    ``embedded_port/<dir>`` in ``port_dirs``) and fuzz it; return its log.
 
     Fails (via assert) on any crash, sanitizer report or leak."""
     clang = require_tool("clang")
@@ -34,10 +35,13 @@ def run_fuzzer(name: str) -> str:
     with tempfile.TemporaryDirectory(prefix=f"fuzz-{name}-") as tmp:
         exe = Path(tmp) / name
         sources = sorted(str(p) for p in (ROOT / "csrc" / "src").glob("*.c"))
+        ports = [ROOT / "embedded_port" / d for d in port_dirs]
+        sources += sorted(str(p) for d in ports for p in d.glob("*.c"))
         subprocess.run(
             [clang, "-std=c99", "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
              "-fno-sanitize-recover=undefined", "-DMFOTA_CRC32_ALL_VARIANTS=1",
              f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
+             *(f"-I{d}" for d in ports),
              str(harness), *sources, "-o", str(exe)],
             check=True,
         )

@@ -12,6 +12,10 @@
  *   mfota-device --imei 350000000000001 --secret s3cret --version 1.0.0 \
  *                --server http://127.0.0.1:8080 --slot slot.bin --journal journal.bin
  *
+ * With --modem HOST:PORT both transports are sockets of a SARA-R4 modem (AT
+ * commands, embedded_port/modem) whose UART is a TCP connection to HOST:PORT,
+ * e.g. `m2mfota modem-sim`: the same driver a board links.
+ *
  * Exit status: 0 updated and reported, 3 no update was offered, 1 the
  * update failed (its fota.result is printed), 2 usage, 4 a HAL failed.
  */
@@ -26,9 +30,11 @@
 #include <unistd.h>
 
 #include "m2mfota/m2mfota.h"
+#include "modem.h"
 #include "random_posix.h"
 #include "sig_verify_posix.h"
 #include "transport_posix.h"
+#include "uart_posix.h"
 
 #define MAX_KEYS 4
 
@@ -187,6 +193,7 @@ static void usage(void)
           "                    [--sector BYTES (4096)] [--part-size BYTES (4096)]\n"
           "                    [--bootloader mcuboot|file (mcuboot)] [--key FILE]...\n"
           "                    [--timeout SECONDS (120)]\n"
+          "                    [--modem IP:PORT (a SARA-R4 UART over TCP; default: sockets)]\n"
           "  mcuboot: only an MCUboot image whose hash (and, with --key, signature\n"
           "           by one of the keys: imgtool getpub -e pem) verifies is marked\n"
           "  file:    raw images, nothing checked beyond the download; the\n"
@@ -206,7 +213,7 @@ static void strip_build_zero(char *v)
 int main(int argc, char **argv)
 {
     const char *imei = NULL, *secret = NULL, *version = NULL, *server = NULL;
-    const char *slot_path = NULL, *journal_path = NULL, *boot = "mcuboot";
+    const char *slot_path = NULL, *journal_path = NULL, *boot = "mcuboot", *modem_at = NULL;
     const char *key_paths[MAX_KEYS];
     static uint8_t key_der[MAX_KEYS][256];
     struct mfota_sig_key keys[MAX_KEYS];
@@ -217,6 +224,10 @@ int main(int argc, char **argv)
     struct mfota_client_config cfg;
     struct mfota_posix_transport up_pt, dl_pt;
     struct mfota_transport up, dl;
+    static struct mfota_modem modem;
+    struct mfota_modem_socket up_ms, dl_ms;
+    struct mfota_posix_uart uart_pu;
+    struct mfota_modem_uart uart;
     struct mfota_clock clock;
     struct mfota_posix_random rnd_state;
     struct mfota_random rnd;
@@ -242,6 +253,7 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--bootloader") == 0) boot = v;
         else if (strcmp(k, "--timeout") == 0) timeout_s = strtoul(v, NULL, 0);
         else if (strcmp(k, "--key") == 0 && n_keys < MAX_KEYS) key_paths[n_keys++] = v;
+        else if (strcmp(k, "--modem") == 0) modem_at = v;
         else {
             usage();
             return 2;
@@ -288,9 +300,31 @@ int main(int argc, char **argv)
         bl.check_image = mfota_bootloader_accept_raw; /* chosen with --bootloader file */
         bl.ctx = &fboot;
     }
-    mfota_posix_transport_init(&up_pt, &up);
-    mfota_posix_transport_init(&dl_pt, &dl);
-    up_pt.connect_timeout_ms = dl_pt.connect_timeout_ms = 10000;
+    if (modem_at != NULL) {
+        char host[64];
+        const char *colon = strrchr(modem_at, ':');
+        unsigned long mport = colon ? strtoul(colon + 1, NULL, 10) : 0;
+        size_t hlen = colon ? (size_t)(colon - modem_at) : 0;
+        if (hlen == 0 || hlen >= sizeof host || mport == 0 || mport > 65535) {
+            usage();
+            return 2;
+        }
+        memcpy(host, modem_at, hlen);
+        host[hlen] = '\0';
+        if (mfota_posix_uart_open(&uart_pu, host, (uint16_t)mport, &uart) != MFOTA_OK) {
+            fprintf(stderr, "mfota-device: cannot reach the modem at %s\n", modem_at);
+            return 4;
+        }
+        mfota_modem_init(&modem, &uart);
+        if (mfota_modem_socket_init(&modem, &up_ms, &up) != MFOTA_OK ||
+            mfota_modem_socket_init(&modem, &dl_ms, &dl) != MFOTA_OK) {
+            return 4;
+        }
+    } else {
+        mfota_posix_transport_init(&up_pt, &up);
+        mfota_posix_transport_init(&dl_pt, &dl);
+        up_pt.connect_timeout_ms = dl_pt.connect_timeout_ms = 10000;
+    }
     mfota_posix_clock_init(&clock);
     mfota_posix_random_init(&rnd_state, &rnd, 0);
 
@@ -360,6 +394,12 @@ int main(int argc, char **argv)
         return 4;
     }
     printf("running %s, reported result %d\n", new_version, client.result);
+    if (modem_at != NULL) {
+        printf("modem: %lu commands, %lu timeouts, %lu probes, %lu urcs, %lu errors\n",
+               (unsigned long)modem.stats.commands, (unsigned long)modem.stats.timeouts,
+               (unsigned long)modem.stats.probes, (unsigned long)modem.stats.urcs,
+               (unsigned long)modem.stats.errors);
+    }
     close(slot_ff.fd);
     close(journal_ff.fd);
     return client.stats.uplinks > 0 ? 0 : 1;

@@ -221,6 +221,9 @@ class Client:
     or 6 (no MCUboot header) and a ``fota.error`` naming why.
     ``secret`` is bytes-like, or str taken as UTF-8.  Wrong argument types
     raise TypeError, wrong values ValueError, both naming the argument.
+    ``transports`` replaces the POSIX sockets with an (uplink, download) pair
+    of objects that carry a ``struct mfota_transport *`` in ``.transport``
+    (two :class:`m2mfota.modem.ModemSocket` of one SARA-R4 modem).
     """
 
     def __init__(
@@ -245,6 +248,7 @@ class Client:
         check_mcuboot: bool = True,
         permanent: bool = False,
         seed: int = 0,
+        transports: tuple[Any, Any] | None = None,
     ) -> None:
         # -- argument checks (before anything reaches C) --
         _args.text("imei", imei, ascii=True)
@@ -311,13 +315,20 @@ class Client:
         else:
             self._bl = _PyBootloader(bootloader)
             bl = self._bl.c
-        self._up_pt = keep(ffi.new("struct mfota_posix_transport *"))
-        self._up = keep(ffi.new("struct mfota_transport *"))
-        lib.mfota_posix_transport_init(self._up_pt, self._up)
-        self._dl_pt = keep(ffi.new("struct mfota_posix_transport *"))
-        self._dl = keep(ffi.new("struct mfota_transport *"))
-        lib.mfota_posix_transport_init(self._dl_pt, self._dl)
-        self._up_pt.connect_timeout_ms = self._dl_pt.connect_timeout_ms = int(io_timeout * 1000)
+        if transports is not None:
+            # (uplink, download) objects with a .transport, e.g. two
+            # m2mfota.modem.ModemSocket of one modem.
+            self._up = keep(transports[0]).transport
+            self._dl = keep(transports[1]).transport
+        else:
+            self._up_pt = keep(ffi.new("struct mfota_posix_transport *"))
+            self._up = keep(ffi.new("struct mfota_transport *"))
+            lib.mfota_posix_transport_init(self._up_pt, self._up)
+            self._dl_pt = keep(ffi.new("struct mfota_posix_transport *"))
+            self._dl = keep(ffi.new("struct mfota_transport *"))
+            lib.mfota_posix_transport_init(self._dl_pt, self._dl)
+            timeout_ms = int(io_timeout * 1000)
+            self._up_pt.connect_timeout_ms = self._dl_pt.connect_timeout_ms = timeout_ms
         clock = keep(ffi.new("struct mfota_clock *"))
         lib.mfota_posix_clock_init(clock)
         rnd_state = keep(ffi.new("struct mfota_posix_random *"))

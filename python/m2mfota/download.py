@@ -13,10 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
+
+if TYPE_CHECKING:
+    from m2mfota.modem import ModemSocket
 
 __all__ = [
     "DownloadError",
@@ -196,13 +200,16 @@ def download(
     size: int | None = None,
     crc32: int | None = None,
     sha256: bytes | None = None,
+    modem_socket: ModemSocket | None = None,
 ) -> DownloadResult:
     """Fetch ``[offset, total)`` of ``url`` with the C downloader over real
     sockets, ``part_size`` bytes per request.  ``None`` options take the
     config.h defaults (``align`` defaults to ``part_size``).  A resume passes
     ``offset``, ``requests_used`` and, when known, ``total`` and ``validator``
     (``DownloadResult.validator`` of the interrupted run).  Raises
-    :class:`DownloadError` with the C error name in ``.code``.
+    :class:`DownloadError` with the C error name in ``.code``.  With
+    ``modem_socket`` the bytes go through the SARA-R4 AT transport
+    (:mod:`m2mfota.modem`) instead of POSIX sockets.
 
     ``timeout`` is a deadline, not an idle timeout: a connect, and then each
     part's request and complete response, must finish within it, however
@@ -246,10 +253,13 @@ def download(
     raw_url = url.encode("ascii")
     cfg = ffi.new("struct mfota_dl_config *")
     lib.mfota_dl_config_default(cfg)
-    transport = ffi.new("struct mfota_transport *")
-    posix = ffi.new("struct mfota_posix_transport *")
-    lib.mfota_posix_transport_init(posix, transport)
-    posix.connect_timeout_ms = max(1, int(timeout * 1000))
+    if modem_socket is not None:
+        transport = modem_socket.transport
+    else:
+        transport = ffi.new("struct mfota_transport *")
+        posix = ffi.new("struct mfota_posix_transport *")
+        lib.mfota_posix_transport_init(posix, transport)
+        posix.connect_timeout_ms = max(1, int(timeout * 1000))
     clock = ffi.new("struct mfota_clock *")
     lib.mfota_posix_clock_init(clock)
     sink = _Sink(offset, size)
