@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("m2mfota.emulator.serve", "run the KPN Things emulator and its dashboard"),
     "demo": ("m2mfota.demo", "update a fleet of C-engine devices from the emulator, end to end"),
     "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
+    "qemu-device": ("m2mfota.qemu_device", "run the QEMU board (MCUboot + app) on a flash file"),
 }
 
 
