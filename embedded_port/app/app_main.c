@@ -220,8 +220,7 @@ int main(void)
     int rc;
 
     initialise_monitor_handles();
-    if (board_cmdline(cmdline, sizeof cmdline) <= 0 ||
-        board_flash_open(&flash_dev, cmdline, BOARD_FLASH_SIZE) != 0) {
+    if (board_flash_open_cmdline(&flash_dev, cmdline, sizeof cmdline, BOARD_FLASH_SIZE) != 0) {
         printf("[app] cannot open the flash file\n");
         return BOARD_EXIT_FLASH;
     }

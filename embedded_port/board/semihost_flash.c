@@ -7,6 +7,7 @@
 #include "board_layout.h"
 #include "m2mfota/err.h"
 
+#define SYS_WRITE0 0x04
 #define SYS_GET_CMDLINE 0x15
 
 /* The buffer one program/erase works in: a sector, so an erase is a single
@@ -46,6 +47,29 @@ static int host_pwrite(int fd, uint32_t off, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return MFOTA_OK;
+}
+
+static void write0(const char *s)
+{
+    register uint32_t r0 __asm__("r0") = SYS_WRITE0;
+    register const char *r1 __asm__("r1") = s;
+    __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+}
+
+/* "[flash] P 0x00025000\n" before the operation: the host counts these. */
+static void trace_op(const struct board_flash *dev, char kind, uint32_t off)
+{
+    static const char hex[] = "0123456789abcdef";
+    char line[24] = "[flash] ? 0x00000000\n";
+    int i;
+    if (!dev->trace) {
+        return;
+    }
+    line[8] = kind;
+    for (i = 0; i < 8; i++) {
+        line[12 + i] = hex[(off >> (28 - 4 * i)) & 0xFu];
+    }
+    write0(line);
 }
 
 int board_flash_open(struct board_flash *dev, const char *path, uint32_t size)
@@ -114,6 +138,7 @@ int board_flash_program(void *ctx, uint32_t off, const void *data, size_t len)
         done += n;
     }
     dev->programs++;
+    trace_op(dev, 'P', off);
     return host_pwrite(dev->fd, off, src, len);
 }
 
@@ -125,6 +150,7 @@ int board_flash_erase(void *ctx, uint32_t off)
     }
     memset(scratch, 0xFF, sizeof scratch);
     dev->erases++;
+    trace_op(dev, 'E', off);
     return host_pwrite(dev->fd, off, scratch, sizeof scratch);
 }
 
@@ -146,4 +172,21 @@ int board_cmdline(char *buf, uint32_t cap)
     }
     buf[block[1]] = '\0';
     return (int)block[1];
+}
+
+int board_flash_open_cmdline(struct board_flash *dev, char *buf, uint32_t cap, uint32_t size)
+{
+    char *space;
+    int trace = 0, rc;
+    if (board_cmdline(buf, cap) <= 0) {
+        return MFOTA_ERR_HAL;
+    }
+    space = strchr(buf, ' ');
+    if (space != NULL) {
+        trace = strcmp(space + 1, "trace") == 0;
+        *space = '\0';
+    }
+    rc = board_flash_open(dev, buf, size);
+    dev->trace = trace;
+    return rc;
 }

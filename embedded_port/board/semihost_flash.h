@@ -25,6 +25,7 @@ struct board_flash {
     int fd;         /* semihosting file handle, -1 when closed */
     uint32_t size;  /* device size in bytes */
     uint32_t programs, erases; /* operation counters, for the logs */
+    int trace;      /* print "[flash] P|E <offset>" before each program/erase */
 };
 
 /* Open the host file `path` (which must exist and hold at least `size`
@@ -49,5 +50,13 @@ int board_flash_erase(void *ctx, uint32_t off);
  * the host uses to pass the flash file's path.  NUL-terminated in `buf`;
  * its length, or -1. */
 int board_cmdline(char *buf, uint32_t cap);
+
+/* Open the flash the command line names: "PATH" or "PATH trace".  With
+ * "trace" every program/erase first prints one "[flash] P|E <hex offset>"
+ * line straight to the host (SYS_WRITE0, unbuffered), so the host can cut
+ * the power at a chosen flash operation (qemu-device
+ * --power-cut-after-ops).  `buf` (cap bytes) keeps the command line.
+ * MFOTA_OK or MFOTA_ERR_HAL. */
+int board_flash_open_cmdline(struct board_flash *dev, char *buf, uint32_t cap, uint32_t size);
 
 #endif /* MFOTA_SEMIHOST_FLASH_H */

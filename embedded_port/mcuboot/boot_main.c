@@ -43,8 +43,7 @@ int main(void)
     FIH_DECLARE(fih_rc, FIH_FAILURE);
 
     initialise_monitor_handles();
-    if (board_cmdline(cmdline, sizeof cmdline) <= 0 ||
-        board_flash_open(&flash_dev, cmdline, BOARD_FLASH_SIZE) != 0) {
+    if (board_flash_open_cmdline(&flash_dev, cmdline, sizeof cmdline, BOARD_FLASH_SIZE) != 0) {
         printf("[boot] cannot open the flash file '%s'\n", cmdline);
         return BOARD_EXIT_FLASH;
     }

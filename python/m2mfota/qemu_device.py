@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -168,12 +169,16 @@ class Boot:
 
     status: int | None
     lines: list[str] = field(default_factory=list)
+    started: float = 0.0  # seconds after the run's start
+    ended: float = 0.0
+    flash_ops: int = 0  # traced flash programs/erases (op-count cuts only)
 
 
 @dataclass
 class BoardRun:
     boots: list[Boot] = field(default_factory=list)
     power_cut: bool = False
+    flash_ops: int = 0  # traced flash programs/erases (only with an op-count cut)
 
     @property
     def lines(self) -> list[str]:
@@ -189,46 +194,94 @@ class BoardRun:
         return [line.split(mark, 1)[1].strip() for line in self.lines if mark in line]
 
 
-def qemu_command(flash: Path, bootloader: Path, qemu: str = "qemu-system-arm") -> list[str]:
+def qemu_command(flash: Path, bootloader: Path, qemu: str = "qemu-system-arm",
+                 trace: bool = False) -> list[str]:
+    """The QEMU command line of one boot; ``trace`` asks the firmware to print
+    a ``[flash] P|E offset`` line before each flash program/erase."""
     # QEMU's option parser doubles commas inside a value.
-    arg = str(Path(flash).resolve()).replace(",", ",,")
+    arg = str(Path(flash).resolve()).replace(",", ",,") + (" trace" if trace else "")
     return [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
             "-semihosting-config", f"enable=on,target=native,arg={arg}",
             "-kernel", str(bootloader)]
 
 
+FLASH_TRACE = "[flash] "
+
+
+def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: float
+              ) -> tuple[Boot, int, bool]:
+    """Run QEMU until it exits, ``deadline`` passes or ``ops_left`` traced
+    flash operations were seen; then SIGKILL it.  Returns the boot, the
+    flash operations seen and whether it was killed."""
+    began = time.monotonic() - start
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buf, lines, ops, killed = b"", [], 0, False
+    while True:
+        remaining = deadline - time.monotonic()
+        ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
+        if not ready:
+            proc.send_signal(signal.SIGKILL)
+            killed = True
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buf += chunk
+        *complete, buf = buf.split(b"\n")
+        for raw in complete:
+            line = raw.decode(errors="replace")
+            if line.startswith(FLASH_TRACE):
+                ops += 1
+                if ops_left is not None and ops >= ops_left:
+                    proc.send_signal(signal.SIGKILL)
+                    killed = True
+            else:
+                lines.append(line)
+        if killed:
+            break
+    proc.stdout.close()
+    status = proc.wait()
+    if buf and not buf.startswith(FLASH_TRACE.encode()):
+        lines.append(buf.decode(errors="replace"))
+    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops)
+    return boot, ops, killed
+
+
 def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
-              power_cut_after_ms: float | None = None, boot_timeout: float = 60.0,
-              qemu: str = "qemu-system-arm", echo: bool = False) -> BoardRun:
+              power_cut_after_ms: float | None = None, power_cut_after_ops: int | None = None,
+              boot_timeout: float = 60.0, qemu: str = "qemu-system-arm",
+              echo: bool = False) -> BoardRun:
     """Boot the board until the app idles, fails, or ``boots`` boots were
-    used; with ``power_cut_after_ms``, kill QEMU (SIGKILL: a power cut) that
-    long after the first boot started, whichever boot is running then."""
+    used.  A power cut (SIGKILL of QEMU) comes ``power_cut_after_ms`` after
+    the first boot started, or as soon as the host has seen
+    ``power_cut_after_ops`` flash programs/erases (counted over all boots,
+    bootloader and app), whichever boot is running then."""
     if not Path(bootloader).is_file():
         raise BoardError(f"no bootloader ELF at {bootloader}")
     FileFlash(flash)  # size check
     run = BoardRun()
     start = time.monotonic()
     cut_at = None if power_cut_after_ms is None else start + power_cut_after_ms / 1000.0
+    ops_left = power_cut_after_ops
+    cmd = qemu_command(flash, bootloader, qemu, trace=power_cut_after_ops is not None)
     for n in range(boots):
-        proc = subprocess.Popen(qemu_command(flash, bootloader, qemu), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         boot_end = time.monotonic() + boot_timeout
         deadline = boot_end if cut_at is None else min(cut_at, boot_end)
-        try:
-            out, _ = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
-            boot = Boot(proc.returncode, out.decode(errors="replace").splitlines())
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            out, _ = proc.communicate()
-            boot = Boot(None, out.decode(errors="replace").splitlines())
-            run.boots.append(boot)
-            _echo(echo, n, boot)
-            run.power_cut = cut_at is not None and time.monotonic() >= cut_at
+        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start)
+        run.boots.append(boot)
+        run.flash_ops += ops
+        if ops_left is not None:
+            ops_left -= ops
+        _echo(echo, n, boot)
+        if killed:
+            run.power_cut = (cut_at is not None and time.monotonic() >= cut_at) or (
+                ops_left is not None and ops_left <= 0)
             if not run.power_cut:
                 boot.lines.append(f"[host] boot timed out after {boot_timeout} s")
             return run
-        run.boots.append(boot)
-        _echo(echo, n, boot)
         if boot.status != EXIT_REBOOT:
             break
     return run
@@ -260,6 +313,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--boots", type=int, default=8, help="at most this many boots")
     parser.add_argument("--power-cut-after-ms", default=None,
                         help="kill QEMU this many ms after the start, or 'random'")
+    parser.add_argument("--power-cut-after-ops", type=int, default=None,
+                        help="kill QEMU once the firmware has done this many flash "
+                             "programs/erases (traced on the console)")
     parser.add_argument("--seed", type=int, default=None, help="seed for a random power cut")
     parser.add_argument("--qemu", default="qemu-system-arm", help="the QEMU binary")
     parser.add_argument("--image", type=Path, help="provision: signed v1 for the primary slot")
@@ -304,8 +360,10 @@ def _run(args: argparse.Namespace) -> int:
             cut = float(cut)
         except ValueError:
             raise BoardError("--power-cut-after-ms takes a number or 'random'") from None
+    if args.power_cut_after_ops is not None and args.power_cut_after_ops < 1:
+        raise BoardError("--power-cut-after-ops must be at least 1")
     result = run_board(args.flash, args.bootloader, boots=args.boots, power_cut_after_ms=cut,
-                       qemu=args.qemu, echo=True)
+                       power_cut_after_ops=args.power_cut_after_ops, qemu=args.qemu, echo=True)
     if result.power_cut:
         return CLI_POWER_CUT
     status = result.last_status
