@@ -25,7 +25,14 @@ from cbuild import ROOT, cmake_build
 from conftest import IN_CI, require_tool
 
 from m2mfota import qemu_device as qd
-from m2mfota.flash import NorFlash, PowerCut, mcuboot_check, mcuboot_info, mcuboot_mark_pending
+from m2mfota.flash import (
+    FlashViolation,
+    NorFlash,
+    PowerCut,
+    mcuboot_check,
+    mcuboot_info,
+    mcuboot_mark_pending,
+)
 
 V1, V2, V2_NOCONFIRM = "1.0.0+0", "2.0.0+0", "2.0.0+1"
 CUTS = 30
@@ -101,6 +108,44 @@ def test_file_flash_keeps_nor_rules(tmp_path):
         dev.program(4, b"\x00" * 8)
     dev.erase(0)
     assert dev.read(0, 8) == b"\xff" * 8
+
+
+def _pattern(seed: int, n: int) -> bytes:
+    """flashtest.c's fill()."""
+    return bytes(((seed + i * 7) ^ (i >> 3)) & 0xFF for i in range(n))
+
+
+@pytest.mark.external_build
+def test_semihosted_flash_follows_the_nor_model(board, tmp_path):
+    """flashtest.elf's operations on the flash file give the results and the
+    bytes the reference model (NorFlash) gives: refused programs of
+    non-erased bytes, misaligned or outside operations, erase to 0xFF."""
+    start = bytes(random.Random(5).randrange(256) for _ in range(qd.FLASH_SIZE))
+    flash = tmp_path / "f.bin"
+    flash.write_bytes(start)
+    proc = subprocess.run(qd.qemu_command(flash, board / "flashtest.elf"), capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ops = re.findall(r"^op (\w) 0x([0-9a-f]+) (\d+) -> (-?\d+)$", proc.stdout, re.M)
+    assert len(ops) == 15, proc.stdout
+    nor = NorFlash(qd.FLASH_SIZE, qd.SECTOR_SIZE, qd.PROGRAM_SIZE)
+    nor.data[:] = start
+    seeds = iter((1, 2, 3, 4, 5, 6, 7, 8))
+    codes = {"ok": 0, "not erased": -305, "outside": -301}
+    for kind, off_hex, length, rc in ops:
+        off, n = int(off_hex, 16), int(length)
+        try:
+            if kind == "P":
+                nor.program(off, _pattern(next(seeds), n))
+            elif kind == "E":
+                nor.erase(off)
+            else:
+                nor.read(off, n)
+            want = codes["ok"]
+        except FlashViolation as exc:
+            want = codes["not erased"] if "not erased" in str(exc) else codes["outside"]
+        assert int(rc) == want, (kind, off_hex, length, rc, str(want))
+    assert flash.read_bytes() == bytes(nor.data)
 
 
 @pytest.mark.external_build
