@@ -358,3 +358,42 @@ def test_random_power_cuts_during_the_update(board, tmp_path):
     assert cuts >= CUTS, phases
     assert phases.get("mid swap", 0) >= CUTS // 3, phases
     assert phases.get("v1 writing the trailer", 0) >= 3, phases
+
+
+@pytest.mark.external_build
+def test_qemu_device_cli(board, tmp_path, capsys):
+    """provision, a power cut at a flash operation, then boots to the end."""
+    from m2mfota.cli import main
+
+    flash = tmp_path / "cli.bin"
+    boot = ["--bootloader", str(board / "bootloader.elf")]
+    assert main(["qemu-device", "provision", "--flash", str(flash), "--image",
+                 str(board / "app-v1.signed.bin"), "--stage",
+                 str(board / "app-v2.signed.bin"), "--imei", "356938035643809"]) == 0
+    assert main(["qemu-device", "--flash", str(flash), "--power-cut-after-ops", "40",
+                 *boot]) == qd.CLI_POWER_CUT
+    out = capsys.readouterr().out
+    assert "QEMU killed (power cut)" in out and "[flash]" not in out
+    assert main(["qemu-device", "--flash", str(flash), "--boots", "8", *boot]) == qd.CLI_IDLE
+    out = capsys.readouterr().out
+    assert "running image 2.0.0+0" in out and "confirm: MFOTA_OK" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["provision", "--flash", "{tmp}/x.bin"], "provision needs --image"),
+    (["provision", "--flash", "{tmp}/x.bin", "--image", "{tmp}/missing.bin"], "missing.bin"),
+    (["--flash", "{tmp}/x.bin", "--bootloader", "{tmp}/missing.elf"], "no bootloader ELF"),
+    (["--flash", "{tmp}/x.bin"], "no bootloader"),
+    (["provision", "--flash", "{tmp}/x.bin", "--image", "{tmp}/v1.bin", "--imei", "1" * 17],
+     "IMEI must be at most 16 bytes"),
+])
+def test_qemu_device_cli_user_mistakes(tmp_path, capsys, monkeypatch, args, message):
+    """A user's mistake is one line on stderr and exit status 2, no traceback."""
+    from m2mfota.cli import main
+
+    monkeypatch.delenv("M2MFOTA_BOARD_DIR", raising=False)
+    (tmp_path / "v1.bin").write_bytes(b"\0" * 64)
+    rc = main(["qemu-device", *[a.replace("{tmp}", str(tmp_path)) for a in args]])
+    err = capsys.readouterr().err
+    assert rc == qd.CLI_FAILED
+    assert message in err and "Traceback" not in err
