@@ -5,9 +5,15 @@
  * It runs from code memory where the bootloader copied it and reaches the
  * flash file through semihosting.  On every boot it
  *   1. reads its identity (IMEI, secret, server) from the config area;
- *   2. confirms a test-booted image through mfota_mcuboot_bootloader()'s
- *      confirm (APP_CONFIRM=1) -- the v2 built with APP_CONFIRM=0 does not,
- *      so MCUboot reverts it at the next boot;
+ *   2. runs one m2mfota client cycle (the config built from the config area,
+ *      the secondary slot, the journal sectors, mfota_mcuboot_bootloader()):
+ *      mfota_client_start_boot() on the first boot of a test-swapped image
+ *      -- it confirms it -- else mfota_client_start().  The transports are
+ *      the one HAL still missing: until the modem port is compiled in they
+ *      are the offline transport (board_hal.h), so the cycle ends on its
+ *      network error.  The v2 built with APP_CONFIRM=0 never confirms (it
+ *      uses mfota_client_start() and asks for a reboot), so MCUboot reverts
+ *      it at the next boot;
  *   3. looks at the secondary slot for a newer update (the network download
  *      writes it there; until the modem transport is plugged in, the host
  *      stages it): the image is checked (mfota_mcuboot_check), its ECDSA
@@ -26,7 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board_hal.h"
 #include "board_layout.h"
+#include "m2mfota/client.h"
+#include "m2mfota/fota_state.h"
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "m2mfota/mcuboot.h"
@@ -53,8 +62,20 @@ struct config {
     char server[BOARD_CONFIG_SERVER_MAX + 1];
 };
 
+#ifndef APP_CYCLE_TIMEOUT_MS
+#define APP_CYCLE_TIMEOUT_MS 30000u
+#endif
+
 static struct board_flash flash_dev;
-static struct mfota_flash primary, secondary, state, cfg_area;
+static struct mfota_flash primary, secondary, state, cfg_area, journal;
+static struct mfota_client client;
+static struct mfota_transport uplink, download;
+static struct mfota_clock clock_hal;
+static char version[24];
+
+/* MCUboot's trailer magic (image trailer format, BOOT_MAX_ALIGN 8). */
+static const uint8_t boot_magic[16] = {0x77, 0xc2, 0x95, 0xf3, 0x60, 0xd2, 0xef, 0x7f,
+                                       0x35, 0x52, 0x50, 0x0f, 0x2c, 0xb6, 0x79, 0x80};
 static char cmdline[256];
 
 static uint32_t le32(const uint8_t *p)
@@ -210,6 +231,72 @@ static void v2_feature(const struct config *c)
 }
 #endif
 
+/* 1 when MCUboot booted the primary image for a test and it is not
+ * confirmed yet: the primary trailer has its magic and image_ok is erased. */
+static int test_boot(void)
+{
+    uint8_t magic[16], ok;
+    uint32_t end = primary.slot_offset + primary.slot_size;
+    if (board_flash_read(&flash_dev, end - MFOTA_MCUBOOT_MAGIC_OFF, magic, 16) < 0 ||
+        board_flash_read(&flash_dev, end - MFOTA_MCUBOOT_IMAGE_OK_OFF, &ok, 1) < 0) {
+        return 0;
+    }
+    return memcmp(magic, boot_magic, 16) == 0 && ok == 0xFFu;
+}
+
+/* Step 2 of the file comment.  Returns 1 when the cycle left an image
+ * pending (reboot), 0 otherwise. */
+static int client_cycle(const struct config *cfg, const struct mfota_bootloader *bl,
+                        const struct mfota_mcuboot_image *run)
+{
+    struct mfota_client_config cc;
+    int first = test_boot(), rc;
+    char *plus;
+
+    mfota_mcuboot_version_string(run, version, sizeof version);
+    plus = strchr(version, '+');
+    if (plus != NULL && strcmp(plus, "+0") == 0) {
+        *plus = '\0'; /* the server knows "2.0.0", not "2.0.0+0" */
+    }
+    board_transport_offline(&uplink);
+    board_transport_offline(&download);
+    board_clock(&clock_hal);
+    mfota_client_config_default(&cc);
+    cc.imei = cfg->imei;
+    cc.secret = (const uint8_t *)cfg->secret;
+    cc.secret_len = strlen(cfg->secret);
+    cc.version = version;
+    cc.server = cfg->server;
+    cc.uplink_transport = &uplink;
+    cc.download_transport = &download;
+    cc.clock = &clock_hal;
+    cc.slot = &secondary;
+    cc.journal_flash = &journal;
+    cc.bootloader = bl;
+    cc.check_mcuboot = 1;
+    cc.max_retries = 0; /* one attempt per boot: the host reboots the board */
+    rc = mfota_client_init(&client, &cc);
+    if (rc < 0) {
+        printf("[app] client init: %s\n", mfota_err_name(rc));
+        return 0;
+    }
+#if APP_CONFIRM
+    rc = first ? mfota_client_start_boot(&client) : mfota_client_start(&client);
+#else
+    rc = mfota_client_start(&client);
+#endif
+    printf("[app] client %s: %s\n", first && APP_CONFIRM ? "start_boot (confirm)" : "start",
+           mfota_err_name(rc));
+    if (rc < 0) {
+        return 0;
+    }
+    rc = mfota_client_run(&client, APP_CYCLE_TIMEOUT_MS);
+    printf("[app] client cycle: %s, state %s, result %s, error %s\n", mfota_err_name(rc),
+           mfota_state_name((enum mfota_state)client.state),
+           mfota_result_name((enum mfota_result)client.result), mfota_err_name(client.error));
+    return client.has_pending != 0;
+}
+
 int main(void)
 {
     struct mfota_mcuboot_port port;
@@ -228,6 +315,7 @@ int main(void)
     board_flash_region(&secondary, &flash_dev, BOARD_SECONDARY_OFF, BOARD_SECONDARY_SIZE);
     board_flash_region(&state, &flash_dev, BOARD_STATE_OFF, BOARD_STATE_SIZE);
     board_flash_region(&cfg_area, &flash_dev, BOARD_CONFIG_OFF, BOARD_CONFIG_SIZE);
+    board_flash_region(&journal, &flash_dev, BOARD_JOURNAL_OFF, BOARD_JOURNAL_SIZE);
     port.primary = &primary;
     port.secondary = &secondary;
     mfota_mcuboot_bootloader(&bl, &port);
@@ -244,17 +332,18 @@ int main(void)
 #if APP_VARIANT == 2
     v2_feature(&cfg);
 #endif
-#if APP_CONFIRM
-    rc = bl.confirm(bl.ctx);
-    printf("[app] confirm: %s\n", mfota_err_name(rc));
-#else
-    printf("[app] built not to confirm: rebooting without confirming\n");
-    return BOARD_EXIT_REBOOT;
-#endif
     rc = mfota_mcuboot_check(&primary, primary.slot_size, &run);
     if (rc < 0) {
         printf("[app] primary image: %s\n", mfota_err_name(rc));
         return BOARD_EXIT_IDLE;
     }
+    if (client_cycle(&cfg, &bl, &run)) {
+        printf("[app] the client left an update pending: reboot\n");
+        return BOARD_EXIT_REBOOT;
+    }
+#if !APP_CONFIRM
+    printf("[app] built not to confirm: rebooting without confirming\n");
+    return BOARD_EXIT_REBOOT;
+#endif
     return update_check(&bl, &run);
 }
