@@ -10,11 +10,6 @@
 #define SYS_WRITE0 0x04
 #define SYS_GET_CMDLINE 0x15
 
-/* The buffer one program/erase works in: a sector, so an erase is a single
- * host write (a kill cannot leave half a sector behind by accident of the
- * port). */
-static uint8_t scratch[BOARD_SECTOR_SIZE];
-
 static int host_pread(int fd, uint32_t off, void *buf, size_t len)
 {
     uint8_t *p = (uint8_t *)buf;
@@ -75,7 +70,8 @@ static void trace_op(const struct board_flash *dev, char kind, uint32_t off)
 int board_flash_open(struct board_flash *dev, const char *path, uint32_t size)
 {
     uint8_t last;
-    memset(dev, 0, sizeof *dev);
+    dev->programs = dev->erases = 0;
+    dev->trace = 0;
     dev->fd = open(path, O_RDWR);
     if (dev->fd < 0) {
         return MFOTA_ERR_HAL;
@@ -125,13 +121,13 @@ int board_flash_program(void *ctx, uint32_t off, const void *data, size_t len)
     }
     /* Check every target byte first: a refused program writes nothing. */
     while (done < len) {
-        size_t n = len - done < sizeof scratch ? len - done : sizeof scratch, i;
-        int rc = host_pread(dev->fd, off + (uint32_t)done, scratch, n);
+        size_t n = len - done < sizeof dev->scratch ? len - done : sizeof dev->scratch, i;
+        int rc = host_pread(dev->fd, off + (uint32_t)done, dev->scratch, n);
         if (rc != MFOTA_OK) {
             return rc;
         }
         for (i = 0; i < n; i++) {
-            if (scratch[i] != 0xFFu) {
+            if (dev->scratch[i] != 0xFFu) {
                 return MFOTA_ERR_FLASH_NOT_ERASED;
             }
         }
@@ -148,10 +144,10 @@ int board_flash_erase(void *ctx, uint32_t off)
     if (off % BOARD_SECTOR_SIZE != 0u || off >= dev->size) {
         return MFOTA_ERR_FLASH_BOUNDS;
     }
-    memset(scratch, 0xFF, sizeof scratch);
+    memset(dev->scratch, 0xFF, sizeof dev->scratch);
     dev->erases++;
     trace_op(dev, 'E', off);
-    return host_pwrite(dev->fd, off, scratch, sizeof scratch);
+    return host_pwrite(dev->fd, off, dev->scratch, sizeof dev->scratch);
 }
 
 int board_cmdline(char *buf, uint32_t cap)

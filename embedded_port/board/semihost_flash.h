@@ -21,11 +21,17 @@
 
 #include "m2mfota/flash.h"
 
+#include "board_layout.h"
+
+/* One flash device: about 4.1 KiB of RAM, most of it the sector buffer. */
 struct board_flash {
     int fd;         /* semihosting file handle, -1 when closed */
     uint32_t size;  /* device size in bytes */
     uint32_t programs, erases; /* operation counters, for the logs */
     int trace;      /* print "[flash] P|E <offset>" before each program/erase */
+    /* One sector: an erase is a single host write, and a program checks
+     * every target byte before writing any. */
+    uint8_t scratch[BOARD_SECTOR_SIZE];
 };
 
 /* Open the host file `path` (which must exist and hold at least `size`

@@ -6,6 +6,8 @@
 #include "board_layout.h"
 #include "semihost_flash.h"
 
+/* MCUboot's flash-area API has no context argument: the one device lives
+ * here, set by board_flash_map_init(). */
 static struct board_flash *board_dev;
 
 static const struct flash_area areas[] = {
