@@ -248,6 +248,8 @@ def _flip_payload_byte(image: bytes) -> bytes:
 
 @pytest.mark.external_build
 def test_tinycrypt_signature_verifier_on_target(board, tmp_path):
+    """Good image, another key, a flipped byte; and (inside sigtest, exit
+    status 4 otherwise) malformed DER keys and signatures are refused."""
     good = board / "app-v2.signed.bin"
     flipped = tmp_path / "flipped.bin"
     flipped.write_bytes(_flip_payload_byte(good.read_bytes()))
