@@ -385,6 +385,9 @@ def test_qemu_device_cli(board, tmp_path, capsys):
                  *boot]) == qd.CLI_POWER_CUT
     out = capsys.readouterr().out
     assert "QEMU killed (power cut)" in out and "[flash]" not in out
+    assert main(["qemu-device", "--flash", str(flash), "--power-cut-after-ms", "random",
+                 "--seed", "3", *boot]) in (qd.CLI_POWER_CUT, qd.CLI_IDLE)
+    assert "power cut after" in capsys.readouterr().out
     assert main(["qemu-device", "--flash", str(flash), "--boots", "8", *boot]) == qd.CLI_IDLE
     out = capsys.readouterr().out
     assert "running image 2.0.0+0" in out and "start_boot (confirm): MFOTA_OK" in out
