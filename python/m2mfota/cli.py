@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("m2mfota.demo", "update a fleet of C-engine devices from the emulator, end to end"),
     "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
     "modem-sim": ("m2mfota.modem_sim", "simulate a SARA-R4 modem (AT sockets) on a TCP port"),
+    "qemu-device": ("m2mfota.qemu_device", "run the QEMU board (MCUboot + app) on a flash file"),
 }
 
 
