@@ -8,6 +8,8 @@ import signal
 
 from aiohttp import web
 
+from m2mfota.emulator.lax_http import LaxAppRunner
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default="m2mfota-emulator.sqlite3",
@@ -27,7 +29,7 @@ async def _serve(args: argparse.Namespace) -> None:
     from m2mfota.emulator.app import create_app
 
     app = create_app(args.db, public_url=args.public_url, token_ttl=args.token_ttl)
-    runner = web.AppRunner(app, access_log=None)
+    runner = LaxAppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)
     await site.start()

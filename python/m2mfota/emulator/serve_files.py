@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from m2mfota.emulator.fileserver import Faults, FileServer
+from m2mfota.emulator.lax_http import LaxAppRunner
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(server: FileServer, host: str, port: int, exit_after: float | None) -> int:
     app = web.Application()
     server.add_routes(app)
-    runner = web.AppRunner(app, access_log=None)
+    runner = LaxAppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     print(f"serving on http://{host}:{port}", flush=True)

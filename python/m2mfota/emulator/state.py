@@ -24,6 +24,7 @@ from m2mfota.emulator.errors import ApiError
 # fota.result values that mean the attempt failed (LwM2M /5 numbering, PROTOCOL.md §5).
 FAILURE_RESULTS = frozenset(range(2, 10))
 FOTA_STATES = ("idle", "downloading", "downloaded", "updating")
+RESULT_MAX = 2**31 - 1
 # How campaign counts group the statuses.
 COUNT_GROUP = {"pending": "pending", "retry": "pending", "downloading": "downloading",
                "done": "done", "failed": "failed", "idle": "pending"}
@@ -41,7 +42,10 @@ class Reported:
 
 
 def reported_from_records(records: list[dict], prefix: str) -> Reported:
-    """Pick the project's FOTA records (names relative to ``prefix``) out of an uplink."""
+    """Pick the project's FOTA records (names relative to ``prefix``) out of an uplink.
+
+    Raises ValueError for a ``fota.result`` that is no result code (it must
+    fit the database's integer: 1e300 or 2**63 are refused, not stored)."""
     rep = Reported()
     for rec in records:
         name = rec.get("n", "")
@@ -55,7 +59,10 @@ def reported_from_records(records: list[dict], prefix: str) -> Reported:
         elif name == "fota.progress" and _number(rec.get("v")):
             rep.progress = max(0.0, min(100.0, float(rec["v"])))
         elif name == "fota.result" and _number(rec.get("v")):
-            rep.result = int(rec["v"])
+            value = rec["v"]
+            if not (0 <= value <= RESULT_MAX and value == int(value)):
+                raise ValueError(f"fota.result must be an integer 0-{RESULT_MAX}, not {value!r}")
+            rep.result = int(value)
         elif name == "fota.error" and isinstance(rec.get("vs"), str):
             rep.error = rec["vs"][:64]
     return rep
@@ -132,8 +139,12 @@ class UpdateManager:
         return faults_mod.build(stored)
 
     # -- uplinks -------------------------------------------------------------------
-    def on_uplink(self, row: sqlite3.Row, rep: Reported, *, public_base: str) -> list | None:
-        """Record what the device reported; return the downlink pack to answer with, if any."""
+    def on_uplink(self, row: sqlite3.Row, rep: Reported, *, public_base: str,
+                  downlink: bool = True) -> list | None:
+        """Record what the device reported; return the downlink pack to answer with, if any.
+
+        ``downlink=False`` only records (a device behind a gateway: nothing
+        sent in answer could reach it)."""
         now = self.clock()
         imei = row["imei"]
         sets: dict[str, Any] = {"last_seen": now}
@@ -150,6 +161,8 @@ class UpdateManager:
         if rep.error is not None:
             sets["fota_error"] = rep.error
         self._update(imei, sets)
+        if not downlink:
+            return None
         row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
         if row["desired_firmware_id"] is None:
             return None
