@@ -43,6 +43,9 @@ web.run_app(app, sock=s, print=None, access_log=None)
 """
 
 
+API_KEY = "bench-api-key-0123456789"  # the emulator runs with auth on, as by default
+
+
 def start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     while True:
@@ -66,12 +69,14 @@ def pack(imei: str, i: int) -> bytes:
 async def setup(port: int, devices: int) -> dict[str, str]:
     base = f"http://127.0.0.1:{port}"
     secrets: dict[str, str] = {}
-    async with aiohttp.ClientSession() as s:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {API_KEY}"}) as s:
         for n in range(devices):
             imei = f"35{n:013d}"
+            secret = f"bench-secret-{n}"
             async with s.post(f"{base}/api/devices",
-                              json={"imei": imei, "type": "bench"}) as r:
-                secrets[imei] = (await r.json())["secret"]
+                              json={"imei": imei, "type": "bench", "secret": secret}) as r:
+                assert r.status == 201, await r.text()
+                secrets[imei] = secret
         async with s.post(f"{base}/api/firmware?version=2.0.0", data=os.urandom(64 * 1024)) as r:
             fw = await r.json()
         async with s.post(f"{base}/api/campaigns",
@@ -145,7 +150,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs per server; medians reported")
     args = ap.parse_args()
     serve = [sys.executable, "-c", "import sys; from m2mfota.cli import main; sys.exit(main())",
-             "serve", "--port", "0", "--db"]
+             "serve", "--port", "0", "--api-key", API_KEY, "--db"]
     results: dict[str, list[tuple[float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from emulator_harness import ServerThread, SimDevice, request
+from emulator_harness import API_KEY, ServerThread, register, request
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -25,6 +25,7 @@ def browser():
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1400,900", "--no-first-run", "--disable-extensions"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to see CSP reports
     driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
     driver.set_page_load_timeout(30)
     try:
@@ -59,13 +60,30 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
         port = srv.port
         devices = []
         for i, imei in enumerate(("356938035643809", "356938035643810")):
-            d = request(port, "POST", "/api/devices",
-                        json_body={"imei": imei, "type": "sensor", "client": f"c{i}"}).json()
-            devices.append(SimDevice(port, imei, d["secret"]))
+            devices.append(register(port, imei, type="sensor", client=f"c{i}"))
         dev = devices[0]
         dev.downlink(firmware="1.0.0")
         fw_file = tmp_path / "app-2.0.0.bin"
         fw_file.write_bytes(bytes(range(256)) * 40)
+
+        # The dashboard wants the API key: a wrong one is refused, the right one lets in.
+        browser.get(f"{srv.base}/")
+        wait_for(lambda: browser.find_element(By.ID, "view-login").is_displayed(),
+                 what="the login form")
+        assert not browser.find_element(By.ID, "view-devices").is_displayed()
+        key_box = browser.find_element(By.ID, "login-key")
+        key_box.send_keys("wrong-key-0123456789")
+        browser.find_element(By.ID, "login-submit").click()
+        wait_for(lambda: "wrong API key" in browser.find_element(By.ID, "login-result").text,
+                 what="wrong key refused")
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_login.png"))
+        key_box.clear()
+        key_box.send_keys(API_KEY)
+        browser.find_element(By.ID, "login-submit").click()
+        wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[0].imei}"),
+                 what="devices table after login")
+        assert browser.find_element(By.ID, "nav-logout").is_displayed()
 
         browser.get(f"{srv.base}/#/new")
         browser.find_element(By.ID, "cf-file").send_keys(str(fw_file))
@@ -142,8 +160,22 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
                  what="uplink history")
         assert "FOTA command" in wait_for(
             lambda: browser.find_element(By.ID, "device-uplinks").text)
+        # The secret is masked until revealed (the reveal asks the API, with the key).
+        assert browser.find_element(By.ID, "device-secret").text == "********"
+        browser.find_element(By.ID, "reveal-secret").click()
+        wait_for(lambda: browser.find_element(By.ID, "device-secret").text == dev.secret,
+                 what="revealed secret")
         browser.save_screenshot(str(ARTIFACTS / "dashboard_device.png"))
         browser.get(f"{srv.base}/#/devices")
         wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[1].imei}"),
                  what="devices table")
         browser.save_screenshot(str(ARTIFACTS / "dashboard_devices.png"))
+        # Nothing the page does breaks its own Content-Security-Policy.
+        csp = [e["message"] for e in browser.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+        assert csp == []
+        # Logging out forgets the key: the next view asks for it again.
+        browser.find_element(By.ID, "nav-logout").click()
+        wait_for(lambda: browser.find_element(By.ID, "view-login").is_displayed(),
+                 what="login after logout")
+        assert browser.execute_script("return sessionStorage.length") == 0

@@ -18,7 +18,7 @@ import zlib
 
 import pytest
 from aiohttp import web
-from emulator_harness import ServerThread, request, sign
+from emulator_harness import ServerThread, register, request, sign
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,9 +38,7 @@ def server():
 
 
 def add_device(port: int, imei: str) -> str:
-    resp = request(port, "POST", "/api/devices", json_body={"imei": imei})
-    assert resp.status == 201, resp.body
-    return resp.json()["secret"]
+    return register(port, imei).secret
 
 
 def sdk_post(host: str, path: str, key: str, body: bytes) -> bytes:
@@ -129,8 +127,9 @@ def test_bare_lf_request_on_the_file_server():
 
 
 def test_strict_crlf_requests_still_work_and_bad_heads_are_still_refused(server):
-    [(status, _, _)] = exchange(server.port, b"GET /api/info HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert status in (200, 401)
+    [(status, _, _)] = exchange(server.port,
+                                b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert status == 401  # parsed and routed: it only lacks the API key
     # a bare CR is no line end: aiohttp still refuses it
     [(status, _, _)] = exchange(server.port, b"GET /api/info HTTP/1.1\rHost: x\r\n\r\n")
     assert status == 400

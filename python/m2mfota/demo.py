@@ -94,7 +94,10 @@ class Emulator(BackgroundServer):
     def __init__(self, db_path: str) -> None:
         from m2mfota.emulator.app import create_app
 
-        super().__init__(lambda: create_app(db_path), name="m2mfota-emulator")
+        # A key of this run's own: the demo's emulator is as closed as `serve`'s.
+        self.api_key = secrets.token_urlsafe(24)
+        super().__init__(lambda: create_app(db_path, api_key=self.api_key),
+                         name="m2mfota-emulator")
         self.db_path = db_path
 
     @property
@@ -104,7 +107,7 @@ class Emulator(BackgroundServer):
     def api(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            headers = {}
+            headers = {"Authorization": f"Bearer {self.api_key}"}
             data = raw
             if body is not None:
                 data = json.dumps(body).encode()

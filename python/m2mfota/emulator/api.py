@@ -46,8 +46,8 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
     return int(text)
 
 
-def _ok(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
+def _ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers)
 
 
 async def info(request: web.Request) -> web.Response:
@@ -71,7 +71,12 @@ async def create_device(request: web.Request) -> web.Response:
 
 
 async def get_device(request: web.Request) -> web.Response:
-    return _ok(registry.get(request.app[EMULATOR].conn, _imei(request), with_secret=True))
+    return _ok(registry.get(request.app[EMULATOR].conn, _imei(request)))
+
+
+async def reveal_secret(request: web.Request) -> web.Response:
+    return _ok(registry.reveal_secret(request.app[EMULATOR].conn, _imei(request)),
+               headers={"Cache-Control": "no-store"})
 
 
 async def patch_device(request: web.Request) -> web.Response:
@@ -218,6 +223,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/devices/{imei}", get_device)
     r.add_patch("/api/devices/{imei}", patch_device)
     r.add_delete("/api/devices/{imei}", delete_device)
+    r.add_post("/api/devices/{imei}/secret", reveal_secret)
     r.add_put("/api/devices/{imei}/desired", put_desired)
     r.add_put("/api/devices/{imei}/faults", put_device_faults)
     r.add_get("/api/devices/{imei}/uplinks", device_uplinks)

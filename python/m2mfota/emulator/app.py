@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from m2mfota.emulator import api, db, firmware, ingestion
+from m2mfota.emulator import api, db, firmware, ingestion, security
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.fileserver import FileServer
 from m2mfota.emulator.keys import EMULATOR
@@ -33,6 +33,10 @@ class Emulator:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.uplink_history = uplink_history
         self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl)
+        #: SHA-256 of the API key; None: authentication is off
+        self.api_key_digest: bytes | None = None
+        #: the API key when this start made it (shown once), else None
+        self.new_api_key: str | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -87,8 +91,15 @@ async def _index(request: web.Request) -> web.FileResponse:
 def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
                clock: Callable[[], float] = time.time, token_ttl: float = 3600.0,
                public_url: str | None = None, uplink_history: int = 1000,
-               fileserver: Any = None) -> web.Application:
-    """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests)."""
+               fileserver: Any = None, api_key: str | None = None,
+               auth: bool = True) -> web.Application:
+    """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests).
+
+    With ``auth`` (the default) the REST API wants the API key: ``api_key``
+    when given (it replaces the stored one), else the one stored in the
+    database, else a new one, readable once as ``app[EMULATOR].new_api_key``.
+    ``auth=False`` opens the API to anyone who can reach the port.
+    Raises ValueError for an API key that is too short or not printable."""
     conn = db.connect(db_path)
     if fileserver is None:
         # Kept in the database so that tokens handed out before a restart stay valid.
@@ -98,7 +109,13 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     emu = Emulator(conn, fileserver, clock=clock, token_ttl=token_ttl, public_url=public_url,
                    uplink_history=uplink_history)
     emu.republish()
-    app = web.Application(middlewares=[json_errors], client_max_size=api.MAX_UPLOAD)
+    if auth:
+        emu.api_key_digest, emu.new_api_key = security.setup_api_key(conn, api_key)
+    app = web.Application(
+        middlewares=[security.guard(lambda: emu.api_key_digest, lambda: emu.public_url),
+                     json_errors],
+        client_max_size=api.MAX_UPLOAD)
+    app.on_response_prepare.append(security.add_headers)
     app[EMULATOR] = emu
     app.router.add_post(ingestion.PATH, ingestion.handle_uplink)
     api.add_routes(app)

@@ -33,7 +33,9 @@ def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None
         params: list | None = None, errors: tuple[str, ...] = ("400", "404")) -> dict:
     responses: dict[str, Any] = {status: ({"description": "OK", **_json(ok)} if ok
                                           else {"description": "No content"})}
-    for code in errors:
+    # every /api/ operation can meet the guard: no key (401), a foreign Host or
+    # Origin (403), a body that is not JSON (415)
+    for code in (*errors, "401", "403", "415"):
         responses[code] = {"description": "client error", **_json(_ref("Error"))}
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
@@ -140,7 +142,8 @@ def document() -> dict:
     }
     faults_body = {"required": True, **_json(_ref("Faults"))}
     paths = {
-        "/api/openapi.json": {"get": _op("This document", {"type": "object"}, errors=())},
+        "/api/openapi.json": {"get": {**_op("This document", {"type": "object"}, errors=()),
+                                      "security": []}},
         "/api/info": {"get": _op("Addresses of ingestion, file server and dashboard",
                                  {"type": "object"}, errors=())},
         "/api/devices": {
@@ -152,11 +155,17 @@ def document() -> dict:
                         body=_json(_ref("DeviceCreate")), errors=("400", "409")),
         },
         "/api/devices/{imei}": {
-            "get": _op("One device, with its secret", _ref("Device"), params=[_IMEI]),
+            "get": _op("One device (secret masked)", _ref("Device"), params=[_IMEI]),
             "patch": _op("Change a device", _ref("Device"), params=[_IMEI],
                          body=_json(_ref("DevicePatch"))),
             "delete": _op("Remove a device and its history", None, status="204",
                           params=[_IMEI]),
+        },
+        "/api/devices/{imei}/secret": {
+            "post": _op("Reveal the device's secret (every other answer masks it)",
+                        {"type": "object", "required": ["imei", "secret"], "properties": {
+                            "imei": {"type": "string"}, "secret": {"type": "string"}}},
+                        params=[_IMEI]),
         },
         "/api/devices/{imei}/desired": {
             "put": _op("Set the firmware the device should run", _ref("Device"),
@@ -217,5 +226,9 @@ def document() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "m2mfota KPN Things emulator", "version": "1"},
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": {
+            "apiKey": {"type": "http", "scheme": "bearer",
+                       "description": "the API key `m2mfota serve` shows when it makes it"},
+            "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+        "security": [{"apiKey": []}, {"apiKeyHeader": []}],
     }
