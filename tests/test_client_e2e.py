@@ -389,6 +389,7 @@ def test_demo_exits_0(extra):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("1.0.0 → 2.0.0") == 3
     assert "every device runs 2.0.0" in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80  # the summary fits
 
 
 def test_mcuboot_image_helper_matches_the_c_checker():

@@ -8,23 +8,25 @@ import signal
 
 from aiohttp import web
 
+from m2mfota._cli_types import PORT, database_path, float_range, http_base_url
 from m2mfota.emulator.lax_http import LaxAppRunner
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default="m2mfota-emulator.sqlite3",
+    parser.add_argument("--db", default="m2mfota-emulator.sqlite3", type=database_path,
                         help="SQLite database file (':memory:' keeps nothing) "
                              "[%(default)s]")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on [%(default)s]")
-    parser.add_argument("--port", type=int, default=8080, help="TCP port (0: any free) "
+    parser.add_argument("--port", type=PORT, default=8080, help="TCP port (0: any free) "
                         "[%(default)s]")
-    parser.add_argument("--public-url", default=None,
+    parser.add_argument("--public-url", default=None, type=http_base_url,
                         help="http://ip:port devices reach this server at, for download URLs "
                              "(default: the address the device connected to)")
-    parser.add_argument("--token-ttl", type=float, default=3600.0,
+    parser.add_argument("--token-ttl", type=float_range(0, 10 * 365 * 86400, low_open=True),
+                        default=3600.0,
                         help="seconds a download token stays valid [%(default)s]")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--api-key", default=None, metavar="KEY",
+    auth.add_argument("--api-key", default=None, metavar="KEY", type=_api_key,
                       help="API key of the REST API and dashboard, 16-256 printable "
                            "characters; replaces the stored one (default: the key in the "
                            "database, made and shown once at the first start)")
@@ -54,6 +56,15 @@ def banner(base: str, db_path: str, *, auth: bool, new_key: str | None,
     else:
         lines.append(f"API key     the one stored in {db_path} (replace it with --api-key)")
     return lines
+
+
+def _api_key(text: str) -> str:
+    from m2mfota.emulator.security import check_key_text
+
+    try:
+        return check_key_text(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 async def _serve(args: argparse.Namespace) -> None:
