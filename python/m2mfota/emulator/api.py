@@ -10,6 +10,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from m2mfota.emulator import campaigns, firmware, openapi, registry
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.events import KINDS
 from m2mfota.emulator.ingestion import PATH as INGESTION_PATH
 from m2mfota.emulator.keys import EMULATOR
 
@@ -187,6 +188,21 @@ async def get_firmware(request: web.Request) -> web.Response:
     return _ok(firmware.get(request.app[EMULATOR].conn, _int_param(request, "id")))
 
 
+async def delete_firmware(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    fw_id = _int_param(request, "id")
+    with emu.transaction() as conn:
+        firmware.delete(conn, fw_id)
+    return web.Response(status=204)
+
+
+async def api_index(request: web.Request) -> web.Response:
+    """What lives under /api/: every path and its methods, from the OpenAPI document."""
+    doc = openapi.document()
+    return _ok({"openapi": "/api/openapi.json", "paths": {
+        path: sorted(m.upper() for m in ops) for path, ops in doc["paths"].items()}})
+
+
 async def create_campaign(request: web.Request) -> web.Response:
     emu = request.app[EMULATOR]
     body = await _json(request)
@@ -210,6 +226,19 @@ async def put_campaign_faults(request: web.Request) -> web.Response:
         return _ok({"faults": campaigns.set_faults(conn, emu.updates, campaign_id, body)})
 
 
+async def list_events(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    kind = request.query.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(KINDS)}", "kind")
+    imei = request.query.get("imei")
+    if imei is not None:
+        registry.check_imei(imei)
+    return _ok(emu.events.query(after=_query_int(request, "after", 0, 0, 10**15),
+                                limit=_query_int(request, "limit", 100, 1, 1000),
+                                kind=kind, imei=imei))
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     return _ok(openapi.document())
 
@@ -217,6 +246,7 @@ async def openapi_json(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/info", info)
+    r.add_get("/api/events", list_events)
     r.add_get("/api/openapi.json", openapi_json)
     r.add_get("/api/devices", list_devices)
     r.add_post("/api/devices", create_device)
@@ -231,6 +261,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/firmware", list_firmware)
     r.add_post("/api/firmware", upload_firmware)
     r.add_get("/api/firmware/{id}", get_firmware)
+    r.add_delete("/api/firmware/{id}", delete_firmware)
+    r.add_get("/api/", api_index)
     r.add_get("/api/campaigns", list_campaigns)
     r.add_post("/api/campaigns", create_campaign)
     r.add_get("/api/campaigns/{id}", get_campaign)

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from m2mfota.emulator import api, db, firmware, ingestion, security
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.events import EventLog
 from m2mfota.emulator.fileserver import FileServer
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.state import UpdateManager
@@ -33,10 +34,21 @@ class Emulator:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.uplink_history = uplink_history
         self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl)
+        self.events = EventLog(clock=clock)
+        if hasattr(fileserver, "on_event"):
+            fileserver.on_event = self._file_event
         #: SHA-256 of the API key; None: authentication is off
         self.api_key_digest: bytes | None = None
         #: the API key when this start made it (shown once), else None
         self.new_api_key: str | None = None
+
+    def _file_event(self, file_id: str, device: str | None, status: int, reason: str,
+                    range_header: str | None) -> None:
+        kind = "file" if status < 400 else "refused"
+        message = f"GET {range_header or 'whole file'}: {status}"
+        if reason:
+            message += f" {reason}"
+        self.events.add(kind, imei=device, status=status, message=message, file_id=file_id)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

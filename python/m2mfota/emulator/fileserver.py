@@ -178,6 +178,9 @@ class FileServer:
         self.requests_per_connection = requests_per_connection
         self.clock = clock
         self._files: dict[str, _File] = {}
+        #: called after each request as on_event(file_id, device, status, reason,
+        #: range) -- device None for an unknown file; the emulator's event log
+        self.on_event: Callable[..., None] | None = None
         self._device_faults: dict[str, Faults] = {}
         # id(transport) -> (transport, requests served on it)
         self._conns: dict[int, tuple[object, int]] = {}
@@ -280,6 +283,16 @@ class FileServer:
         return self.clock() < float(claims["exp"]) and not f.faults.expire_token
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        resp = await self._answer(request)
+        if self.on_event is not None:
+            file_id = request.match_info["file_id"]
+            f = self._files.get(file_id)
+            reason = resp.text if isinstance(resp, web.Response) and resp.status >= 300 else ""
+            self.on_event(file_id, f.device if f else None, resp.status, reason,
+                          request.headers.get("Range"))
+        return resp
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["file_id"]
         conn, on_conn = self._connection_count(request)
         close = on_conn >= self.requests_per_connection

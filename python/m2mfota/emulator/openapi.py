@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from m2mfota.emulator import faults
+from m2mfota.emulator.events import KINDS
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
@@ -95,6 +96,7 @@ def document() -> dict:
                 "reported": {"type": "object", "properties": {
                     "firmware": _NULLABLE_STR, "state": _NULLABLE_STR,
                     "progress": _NULLABLE_NUM, "result": {"type": "integer", "nullable": True},
+                    "result_name": _NULLABLE_STR,
                     "error": _NULLABLE_STR}},
                 "desired": {"type": "object", "nullable": True, "properties": {
                     "firmware_id": {"type": "integer"}, "version": {"type": "string"}}},
@@ -133,6 +135,13 @@ def document() -> dict:
                 "faults": _ref("Faults"),
                 "created": {"type": "number"}, "counts": _ref("Counts"),
                 "devices": {"type": "array", "items": {"type": "object"}}}},
+        "Event": {
+            "type": "object", "required": ["id", "time", "kind", "message"],
+            "properties": {
+                "id": {"type": "integer"}, "time": {"type": "number"},
+                "kind": {"type": "string", "enum": list(KINDS)},
+                "imei": _NULLABLE_STR, "status": {"type": "integer", "nullable": True},
+                "message": {"type": "string"}, "detail": {"type": "object"}}},
         "Uplink": {
             "type": "object",
             "properties": {
@@ -146,6 +155,20 @@ def document() -> dict:
                                       "security": []}},
         "/api/info": {"get": _op("Addresses of ingestion, file server and dashboard",
                                  {"type": "object"}, errors=())},
+        "/api/events": {
+            "get": _op("The event log, newest first: uplinks, downlinks, file requests, "
+                       "refusals with their reason",
+                       {"type": "array", "items": _ref("Event")},
+                       params=[{"name": "after", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 0, "maximum": 999999999}},
+                               {"name": "limit", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 1, "maximum": 1000}},
+                               {"name": "kind", "in": "query", "schema": {
+                                   "type": "string", "enum": list(KINDS)}},
+                               {"name": "imei", "in": "query", "schema": {
+                                   "type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}],
+                       errors=("400",)),
+        },
         "/api/devices": {
             "get": _op("List devices", {"type": "array", "items": _ref("Device")},
                        params=[{"name": "type", "in": "query", "schema": {"type": "string"}},
@@ -207,7 +230,13 @@ def document() -> dict:
                         "file": {"type": "string", "format": "binary"},
                         "version": {"type": "string"}}}}}}),
         },
-        "/api/firmware/{id}": {"get": _op("One firmware", _ref("Firmware"), params=[_ID])},
+        "/api/firmware/{id}": {
+            "get": _op("One firmware", _ref("Firmware"), params=[_ID]),
+            "delete": _op("Remove a firmware no campaign or device refers to", None,
+                          status="204", params=[_ID], errors=("400", "404", "409")),
+        },
+        "/api/": {"get": _op("Index of the API: its paths and their methods",
+                             {"type": "object"}, errors=())},
         "/api/campaigns": {
             "get": _op("List campaigns with counts", {"type": "array",
                                                       "items": _ref("Campaign")}, errors=()),

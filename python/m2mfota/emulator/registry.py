@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.state import result_name
 
 IMEI_RE = re.compile(r"[0-9A-Za-z]{1,32}")
 NAME_MAX = 64
@@ -145,6 +146,7 @@ def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *,
             "state": row["fota_state"],
             "progress": row["fota_progress"],
             "result": row["fota_result"],
+            "result_name": result_name(row["fota_result"]),
             "error": row["fota_error"],
         },
         "desired": desired,

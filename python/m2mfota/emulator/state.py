@@ -25,6 +25,18 @@ from m2mfota.emulator.errors import ApiError
 FAILURE_RESULTS = frozenset(range(2, 10))
 FOTA_STATES = ("idle", "downloading", "downloaded", "updating")
 RESULT_MAX = 2**31 - 1
+#: fota.result by name, as the operator reads it (LwM2M /5 Update Result).
+RESULT_NAMES = {0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM",
+                4: "connection lost", 5: "integrity check failure",
+                6: "unsupported package", 7: "invalid URI", 8: "update failed",
+                9: "unsupported protocol"}
+
+
+def result_name(result: int | None) -> str | None:
+    """The name of a fota.result code (None for none; "result N" if unknown)."""
+    if result is None:
+        return None
+    return RESULT_NAMES.get(result, f"result {result}")
 # How campaign counts group the statuses.
 COUNT_GROUP = {"pending": "pending", "retry": "pending", "downloading": "downloading",
                "done": "done", "failed": "failed", "idle": "pending"}

@@ -106,8 +106,8 @@ async function showDevice(imei) {
     <tr><th>Update</th><td>${badge(d.update.status)} attempt ${esc(d.update.attempts)} of
       ${esc(1 + d.update.retry_limit)}${d.update.campaign_id ?
         ` · <a href="#/campaign/${d.update.campaign_id}">campaign ${d.update.campaign_id}</a>` : ""}</td></tr>
-    <tr><th>FOTA state</th><td>${esc(d.reported.state ?? "")} result ${esc(d.reported.result ?? "")}
-      ${esc(d.reported.error ?? "")}</td></tr>
+    <tr><th>FOTA state</th><td id="device-state">${esc(d.reported.state ?? "")}${d.reported.result_name ?
+      " · " + esc(d.reported.result_name) : ""}${d.reported.error ? " (" + esc(d.reported.error) + ")" : ""}</td></tr>
     <tr><th>Progress</th><td>${progressBar(d.imei, d.update.status, d.reported.progress)}</td></tr>
     <tr><th>Faults</th><td class="mono" id="device-faults">${esc(d.faults ? JSON.stringify(d.faults) : "none")}</td></tr>
     <tr><th>File server</th><td class="mono">${st ? `${st.requests} requests on ${st.connections}
@@ -150,10 +150,50 @@ async function showCampaign(id) {
     <td class="reported">${fwCell(d.reported, d.desired)}</td><td>${esc(d.desired)}</td>
     <td class="status">${badge(d.status)}</td><td>${esc(d.state ?? "")}</td>
     <td>${progressBar(d.imei, d.status, d.progress)}</td>
-    <td>${esc(d.error ?? "")}</td><td>${when(d.last_seen)}</td></tr>`).join("");
+    <td>${esc([d.result_name, d.error].filter(Boolean).join(" · "))}</td>
+    <td>${when(d.last_seen)}</td></tr>`).join("");
   $("#campaign-devices").innerHTML = `<table><thead><tr><th>IMEI</th><th>Reported</th>
     <th>Desired</th><th>Status</th><th>FOTA state</th><th>Progress</th><th>Error</th>
     <th>Last seen</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+async function showEvents() {
+  const events = await api("GET", "/api/events?limit=200");
+  const rows = events.map((e) => `<tr class="event ${esc(e.kind)}" data-kind="${esc(e.kind)}">
+    <td>${when(e.time)}</td><td>${badge(e.kind)}</td>
+    <td class="mono">${e.imei ? `<a href="#/device/${esc(e.imei)}">${esc(e.imei)}</a>` : ""}</td>
+    <td>${esc(e.status ?? "")}</td><td class="mono">${esc(e.message)}</td>
+    </tr>`).join("");
+  $("#events-table").innerHTML = `<table><thead><tr><th>Time</th><th>Kind</th><th>Device</th>
+    <th>Status</th><th>What</th></tr></thead><tbody>${rows ||
+    '<tr><td colspan="5">No events yet.</td></tr>'}</tbody></table>`;
+}
+
+const short = (hex) => `${esc(hex.slice(0, 12))}…`;
+
+async function showFirmware() {
+  const list = await api("GET", "/api/firmware");
+  const rows = list.map((f) => `<tr id="firmware-row-${f.id}"><td>${f.id}</td>
+    <td class="version">${esc(f.version)}</td><td>${esc(f.kind)}</td><td>${esc(f.filename)}</td>
+    <td>${esc(f.size)}</td><td class="mono">${esc(f.crc32)}</td>
+    <td class="mono" title="${esc(f.sha256)}">${short(f.sha256)}</td><td>${when(f.created)}</td>
+    <td><button type="button" class="fw-delete" data-id="${f.id}">delete</button></td></tr>`).join("");
+  $("#firmware-table").innerHTML = `<table><thead><tr><th>#</th><th>Version</th><th>Kind</th>
+    <th>File</th><th>Bytes</th><th>CRC-32</th><th>SHA-256</th><th>Uploaded</th><th></th>
+    </tr></thead><tbody>${rows || '<tr><td colspan="9">No firmware yet.</td></tr>'}</tbody>
+    </table>`;
+}
+
+async function showNew() {
+  const list = await api("GET", "/api/firmware");
+  const sel = $("#cf-firmware");
+  const sig = JSON.stringify(list.map((f) => f.id));
+  if (sel.dataset.sig === sig) return;  // unchanged: leave an open dropdown alone
+  sel.dataset.sig = sig;
+  const keep = sel.value;
+  sel.innerHTML = '<option value="">upload the file below</option>' + list.map((f) =>
+    `<option value="${f.id}">${esc(f.version)} (#${f.id}, ${esc(f.kind)}, ${esc(f.size)} B)</option>`).join("");
+  sel.value = list.some((f) => String(f.id) === keep) ? keep : "";
 }
 
 // -- routing and polling ----------------------------------------------------
@@ -174,12 +214,14 @@ function showLogin(message) {
 function route() {
   const parts = (location.hash || "#/devices").slice(2).split("/");
   const views = {devices: [showDevices], device: [showDevice, parts[1]],
-                 campaigns: [showCampaigns], campaign: [showCampaign, parts[1]], new: [null]};
+                 campaigns: [showCampaigns], campaign: [showCampaign, parts[1]],
+                 new: [showNew], events: [showEvents], firmware: [showFirmware]};
   const name = views[parts[0]] ? parts[0] : "devices";
   $("#nav-logout").hidden = !apiKey();
   // Views share element ids (a device's progress bar): only the shown one keeps content.
   ["#devices-table", "#device-detail", "#device-uplinks", "#campaigns-table",
-   "#campaign-counts", "#campaign-devices"].forEach((sel) => { $(sel).innerHTML = ""; });
+   "#campaign-counts", "#campaign-devices", "#events-table", "#firmware-table"]
+    .forEach((sel) => { $(sel).innerHTML = ""; });
   showView(name);
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active",
     a.id === `nav-${name.replace(/^device$/, "devices").replace(/^campaign$/, "campaigns")}`));
@@ -277,10 +319,16 @@ $("#campaign-form").addEventListener("submit", async (ev) => {
   const out = $("#campaign-form-result");
   const f = new FormData(ev.target);
   try {
-    const upload = new FormData();
-    upload.append("file", f.get("file"));
-    if (f.get("version").trim()) upload.append("version", f.get("version").trim());
-    const fw = await api("POST", "/api/firmware", upload, true);
+    let fw = {id: Number(f.get("firmware"))};
+    if (!f.get("firmware")) {
+      if (!f.get("file") || !f.get("file").name) {
+        const err = new Error("pick a firmware or a file"); err.field = "firmware"; throw err;
+      }
+      const upload = new FormData();
+      upload.append("file", f.get("file"));
+      if (f.get("version").trim()) upload.append("version", f.get("version").trim());
+      fw = await api("POST", "/api/firmware", upload, true);
+    }
     const kind = f.get("target");
     const value = f.get("value").trim();
     const body = {firmware_id: fw.id, name: f.get("name").trim(),
@@ -292,6 +340,25 @@ $("#campaign-form").addEventListener("submit", async (ev) => {
     report(out, null, `campaign ${c.id} started for ${c.counts.total} devices`);
     location.hash = `#/campaign/${c.id}`;
   } catch (e) { report(out, e); }
+});
+
+$("#firmware-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const upload = new FormData();
+  upload.append("file", f.get("file"));
+  if (f.get("version").trim()) upload.append("version", f.get("version").trim());
+  try { const fw = await api("POST", "/api/firmware", upload, true);
+        report($("#firmware-form-result"), null, `stored as #${fw.id}, version ${fw.version}`);
+        ev.target.reset(); await showFirmware(); }
+  catch (e) { report($("#firmware-form-result"), e); }
+});
+
+$("#firmware-table").addEventListener("click", async (ev) => {
+  if (!ev.target.classList.contains("fw-delete")) return;
+  const id = ev.target.dataset.id;
+  try { await api("DELETE", `/api/firmware/${id}`); await showFirmware(); }
+  catch (e) { report($("#firmware-table-result"), e); }
 });
 
 window.addEventListener("hashchange", route);

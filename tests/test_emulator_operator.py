@@ -1,0 +1,99 @@
+"""The operator's view through the API: the event log, results by name, the
+firmware list with delete, and the /api/ index."""
+
+from __future__ import annotations
+
+import pytest
+from emulator_harness import ServerThread, SimDevice, register, request
+
+from m2mfota.emulator.events import EventLog
+
+IMEI = "356938035643820"
+
+
+@pytest.fixture
+def srv():
+    with ServerThread() as s:
+        yield s
+
+
+def events(port: int, **query) -> list[dict]:
+    qs = "&".join(f"{k}={v}" for k, v in query.items())
+    resp = request(port, "GET", "/api/events" + (f"?{qs}" if qs else ""))
+    assert resp.status == 200, resp.body
+    return resp.json()
+
+
+def test_event_log_has_uplinks_downlinks_file_requests_and_refusals(srv):
+    port = srv.port
+    dev = register(port, IMEI)
+    fw = request(port, "POST", "/api/firmware?version=2.0", body=b"f" * 300).json()
+    request(port, "PUT", f"/api/devices/{IMEI}/desired", json_body={"firmware_id": fw["id"]})
+    cmd = dev.downlink(firmware="1.0")
+    path = "/" + cmd["url"].split("/", 3)[3]
+    assert request(port, "GET", path, headers={"Authorization": f"Bearer {cmd['token']}",
+                                                "Range": "bytes=0-99"}).status == 200
+    assert request(port, "GET", path, headers={"Authorization": "Bearer junk"}).status == 401
+    SimDevice(port, IMEI, "wrong").uplink(firmware="1.0")
+    SimDevice(port, "111111111111111", "x").uplink(firmware="1.0")
+    request(port, "POST", "/ingestion/m2m/senml/v1", body=b'[{"bn":1}]',
+            headers={"Things-Message-Token": "0" * 64})
+    log = events(port)
+    assert [e["id"] for e in log] == sorted((e["id"] for e in log), reverse=True)
+    by_kind = {}
+    for e in log:
+        by_kind.setdefault(e["kind"], []).append(e)
+    assert by_kind["uplink"][0]["imei"] == IMEI
+    assert "version=2.0" in by_kind["downlink"][0]["message"]
+    assert by_kind["file"][0]["message"] == "GET bytes=0-99: 200"
+    reasons = [e["message"] for e in by_kind["refused"]]
+    assert any("401 token expired or invalid" in r for r in reasons)
+    assert "bad Things-Message-Token" in reasons
+    assert "unknown IMEI 111111111111111" in reasons
+    bad = next(e for e in by_kind["refused"] if e["detail"].get("code"))
+    assert bad["detail"] == {"code": "MFOTA_ERR_SENML_TYPE", "offset": 7}
+    assert bad["message"] == "bad SenML pack: MFOTA_ERR_SENML_TYPE at byte 7"
+    # filters and paging
+    assert {e["kind"] for e in events(port, kind="refused")} == {"refused"}
+    assert {e["imei"] for e in events(port, imei=IMEI)} == {IMEI}
+    newest = log[0]["id"]
+    assert events(port, after=newest) == []
+    assert len(events(port, limit=2)) == 2
+    assert request(port, "GET", "/api/events?kind=nope").status == 400
+
+
+def test_event_ring_keeps_the_newest():
+    log = EventLog(capacity=3, clock=lambda: 1.0)
+    for i in range(5):
+        log.add("uplink", imei=str(i))
+    assert [e["imei"] for e in log.query()] == ["4", "3", "2"]
+    assert [e["id"] for e in log.query(after=3)] == [5, 4]
+
+
+def test_results_by_name(srv):
+    port = srv.port
+    dev = register(port, IMEI)
+    dev.uplink(firmware="1.0", state="idle", result=5)
+    d = request(port, "GET", f"/api/devices/{IMEI}").json()
+    assert d["reported"]["result"] == 5
+    assert d["reported"]["result_name"] == "integrity check failure"
+    dev.uplink(firmware="1.0", result=42)
+    assert request(port, "GET", f"/api/devices/{IMEI}").json()["reported"]["result_name"] \
+        == "result 42"
+
+
+def test_firmware_delete_and_api_index(srv):
+    port = srv.port
+    register(port, IMEI, type="t")
+    a = request(port, "POST", "/api/firmware?version=1", body=b"a").json()
+    b = request(port, "POST", "/api/firmware?version=2", body=b"b").json()
+    assert request(port, "DELETE", f"/api/firmware/{a['id']}").status == 204
+    assert request(port, "GET", f"/api/firmware/{a['id']}").status == 404
+    assert request(port, "DELETE", f"/api/firmware/{a['id']}").status == 404
+    request(port, "POST", "/api/campaigns", json_body={"firmware_id": b["id"], "type": "t"})
+    refused = request(port, "DELETE", f"/api/firmware/{b['id']}")
+    assert refused.status == 409 and "campaign 1" in refused.json()["error"]
+    index = request(port, "GET", "/api/").json()
+    assert index["openapi"] == "/api/openapi.json"
+    assert index["paths"]["/api/firmware/{id}"] == ["DELETE", "GET"]
+    assert "/api/events" in index["paths"]
