@@ -118,6 +118,17 @@ async def load(port: int, secrets: dict[str, str], uplinks: int) -> tuple[list[f
     return latencies, downlinks, elapsed
 
 
+async def count_stored(port: int, imeis: list[str]) -> int:
+    """Uplinks the emulator stored (after the timed run): nothing may be lost."""
+    base = f"http://127.0.0.1:{port}"
+    total = 0
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {API_KEY}"}) as s:
+        for imei in imeis:
+            async with s.get(f"{base}/api/devices/{imei}/uplinks?limit=1000") as r:
+                total += len(await r.json())
+    return total
+
+
 def summarize(latencies: list[float], elapsed: float) -> tuple[float, float, float]:
     """uplinks/s, p50 and p99 latency (ms) of one run."""
     lat = sorted(latencies)
@@ -137,6 +148,10 @@ def run_server(cmd: list[str], devices: int, uplinks: int, *,
         lat, downlinks, elapsed = asyncio.run(load(port, secrets, uplinks))
         if registered and downlinks != devices:
             raise RuntimeError(f"{downlinks} downlinks for {devices} devices")
+        if registered:
+            stored = asyncio.run(count_stored(port, list(secrets)))
+            if stored != devices * uplinks:
+                raise RuntimeError(f"{stored} uplinks stored of {devices * uplinks} sent")
         return summarize(lat, elapsed)
     finally:
         proc.terminate()

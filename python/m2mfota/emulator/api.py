@@ -135,7 +135,7 @@ async def device_uplinks(request: web.Request) -> web.Response:
     conn = request.app[EMULATOR].conn
     imei = _imei(request)
     registry.load(conn, imei)
-    limit = _query_int(request, "limit", 20, 1, 1000)
+    limit = min(_query_int(request, "limit", 20, 1, 1000), request.app[EMULATOR].uplink_history)
     rows = conn.execute("SELECT * FROM uplinks WHERE imei = ? ORDER BY id DESC LIMIT ?",
                         (imei, limit)).fetchall()
     return _ok([{"id": r["id"], "received": r["received"], "records": json.loads(r["records"]),

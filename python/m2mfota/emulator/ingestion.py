@@ -101,7 +101,7 @@ async def handle_uplink(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _refuse(emu, 400, str(exc), imei=imeis[0])
     text_body = body.decode("utf-8", "replace")
-    with emu.transaction():
+    with emu.uplink_transaction():
         downlink = emu.updates.on_uplink(row, reports[row["imei"]],
                                          public_base=emu.public_base(request))
         # Devices behind a gateway report through it, but a downlink could

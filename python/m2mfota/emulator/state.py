@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,15 @@ class UpdateManager:
         self.fileserver = fileserver
         self.clock = clock
         self.token_ttl = token_ttl
+        # Firmware rows never change and ids are never reused (AUTOINCREMENT);
+        # a deleted one is desired by no device: the cache needs no invalidation.
+        self._firmware: dict[int, dict] = {}
+
+    def _desired(self, firmware_id: int) -> dict:
+        fw = self._firmware.get(firmware_id)
+        if fw is None:
+            fw = self._firmware[firmware_id] = firmware.get(self.conn, firmware_id)
+        return fw
 
     # -- desired state -------------------------------------------------------------
     def set_desired(self, imei: str, firmware_id: int | None, *, campaign_id: int | None = None,
@@ -142,7 +151,7 @@ class UpdateManager:
             except KeyError:
                 pass  # the file server already forgot the file (expired)
 
-    def faults_for(self, row: sqlite3.Row) -> Any:
+    def faults_for(self, row: Mapping[str, Any]) -> Any:
         stored = row["faults"]
         if not stored and row["campaign_id"] is not None:
             camp = self.conn.execute("SELECT faults FROM campaigns WHERE id = ?",
@@ -151,7 +160,7 @@ class UpdateManager:
         return faults_mod.build(stored)
 
     # -- uplinks -------------------------------------------------------------------
-    def on_uplink(self, row: sqlite3.Row, rep: Reported, *, public_base: str,
+    def on_uplink(self, row: Mapping[str, Any], rep: Reported, *, public_base: str,
                   downlink: bool = True) -> list | None:
         """Record what the device reported; return the downlink pack to answer with, if any.
 
@@ -175,10 +184,11 @@ class UpdateManager:
         self._update(imei, sets)
         if not downlink:
             return None
-        row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
+        # the row as it now stands, without reading it back (the hot path of ingestion)
+        row = {**dict(row), **sets}
         if row["desired_firmware_id"] is None:
             return None
-        desired = firmware.get(self.conn, row["desired_firmware_id"])
+        desired = self._desired(row["desired_firmware_id"])
         status = row["update_status"]
         if row["reported_firmware"] == desired["version"]:
             if status != "done":
@@ -204,7 +214,7 @@ class UpdateManager:
             return self._issue(row, desired, public_base)
         return None
 
-    def _after_failure(self, row: sqlite3.Row, desired: dict, public_base: str, *,
+    def _after_failure(self, row: Mapping[str, Any], desired: dict, public_base: str, *,
                        retry_now: bool) -> list | None:
         self._withdraw(row)
         if row["attempts"] >= 1 + row["retry_limit"]:
@@ -215,7 +225,7 @@ class UpdateManager:
         self._set_status(row, "retry", file_id=None, token_expires=None)
         return None
 
-    def _issue(self, row: sqlite3.Row, desired: dict, public_base: str) -> list:
+    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: str) -> list:
         self._withdraw(row)
         data = firmware.data(self.conn, desired["id"])
         pub = self.fileserver.publish(data, device=row["imei"], ttl=self.token_ttl,
@@ -233,7 +243,7 @@ class UpdateManager:
             {"n": "version", "vs": desired["version"]},
         ]
 
-    def _resend(self, row: sqlite3.Row, desired: dict, public_base: str) -> list:
+    def _resend(self, row: Mapping[str, Any], desired: dict, public_base: str) -> list:
         try:
             token, _ = self.fileserver.token_for(
                 row["file_id"], ttl=max(1.0, row["token_expires"] - self.clock()))
@@ -249,14 +259,14 @@ class UpdateManager:
             {"n": "version", "vs": desired["version"]},
         ]
 
-    def _withdraw(self, row: sqlite3.Row) -> None:
+    def _withdraw(self, row: Mapping[str, Any]) -> None:
         if row["file_id"]:
             try:
                 self.fileserver.unpublish(row["file_id"])
             except KeyError:
                 pass
 
-    def _set_status(self, row: sqlite3.Row, status: str, **extra: Any) -> None:
+    def _set_status(self, row: Mapping[str, Any], status: str, **extra: Any) -> None:
         self._update(row["imei"], {"update_status": status, **extra})
         attempts = extra.get("attempts", row["attempts"])
         if row["campaign_id"] is not None:
