@@ -252,3 +252,14 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-delete").click()
         wait_for(lambda: "campaign 1 uses firmware 2" in
                  browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")
+
+        # The OpenAPI document as a page, from the package's own assets.
+        browser.get(f"{srv.base}/docs/api")
+        ops = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "section.operation"),
+                       what="API operations")
+        assert len(ops) >= 20
+        assert "GET /api/events" in " ".join(o.text for o in ops)
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_api_docs.png"))
+        csp = [e["message"] for e in browser.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+        assert csp == []

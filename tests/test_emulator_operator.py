@@ -97,3 +97,12 @@ def test_firmware_delete_and_api_index(srv):
     assert index["openapi"] == "/api/openapi.json"
     assert index["paths"]["/api/firmware/{id}"] == ["DELETE", "GET"]
     assert "/api/events" in index["paths"]
+
+
+def test_api_docs_page_is_served_from_the_package(srv):
+    page = request(srv.port, "GET", "/docs/api", api_key=None)
+    assert page.status == 200 and b'<script src="/static/api.js">' in page.body
+    for asset in ("/docs/api", "/static/api.js", "/static/app.js", "/", "/static/style.css"):
+        body = request(srv.port, "GET", asset, api_key=None).body
+        # no CDN: nothing is loaded from another host
+        assert b"https://" not in body and b"http://" not in body and b"//cdn" not in body, asset

@@ -199,7 +199,7 @@ async def delete_firmware(request: web.Request) -> web.Response:
 async def api_index(request: web.Request) -> web.Response:
     """What lives under /api/: every path and its methods, from the OpenAPI document."""
     doc = openapi.document()
-    return _ok({"openapi": "/api/openapi.json", "paths": {
+    return _ok({"openapi": "/api/openapi.json", "docs": "/docs/api", "paths": {
         path: sorted(m.upper() for m in ops) for path, ops in doc["paths"].items()}})
 
 

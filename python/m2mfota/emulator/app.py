@@ -153,6 +153,10 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+async def _api_docs(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "api.html")
+
+
 def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
                clock: Callable[[], float] = time.time, token_ttl: float = 3600.0,
                public_url: str | None = None, uplink_history: int = 1000,
@@ -186,6 +190,7 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     api.add_routes(app)
     fileserver.add_routes(app)
     app.router.add_get("/", _index)
+    app.router.add_get("/docs/api", _api_docs)
     app.router.add_static("/static/", STATIC)
 
     async def close_db(_app: web.Application) -> None:
