@@ -3,6 +3,7 @@ device's progress bar move while it updates, and check the final state."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 import zlib
 from pathlib import Path
@@ -249,6 +250,10 @@ def test_event_log_and_firmware_page(browser, tmp_path):
 
         browser.get(f"{srv.base}/#/firmware")
         wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="firmware list")
+        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-inspect").click()
+        sha = hashlib.sha256(fw_file.read_bytes()).hexdigest()
+        wait_for(lambda: sha in browser.find_element(By.ID, "firmware-detail").text,
+                 what="inspected firmware")
         browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-delete").click()
         wait_for(lambda: "campaign 1 uses firmware 2" in
                  browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")

@@ -3,9 +3,16 @@ firmware list with delete, and the /api/ index."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from conftest import require_tool
 from emulator_harness import ServerThread, SimDevice, register, request
 
+from m2mfota.demo import mcuboot_image
 from m2mfota.emulator.events import EventLog
 
 IMEI = "356938035643820"
@@ -106,3 +113,66 @@ def test_api_docs_page_is_served_from_the_package(srv):
         body = request(srv.port, "GET", asset, api_key=None).body
         # no CDN: nothing is loaded from another host
         assert b"https://" not in body and b"http://" not in body and b"//cdn" not in body, asset
+
+
+def _imgtool() -> str:
+    beside = Path(sys.executable).parent / "imgtool"
+    return str(beside) if beside.exists() else require_tool("imgtool")
+
+
+def _sign(tmp_path: Path, key_type: str, name: str) -> tuple[bytes, bytes]:
+    """A freshly signed image and the PEM public key of its signer."""
+    tool = _imgtool()
+    key, pub = tmp_path / f"{name}.pem", tmp_path / f"{name}.pub.pem"
+    src, out = tmp_path / f"{name}.bin", tmp_path / f"{name}.signed.bin"
+    subprocess.run([tool, "keygen", "-k", str(key), "-t", key_type], check=True,
+                   capture_output=True)
+    pub.write_bytes(subprocess.run([tool, "getpub", "-k", str(key), "--encoding", "pem"],
+                                   check=True, capture_output=True).stdout)
+    src.write_bytes(os.urandom(3000))
+    subprocess.run([tool, "sign", "-k", str(key), "--header-size", "0x200", "--align", "8",
+                    "--version", "1.2.3", "--slot-size", "0x20000", "--pad-header",
+                    str(src), str(out)], check=True, capture_output=True)
+    return out.read_bytes(), pub.read_bytes()
+
+
+def test_mcuboot_signature_checked_against_configured_keys(tmp_path):
+    ec_image, ec_pub = _sign(tmp_path, "ecdsa-p256", "ec")
+    ed_image, ed_pub = _sign(tmp_path, "ed25519", "ed")
+    _, other_pub = _sign(tmp_path, "ecdsa-p256", "other")
+    tampered = bytearray(ec_image)
+    tampered[0x200 + 10] ^= 1
+    unsigned = mcuboot_image(b"u" * 500, (1, 0, 0))
+
+    def inspect(port: int, data: bytes) -> dict:
+        fw = request(port, "POST", "/api/firmware", body=data).json()
+        return request(port, "GET", f"/api/firmware/{fw['id']}").json()["mcuboot"]
+
+    with ServerThread(mcuboot_keys=[other_pub, ec_pub, ed_pub]) as s:
+        assert inspect(s.port, ec_image) == {"version": "1.2.3", "hash": "ok",
+                                             "signature": "verified",
+                                             "signature_type": "ecdsa-p256"}
+        assert inspect(s.port, ed_image)["signature"] == "verified"
+        bad = inspect(s.port, bytes(tampered))
+        assert (bad["hash"], bad["signature"]) == ("bad", "bad")
+        assert inspect(s.port, unsigned) == {"version": "1.0.0", "hash": "ok",
+                                             "signature": "unsigned"}
+        listed = request(s.port, "GET", "/api/firmware").json()
+        assert all("mcuboot" not in f for f in listed)  # inspecting is per firmware
+    with ServerThread(mcuboot_keys=[other_pub]) as s:
+        assert inspect(s.port, ec_image)["signature"] == "bad"
+    with ServerThread() as s:
+        assert inspect(s.port, ec_image)["signature"] == "no key configured"
+
+
+def test_serve_refuses_a_key_file_that_is_no_public_key(tmp_path, capsys):
+    from m2mfota.cli import main
+
+    junk = tmp_path / "key.pem"
+    junk.write_text("not a key")
+    try:
+        code = main(["serve", "--mcuboot-key", str(junk)])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 1 and "not a PEM public key" in err and len(err.strip().splitlines()) == 1

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from m2mfota.emulator import campaigns, firmware, openapi, registry
+from m2mfota.emulator import campaigns, firmware, mcuboot_sig, openapi, registry
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.events import KINDS
 from m2mfota.emulator.ingestion import PATH as INGESTION_PATH
@@ -185,7 +185,15 @@ async def list_firmware(request: web.Request) -> web.Response:
 
 
 async def get_firmware(request: web.Request) -> web.Response:
-    return _ok(firmware.get(request.app[EMULATOR].conn, _int_param(request, "id")))
+    """One firmware; an MCUboot image also with its version, hash and signature check."""
+    emu = request.app[EMULATOR]
+    fw_id = _int_param(request, "id")
+    out = firmware.get(emu.conn, fw_id)
+    if out["kind"] == "mcuboot":
+        data = firmware.data(emu.conn, fw_id)
+        out["mcuboot"] = {"version": out["version"],
+                          **mcuboot_sig.inspect(data, emu.mcuboot_keys)}
+    return _ok(out)
 
 
 async def delete_firmware(request: web.Request) -> web.Response:

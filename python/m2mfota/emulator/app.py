@@ -46,6 +46,8 @@ class Emulator:
         self.api_key_digest: bytes | None = None
         #: the API key when this start made it (shown once), else None
         self.new_api_key: str | None = None
+        #: PEM public keys MCUboot image signatures are checked against
+        self.mcuboot_keys: list[bytes] = []
 
     def _file_event(self, file_id: str, device: str | None, status: int, reason: str,
                     range_header: str | None) -> None:
@@ -161,13 +163,14 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
                clock: Callable[[], float] = time.time, token_ttl: float = 3600.0,
                public_url: str | None = None, uplink_history: int = 1000,
                fileserver: Any = None, api_key: str | None = None,
-               auth: bool = True) -> web.Application:
+               auth: bool = True, mcuboot_keys: list[bytes] | None = None) -> web.Application:
     """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests).
 
     With ``auth`` (the default) the REST API wants the API key: ``api_key``
     when given (it replaces the stored one), else the one stored in the
     database, else a new one, readable once as ``app[EMULATOR].new_api_key``.
     ``auth=False`` opens the API to anyone who can reach the port.
+    ``mcuboot_keys`` (PEM public keys) check the signatures of MCUboot images.
     Raises ValueError for an API key that is too short or not printable."""
     conn = db.connect(db_path)
     if fileserver is None:
@@ -178,6 +181,7 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     emu = Emulator(conn, fileserver, clock=clock, token_ttl=token_ttl, public_url=public_url,
                    uplink_history=uplink_history)
     emu.republish()
+    emu.mcuboot_keys = list(mcuboot_keys or [])
     if auth:
         emu.api_key_digest, emu.new_api_key = security.setup_api_key(conn, api_key)
     app = web.Application(

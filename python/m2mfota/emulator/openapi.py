@@ -115,7 +115,12 @@ def document() -> dict:
                 "kind": {"type": "string", "enum": ["binary", "mcuboot"]},
                 "filename": {"type": "string"}, "size": {"type": "integer"},
                 "crc32": {"type": "string"}, "sha256": {"type": "string"},
-                "created": {"type": "number"}}},
+                "created": {"type": "number"},
+                "mcuboot": {"type": "object", "description": "MCUboot images, GET by id: "
+                            "version, hash (ok/bad/missing), signature (verified/bad/"
+                            "unsigned/no key configured)", "properties": {
+                                "version": {"type": "string"}, "hash": {"type": "string"},
+                                "signature": {"type": "string"}}}}},
         "CampaignCreate": {
             "description": "firmware_id and exactly one target: imeis, type or client",
             "oneOf": [_campaign_create(target, spec) for target, spec in (

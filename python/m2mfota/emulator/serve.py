@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token-ttl", type=float_range(0, 10 * 365 * 86400, low_open=True),
                         default=3600.0,
                         help="seconds a download token stays valid [%(default)s]")
+    parser.add_argument("--mcuboot-key", type=_public_key, action="append", default=[],
+                        metavar="PEM", help="public key (PEM file, e.g. from imgtool getpub "
+                        "--encoding pem) MCUboot image signatures are checked against on "
+                        "the firmware page (repeatable)")
     auth = parser.add_mutually_exclusive_group()
     auth.add_argument("--api-key", default=None, metavar="KEY", type=_api_key,
                       help="API key of the REST API and dashboard, 16-256 printable "
@@ -58,6 +62,24 @@ def banner(base: str, db_path: str, *, auth: bool, new_key: str | None,
     return lines
 
 
+def _public_key(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            pem = f.read(64 * 1024)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"{path}: {exc.strerror}") from None
+    try:
+        from cryptography.hazmat.primitives import serialization
+
+        serialization.load_pem_public_key(pem)
+    except ImportError:
+        raise argparse.ArgumentTypeError("checking signatures needs the 'cryptography' "
+                                         "package") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{path}: not a PEM public key") from None
+    return pem
+
+
 def _api_key(text: str) -> str:
     from m2mfota.emulator.security import check_key_text
 
@@ -72,7 +94,8 @@ async def _serve(args: argparse.Namespace) -> None:
     from m2mfota.emulator.keys import EMULATOR
 
     app = create_app(args.db, public_url=args.public_url, token_ttl=args.token_ttl,
-                     api_key=args.api_key, auth=not args.no_auth)
+                     api_key=args.api_key, auth=not args.no_auth,
+                     mcuboot_keys=args.mcuboot_key)
     runner = LaxAppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port)

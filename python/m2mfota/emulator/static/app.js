@@ -177,7 +177,8 @@ async function showFirmware() {
     <td class="version">${esc(f.version)}</td><td>${esc(f.kind)}</td><td>${esc(f.filename)}</td>
     <td>${esc(f.size)}</td><td class="mono">${esc(f.crc32)}</td>
     <td class="mono" title="${esc(f.sha256)}">${short(f.sha256)}</td><td>${when(f.created)}</td>
-    <td><button type="button" class="fw-delete" data-id="${f.id}">delete</button></td></tr>`).join("");
+    <td><button type="button" class="fw-inspect" data-id="${f.id}">inspect</button>
+      <button type="button" class="fw-delete" data-id="${f.id}">delete</button></td></tr>`).join("");
   $("#firmware-table").innerHTML = `<table><thead><tr><th>#</th><th>Version</th><th>Kind</th>
     <th>File</th><th>Bytes</th><th>CRC-32</th><th>SHA-256</th><th>Uploaded</th><th></th>
     </tr></thead><tbody>${rows || '<tr><td colspan="9">No firmware yet.</td></tr>'}</tbody>
@@ -355,8 +356,24 @@ $("#firmware-form").addEventListener("submit", async (ev) => {
 });
 
 $("#firmware-table").addEventListener("click", async (ev) => {
-  if (!ev.target.classList.contains("fw-delete")) return;
   const id = ev.target.dataset.id;
+  if (ev.target.classList.contains("fw-inspect")) {
+    try {
+      const f = await api("GET", `/api/firmware/${id}`);
+      const m = f.mcuboot;
+      $("#firmware-detail").innerHTML = `<table><tbody>
+        <tr><th>Firmware</th><td>#${f.id} ${esc(f.version)} (${esc(f.kind)}), ${esc(f.filename)}</td></tr>
+        <tr><th>Size</th><td>${esc(f.size)} bytes</td></tr>
+        <tr><th>CRC-32</th><td class="mono">${esc(f.crc32)}</td></tr>
+        <tr><th>SHA-256</th><td class="mono">${esc(f.sha256)}</td></tr>
+        ${m ? `<tr><th>MCUboot version</th><td>${esc(m.version)}</td></tr>
+        <tr><th>Image hash</th><td id="fw-hash">${esc(m.hash)}</td></tr>
+        <tr><th>Signature</th><td id="fw-signature">${esc(m.signature)}${m.signature_type ?
+          " (" + esc(m.signature_type) + ")" : ""}</td></tr>` : ""}</tbody></table>`;
+    } catch (e) { report($("#firmware-table-result"), e); }
+    return;
+  }
+  if (!ev.target.classList.contains("fw-delete")) return;
   try { await api("DELETE", `/api/firmware/${id}`); await showFirmware(); }
   catch (e) { report($("#firmware-table-result"), e); }
 });
