@@ -137,22 +137,33 @@ def summarize(latencies: list[float], elapsed: float) -> tuple[float, float, flo
     return len(lat) / elapsed, p50, p99
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_server(cmd: list[str], devices: int, uplinks: int, *,
-               registered: bool) -> tuple[float, float, float]:
+               registered: bool) -> tuple[float, float, float, float]:
+    """uplinks/s, p50 and p99 (ms), and the server's CPU time per uplink (µs):
+    a steadier figure than the rate on a machine shared with other jobs."""
     proc, port = start(cmd)
     try:
         if registered:
             secrets = asyncio.run(setup(port, devices))
         else:
             secrets = {f"35{n:013d}": "x" for n in range(devices)}
+        cpu0 = server_cpu(proc.pid)
         lat, downlinks, elapsed = asyncio.run(load(port, secrets, uplinks))
+        cpu_us = (server_cpu(proc.pid) - cpu0) * 1e6 / len(lat)
         if registered and downlinks != devices:
             raise RuntimeError(f"{downlinks} downlinks for {devices} devices")
         if registered:
             stored = asyncio.run(count_stored(port, list(secrets)))
             if stored != devices * uplinks:
                 raise RuntimeError(f"{stored} uplinks stored of {devices * uplinks} sent")
-        return summarize(lat, elapsed)
+        return (*summarize(lat, elapsed), cpu_us)
     finally:
         proc.terminate()
         proc.wait(30)
@@ -166,7 +177,7 @@ def main() -> int:
     args = ap.parse_args()
     serve = [sys.executable, "-c", "import sys; from m2mfota.cli import main; sys.exit(main())",
              "serve", "--port", "0", "--api-key", API_KEY, "--db"]
-    results: dict[str, list[tuple[float, float, float]]] = {}
+    results: dict[str, list[tuple[float, float, float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             # Interleaved, so that a noisy neighbour hits every server alike.
@@ -180,13 +191,15 @@ def main() -> int:
                     run_server(cmd, args.devices, args.uplinks, registered=registered))
     print(f"{args.devices} devices x {args.uplinks} uplinks, all concurrent, one client "
           f"process; median of {args.runs} runs")
-    print("| server                             | uplinks/s | p50 (ms) | p99 (ms) |")
-    print("| ---------------------------------- | --------- | -------- | -------- |")
+    print("| server                             | uplinks/s | p50 (ms) | p99 (ms) "
+          "| server CPU/uplink (µs) |")
+    print("| ---------------------------------- | --------- | -------- | -------- "
+          "| ---------------------- |")
     medians = {}
     for name, runs in results.items():
-        rate, p50, p99 = (statistics.median(col) for col in zip(*runs))
+        rate, p50, p99, cpu_us = (statistics.median(col) for col in zip(*runs))
         medians[name] = rate
-        print(f"| {name:<34} | {rate:>9.0f} | {p50:>8.1f} | {p99:>8.1f} |")
+        print(f"| {name:<34} | {rate:>9.0f} | {p50:>8.1f} | {p99:>8.1f} | {cpu_us:>22.0f} |")
     peer = medians["peer: bare aiohttp 204 handler"]
     for name, rate in medians.items():
         if not name.startswith("peer"):
