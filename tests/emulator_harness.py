@@ -11,12 +11,17 @@ from typing import Any
 from m2mfota.emulator.app import create_app
 from m2mfota.emulator.background import BackgroundServer
 
+#: the API key every test server runs with (request() sends it to /api/)
+API_KEY = "test-api-key-0123456789"
+
 
 class ServerThread(BackgroundServer):
     """The emulator app on a free 127.0.0.1 port, in its own thread and event loop;
-    it stops by itself after 600 s so it never outlives a test run."""
+    it stops by itself after 600 s so it never outlives a test run.  Its REST
+    API wants API_KEY unless ``auth=False`` or another ``api_key`` is given."""
 
     def __init__(self, db_path: str = ":memory:", **kwargs: Any) -> None:
+        kwargs.setdefault("api_key", API_KEY)
         super().__init__(lambda: create_app(db_path, **kwargs), name="emulator-test",
                          max_lifetime=600)
         self.db_path = db_path
@@ -41,13 +46,20 @@ class Response:
 
 
 def request(port: int, method: str, path: str, *, json_body: Any = None, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+            headers: dict[str, str] | None = None, api_key: str | None = API_KEY) -> Response:
+    """One HTTP request; to ``/api/`` it carries ``api_key`` (None: no key)
+    unless the headers bring their own Authorization."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         hdrs = dict(headers or {})
+        if api_key is not None and path.startswith("/api") and "Authorization" not in hdrs:
+            hdrs["Authorization"] = f"Bearer {api_key}"
         if json_body is not None:
             body = json.dumps(json_body).encode()
             hdrs.setdefault("Content-Type", "application/json")
+        elif body is not None and path.startswith("/api/") and \
+                not path.startswith("/api/firmware"):
+            hdrs.setdefault("Content-Type", "application/json")  # as a JSON client does
         conn.request(method, path, body=body, headers=hdrs)
         resp = conn.getresponse()
         return Response(resp.status, resp.headers, resp.read())
@@ -104,3 +116,13 @@ class SimDevice:
         pack = resp.json()
         assert pack[0] == {"bn": f"urn:dev:IMEI:{self.imei}:"}
         return {r["n"]: r.get("vs", r.get("v")) for r in pack[1:]}
+
+
+def register(port: int, imei: str, **extra: Any) -> SimDevice:
+    """Register a device through the API and learn its secret (masked in the
+    answer) through the reveal endpoint."""
+    resp = request(port, "POST", "/api/devices", json_body={"imei": imei, **extra})
+    assert resp.status == 201, resp.body
+    assert resp.json()["secret"] == "********"
+    secret = request(port, "POST", f"/api/devices/{imei}/secret").json()["secret"]
+    return SimDevice(port, imei, secret)

@@ -398,6 +398,7 @@ def test_demo_exits_0(extra):
     assert "every device runs 2.0.0" in proc.stdout
     kind = "raw image, unchecked" if "none" in extra else "signed MCUboot image, Ed25519"
     assert kind in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80  # the summary fits
 
 
 def test_mcuboot_image_helper_matches_the_c_checker():

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from emulator_harness import ServerThread, SimDevice, fota_pack, request, sign
+from emulator_harness import ServerThread, SimDevice, fota_pack, register, request, sign
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 INGEST = "/ingestion/m2m/senml/v1"
+JSON = {"Content-Type": "application/json"}
 
 
 class Clock:
@@ -50,9 +51,7 @@ def shared_server():
 
 
 def add_device(port: int, imei: str, **extra) -> SimDevice:
-    resp = request(port, "POST", "/api/devices", json_body={"imei": imei, **extra})
-    assert resp.status == 201, resp.body
-    return SimDevice(port, imei, resp.json()["secret"])
+    return register(port, imei, **extra)
 
 
 def add_firmware(port: int, data: bytes, version: str | None = None) -> dict:
@@ -397,7 +396,9 @@ def test_device_crud_and_uplink_history_limit(clock):
                        json_body={"type": "b", "secret": "new", "retry_limit": 7})
         assert resp.status == 200
         assert (resp.json()["type"], resp.json()["client"], resp.json()["secret"],
-                resp.json()["update"]["retry_limit"]) == ("b", "x", "new", 7)
+                resp.json()["update"]["retry_limit"]) == ("b", "x", "********", 7)
+        assert request(port, "POST", f"/api/devices/{dev.imei}/secret").json()["secret"] \
+            == "new"
         assert dev.uplink(firmware="2").status == 401          # old secret
         dev.secret = "new"
         assert dev.uplink(firmware="2").status == 204
@@ -488,14 +489,15 @@ def test_bad_requests_get_4xx_json_naming_the_field(shared_server):
         add_firmware(port, b"fw", "1")
     for method, path, body, status, field in BAD_REQUESTS:
         raw = json.dumps(body).encode() if body is not None else None
-        resp = request(port, method, path, body=raw)
+        resp = request(port, method, path, body=raw, headers=JSON if raw else None)
         assert resp.status == status, (method, path, body, resp.body)
         assert resp.json()["field"] == field, (method, path, body)
     for method, path, raw in [("POST", "/api/devices", b"{"),
                               ("POST", "/api/devices", b"\xff\xfe"),
                               ("POST", "/api/firmware", b""),
                               ("POST", "/api/firmware", b"plain binary, no version")]:
-        resp = request(port, method, path, body=raw)
+        resp = request(port, method, path, body=raw,
+                       headers=JSON if path == "/api/devices" else None)
         assert resp.status == 400 and "field" in resp.json(), (path, raw)
     resp = request(port, "DELETE", "/api/campaigns")
     assert resp.status == 405 and "error" in resp.json()
@@ -521,7 +523,7 @@ def test_random_bodies_never_cause_a_server_error(shared_server, path, body):
     request(port, "POST", "/api/devices", json_body={"imei": "EXISTING1"})
     method = {"/api/devices/EXISTING1/desired": "PUT", "/api/devices/EXISTING1/faults": "PUT",
               "/api/devices/EXISTING1": "PATCH"}.get(path, "POST")
-    resp = request(port, method, path, body=json.dumps(body).encode())
+    resp = request(port, method, path, body=json.dumps(body).encode(), headers=JSON)
     assert resp.status < 500, (resp.status, resp.body)
     if resp.status >= 400:
         assert isinstance(resp.json()["error"], str)
@@ -541,21 +543,62 @@ def test_openapi_describes_every_api_route(shared_server):
     assert refs and set(refs) <= set(doc["components"]["schemas"])
 
 
-def test_serve_command_prints_addresses_and_serves(tmp_path):
+def _serve(db: str, *extra: str) -> tuple[subprocess.Popen, dict[str, str], int]:
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from m2mfota.cli import main; sys.exit(main())",
-         "serve", "--db", str(tmp_path / "cli.sqlite3"), "--port", "0"],
+         "serve", "--db", db, "--port", "0", *extra],
         stdout=subprocess.PIPE, text=True)
+    lines = []
+    while not lines or not lines[-1].startswith("API key"):
+        line = proc.stdout.readline()
+        assert line, f"serve exited: {lines}"
+        lines.append(line)
+    addr = dict(line.split(None, 1) for line in lines if line.strip())
+    port = int(re.search(r":(\d+)/", addr["dashboard"]).group(1))
+    return proc, {k: v.strip() for k, v in addr.items()}, port
+
+
+def test_serve_command_prints_addresses_and_serves(tmp_path):
+    """The first start makes an API key and shows it once; the database keeps
+    it (hashed, mode 0600); --api-key replaces it; --no-auth opens the API."""
+    db = str(tmp_path / "cli.sqlite3")
+    proc, addr, port = _serve(db)
     try:
-        lines = [proc.stdout.readline() for _ in range(4)]
-        addr = dict(line.split(None, 1) for line in lines if line.strip())
-        assert addr["ingestion"].strip().endswith("/ingestion/m2m/senml/v1")
-        port = int(re.search(r":(\d+)/", addr["dashboard"]).group(1))
-        assert addr["dashboard"].strip() == f"http://127.0.0.1:{port}/"
-        info = request(port, "GET", "/api/info").json()
-        assert info["ingestion"] == addr["ingestion"].strip()
+        assert addr["ingestion"].endswith("/ingestion/m2m/senml/v1")
+        assert addr["dashboard"] == f"http://127.0.0.1:{port}/"
+        key = addr["API"].split()[1]
+        assert len(key) >= 16
+        assert request(port, "GET", "/api/info", api_key=None).status == 401
+        assert request(port, "GET", "/api/info", api_key="wrong-key-0123456789").status == 401
+        info = request(port, "GET", "/api/info", api_key=key).json()
+        assert info["ingestion"] == addr["ingestion"]
+        assert request(port, "GET", "/api/devices", api_key=None,
+                       headers={"X-API-Key": key}).status == 200
         page = request(port, "GET", "/")
         assert page.status == 200 and b"KPN Things emulator" in page.body
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert os.stat(db).st_mode & 0o777 == 0o600
+    assert key.encode() not in Path(db).read_bytes()
+    proc, addr, port = _serve(db)
+    try:
+        assert key not in addr["API"] and "stored" in addr["API"]
+        assert request(port, "GET", "/api/info", api_key=key).status == 200
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    proc, addr, port = _serve(db, "--api-key", "another-key-0123456789")
+    try:
+        assert request(port, "GET", "/api/info", api_key=key).status == 401
+        assert request(port, "GET", "/api/info", api_key="another-key-0123456789").status == 200
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    proc, addr, port = _serve(":memory:", "--no-auth")
+    try:
+        assert "anyone" in addr["API"]
+        assert request(port, "GET", "/api/info", api_key=None).status == 200
     finally:
         proc.terminate()
         proc.wait(20)

@@ -3,12 +3,14 @@ device's progress bar move while it updates, and check the final state."""
 
 from __future__ import annotations
 
+import hashlib
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from emulator_harness import ServerThread, SimDevice, request
+from emulator_harness import API_KEY, ServerThread, SimDevice, register, request
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -25,6 +27,7 @@ def browser():
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1400,900", "--no-first-run", "--disable-extensions"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to see CSP reports
     driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
     driver.set_page_load_timeout(30)
     try:
@@ -59,13 +62,30 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
         port = srv.port
         devices = []
         for i, imei in enumerate(("356938035643809", "356938035643810")):
-            d = request(port, "POST", "/api/devices",
-                        json_body={"imei": imei, "type": "sensor", "client": f"c{i}"}).json()
-            devices.append(SimDevice(port, imei, d["secret"]))
+            devices.append(register(port, imei, type="sensor", client=f"c{i}"))
         dev = devices[0]
         dev.downlink(firmware="1.0.0")
         fw_file = tmp_path / "app-2.0.0.bin"
         fw_file.write_bytes(bytes(range(256)) * 40)
+
+        # The dashboard wants the API key: a wrong one is refused, the right one lets in.
+        browser.get(f"{srv.base}/")
+        wait_for(lambda: browser.find_element(By.ID, "view-login").is_displayed(),
+                 what="the login form")
+        assert not browser.find_element(By.ID, "view-devices").is_displayed()
+        key_box = browser.find_element(By.ID, "login-key")
+        key_box.send_keys("wrong-key-0123456789")
+        browser.find_element(By.ID, "login-submit").click()
+        wait_for(lambda: "wrong API key" in browser.find_element(By.ID, "login-result").text,
+                 what="wrong key refused")
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_login.png"))
+        key_box.clear()
+        key_box.send_keys(API_KEY)
+        browser.find_element(By.ID, "login-submit").click()
+        wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[0].imei}"),
+                 what="devices table after login")
+        assert browser.find_element(By.ID, "nav-logout").is_displayed()
 
         browser.get(f"{srv.base}/#/new")
         browser.find_element(By.ID, "cf-file").send_keys(str(fw_file))
@@ -142,8 +162,109 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
                  what="uplink history")
         assert "FOTA command" in wait_for(
             lambda: browser.find_element(By.ID, "device-uplinks").text)
+        # The secret is masked until revealed (the reveal asks the API, with the key).
+        assert browser.find_element(By.ID, "device-secret").text == "********"
+        browser.find_element(By.ID, "reveal-secret").click()
+        wait_for(lambda: browser.find_element(By.ID, "device-secret").text == dev.secret,
+                 what="revealed secret")
         browser.save_screenshot(str(ARTIFACTS / "dashboard_device.png"))
         browser.get(f"{srv.base}/#/devices")
         wait_for(lambda: browser.find_elements(By.ID, f"device-row-{devices[1].imei}"),
                  what="devices table")
         browser.save_screenshot(str(ARTIFACTS / "dashboard_devices.png"))
+        # Nothing the page does breaks its own Content-Security-Policy.
+        csp = [e["message"] for e in browser.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+        assert csp == []
+        # Logging out forgets the key: the next view asks for it again.
+        browser.find_element(By.ID, "nav-logout").click()
+        wait_for(lambda: browser.find_element(By.ID, "view-login").is_displayed(),
+                 what="login after logout")
+        assert browser.execute_script("return sessionStorage.length") == 0
+
+
+@pytest.mark.external_build
+def test_event_log_and_firmware_page(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    with ServerThread() as srv:
+        port = srv.port
+        dev = register(port, "356938035643811", type="meter")
+        assert dev.uplink(firmware="1.0.0").status == 204
+        body = b'[{"bn":"urn:dev:IMEI:356938035643811:","n":"firmware","v":"x"}]'
+        request(port, "POST", "/ingestion/m2m/senml/v1", body=body,
+                headers={"Things-Message-Token": "0" * 64})
+        SimDevice(port, dev.imei, "wrong").uplink(firmware="1.0.0")
+        SimDevice(port, "999999999999999", "x").uplink(firmware="1.0.0")
+
+        browser.get(f"{srv.base}/")
+        browser.execute_script(f"sessionStorage.setItem('m2mfota-api-key', '{API_KEY}')")
+        browser.get(f"{srv.base}/#/events")
+
+        def events_text() -> str:
+            return browser.find_element(By.ID, "events-table").text
+
+        for needle in ("bad Things-Message-Token", "unknown IMEI 999999999999999",
+                       "MFOTA_ERR_SENML_TYPE at byte 58", "1 records"):
+            wait_for(lambda n=needle: n in events_text(), what=needle)
+        kinds = {e.get_attribute("data-kind")
+                 for e in browser.find_elements(By.CSS_SELECTOR, "#events-table tr.event")}
+        assert kinds == {"uplink", "refused"}
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_events.png"))
+
+        # Firmware page: upload, list with checksums, delete; a used one cannot go.
+        fw_file = tmp_path / "app-3.1.0.bin"
+        fw_file.write_bytes(bytes(range(256)) * 8)
+        browser.get(f"{srv.base}/#/firmware")
+        browser.find_element(By.ID, "fw-file").send_keys(str(fw_file))
+        browser.find_element(By.ID, "fw-version").send_keys("3.1.0")
+        browser.find_element(By.ID, "fw-submit").click()
+        row = wait_for(lambda: browser.find_elements(By.ID, "firmware-row-1"), what="row")[0]
+        assert "3.1.0" in row.text and "2048" in row.text
+        assert f"{zlib.crc32(fw_file.read_bytes()):08x}" in row.text
+        browser.find_element(By.ID, "fw-file").send_keys(str(fw_file))
+        browser.find_element(By.ID, "fw-version").send_keys("3.2.0")
+        browser.find_element(By.ID, "fw-submit").click()
+        wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="second row")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware.png"))
+        browser.find_element(By.CSS_SELECTOR, "#firmware-row-1 .fw-delete").click()
+        wait_for(lambda: not browser.find_elements(By.ID, "firmware-row-1"), what="deleted")
+        assert request(port, "GET", "/api/firmware/1").status == 404
+
+        # A campaign picks its firmware from that list.
+        browser.get(f"{srv.base}/#/new")
+        wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#cf-firmware option")) == 2,
+                 what="firmware choices")
+        Select(browser.find_element(By.ID, "cf-firmware")).select_by_value("2")
+        browser.find_element(By.ID, "cf-name").send_keys("meters to 3.2.0")
+        Select(browser.find_element(By.ID, "cf-target")).select_by_value("type")
+        browser.find_element(By.ID, "cf-value").send_keys("meter")
+        browser.find_element(By.ID, "cf-submit").click()
+        wait_for(lambda: browser.current_url.split("#", 1)[1].startswith("/campaign/"),
+                 what="the campaign page")
+        camp = request(port, "GET", "/api/campaigns/1").json()
+        assert camp["firmware"]["version"] == "3.2.0"
+        assert len(request(port, "GET", "/api/firmware").json()) == 1  # nothing uploaded
+
+        browser.get(f"{srv.base}/#/firmware")
+        wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="firmware list")
+        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-inspect").click()
+        sha = hashlib.sha256(fw_file.read_bytes()).hexdigest()
+        wait_for(lambda: sha in browser.find_element(By.ID, "firmware-detail").text,
+                 what="inspected firmware")
+        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-delete").click()
+        wait_for(lambda: "campaign 1 uses firmware 2" in
+                 browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")
+
+        # The OpenAPI document as a page, from the package's own assets.
+        browser.get(f"{srv.base}/docs/api")
+        ops = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "section.operation"),
+                       what="API operations")
+        assert len(ops) >= 20
+        assert "GET /api/events" in " ".join(o.text for o in ops)
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_api_docs.png"))
+        csp = [e["message"] for e in browser.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+        assert csp == []

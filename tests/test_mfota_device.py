@@ -90,3 +90,30 @@ def test_device_reports_a_failed_update(device_exe, srv, tmp_path):
     assert "update failed: result 4" in proc.stdout
     info = api(srv, "GET", f"/api/devices/{imei}")
     assert (info["reported"]["result"], info["reported"]["error"]) == (4, "not_found")
+
+
+def _progress_uplinks(srv, imei: str) -> list[float]:
+    ups = api(srv, "GET", f"/api/devices/{imei}/uplinks?limit=1000")
+    return [r["v"] for u in reversed(ups) for r in u["records"]
+            if r["n"].endswith(":fota.progress") and r["v"] < 100]
+
+
+def test_progress_uplinks_follow_the_devices_own_policy(device_exe, srv, tmp_path):
+    """--progress-step/--progress-interval set the device's report policy:
+    every 10 % with no minimum interval gives a progress uplink per step;
+    a 100 % step gives none between the start and completion."""
+    meta = upload(srv, os.urandom(100_000), "2.2.0")
+    counts = {}
+    for imei, step in (("861000000000011", "10"), ("861000000000012", "100")):
+        api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
+        api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
+        run_dir = tmp_path / imei
+        run_dir.mkdir()
+        proc = _run(device_exe, srv, run_dir, imei, "--part-size", "4096",
+                    "--progress-step", step, "--progress-interval", "0")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        counts[step] = _progress_uplinks(srv, imei)
+    assert len(counts["10"]) >= 8 and counts["10"] == sorted(counts["10"])
+    assert set(counts["100"]) <= {0.0}  # only the state change into "downloading"
+    bad = _run(device_exe, srv, tmp_path, "861000000000013", "--progress-step", "0")
+    assert bad.returncode == 2 and "--progress-step" in bad.stderr

@@ -8,6 +8,7 @@
  * MFOTA_SENML_EXT_DEPTH_MAX levels, which bounds its work and stack use.
  */
 #include "m2mfota/senml.h"
+#include "m2mfota/thingsml.h"
 
 #include <string.h>
 
@@ -707,8 +708,25 @@ static int finite(double x)
     return d == d;
 }
 
+/* ThingsML "i_": the table entry of the number just scanned, or an error. */
+static int thingsml_index(struct mfota_senml_dec *dec, const struct value *val, size_t at,
+                          const struct mfota_thingsml_measure **out)
+{
+    if (val->type != VT_NUMBER) {
+        return fail(dec, MFOTA_ERR_SENML_TYPE, at);
+    }
+    /* the range test first: the cast below is then defined */
+    if (!(val->num >= MFOTA_THINGSML_INDEX_MIN && val->num <= MFOTA_THINGSML_INDEX_MAX) ||
+        val->num != (double)(long)val->num) {
+        return fail(dec, MFOTA_ERR_SENML_RANGE, at);
+    }
+    *out = mfota_thingsml_lookup((long)val->num);
+    return *out ? MFOTA_OK : fail(dec, MFOTA_ERR_SENML_RANGE, at);
+}
+
 static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
+    const struct mfota_thingsml_measure *measure = NULL;
     struct mfota_senml_str bn = {0, 0, 0, 0}, bu = {0, 0, 0, 0};
     double bt = 0, bv = 0, bs = 0, v = 0, s = 0, t = 0;
     uint32_t fields = 0;
@@ -735,7 +753,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             struct value val;
             size_t key_at = dec->pos, val_at;
             uint32_t bit;
-            int mu;
+            int mu, is_index;
             if (dec->pos >= dec->len || dec->buf[dec->pos] != '"') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
@@ -748,6 +766,8 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 }
                 bit = classify_key(&key, &mu);
             }
+            is_index = bit == 0 && mu && (dec->mode & MFOTA_SENML_THINGSML) &&
+                       mfota_senml_str_eq(&key, "i_", 2);
             skip_ws(dec);
             if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
@@ -765,17 +785,24 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 break;
             default: dst = &val.str; break;
             }
-            if (bit == 0 && dec->pos < dec->len &&
+            if (bit == 0 && !is_index && dec->pos < dec->len &&
                 (dec->buf[dec->pos] == '{' || dec->buf[dec->pos] == '[')) {
                 rc = skip_nested(dec);
                 val.type = VT_NULL;
             } else {
-                rc = scan_value(dec, &val, bit != 0, dst);
+                rc = scan_value(dec, &val, bit != 0 || is_index, dst);
             }
             if (rc != MFOTA_OK) {
                 return rc;
             }
-            if (bit == 0 && mu) {
+            if (is_index) {
+                if (measure != NULL) {
+                    return fail(dec, MFOTA_ERR_SENML_DUPLICATE, key_at);
+                }
+                if ((rc = thingsml_index(dec, &val, val_at, &measure)) != MFOTA_OK) {
+                    return rc;
+                }
+            } else if (bit == 0 && mu) {
                 return fail(dec, MFOTA_ERR_SENML_MUST_UNDERSTAND, key_at);
             }
             if (bit & fields) {
@@ -882,6 +909,19 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     }
     rec->fields = fields;
     rec->bn = dec->bn;
+    if (measure != NULL) {
+        /* the index names the measurement: a name beside it is ambiguous */
+        if (fields & MFOTA_SENML_F_N) {
+            return fail(dec, MFOTA_ERR_SENML_DUPLICATE, start);
+        }
+        rec->n.ptr = measure->name;
+        rec->n.len = rec->n.dlen = measure->name_len;
+        if (!(fields & MFOTA_SENML_F_U) && measure->unit_len != 0) {
+            rec->u.ptr = measure->unit;
+            rec->u.len = rec->u.dlen = measure->unit_len;
+            fields |= MFOTA_SENML_F_U; /* keeps the bu below from replacing it */
+        }
+    }
     if (!(fields & MFOTA_SENML_F_U) && dec->has_bu) {
         rec->u = dec->bu;
     }
@@ -901,7 +941,9 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     /* a record either measures something or only sets base fields */
     if (rec->kind == MFOTA_SENML_KIND_NONE && !rec->has_s &&
         ((fields & (MFOTA_SENML_F_N | MFOTA_SENML_F_U | MFOTA_SENML_F_T | MFOTA_SENML_F_UT)) ||
-         !(fields & MFOTA_SENML_F_BASE_))) {
+         measure != NULL ||
+         (!(fields & MFOTA_SENML_F_BASE_) &&
+          !(fields == 0 && (dec->mode & MFOTA_SENML_THINGSML))))) {
         return fail(dec, MFOTA_ERR_SENML_NO_VALUE, start);
     }
     {

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,8 @@ static void usage(void)
           "                    [--sector BYTES (4096)] [--part-size BYTES (4096)]\n"
           "                    [--bootloader mcuboot|file (mcuboot)] [--key FILE]...\n"
           "                    [--timeout SECONDS (120)]\n"
+          "                    [--progress-step PERCENT (engine default)]\n"
+          "                    [--progress-interval SECONDS (engine default)]\n"
           "                    [--modem IP:PORT (a SARA-R4 UART over TCP; default: sockets)]\n"
           "  mcuboot: only an MCUboot image whose hash (and, with --key, signature\n"
           "           by one of the keys: imgtool getpub -e pem) verifies is marked\n"
@@ -220,6 +223,8 @@ int main(int argc, char **argv)
     struct mfota_sig_verifier verifier;
     size_t n_keys = 0, ki;
     unsigned long slot_size = 1024ul * 1024ul, part = 4096, timeout_s = 120;
+    /* ULONG_MAX: keep the engine's default report policy */
+    unsigned long progress_step = ULONG_MAX, progress_interval_s = ULONG_MAX;
     static struct mfota_client client;
     struct mfota_client_config cfg;
     struct mfota_posix_transport up_pt, dl_pt;
@@ -254,6 +259,8 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--timeout") == 0) timeout_s = strtoul(v, NULL, 0);
         else if (strcmp(k, "--key") == 0 && n_keys < MAX_KEYS) key_paths[n_keys++] = v;
         else if (strcmp(k, "--modem") == 0) modem_at = v;
+        else if (strcmp(k, "--progress-step") == 0) progress_step = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--progress-interval") == 0) progress_interval_s = strtoul(v, NULL, 0);
         else {
             usage();
             return 2;
@@ -262,7 +269,9 @@ int main(int argc, char **argv)
     if (i != argc || !imei || !secret || !version || !server || !slot_path || !journal_path ||
         g_sector < 256 || g_sector % 256 || slot_size % g_sector || slot_size > 0xFFFFFFFFul ||
         (strcmp(boot, "file") != 0 && strcmp(boot, "mcuboot") != 0) ||
-        (n_keys > 0 && strcmp(boot, "mcuboot") != 0)) {
+(n_keys > 0 && strcmp(boot, "mcuboot") != 0) ||
+        (progress_step != ULONG_MAX && (progress_step < 1 || progress_step > 100)) ||
+        (progress_interval_s != ULONG_MAX && progress_interval_s > 86400ul)) {
         usage();
         return 2;
     }
@@ -347,6 +356,13 @@ int main(int argc, char **argv)
     cfg.io_timeout_ms = 10000;
     cfg.retry_base_ms = 200;
     cfg.retry_max_ms = 2000;
+    /* The device's own report policy: how often its progress goes up. */
+    if (progress_step != ULONG_MAX) {
+        cfg.progress_step_percent = (uint8_t)progress_step;
+    }
+    if (progress_interval_s != ULONG_MAX) {
+        cfg.progress_interval_ms = (uint32_t)(progress_interval_s * 1000ul);
+    }
 
     rc = mfota_client_init(&client, &cfg);
     if (rc == MFOTA_OK) {

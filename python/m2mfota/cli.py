@@ -1,11 +1,28 @@
 """The ``m2mfota`` command.  Each subcommand lives in its own module, which
-offers ``add_arguments(parser)`` and ``run(args) -> int``."""
+offers ``add_arguments(parser)`` and ``run(args) -> int``.
+
+Every subcommand shares one error path (``main``): a user's mistake -- a bad
+option, a missing file, a port in use, a file that is no database -- is one
+line ``m2mfota <cmd>: error: ...`` and exit status 1; Ctrl-C is exit 130.
+Only a bug in m2mfota itself shows a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import sqlite3
 import sys
+from typing import NoReturn
+
+from m2mfota import __version__
+from m2mfota._cli_types import UserError
+from m2mfota._errors import M2mfotaError
+
+DESCRIPTION = ("Device-side firmware-over-the-air for KPN Things M2M: an emulator of "
+               "KPN Things, a file server, a NOR-flash simulator, a SenML decoder and "
+               "an end-to-end demo.")
 
 # name -> (module, one-line help).  Modules are imported only when used so
 # that ``m2mfota --help`` stays fast and light.
@@ -19,22 +36,52 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "qemu-device": ("m2mfota.qemu_device", "run the QEMU board (MCUboot + app) on a flash file"),
 }
 
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="m2mfota", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one error format: one line, exit status 1."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="m2mfota", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"m2mfota {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:]
+                           + ".")
         p.set_defaults(_module=module)
         importlib.import_module(module).add_arguments(p)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def describe(exc: BaseException) -> str:
+    """The one line a user reads for an error they can fix."""
+    if isinstance(exc, OSError):
+        if exc.errno == errno.EADDRINUSE:
+            return f"cannot listen: address already in use ({exc.strerror or exc})"
+        if exc.strerror:
+            return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"database: {exc}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    prog = f"m2mfota {args.command}"
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
-    except ValueError as exc:
-        # The API's argument checks name the argument: with the option
-        # values the user gave, that is the user's mistake, not a crash.
-        print(f"m2mfota {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"\n{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (UserError, OSError, sqlite3.DatabaseError, M2mfotaError, ValueError) as exc:
+        print(f"{prog}: error: {describe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

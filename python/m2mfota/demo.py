@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
+from m2mfota._cli_types import float_range, int_range
 from m2mfota.emulator.background import BackgroundServer
 
 FROM_VERSION = "1.0.0"
@@ -54,19 +55,30 @@ FAULT_MIX: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+# Limits that keep a run starting at once: one thread and one NOR model in
+# RAM per device, and an image generated in memory.
+MAX_DEVICES = 1000
+MAX_SIZE = 16 * 1024 * 1024
+SECTOR = 4096  # the simulated flash's erase sector; parts are whole sectors
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--devices", type=int, default=5, help="devices to update [%(default)s]")
-    parser.add_argument("--size", type=int, default=96 * 1024,
-                        help="firmware image size in bytes [%(default)s]")
-    parser.add_argument("--part-size", type=int, default=4096,
-                        help="bytes per ranged request [%(default)s]")
+    parser.add_argument("--devices", type=int_range(1, MAX_DEVICES), default=5,
+                        help=f"devices to update, 1-{MAX_DEVICES} [%(default)s]")
+    parser.add_argument("--size", type=int_range(64, MAX_SIZE), default=96 * 1024,
+                        help=f"firmware image size in bytes, 64-{MAX_SIZE} [%(default)s]")
+    parser.add_argument("--part-size", type=int_range(SECTOR, 1024 * 1024, multiple_of=SECTOR),
+                        default=4096,
+                        help=f"bytes per ranged request, a multiple of the {SECTOR}-byte "
+                             "flash sector (the engine writes whole sectors) [%(default)s]")
     parser.add_argument("--faults", action="store_true",
                         help="inject file-server faults and a power cut to show recovery")
     parser.add_argument("--keep-open", action="store_true",
                         help="leave the emulator and its dashboard running (Ctrl-C ends)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds the whole fleet may take [%(default)s]")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the firmware bytes")
+    parser.add_argument("--timeout", type=float_range(0, 86400, low_open=True), default=120.0,
+                        help="seconds the whole fleet may take, more than 0 [%(default)s]")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the firmware bytes (default: a random one)")
     parser.add_argument("--bootloader", choices=("mcuboot", "none"), default="mcuboot",
                         help="mcuboot: signed MCUboot image, checked by every device; "
                              "none: raw image, explicitly unchecked [%(default)s]")
@@ -123,7 +135,10 @@ class Emulator(BackgroundServer):
     def __init__(self, db_path: str) -> None:
         from m2mfota.emulator.app import create_app
 
-        super().__init__(lambda: create_app(db_path), name="m2mfota-emulator")
+        # A key of this run's own: the demo's emulator is as closed as `serve`'s.
+        self.api_key = secrets.token_urlsafe(24)
+        super().__init__(lambda: create_app(db_path, api_key=self.api_key),
+                         name="m2mfota-emulator")
         self.db_path = db_path
 
     @property
@@ -133,7 +148,7 @@ class Emulator(BackgroundServer):
     def api(self, method: str, path: str, body: Any = None, raw: bytes | None = None) -> Any:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            headers = {}
+            headers = {"Authorization": f"Bearer {self.api_key}"}
             data = raw
             if body is not None:
                 data = json.dumps(body).encode()
@@ -186,7 +201,7 @@ def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline:
     from m2mfota.client import Client
     from m2mfota.flash import FlashRegion, NorFlash, PowerCut
 
-    sector = 4096
+    sector = SECTOR
     slot_size = ((size + sector - 1) // sector + 1) * sector  # one sector for the trailer
     nor = NorFlash(slot_size + 2 * sector, sector_size=sector, program_size=8,
                    cut_after=dev.power_cut_after)
@@ -246,16 +261,14 @@ def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich import box
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
     from rich.table import Table
 
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=150)  # a log or a pipe: room for the whole table
-    if args.devices < 1 or args.size < 64 or args.part_size < 1:
-        console.print("[red]--devices >= 1, --size >= 64 and --part-size >= 1 please[/red]")
-        return 2
+    if not console.is_terminal or console.width > 80:
+        console = Console(width=80)  # the summary is laid out for 80 columns
     rnd = random.Random(args.seed)
     payload = bytes(rnd.getrandbits(8) for _ in range(max(0, args.size - 80)))
     if args.bootloader == "mcuboot":
@@ -315,12 +328,15 @@ def run(args: argparse.Namespace) -> int:
                 t.join(max(0.0, deadline - time.monotonic()) + 30)
 
         ok = True
-        table = Table(title="m2mfota demo: fleet update")
-        for col in ("device", "from → to", "fault", "parts", "requests", "retries",
-                    "reconnects", "resumes", "bytes", "time", "result"):
-            table.add_column(col, justify="right" if col in (
-                "parts", "requests", "retries", "reconnects", "resumes", "bytes",
-                "time") else "left")
+        # 80 columns: short headings, one space between columns, bytes in KiB,
+        # retries/reconnects/resumes in one column; only the fault may wrap.
+        table = Table(title="m2mfota demo: fleet update", box=box.SIMPLE_HEAD,
+                      show_edge=False, padding=(0, 0))
+        for col in ("device", "from → to", "fault", "parts", "req", "rt/rc/rs", "KiB",
+                    "time", "result"):
+            table.add_column(col, justify="left" if col in (
+                "device", "from → to", "fault", "result") else "right",
+                no_wrap=col != "fault", max_width=12 if col == "fault" else None)
         for d in devices:
             info = emu.api("GET", f"/api/devices/{d.imei}")
             reported = info["reported"]["firmware"]
@@ -328,9 +344,9 @@ def run(args: argparse.Namespace) -> int:
             good = status == "done" and reported == to_version
             ok &= good
             table.add_row(d.imei, f"{FROM_VERSION} → {reported}", d.fault, str(d.parts),
-                          str(d.requests), str(d.retries), str(max(0, d.connections - 1)),
-                          str(d.resumes),
-                          str(d.bytes), f"{d.seconds:.2f}s",
+                          str(d.requests),
+                          f"{d.retries}/{max(0, d.connections - 1)}/{d.resumes}",
+                          f"{d.bytes / 1024:.0f}", f"{d.seconds:.1f}s",
                           f"[green]{status}[/green]" if good else f"[red]{status}[/red]")
         console.print(table)
         for d in devices:

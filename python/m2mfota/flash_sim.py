@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from m2mfota import _args
+from m2mfota._cli_types import UserError, int_range
 from m2mfota._errors import M2mfotaError
 from m2mfota.flash import (
     FlashRegion,
@@ -146,21 +147,48 @@ def run_update(
     return out
 
 
+MAX_SLOT = 64 * 1024 * 1024  # the NOR model lives in RAM
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--image-size", type=int, default=200 * 1024)
-    p.add_argument("--slot-size", type=int, default=256 * 1024)
-    p.add_argument("--sector-size", type=int, default=4096)
-    p.add_argument("--program-size", type=int, default=8)
-    p.add_argument("--part-size", type=int, default=4096)
-    p.add_argument("--interval-sectors", type=int, default=1)
-    p.add_argument("--fail-part", type=int, action="append", default=[],
-                   help="offset of a part whose first delivery fails its CRC (repeatable)")
+    p.add_argument("--image-size", type=int_range(1, MAX_SLOT), default=200 * 1024,
+                   help="bytes of the (random) image, at most the slot [%(default)s]")
+    p.add_argument("--slot-size", type=int_range(1, MAX_SLOT), default=256 * 1024,
+                   help="bytes of the update slot, a multiple of the sector [%(default)s]")
+    p.add_argument("--sector-size", type=int_range(16, 1024 * 1024, power_of_two=True),
+                   default=4096, help="erase sector of the NOR model, a power of two "
+                   "[%(default)s]")
+    p.add_argument("--program-size", type=int_range(1, 1024 * 1024, power_of_two=True),
+                   default=8, help="program (write) block, a power of two dividing the sector "
+                   "[%(default)s]")
+    p.add_argument("--part-size", type=int_range(1, MAX_SLOT), default=4096,
+                   help="bytes per simulated ranged request [%(default)s]")
+    p.add_argument("--interval-sectors", type=int_range(1, 1 << 20), default=1,
+                   help="sectors written between two journal checkpoints [%(default)s]")
+    p.add_argument("--fail-part", type=int_range(0, MAX_SLOT), action="append", default=[],
+                   metavar="OFFSET",
+                   help="offset of a part (a multiple of --part-size inside the image) whose "
+                        "first delivery fails its CRC (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Simulate one update on a NOR model and print its flash statistics."""
     import os
 
+    if args.slot_size % args.sector_size:
+        raise UserError(f"--slot-size {args.slot_size} is not a multiple of --sector-size "
+                        f"{args.sector_size}")
+    if args.sector_size % args.program_size:
+        raise UserError(f"--program-size {args.program_size} does not divide --sector-size "
+                        f"{args.sector_size}")
+    if args.image_size > args.slot_size:
+        raise UserError(f"--image-size {args.image_size} does not fit --slot-size "
+                        f"{args.slot_size}")
+    for off in args.fail_part:
+        # a part starts at a multiple of the part size: any other offset would never fail
+        if off % args.part_size or off >= args.image_size:
+            raise UserError(f"--fail-part {off} is no part: parts start at multiples of "
+                            f"--part-size {args.part_size} below {args.image_size}")
     image = os.urandom(args.image_size)
     dev = Device.make(args.slot_size, args.sector_size, args.program_size)
     fails = set(args.fail_part)

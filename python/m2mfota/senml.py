@@ -16,7 +16,7 @@ from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
 
-__all__ = ["SenMLError", "dumps", "format_number", "loads", "parse_number"]
+__all__ = ["THINGSML", "SenMLError", "dumps", "format_number", "loads", "parse_number"]
 
 Record = dict[str, Any]
 Buffer = Union[bytes, bytearray, memoryview, str]
@@ -67,7 +67,8 @@ def _name(rec: Any) -> str:
     return ffi.unpack(out, n[0]).decode("utf-8")
 
 
-def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False):
+def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False,
+                 thingsml: bool = False):
     """Yield resolved records one by one (``loads`` as a generator).
 
     ``base_only=True`` also yields records that only set base fields."""
@@ -82,6 +83,8 @@ def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool):
     dec = ffi.new("struct mfota_senml_dec *")
     rec = ffi.new("struct mfota_senml_record *")
     mode = lib.MFOTA_SENML_LENIENT_V_STRING if lenient else lib.MFOTA_SENML_STRICT
+    if thingsml:
+        mode |= lib.MFOTA_SENML_THINGSML
     lib.mfota_senml_dec_init(dec, buf, len(buf), mode)
     while True:
         rc = lib.mfota_senml_dec_next(dec, rec)
@@ -115,13 +118,29 @@ def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool):
         yield out
 
 
-def loads(data: Buffer, *, lenient: bool = False) -> list[Record]:
+def loads(data: Buffer, *, lenient: bool = False, thingsml: bool = False) -> list[Record]:
     """Decode a SenML JSON pack into resolved records.
 
     Each record is a dict with keys among ``n u v vs vb vd s t ut``.
     ``lenient=True`` reads a string under ``v`` as ``vs`` (KPN's downlink
-    example).  Raises :class:`SenMLError` with ``.code`` and ``.offset``."""
-    return list(iter_records(data, lenient=lenient))
+    example).  ``thingsml=True`` resolves KPN ThingsML ``"i_"`` indexes to a
+    name and unit (see :data:`THINGSML`) and accepts the empty ``{}`` record
+    a gateway pack starts with.  Raises :class:`SenMLError` with ``.code``
+    and ``.offset``."""
+    return list(iter_records(data, lenient=lenient, thingsml=thingsml))
+
+
+def _thingsml_table() -> dict[int, tuple[str, str]]:
+    table = {}
+    for index in range(lib.MFOTA_THINGSML_INDEX_MIN, lib.MFOTA_THINGSML_INDEX_MAX + 1):
+        m = lib.mfota_thingsml_lookup(index)
+        if m != ffi.NULL:
+            table[index] = (ffi.string(m.name).decode(), ffi.string(m.unit).decode())
+    return table
+
+
+#: KPN ThingsML's measurement table as the C core has it: index -> (name, unit).
+THINGSML: dict[int, tuple[str, str]] = _thingsml_table()
 
 
 # ---- encoding -----------------------------------------------------------------

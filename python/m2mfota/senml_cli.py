@@ -7,14 +7,17 @@ import dataclasses
 import json
 import sys
 
+from m2mfota._cli_types import input_file
 from m2mfota.senml import SenMLError, loads
 from m2mfota.things import DownlinkError, parse_downlink
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="the pack ('-' reads standard input)")
+    parser.add_argument("file", type=input_file, help="the pack ('-' reads standard input)")
     parser.add_argument("--lenient", action="store_true",
                         help="read a string under v as vs (KPN's downlink example)")
+    parser.add_argument("--thingsml", action="store_true",
+                        help="resolve KPN ThingsML i_ indexes to name and unit")
     parser.add_argument("--downlink-imei", metavar="IMEI",
                         help="extract the FOTA command this device would accept")
 
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
                 cmd["sha256"] = cmd["sha256"].hex()
             out = cmd
         else:
-            out = loads(data, lenient=args.lenient)
+            out = loads(data, lenient=args.lenient, thingsml=args.thingsml)
     except (SenMLError, DownlinkError) as e:
         where = f" at byte {e.offset}" if e.offset is not None else ""
         print(f"refused: {e.code}{where}", file=sys.stderr)

@@ -11,6 +11,7 @@
 #include "m2mfota/report_policy.h"
 #include "m2mfota/backoff.h"
 #include "m2mfota/senml.h"
+#include "m2mfota/thingsml.h"
 #include "m2mfota/things.h"
 #include "m2mfota/http_request.h"
 #include "m2mfota/http_response.h"

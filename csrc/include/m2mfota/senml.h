@@ -30,6 +30,13 @@ extern "C" {
 #define MFOTA_SENML_STRICT 0u
 /* Read a string under "v" as "vs" (KPN's own downlink example does this). */
 #define MFOTA_SENML_LENIENT_V_STRING 1u
+/* KPN ThingsML (OR it in): a record's "i_" (an index into the table of
+ * thingsml.h) gives its name and, unless "u" is there, its unit, instead of
+ * failing as an unknown must-understand field; an empty record {} (which KPN's
+ * SDK writes first in a gateway pack) is a record that sets nothing.  An
+ * index outside the table is MFOTA_ERR_SENML_RANGE, a non-integer
+ * MFOTA_ERR_SENML_TYPE, "i_" beside "n" MFOTA_ERR_SENML_DUPLICATE. */
+#define MFOTA_SENML_THINGSML 2u
 
 /* Field bits of mfota_senml_record.fields: which fields the record held. */
 #define MFOTA_SENML_F_BN 0x0001u
@@ -99,8 +106,8 @@ struct mfota_senml_dec {
 };
 
 /* Start decoding `len` bytes at `json` (no NUL needed; the bytes must stay
- * alive while records are used).  `mode` is MFOTA_SENML_STRICT or
- * MFOTA_SENML_LENIENT_V_STRING. */
+ * alive while records are used).  `mode` is MFOTA_SENML_STRICT or an OR of
+ * MFOTA_SENML_LENIENT_V_STRING and MFOTA_SENML_THINGSML. */
 void mfota_senml_dec_init(struct mfota_senml_dec *dec, const char *json, size_t len,
                           unsigned mode);
 

@@ -8,8 +8,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from m2mfota.emulator import campaigns, firmware, openapi, registry
+from m2mfota.emulator import campaigns, firmware, mcuboot_sig, openapi, registry
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.events import KINDS
 from m2mfota.emulator.ingestion import PATH as INGESTION_PATH
 from m2mfota.emulator.keys import EMULATOR
 
@@ -46,8 +47,8 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
     return int(text)
 
 
-def _ok(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status)
+def _ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers)
 
 
 async def info(request: web.Request) -> web.Response:
@@ -71,7 +72,12 @@ async def create_device(request: web.Request) -> web.Response:
 
 
 async def get_device(request: web.Request) -> web.Response:
-    return _ok(registry.get(request.app[EMULATOR].conn, _imei(request), with_secret=True))
+    return _ok(registry.get(request.app[EMULATOR].conn, _imei(request)))
+
+
+async def reveal_secret(request: web.Request) -> web.Response:
+    return _ok(registry.reveal_secret(request.app[EMULATOR].conn, _imei(request)),
+               headers={"Cache-Control": "no-store"})
 
 
 async def patch_device(request: web.Request) -> web.Response:
@@ -129,7 +135,7 @@ async def device_uplinks(request: web.Request) -> web.Response:
     conn = request.app[EMULATOR].conn
     imei = _imei(request)
     registry.load(conn, imei)
-    limit = _query_int(request, "limit", 20, 1, 1000)
+    limit = min(_query_int(request, "limit", 20, 1, 1000), request.app[EMULATOR].uplink_history)
     rows = conn.execute("SELECT * FROM uplinks WHERE imei = ? ORDER BY id DESC LIMIT ?",
                         (imei, limit)).fetchall()
     return _ok([{"id": r["id"], "received": r["received"], "records": json.loads(r["records"]),
@@ -179,7 +185,30 @@ async def list_firmware(request: web.Request) -> web.Response:
 
 
 async def get_firmware(request: web.Request) -> web.Response:
-    return _ok(firmware.get(request.app[EMULATOR].conn, _int_param(request, "id")))
+    """One firmware; an MCUboot image also with its version, hash and signature check."""
+    emu = request.app[EMULATOR]
+    fw_id = _int_param(request, "id")
+    out = firmware.get(emu.conn, fw_id)
+    if out["kind"] == "mcuboot":
+        data = firmware.data(emu.conn, fw_id)
+        out["mcuboot"] = {"version": out["version"],
+                          **mcuboot_sig.inspect(data, emu.mcuboot_keys)}
+    return _ok(out)
+
+
+async def delete_firmware(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    fw_id = _int_param(request, "id")
+    with emu.transaction() as conn:
+        firmware.delete(conn, fw_id)
+    return web.Response(status=204)
+
+
+async def api_index(request: web.Request) -> web.Response:
+    """What lives under /api/: every path and its methods, from the OpenAPI document."""
+    doc = openapi.document()
+    return _ok({"openapi": "/api/openapi.json", "docs": "/docs/api", "paths": {
+        path: sorted(m.upper() for m in ops) for path, ops in doc["paths"].items()}})
 
 
 async def create_campaign(request: web.Request) -> web.Response:
@@ -205,6 +234,19 @@ async def put_campaign_faults(request: web.Request) -> web.Response:
         return _ok({"faults": campaigns.set_faults(conn, emu.updates, campaign_id, body)})
 
 
+async def list_events(request: web.Request) -> web.Response:
+    emu = request.app[EMULATOR]
+    kind = request.query.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(KINDS)}", "kind")
+    imei = request.query.get("imei")
+    if imei is not None:
+        registry.check_imei(imei)
+    return _ok(emu.events.query(after=_query_int(request, "after", 0, 0, 10**15),
+                                limit=_query_int(request, "limit", 100, 1, 1000),
+                                kind=kind, imei=imei))
+
+
 async def openapi_json(request: web.Request) -> web.Response:
     return _ok(openapi.document())
 
@@ -212,12 +254,14 @@ async def openapi_json(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/info", info)
+    r.add_get("/api/events", list_events)
     r.add_get("/api/openapi.json", openapi_json)
     r.add_get("/api/devices", list_devices)
     r.add_post("/api/devices", create_device)
     r.add_get("/api/devices/{imei}", get_device)
     r.add_patch("/api/devices/{imei}", patch_device)
     r.add_delete("/api/devices/{imei}", delete_device)
+    r.add_post("/api/devices/{imei}/secret", reveal_secret)
     r.add_put("/api/devices/{imei}/desired", put_desired)
     r.add_put("/api/devices/{imei}/faults", put_device_faults)
     r.add_get("/api/devices/{imei}/uplinks", device_uplinks)
@@ -225,6 +269,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/api/firmware", list_firmware)
     r.add_post("/api/firmware", upload_firmware)
     r.add_get("/api/firmware/{id}", get_firmware)
+    r.add_delete("/api/firmware/{id}", delete_firmware)
+    r.add_get("/api/", api_index)
     r.add_get("/api/campaigns", list_campaigns)
     r.add_post("/api/campaigns", create_campaign)
     r.add_get("/api/campaigns/{id}", get_campaign)

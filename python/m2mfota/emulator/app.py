@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 import time
@@ -12,13 +13,15 @@ from typing import Any
 
 from aiohttp import web
 
-from m2mfota.emulator import api, db, firmware, ingestion
+from m2mfota.emulator import api, db, firmware, ingestion, security
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.events import EventLog
 from m2mfota.emulator.fileserver import FileServer
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.state import UpdateManager
 
 STATIC = Path(__file__).parent / "static"
+GROUP_COMMIT_SECONDS = 0.02
 
 
 class Emulator:
@@ -32,13 +35,73 @@ class Emulator:
         self.clock = clock
         self.public_url = public_url.rstrip("/") if public_url else None
         self.uplink_history = uplink_history
+        self._since_trim: dict[str, int] = {}
+        self._group_open = False
+        self._group_timer: asyncio.TimerHandle | None = None
         self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl,
                                      downlink_extras=downlink_extras)
+        self.events = EventLog(clock=clock)
+        if hasattr(fileserver, "on_event"):
+            fileserver.on_event = self._file_event
+        #: SHA-256 of the API key; None: authentication is off
+        self.api_key_digest: bytes | None = None
+        #: the API key when this start made it (shown once), else None
+        self.new_api_key: str | None = None
+        #: PEM public keys MCUboot image signatures are checked against
+        self.mcuboot_keys: list[bytes] = []
+
+    def _file_event(self, file_id: str, device: str | None, status: int, reason: str,
+                    range_header: str | None) -> None:
+        kind = "file" if status < 400 else "refused"
+        message = f"GET {range_header or 'whole file'}: {status}"
+        if reason:
+            message += f" {reason}"
+        self.events.add(kind, imei=device, status=status, message=message, file_id=file_id)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction of its own (the API's writes): a pending group
+        commit of uplinks is committed first."""
+        self.flush()
         with db.transaction(self.conn) as conn:
             yield conn
+
+    @contextmanager
+    def uplink_transaction(self) -> Iterator[sqlite3.Connection]:
+        """The writes of one uplink, atomic (a savepoint) inside a group commit.
+
+        A COMMIT per uplink was the largest cost of ingestion under load; the
+        group is committed GROUP_COMMIT_SECONDS after its first uplink (or
+        before any other transaction, or at shutdown), so a crash can lose at
+        most that window of acknowledged uplinks -- an emulator's trade-off."""
+        conn = self.conn
+        if not self._group_open:
+            conn.execute("BEGIN IMMEDIATE")
+            self._group_open = True
+            try:
+                self._group_timer = asyncio.get_running_loop().call_later(
+                    GROUP_COMMIT_SECONDS, self.flush)
+            except RuntimeError:  # no event loop (a direct call): commit at the end
+                self._group_timer = None
+        conn.execute("SAVEPOINT uplink")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO uplink")
+            conn.execute("RELEASE uplink")
+            raise
+        conn.execute("RELEASE uplink")
+        if self._group_timer is None:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit the pending group of uplinks, if any."""
+        if self._group_timer is not None:
+            self._group_timer.cancel()
+            self._group_timer = None
+        if self._group_open:
+            self._group_open = False
+            self.conn.execute("COMMIT")
 
     def public_base(self, request: web.Request) -> str:
         """``http://ip:port`` devices reach this server at (they have no DNS)."""
@@ -61,6 +124,14 @@ class Emulator:
                                     faults=self.updates.faults_for(row), file_id=row["file_id"])
 
     def trim_uplinks(self, imei: str) -> None:
+        """Keep the last ``uplink_history`` uplinks of a device.  The DELETE runs
+        once per tenth of the history (every insert for a short one), not per
+        uplink: readers ask for at most ``uplink_history`` rows anyway."""
+        n = self._since_trim.get(imei, 0) + 1
+        if n < max(1, self.uplink_history // 10):
+            self._since_trim[imei] = n
+            return
+        self._since_trim[imei] = 0
         self.conn.execute(
             "DELETE FROM uplinks WHERE imei = ? AND id <= (SELECT id FROM uplinks WHERE imei = ?"
             " ORDER BY id DESC LIMIT 1 OFFSET ?)", (imei, imei, self.uplink_history))
@@ -85,15 +156,27 @@ async def _index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+async def _api_docs(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "api.html")
+
+
 def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
                clock: Callable[[], float] = time.time, token_ttl: float = 3600.0,
                public_url: str | None = None, uplink_history: int = 1000,
-               fileserver: Any = None, downlink_extras: bool = True) -> web.Application:
+               fileserver: Any = None, api_key: str | None = None,
+               auth: bool = True, mcuboot_keys: list[bytes] | None = None,
+               downlink_extras: bool = True) -> web.Application:
     """Build the application on the SQLite database at ``db_path`` (``:memory:`` for tests).
 
+    With ``auth`` (the default) the REST API wants the API key: ``api_key``
+    when given (it replaces the stored one), else the one stored in the
+    database, else a new one, readable once as ``app[EMULATOR].new_api_key``.
+    ``auth=False`` opens the API to anyone who can reach the port.
+    ``mcuboot_keys`` (PEM public keys) check the signatures of MCUboot images.
     ``downlink_extras=False`` sends FOTA commands as KPN does, with ``url`` and
     ``token`` only (no size, crc32, sha256, version): the image's own header
-    is then the device's only whole-file check."""
+    is then the device's only whole-file check.
+    Raises ValueError for an API key that is too short or not printable."""
     conn = db.connect(db_path)
     if fileserver is None:
         # Kept in the database so that tokens handed out before a restart stay valid.
@@ -103,15 +186,24 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     emu = Emulator(conn, fileserver, clock=clock, token_ttl=token_ttl, public_url=public_url,
                    uplink_history=uplink_history, downlink_extras=downlink_extras)
     emu.republish()
-    app = web.Application(middlewares=[json_errors], client_max_size=api.MAX_UPLOAD)
+    emu.mcuboot_keys = list(mcuboot_keys or [])
+    if auth:
+        emu.api_key_digest, emu.new_api_key = security.setup_api_key(conn, api_key)
+    app = web.Application(
+        middlewares=[security.guard(lambda: emu.api_key_digest, lambda: emu.public_url),
+                     json_errors],
+        client_max_size=api.MAX_UPLOAD)
+    app.on_response_prepare.append(security.add_headers)
     app[EMULATOR] = emu
     app.router.add_post(ingestion.PATH, ingestion.handle_uplink)
     api.add_routes(app)
     fileserver.add_routes(app)
     app.router.add_get("/", _index)
+    app.router.add_get("/docs/api", _api_docs)
     app.router.add_static("/static/", STATIC)
 
     async def close_db(_app: web.Application) -> None:
+        emu.flush()
         conn.close()
 
     app.on_cleanup.append(close_db)

@@ -13,6 +13,8 @@ from typing import Callable
 
 from aiohttp import web
 
+from m2mfota.emulator.lax_http import LaxAppRunner
+
 
 class BackgroundServer:
     """An aiohttp app served on host:port from a daemon thread.
@@ -75,7 +77,7 @@ class BackgroundServer:
 
     async def _startup(self) -> None:
         self.app = self._make_app()
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = LaxAppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

@@ -9,7 +9,7 @@ from typing import Any
 from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator import firmware, registry
 from m2mfota.emulator.errors import ApiError
-from m2mfota.emulator.state import COUNT_GROUP, UpdateManager
+from m2mfota.emulator.state import COUNT_GROUP, UpdateManager, result_name
 
 TARGETS = ("imeis", "type", "client")
 MAX_IMEIS = 100_000
@@ -121,6 +121,7 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> dict:
             "state": r["fota_state"],
             "progress": r["fota_progress"],
             "result": r["fota_result"],
+            "result_name": result_name(r["fota_result"]),
             "error": r["fota_error"],
             "last_seen": r["last_seen"],
         })

@@ -7,6 +7,7 @@ for a thousand devices uplinking at once without giving up durability.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterable
 
@@ -83,7 +84,15 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 def connect(path: str = ":memory:") -> sqlite3.Connection:
-    """Open (creating or migrating) the database at ``path``; ``:memory:`` for tests."""
+    """Open (creating or migrating) the database at ``path``; ``:memory:`` for tests.
+
+    A new file is created with mode 0600: it holds device secrets.  Raises
+    OSError when the file cannot be created and sqlite3.DatabaseError when
+    it is no SQLite database."""
+    if path != ":memory:" and not path.startswith("file:"):
+        # created here, not by SQLite, so that it never exists with a wider mode;
+        # SQLite gives its -wal and -shm files the mode of the database file
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")

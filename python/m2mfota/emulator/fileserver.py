@@ -128,6 +128,18 @@ def _etag(data: bytes) -> str:
     return f'"{zlib.crc32(data):08x}-{len(data):x}"'
 
 
+_BIG = 10**18  # past any file this server holds
+
+
+def _digits(text: str) -> int | None:
+    """A decimal number of ASCII digits; huge ones capped at _BIG (a 5000-digit
+    number would exceed int()'s digit limit and needs no exact value)."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    text = text.lstrip("0") or "0"
+    return int(text) if len(text) <= 18 else _BIG
+
+
 def _parse_range(header: str, total: int) -> tuple[int, int] | None | str:
     """(first, last) of a single byte range; None to ignore the header (bad
     syntax or several ranges, RFC 9110 14.2); "unsatisfiable" for 416."""
@@ -135,22 +147,25 @@ def _parse_range(header: str, total: int) -> tuple[int, int] | None | str:
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
     first_s, dash, last_s = spec.strip().partition("-")
-    if not dash or not (first_s.isdigit() or (not first_s and last_s.isdigit())):
+    if not dash:
         return None
-    if last_s and not last_s.isdigit():
+    last = _digits(last_s) if last_s else None
+    if last_s and last is None:
         return None
     if not first_s:  # suffix: the last N bytes
-        n = int(last_s)
-        if n == 0 or total == 0:
+        if last is None:
+            return None
+        if last == 0 or total == 0:
             return "unsatisfiable"
-        return max(0, total - n), total - 1
-    first = int(first_s)
-    last = int(last_s) if last_s else total - 1
-    if last_s and last < first:
+        return max(0, total - last), total - 1
+    first = _digits(first_s)
+    if first is None:
+        return None
+    if last is not None and last < first:
         return None
     if first >= total:
         return "unsatisfiable"
-    return first, min(last, total - 1)
+    return first, total - 1 if last is None else min(last, total - 1)
 
 
 class FileServer:
@@ -171,6 +186,9 @@ class FileServer:
         self.requests_per_connection = requests_per_connection
         self.clock = clock
         self._files: dict[str, _File] = {}
+        #: called after each request as on_event(file_id, device, status, reason,
+        #: range) -- device None for an unknown file; the emulator's event log
+        self.on_event: Callable[..., None] | None = None
         self._device_faults: dict[str, Faults] = {}
         # id(transport) -> (transport, requests served on it)
         self._conns: dict[int, tuple[object, int]] = {}
@@ -274,18 +292,29 @@ class FileServer:
         return self.clock() < float(claims["exp"]) and not f.faults.expire_token
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        resp = await self._answer(request)
+        if self.on_event is not None:
+            file_id = request.match_info["file_id"]
+            f = self._files.get(file_id)
+            reason = resp.text if isinstance(resp, web.Response) and resp.status >= 300 else ""
+            self.on_event(file_id, f.device if f else None, resp.status, reason,
+                          request.headers.get("Range"))
+        return resp
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["file_id"]
         conn, on_conn = self._connection_count(request)
         close = on_conn >= self.requests_per_connection
         f = self._files.get(file_id)
         if f is None:
             return self._plain(request, 404, "no such file", close)
-        f.requests += 1
-        f.connections.add(conn)
         fl = f.faults
         if not self._authorized(request, file_id, f):
+            # Not counted against the budget: junk tokens must not lock the device out.
             return self._count(f, self._plain(request, 401, "token expired or invalid", close,
                                               {"WWW-Authenticate": 'Bearer error="invalid_token"'}))
+        f.requests += 1
+        f.connections.add(conn)
         if fl.forbidden:
             return self._count(f, self._plain(request, 403, "forbidden", close))
         if f.requests > self.max_requests:

@@ -112,3 +112,20 @@ def list_all(conn: sqlite3.Connection) -> list[dict]:
     return [dict(r) for r in conn.execute(
         "SELECT id, version, kind, filename, size, crc32, sha256, created FROM firmware"
         " ORDER BY id")]
+
+
+def delete(conn: sqlite3.Connection, firmware_id: int) -> None:
+    """Remove a firmware no campaign and no device refers to (409 otherwise:
+    the update history must keep naming what it sent)."""
+    _row(conn, firmware_id)
+    camp = conn.execute("SELECT id FROM campaigns WHERE firmware_id = ? LIMIT 1",
+                        (firmware_id,)).fetchone()
+    if camp is not None:
+        raise ApiError(409, f"campaign {camp['id']} uses firmware {firmware_id}",
+                       "firmware_id")
+    dev = conn.execute("SELECT imei FROM devices WHERE desired_firmware_id = ? LIMIT 1",
+                       (firmware_id,)).fetchone()
+    if dev is not None:
+        raise ApiError(409, f"device {dev['imei']} should run firmware {firmware_id}",
+                       "firmware_id")
+    conn.execute("DELETE FROM firmware WHERE id = ?", (firmware_id,))

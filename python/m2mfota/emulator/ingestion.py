@@ -32,41 +32,101 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _refuse(emu, status: int, answer: str, *, reason: str | None = None,
+            imei: str | None = None, **detail) -> web.Response:
+    """The device's error answer, and the event the operator reads (whose
+    reason may say more than the device is told, e.g. unknown IMEI)."""
+    emu.events.add("refused", imei=imei, status=status, message=reason or answer, **detail)
+    return _error(status, answer)
+
+
+def split_by_device(records: list[dict]) -> dict[str, list[dict]]:
+    """The records of a pack grouped by the IMEI their resolved name starts
+    with, in the order the devices first appear.  A gateway (KPN's SDK)
+    writes several base names into one pack, one per device it speaks for.
+    Raises ValueError for a record that names no device."""
+    groups: dict[str, list[dict]] = {}
+    for i, rec in enumerate(records):
+        match = URN_RE.match(rec.get("n", ""))
+        if match is None:
+            raise ValueError(f"record {i} has no base name urn:dev:IMEI:<imei>:")
+        groups.setdefault(match.group(1), []).append(rec)
+    return groups
+
+
 async def handle_uplink(request: web.Request) -> web.Response:
     emu = request.app[EMULATOR]
     if request.content_length is not None and request.content_length > MAX_BODY:
-        return _error(413, f"uplink larger than {MAX_BODY} bytes")
+        return _refuse(emu, 413, f"uplink larger than {MAX_BODY} bytes")
     body = await request.read()
     if len(body) > MAX_BODY:
-        return _error(413, f"uplink larger than {MAX_BODY} bytes")
+        return _refuse(emu, 413, f"uplink larger than {MAX_BODY} bytes")
     token = request.headers.get("Things-Message-Token", "")
     if not TOKEN_RE.fullmatch(token):
-        return _error(401, "missing or malformed Things-Message-Token")
+        return _refuse(emu, 401, "missing or malformed Things-Message-Token")
     try:
         records = decode_pack(body)
     except ValueError as exc:
-        return _error(400, f"bad SenML pack: {exc}")
-    match = URN_RE.match(records[0].get("n", "")) if records else None
-    if match is None:
-        return _error(400, "first record must carry the base name urn:dev:IMEI:<imei>:")
-    imei = match.group(1)
+        code, offset = getattr(exc, "code", None), getattr(exc, "offset", None)
+        return _refuse(emu, 400, f"bad SenML pack: {exc}",
+                       reason=f"bad SenML pack: {code} at byte {offset}",
+                       code=code, offset=offset)
+    if not records:
+        return _refuse(emu, 400, "the pack holds no record naming urn:dev:IMEI:<imei>:")
+    try:
+        groups = split_by_device(records)
+    except ValueError as exc:
+        return _refuse(emu, 400, str(exc))
+    imeis = list(groups)
     conn = emu.conn
-    row = conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
+    row = conn.execute("SELECT * FROM devices WHERE imei = ?", (imeis[0],)).fetchone()
+    # The first device named signs the pack (for a gateway pack: the gateway).
     # Same answer for an unknown device and a wrong token: no registry probing.
-    if row is None or not hmac.compare_digest(
-            expected_token(body, row["secret"].encode("utf-8")), token):
-        return _error(401, "Things-Message-Token does not match")
-    prefix = match.group(0)
-    rep = reported_from_records(records, prefix)
-    with emu.transaction():
-        downlink = emu.updates.on_uplink(row, rep, public_base=emu.public_base(request))
+    if row is None:
+        return _refuse(emu, 401, "Things-Message-Token does not match",
+                       reason=f"unknown IMEI {imeis[0]}", imei=imeis[0])
+    if not hmac.compare_digest(expected_token(body, row["secret"].encode("utf-8")), token):
+        return _refuse(emu, 401, "Things-Message-Token does not match",
+                       reason="bad Things-Message-Token", imei=imeis[0])
+    others = []
+    for imei in imeis[1:]:
+        other = conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
+        if other is None:
+            return _refuse(emu, 400, f"gateway pack names unregistered device {imei}",
+                           imei=imeis[0])
+        others.append(other)
+    try:
+        reports = {imei: reported_from_records(recs, f"urn:dev:IMEI:{imei}:")
+                   for imei, recs in groups.items()}
+    except ValueError as exc:
+        return _refuse(emu, 400, str(exc), imei=imeis[0])
+    text_body = body.decode("utf-8", "replace")
+    with emu.uplink_transaction():
+        downlink = emu.updates.on_uplink(row, reports[row["imei"]],
+                                         public_base=emu.public_base(request))
+        # Devices behind a gateway report through it, but a downlink could
+        # only reach the gateway: their state is recorded, no update starts.
+        for other in others:
+            emu.updates.on_uplink(other, reports[other["imei"]], public_base="",
+                                  downlink=False)
         text = json.dumps(downlink, separators=(",", ":")) if downlink else None
-        conn.execute(
-            "INSERT INTO uplinks (imei, received, body, records, downlink)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (imei, emu.clock(), body.decode("utf-8", "replace"),
-             json.dumps(records), text))
-        emu.trim_uplinks(imei)
+        for imei, recs in groups.items():
+            conn.execute(
+                "INSERT INTO uplinks (imei, received, body, records, downlink)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (imei, emu.clock(), text_body, json.dumps(recs),
+                 text if imei == row["imei"] else None))
+            emu.trim_uplinks(imei)
+    for imei, recs in groups.items():
+        via = "" if imei == row["imei"] else f" via gateway {row['imei']}"
+        emu.events.add("uplink", imei=imei, status=200 if text and imei == row["imei"] else 204,
+                       message=f"{len(recs)} records{via}",
+                       records=[r.get("n", "").rsplit(":", 1)[-1] for r in recs][:20])
+    if downlink:
+        emu.events.add("downlink", imei=row["imei"], status=200,
+                       message="FOTA command " + " ".join(
+                           f"{r['n']}={r.get('vs', r.get('v'))}" for r in downlink[1:]
+                           if r.get("n") in ("version", "size", "url")))
     if text is None:
         return web.Response(status=204)
     return web.Response(status=200, text=text, content_type="application/json")

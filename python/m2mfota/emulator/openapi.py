@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from m2mfota.emulator import faults
+from m2mfota.emulator.events import KINDS
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
@@ -33,7 +34,9 @@ def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None
         params: list | None = None, errors: tuple[str, ...] = ("400", "404")) -> dict:
     responses: dict[str, Any] = {status: ({"description": "OK", **_json(ok)} if ok
                                           else {"description": "No content"})}
-    for code in errors:
+    # every /api/ operation can meet the guard: no key (401), a foreign Host or
+    # Origin (403), a body that is not JSON (415)
+    for code in (*errors, "401", "403", "415"):
         responses[code] = {"description": "client error", **_json(_ref("Error"))}
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
@@ -93,6 +96,7 @@ def document() -> dict:
                 "reported": {"type": "object", "properties": {
                     "firmware": _NULLABLE_STR, "state": _NULLABLE_STR,
                     "progress": _NULLABLE_NUM, "result": {"type": "integer", "nullable": True},
+                    "result_name": _NULLABLE_STR,
                     "error": _NULLABLE_STR}},
                 "desired": {"type": "object", "nullable": True, "properties": {
                     "firmware_id": {"type": "integer"}, "version": {"type": "string"}}},
@@ -111,7 +115,12 @@ def document() -> dict:
                 "kind": {"type": "string", "enum": ["binary", "mcuboot"]},
                 "filename": {"type": "string"}, "size": {"type": "integer"},
                 "crc32": {"type": "string"}, "sha256": {"type": "string"},
-                "created": {"type": "number"}}},
+                "created": {"type": "number"},
+                "mcuboot": {"type": "object", "description": "MCUboot images, GET by id: "
+                            "version, hash (ok/bad/missing), signature (verified/bad/"
+                            "unsigned/no key configured)", "properties": {
+                                "version": {"type": "string"}, "hash": {"type": "string"},
+                                "signature": {"type": "string"}}}}},
         "CampaignCreate": {
             "description": "firmware_id and exactly one target: imeis, type or client",
             "oneOf": [_campaign_create(target, spec) for target, spec in (
@@ -131,6 +140,13 @@ def document() -> dict:
                 "faults": _ref("Faults"),
                 "created": {"type": "number"}, "counts": _ref("Counts"),
                 "devices": {"type": "array", "items": {"type": "object"}}}},
+        "Event": {
+            "type": "object", "required": ["id", "time", "kind", "message"],
+            "properties": {
+                "id": {"type": "integer"}, "time": {"type": "number"},
+                "kind": {"type": "string", "enum": list(KINDS)},
+                "imei": _NULLABLE_STR, "status": {"type": "integer", "nullable": True},
+                "message": {"type": "string"}, "detail": {"type": "object"}}},
         "Uplink": {
             "type": "object",
             "properties": {
@@ -140,9 +156,24 @@ def document() -> dict:
     }
     faults_body = {"required": True, **_json(_ref("Faults"))}
     paths = {
-        "/api/openapi.json": {"get": _op("This document", {"type": "object"}, errors=())},
+        "/api/openapi.json": {"get": {**_op("This document", {"type": "object"}, errors=()),
+                                      "security": []}},
         "/api/info": {"get": _op("Addresses of ingestion, file server and dashboard",
                                  {"type": "object"}, errors=())},
+        "/api/events": {
+            "get": _op("The event log, newest first: uplinks, downlinks, file requests, "
+                       "refusals with their reason",
+                       {"type": "array", "items": _ref("Event")},
+                       params=[{"name": "after", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 0, "maximum": 999999999}},
+                               {"name": "limit", "in": "query", "schema": {
+                                   "type": "integer", "minimum": 1, "maximum": 1000}},
+                               {"name": "kind", "in": "query", "schema": {
+                                   "type": "string", "enum": list(KINDS)}},
+                               {"name": "imei", "in": "query", "schema": {
+                                   "type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}],
+                       errors=("400",)),
+        },
         "/api/devices": {
             "get": _op("List devices", {"type": "array", "items": _ref("Device")},
                        params=[{"name": "type", "in": "query", "schema": {"type": "string"}},
@@ -152,11 +183,17 @@ def document() -> dict:
                         body=_json(_ref("DeviceCreate")), errors=("400", "409")),
         },
         "/api/devices/{imei}": {
-            "get": _op("One device, with its secret", _ref("Device"), params=[_IMEI]),
+            "get": _op("One device (secret masked)", _ref("Device"), params=[_IMEI]),
             "patch": _op("Change a device", _ref("Device"), params=[_IMEI],
                          body=_json(_ref("DevicePatch"))),
             "delete": _op("Remove a device and its history", None, status="204",
                           params=[_IMEI]),
+        },
+        "/api/devices/{imei}/secret": {
+            "post": _op("Reveal the device's secret (every other answer masks it)",
+                        {"type": "object", "required": ["imei", "secret"], "properties": {
+                            "imei": {"type": "string"}, "secret": {"type": "string"}}},
+                        params=[_IMEI]),
         },
         "/api/devices/{imei}/desired": {
             "put": _op("Set the firmware the device should run", _ref("Device"),
@@ -198,7 +235,13 @@ def document() -> dict:
                         "file": {"type": "string", "format": "binary"},
                         "version": {"type": "string"}}}}}}),
         },
-        "/api/firmware/{id}": {"get": _op("One firmware", _ref("Firmware"), params=[_ID])},
+        "/api/firmware/{id}": {
+            "get": _op("One firmware", _ref("Firmware"), params=[_ID]),
+            "delete": _op("Remove a firmware no campaign or device refers to", None,
+                          status="204", params=[_ID], errors=("400", "404", "409")),
+        },
+        "/api/": {"get": _op("Index of the API: its paths and their methods",
+                             {"type": "object"}, errors=())},
         "/api/campaigns": {
             "get": _op("List campaigns with counts", {"type": "array",
                                                       "items": _ref("Campaign")}, errors=()),
@@ -217,5 +260,9 @@ def document() -> dict:
         "openapi": "3.0.3",
         "info": {"title": "m2mfota KPN Things emulator", "version": "1"},
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": {
+            "apiKey": {"type": "http", "scheme": "bearer",
+                       "description": "the API key `m2mfota serve` shows when it makes it"},
+            "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+        "security": [{"apiKey": []}, {"apiKeyHeader": []}],
     }

@@ -9,10 +9,13 @@ import sqlite3
 from typing import Any
 
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.state import result_name
 
 IMEI_RE = re.compile(r"[0-9A-Za-z]{1,32}")
 NAME_MAX = 64
 SECRET_MAX = 256
+#: what API answers show instead of a device's secret (see reveal_secret)
+MASK = "********"
 
 
 def _text(body: dict, key: str, default: str = "", limit: int = NAME_MAX) -> str:
@@ -50,7 +53,7 @@ def create(conn: sqlite3.Connection, body: Any, now: float) -> dict:
         )
     except sqlite3.IntegrityError:
         raise ApiError(409, f"device {imei} already exists", "imei") from None
-    return get(conn, imei, with_secret=True)
+    return get(conn, imei)
 
 
 def update(conn: sqlite3.Connection, imei: str, body: Any) -> dict:
@@ -72,7 +75,7 @@ def update(conn: sqlite3.Connection, imei: str, body: Any) -> dict:
     if sets:
         assign = ", ".join(f"{k} = ?" for k in sets)
         conn.execute(f"UPDATE devices SET {assign} WHERE imei = ?", (*sets.values(), row["imei"]))
-    return get(conn, imei, with_secret=True)
+    return get(conn, imei)
 
 
 def delete(conn: sqlite3.Connection, imei: str) -> None:
@@ -90,8 +93,13 @@ def load(conn: sqlite3.Connection, imei: str) -> sqlite3.Row:
     return row
 
 
-def get(conn: sqlite3.Connection, imei: str, *, with_secret: bool = False) -> dict:
-    return to_json(conn, load(conn, imei), with_secret=with_secret)
+def get(conn: sqlite3.Connection, imei: str) -> dict:
+    return to_json(conn, load(conn, imei))
+
+
+def reveal_secret(conn: sqlite3.Connection, imei: str) -> dict:
+    """The one answer that carries a device's secret (the API masks it elsewhere)."""
+    return {"imei": imei, "secret": load(conn, imei)["secret"]}
 
 
 def list_all(conn: sqlite3.Connection, *, dtype: str | None = None,
@@ -115,9 +123,10 @@ def _firmware_versions(conn: sqlite3.Connection) -> dict[int, str]:
     return {r["id"]: r["version"] for r in conn.execute("SELECT id, version FROM firmware")}
 
 
-def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *, with_secret: bool = False,
+def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *,
             versions: dict[int, str] | None = None) -> dict:
-    """The API's view of a device: identity, reported, desired and update status."""
+    """The API's view of a device: identity, reported, desired and update status;
+    the secret masked."""
     desired = None
     if row["desired_firmware_id"] is not None:
         if versions is None:
@@ -137,6 +146,7 @@ def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *, with_secret: bool = F
             "state": row["fota_state"],
             "progress": row["fota_progress"],
             "result": row["fota_result"],
+            "result_name": result_name(row["fota_result"]),
             "error": row["fota_error"],
         },
         "desired": desired,
@@ -149,9 +159,8 @@ def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *, with_secret: bool = F
             "token_expires": row["token_expires"],
         },
         "faults": json.loads(row["faults"]) if row["faults"] else None,
+        "secret": MASK,
     }
-    if with_secret:
-        out["secret"] = row["secret"]
     return out
 
 

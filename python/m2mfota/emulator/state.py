@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,19 @@ from m2mfota.emulator.errors import ApiError
 # fota.result values that mean the attempt failed (LwM2M /5 numbering, PROTOCOL.md §5).
 FAILURE_RESULTS = frozenset(range(2, 10))
 FOTA_STATES = ("idle", "downloading", "downloaded", "updating")
+RESULT_MAX = 2**31 - 1
+#: fota.result by name, as the operator reads it (LwM2M /5 Update Result).
+RESULT_NAMES = {0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM",
+                4: "connection lost", 5: "integrity check failure",
+                6: "unsupported package", 7: "invalid URI", 8: "update failed",
+                9: "unsupported protocol"}
+
+
+def result_name(result: int | None) -> str | None:
+    """The name of a fota.result code (None for none; "result N" if unknown)."""
+    if result is None:
+        return None
+    return RESULT_NAMES.get(result, f"result {result}")
 # How campaign counts group the statuses.
 COUNT_GROUP = {"pending": "pending", "retry": "pending", "downloading": "downloading",
                "done": "done", "failed": "failed", "idle": "pending"}
@@ -41,7 +54,10 @@ class Reported:
 
 
 def reported_from_records(records: list[dict], prefix: str) -> Reported:
-    """Pick the project's FOTA records (names relative to ``prefix``) out of an uplink."""
+    """Pick the project's FOTA records (names relative to ``prefix``) out of an uplink.
+
+    Raises ValueError for a ``fota.result`` that is no result code (it must
+    fit the database's integer: 1e300 or 2**63 are refused, not stored)."""
     rep = Reported()
     for rec in records:
         name = rec.get("n", "")
@@ -55,7 +71,10 @@ def reported_from_records(records: list[dict], prefix: str) -> Reported:
         elif name == "fota.progress" and _number(rec.get("v")):
             rep.progress = max(0.0, min(100.0, float(rec["v"])))
         elif name == "fota.result" and _number(rec.get("v")):
-            rep.result = int(rec["v"])
+            value = rec["v"]
+            if not (0 <= value <= RESULT_MAX and value == int(value)):
+                raise ValueError(f"fota.result must be an integer 0-{RESULT_MAX}, not {value!r}")
+            rep.result = int(value)
         elif name == "fota.error" and isinstance(rec.get("vs"), str):
             rep.error = rec["vs"][:64]
     return rep
@@ -76,6 +95,15 @@ class UpdateManager:
         self.downlink_extras = downlink_extras
         self.clock = clock
         self.token_ttl = token_ttl
+        # Firmware rows never change and ids are never reused (AUTOINCREMENT);
+        # a deleted one is desired by no device: the cache needs no invalidation.
+        self._firmware: dict[int, dict] = {}
+
+    def _desired(self, firmware_id: int) -> dict:
+        fw = self._firmware.get(firmware_id)
+        if fw is None:
+            fw = self._firmware[firmware_id] = firmware.get(self.conn, firmware_id)
+        return fw
 
     # -- desired state -------------------------------------------------------------
     def set_desired(self, imei: str, firmware_id: int | None, *, campaign_id: int | None = None,
@@ -125,7 +153,7 @@ class UpdateManager:
             except KeyError:
                 pass  # the file server already forgot the file (expired)
 
-    def faults_for(self, row: sqlite3.Row) -> Any:
+    def faults_for(self, row: Mapping[str, Any]) -> Any:
         stored = row["faults"]
         if not stored and row["campaign_id"] is not None:
             camp = self.conn.execute("SELECT faults FROM campaigns WHERE id = ?",
@@ -134,8 +162,12 @@ class UpdateManager:
         return faults_mod.build(stored)
 
     # -- uplinks -------------------------------------------------------------------
-    def on_uplink(self, row: sqlite3.Row, rep: Reported, *, public_base: str) -> list | None:
-        """Record what the device reported; return the downlink pack to answer with, if any."""
+    def on_uplink(self, row: Mapping[str, Any], rep: Reported, *, public_base: str,
+                  downlink: bool = True) -> list | None:
+        """Record what the device reported; return the downlink pack to answer with, if any.
+
+        ``downlink=False`` only records (a device behind a gateway: nothing
+        sent in answer could reach it)."""
         now = self.clock()
         imei = row["imei"]
         sets: dict[str, Any] = {"last_seen": now}
@@ -152,10 +184,13 @@ class UpdateManager:
         if rep.error is not None:
             sets["fota_error"] = rep.error
         self._update(imei, sets)
-        row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
+        if not downlink:
+            return None
+        # the row as it now stands, without reading it back (the hot path of ingestion)
+        row = {**dict(row), **sets}
         if row["desired_firmware_id"] is None:
             return None
-        desired = firmware.get(self.conn, row["desired_firmware_id"])
+        desired = self._desired(row["desired_firmware_id"])
         status = row["update_status"]
         if row["reported_firmware"] == desired["version"]:
             if status != "done":
@@ -181,7 +216,7 @@ class UpdateManager:
             return self._issue(row, desired, public_base)
         return None
 
-    def _after_failure(self, row: sqlite3.Row, desired: dict, public_base: str, *,
+    def _after_failure(self, row: Mapping[str, Any], desired: dict, public_base: str, *,
                        retry_now: bool) -> list | None:
         self._withdraw(row)
         if row["attempts"] >= 1 + row["retry_limit"]:
@@ -192,7 +227,7 @@ class UpdateManager:
         self._set_status(row, "retry", file_id=None, token_expires=None)
         return None
 
-    def _issue(self, row: sqlite3.Row, desired: dict, public_base: str) -> list:
+    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: str) -> list:
         self._withdraw(row)
         data = firmware.data(self.conn, desired["id"])
         pub = self.fileserver.publish(data, device=row["imei"], ttl=self.token_ttl,
@@ -217,7 +252,7 @@ class UpdateManager:
             ]
         return pack
 
-    def _resend(self, row: sqlite3.Row, desired: dict, public_base: str) -> list:
+    def _resend(self, row: Mapping[str, Any], desired: dict, public_base: str) -> list:
         try:
             token, _ = self.fileserver.token_for(
                 row["file_id"], ttl=max(1.0, row["token_expires"] - self.clock()))
@@ -225,14 +260,14 @@ class UpdateManager:
             return self._issue(row, desired, public_base)
         return self._command(row, public_base + "/f/v1/" + row["file_id"], token, desired)
 
-    def _withdraw(self, row: sqlite3.Row) -> None:
+    def _withdraw(self, row: Mapping[str, Any]) -> None:
         if row["file_id"]:
             try:
                 self.fileserver.unpublish(row["file_id"])
             except KeyError:
                 pass
 
-    def _set_status(self, row: sqlite3.Row, status: str, **extra: Any) -> None:
+    def _set_status(self, row: Mapping[str, Any], status: str, **extra: Any) -> None:
         self._update(row["imei"], {"update_status": status, **extra})
         attempts = extra.get("attempts", row["attempts"])
         if row["campaign_id"] is not None:
