@@ -201,3 +201,15 @@ def flash_device(name: str, value: Any) -> Any:
             raise TypeError(f"{name} must be a flash object with a {attr} attribute")
         integer(f"{name}.{attr}", getattr(value, attr), 0, hi)
     return value
+
+
+def transport_holder(name: str, value: Any) -> Any:
+    """An object carrying a C transport in ``.transport`` (a
+    ``struct mfota_transport *``), such as :class:`m2mfota.modem.ModemSocket`."""
+    from m2mfota._native import ffi
+
+    t = getattr(value, "transport", None)
+    if not isinstance(t, ffi.CData) or ffi.typeof(t) is not ffi.typeof("struct mfota_transport *"):
+        raise TypeError(f"{name} must carry a struct mfota_transport * in .transport, "
+                        f"not {_tname(value)}")
+    return value

@@ -295,6 +295,12 @@ class Client:
             self._journal = _KvHal(journal) if kv else _Hal(journal, name="journal")
         self._trust: Trust | None = None
         self._bl: _PyBootloader | None = None
+        if transports is not None:
+            if not isinstance(transports, tuple) or len(transports) != 2:
+                raise TypeError("transports must be an (uplink, download) tuple, "
+                                f"not {type(transports).__name__}")
+            for t in transports:
+                _args.transport_holder("transports", t)
         if keys is not None and bootloader != "mcuboot":
             raise ValueError("keys: only bootloader='mcuboot' checks signatures")
         if bootloader == "mcuboot":
@@ -302,7 +308,10 @@ class Client:
             port.primary = self._slot.c
             port.secondary = self._slot.c
             if keys is not None:
-                self._trust = Trust(keys)
+                try:
+                    self._trust = Trust(keys)
+                except (TypeError, ValueError) as exc:
+                    raise type(exc)(f"keys: {exc}") from None
                 self._trust.fill(port.trust)
             bl = keep(ffi.new("struct mfota_bootloader *"))
             lib.mfota_mcuboot_bootloader(bl, port)

@@ -247,6 +247,8 @@ def download(
     size = _args.optional_integer("size", size, 0, _args.U32)
     crc32 = _args.optional_integer("crc32", crc32, 0, _args.U32)
     sha256 = _args.optional_buffer("sha256", sha256, size=32)
+    if modem_socket is not None:
+        _args.transport_holder("modem_socket", modem_socket)
     if offset and (crc32 is not None or sha256 is not None):
         raise ValueError("crc32 and sha256 check the whole file: they need offset=0")
 

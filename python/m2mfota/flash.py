@@ -756,13 +756,15 @@ class McubootBootloader:
                  keys: Any = None) -> None:
         from m2mfota.trust import Trust
 
-    def __init__(self, primary: FlashDevice, secondary: FlashDevice) -> None:
         self._p = _Hal(primary, name="primary")
         self._s = _Hal(secondary, name="secondary")
         self._port = ffi.new("struct mfota_mcuboot_port *")
         self._port.primary = self._p.c
         self._port.secondary = self._s.c
-        self._trust = Trust(keys) if keys is not None else None
+        try:
+            self._trust = Trust(keys) if keys is not None else None
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"keys: {exc}") from None
         if self._trust is not None:
             self._trust.fill(self._port.trust)
         self.c = ffi.new("struct mfota_bootloader *")
@@ -771,6 +773,7 @@ class McubootBootloader:
     def check_image(self, image_size: int) -> str:
         """Would MCUboot boot the secondary slot's image?  Its version
         (without a "+0" build), or :class:`ImageError`."""
+        image_size = _args.integer("image_size", image_size, 0, _args.U32)
         buf = ffi.new("char[48]")
         rc = self.c.check_image(self.c.ctx, image_size, buf, 48)
         _check(rc, self._p, self._s, self._trust, error=ImageError, what="check image")

@@ -323,9 +323,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="provision: signed update left in the secondary slot")
     parser.add_argument("--mark-pending", action="store_true",
                         help="provision: also write the staged image's MCUboot trailer")
-    parser.add_argument("--imei", default="123456789012345")
-    parser.add_argument("--secret", default="device-secret")
-    parser.add_argument("--server", default="http://127.0.0.1:8080")
+    parser.add_argument("--imei", default="123456789012345",
+                        help="IMEI written to the config area [%(default)s]")
+    parser.add_argument("--secret", default="device-secret",
+                        help="shared secret for Things-Message-Token [%(default)s]")
+    parser.add_argument("--server", default="http://127.0.0.1:8080",
+                        help="ingestion endpoint base URL [%(default)s]")
 
 
 def run(args: argparse.Namespace) -> int:

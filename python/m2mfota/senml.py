@@ -75,10 +75,11 @@ def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False
     raw = _as_bytes(data)
     _args.flag("lenient", lenient)
     _args.flag("base_only", base_only)
-    return _iter_records(raw, lenient, base_only)
+    _args.flag("thingsml", thingsml)
+    return _iter_records(raw, lenient, base_only, thingsml)
 
 
-def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool):
+def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool, thingsml: bool):
     buf = ffi.from_buffer(raw)
     dec = ffi.new("struct mfota_senml_dec *")
     rec = ffi.new("struct mfota_senml_record *")
