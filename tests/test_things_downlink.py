@@ -1,4 +1,4 @@
-"""The FOTA command extractor of the C core (PROTOCOL.md section 2)."""
+"""The FOTA command extractor of the C core (docs/protocol.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The uplink request writer of the C core (PROTOCOL.md sections 1 and 5)."""
+"""The uplink request writer of the C core (docs/protocol.md §1 and §5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 /*
- * The FOTA command of a KPN Things downlink (PROTOCOL.md section 2).
+ * The FOTA command of a KPN Things downlink (docs/protocol.md §2).
  *
  * Everything a command carries is checked here, before any of it can reach
  * the download code: the device, the URL form, the token's bytes and the

@@ -1,5 +1,5 @@
 /*
- * The KPN Things uplink request (PROTOCOL.md section 1).
+ * The KPN Things uplink request (docs/protocol.md §1).
  *
  * The pack is encoded twice -- once to learn its length for Content-Length,
  * once in place -- so the request is built in the caller's buffer with no

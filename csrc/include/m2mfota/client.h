@@ -1,6 +1,6 @@
 /*
  * The FOTA client engine: one caller-allocated object runs one update end to
- * end (PROTOCOL.md sections 1-5).
+ * end (docs/protocol.md §1-§5).
  *
  *   status uplink -> its HTTP response -> downlink (FOTA command) -> validate
  *   -> journal resume check -> ranged download streamed into the flash writer
@@ -34,7 +34,7 @@
  *
  * Memory: struct mfota_client holds every buffer (uplink request, downlink
  * body, receive buffer, download request, journal, writer); its size is fixed
- * at compile time by config.h (README: "Client engine and demo").
+ * at compile time by config.h (docs/client.md).
  */
 #ifndef MFOTA_CLIENT_H
 #define MFOTA_CLIENT_H

@@ -116,7 +116,7 @@
 #define MFOTA_THINGS_IMEI_MAX 32
 #endif
 
-/* Record names of the project's update-status conventions (PROTOCOL.md 5). */
+/* Record names of the project's update-status conventions (docs/protocol.md §5). */
 #ifndef MFOTA_THINGS_NAME_FIRMWARE
 #define MFOTA_THINGS_NAME_FIRMWARE "firmware"
 #endif

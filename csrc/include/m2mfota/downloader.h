@@ -32,7 +32,7 @@
  * Then exactly one of:
  *   part_done(offset, len, crc, verified)  the part [offset, offset+len) is
  *       complete; crc is CRC-32 of those len bytes; verified is 1 when the
- *       server's Digest matched, 0 when the server sent none (PROTOCOL.md:
+ *       server's Digest matched, 0 when the server sent none (docs/protocol.md §6:
  *       accept, the whole-image check must catch errors).  A journal records
  *       progress here.  len may exceed the planned part size when a server
  *       that ignored Range sent the whole file from offset 0.

@@ -1,5 +1,5 @@
 /*
- * Update state and result as the device reports them (PROTOCOL.md section 5):
+ * Update state and result as the device reports them (docs/protocol.md §5):
  * the numbering of the LwM2M Firmware Update object (/5), which fleet tools
  * already understand.  Names are the strings that go up in `fota.state`.
  */

@@ -5,7 +5,7 @@
  * The slot's CRC-32 is compared with the CRC combined from the verified parts
  * (so a flash fault after a good part is caught), then with the size, crc32
  * and sha256 the downlink announced, when it did.  Any mismatch is an
- * integrity failure (LwM2M /5 result 5, PROTOCOL.md section 5) and the image
+ * integrity failure (LwM2M /5 result 5, docs/protocol.md §5) and the image
  * must not be marked bootable.
  */
 #ifndef MFOTA_IMAGE_VERIFY_H

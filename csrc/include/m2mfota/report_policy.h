@@ -1,5 +1,5 @@
 /*
- * When to spend airtime on a progress uplink (PROTOCOL.md section 5).
+ * When to spend airtime on a progress uplink (docs/protocol.md §5).
  *
  * Progress uplinks cost radio energy, so they go up only on a state change,
  * on the final result, and otherwise at most every `step_percent` percent of

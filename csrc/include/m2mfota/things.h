@@ -1,5 +1,5 @@
 /*
- * KPN Things M2M messages (PROTOCOL.md sections 1, 2 and 5): the FOTA
+ * KPN Things M2M messages (docs/protocol.md §1, §2 and §5): the FOTA
  * command a downlink carries and the uplink HTTP request.  The uplink's
  * HTTP response (whose body is the downlink) is framed by the one HTTP
  * response parser, http_response.h (mfota_http_response_collect()).
@@ -68,7 +68,7 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
                               const char *host, const struct mfota_senml_entry *entries,
                               size_t count);
 
-/* The device's update status in the project's conventions (PROTOCOL.md 5);
+/* The device's update status in the project's conventions (docs/protocol.md §5);
  * a NULL string or a negative number leaves that record out. */
 struct mfota_things_status {
     const char *firmware; /* running version: record "firmware", vs */

@@ -21,7 +21,7 @@ from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator import firmware
 from m2mfota.emulator.errors import ApiError
 
-# fota.result values that mean the attempt failed (LwM2M /5 numbering, PROTOCOL.md §5).
+# fota.result values that mean the attempt failed (LwM2M /5 numbering, docs/protocol.md §5).
 FAILURE_RESULTS = frozenset(range(2, 10))
 FOTA_STATES = ("idle", "downloading", "downloaded", "updating")
 RESULT_MAX = 2**31 - 1
