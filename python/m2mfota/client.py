@@ -257,14 +257,18 @@ class Client:
         _args.text("server", server, ascii=True)
         _args.flash_device("flash", flash)
         if journal is not None:
-            _args.flash_device("journal", journal)
+            if not hasattr(journal, "read") and hasattr(journal, "get"):
+                _args.has_methods("journal", journal, ("get", "set"), "a key-value store")
+            else:
+                _args.flash_device("journal", journal)
         if isinstance(bootloader, str):
-            if bootloader != "mcuboot":
-                raise ValueError(f"bootloader must be 'mcuboot' or a bootloader object, "
+            if bootloader not in ("mcuboot", "none"):
+                raise ValueError(f"bootloader must be 'mcuboot', 'none' or a bootloader object, "
                                  f"not {bootloader!r}")
         else:
             _args.has_methods("bootloader", bootloader,
-                              ("mark_pending", "confirm", "running_version"), "a bootloader")
+                              ("check_image", "mark_pending", "confirm", "running_version"),
+                              "a bootloader")
         _args.function("on_event", on_event, optional=True)
         part_size = _args.integer("part_size", part_size, 1, _args.U32)
         io_timeout = _args.number("io_timeout", io_timeout, 0, _MAX_SECONDS, lo_open=True)
