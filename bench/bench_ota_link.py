@@ -86,7 +86,7 @@ def run_one(device: Path, link: str, image: bytes, part_size: int, baud: int,
                  "--server", emu.base, "--slot", str(slot), "--journal",
                  str(tmp / f"{link}-journal.bin"), "--slot-size", str(slot_size),
                  "--part-size", str(part_size), "--modem", f"127.0.0.1:{port}",
-                 "--timeout", "1800"],
+                 "--timeout", "1800", "--bootloader", "file"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             elapsed = None
             log = []

@@ -43,7 +43,8 @@ def _update(exe, srv, tmp_path, imei, sim, firmware, version):
         [str(exe), "--imei", imei, "--secret", "device-secret", "--version", "1.0.0",
          "--server", srv.base, "--slot", str(tmp_path / "slot.bin"), "--journal",
          str(tmp_path / "journal.bin"), "--slot-size", str(128 * 1024),
-         "--modem", f"127.0.0.1:{sim.port}", "--timeout", "60"],
+         "--modem", f"127.0.0.1:{sim.port}", "--timeout", "60",
+         "--bootloader", "file"],  # raw test firmware: the explicit raw choice
         capture_output=True, text=True, timeout=120)
 
 
