@@ -110,7 +110,8 @@ def test_progress_uplinks_follow_the_devices_own_policy(device_exe, srv, tmp_pat
         run_dir = tmp_path / imei
         run_dir.mkdir()
         proc = _run(device_exe, srv, run_dir, imei, "--part-size", "4096",
-                    "--progress-step", step, "--progress-interval", "0")
+                    "--progress-step", step, "--progress-interval", "0",
+                    "--bootloader", "file")  # raw test firmware
         assert proc.returncode == 0, proc.stdout + proc.stderr
         counts[step] = _progress_uplinks(srv, imei)
     assert len(counts["10"]) >= 8 and counts["10"] == sorted(counts["10"])
