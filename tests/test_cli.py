@@ -104,7 +104,8 @@ def test_port_in_use(tmp_path):
 
 
 def test_ctrl_c_during_demo_is_exit_130_without_traceback():
-    proc = subprocess.Popen(CLI + ["demo", "--devices", "2", "--size", "2000000",
+    # a fleet big enough to be still running when the signal comes (a small one can finish first)
+    proc = subprocess.Popen(CLI + ["demo", "--devices", "4", "--size", "16000000",
                                    "--timeout", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
