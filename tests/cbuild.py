@@ -136,3 +136,12 @@ def symbol_violations(refs: set[str]) -> tuple[set[str], set[str]]:
     forbidden = refs & FORBIDDEN_SYMBOLS
     unexpected = {s for s in refs if s not in ALLOWED_LIBC and not ALLOWED_HELPER.match(s)}
     return forbidden, unexpected
+
+
+def build_mfota_device(build: Path) -> Path:
+    """Build the POSIX reference device (mfota-device) into ``build``; its path."""
+    cmake_build(ROOT, build, "MFOTA_BUILD_TESTS=OFF", "MFOTA_BUILD_BENCH=OFF",
+                "MFOTA_BUILD_DEVICE=ON", "CMAKE_BUILD_TYPE=Release")
+    exe = build / "mfota-device"
+    assert exe.exists()
+    return exe

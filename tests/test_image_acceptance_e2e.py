@@ -11,7 +11,7 @@ import random
 import subprocess
 
 import pytest
-from cbuild import ROOT, cmake_build
+from cbuild import build_mfota_device
 from client_harness import Device, uplinks, upload
 from emulator_harness import ServerThread
 from image_signing import SigningKey, flip_tlv, imgtool_image
@@ -145,10 +145,7 @@ def test_default_client_without_keys_still_checks_the_header_and_hash(srv, files
 
 @pytest.fixture(scope="module")
 def device_exe(tmp_path_factory):
-    build = tmp_path_factory.mktemp("device-build-trust")
-    cmake_build(ROOT, build, "MFOTA_BUILD_TESTS=OFF", "MFOTA_BUILD_BENCH=OFF",
-                "MFOTA_BUILD_DEVICE=ON", "CMAKE_BUILD_TYPE=Release")
-    return build / "mfota-device"
+    return build_mfota_device(tmp_path_factory.mktemp("device-build-trust"))
 
 
 def _device(exe, srv, tmp_path, imei, *extra):

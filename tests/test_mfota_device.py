@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-from cbuild import ROOT, cmake_build
+from cbuild import build_mfota_device
 from client_harness import api, upload
 from emulator_harness import ServerThread
 
@@ -19,12 +19,7 @@ pytestmark = pytest.mark.external_build
 
 @pytest.fixture(scope="module")
 def device_exe(tmp_path_factory):
-    build = tmp_path_factory.mktemp("device-build")
-    cmake_build(ROOT, build, "MFOTA_BUILD_TESTS=OFF", "MFOTA_BUILD_BENCH=OFF",
-                "MFOTA_BUILD_DEVICE=ON", "CMAKE_BUILD_TYPE=Release")
-    exe = build / "mfota-device"
-    assert exe.exists()
-    return exe
+    return build_mfota_device(tmp_path_factory.mktemp("device-build"))
 
 
 @pytest.fixture(scope="module")
