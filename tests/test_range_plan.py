@@ -28,10 +28,15 @@ def test_plan_covers_the_file_once_in_order_within_the_limits(total, part_size, 
         plan = plan_parts(total, offset=offset, part_size=part_size, align=align,
                           requests_used=used)
     except DownloadError as exc:
+        if total >= 2**32:
+            # Images are under 4 GiB: the planner works in 32-bit arithmetic.
+            assert exc.code == "MFOTA_ERR_DL_TOO_LARGE"
+            return
         # Only when not even 4 GiB parts fit what is left of the budget.
         assert exc.code == "MFOTA_ERR_DL_BUDGET"
         assert (total - offset) / (BUDGET - used) > 2**32 - align
         return
+    assert total < 2**32
     pos = offset
     per_conn: dict[int, int] = {}
     for first, length, conn in plan.parts:
@@ -78,3 +83,17 @@ def test_last_part_is_clamped_and_empty_rest_has_no_parts():
     plan = plan_parts(10_000, part_size=4096, align=4096)
     assert [p[:2] for p in plan.parts] == [(0, 4096), (4096, 4096), (8192, 1808)]
     assert plan_parts(10_000, offset=10_000).parts == []
+
+
+@pytest.mark.parametrize("total", [2**32, 2**32 + 1, 2**40])
+def test_four_gib_and_more_is_too_large(total):
+    with pytest.raises(DownloadError) as exc:
+        plan_parts(total)
+    assert exc.value.code == "MFOTA_ERR_DL_TOO_LARGE"
+
+
+def test_largest_image_plans_in_32_bits():
+    total = 2**32 - 1  # the largest image: parts grow, aligned, and cover it
+    plan = plan_parts(total)
+    assert plan.part_size == math.ceil(total / (BUDGET - RESERVE) / 4096) * 4096
+    assert plan.parts[-1][0] + plan.parts[-1][1] == total

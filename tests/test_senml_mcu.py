@@ -1,6 +1,9 @@
 """The SenML / KPN Things self-test suite (tests/c/selftest_senml.c) on the
-emulated Cortex-M4 (soft-float doubles) and in the host ctest build: number
-vectors, shortest formatting, the decoder, downlink, uplink and framing."""
+emulated Cortex-M4 and in the host ctest build: number vectors, formatting,
+the decoder, downlink, uplink and framing.  The Cortex-M4 build uses the MCU
+default, integers and fixed point; the host builds it with doubles (the
+default there) and once more with MFOTA_SENML_FLOAT=OFF, so both number
+builds pass the shared vectors."""
 
 from __future__ import annotations
 
@@ -17,8 +20,10 @@ CHECKS = ("senml/parse", "senml/format", "senml/decoder", "things/downlink", "th
           "things/response")
 
 
-def assert_suite_passed(out: str) -> None:
-    for check in CHECKS:
+def assert_suite_passed(out: str, numbers: str) -> None:
+    assert re.search(rf"^senml numbers: {numbers}$", out, re.M), out
+    checks = CHECKS + (("senml/fixed",) if numbers == "fixed" else ())
+    for check in checks:
         assert re.search(rf"^ok {re.escape(check)}$", out, re.M), f"{check} not ok:\n{out}"
     assert re.search(r"^suite senml: ok \(0 failure\(s\)\)$", out, re.M), out
 
@@ -30,7 +35,7 @@ def test_senml_suite_on_cortex_m4(tmp_path):
     cmake_build(ROOT / "embedded_port", tmp_path, cross=True)
     status, out = run_qemu(tmp_path / "runner.elf")
     assert status == 0, out
-    assert_suite_passed(out)
+    assert_suite_passed(out, "fixed")
 
 
 def test_senml_suite_on_host(tmp_path):
@@ -39,4 +44,16 @@ def test_senml_suite_on_host(tmp_path):
     exe = tmp_path / "tests" / "c" / "mfota_selftest"
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout
-    assert_suite_passed(proc.stdout)
+    assert_suite_passed(proc.stdout, "double")
+
+
+def test_senml_suite_integer_build_on_host(tmp_path):
+    """The MCU's number build on the host: the same shared vectors, and what
+    it refuses (MFOTA_ERR_SENML_INEXACT, _RANGE) instead of rounding."""
+    require_tool("cmake")
+    cmake_build(ROOT, tmp_path, "MFOTA_BUILD_TESTS=ON", "MFOTA_BUILD_BENCH=OFF",
+                "MFOTA_BUILD_DEVICE=OFF", "MFOTA_SENML_FLOAT=OFF")
+    exe = tmp_path / "tests" / "c" / "mfota_selftest"
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout
+    assert_suite_passed(proc.stdout, "fixed")

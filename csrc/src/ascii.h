@@ -15,6 +15,10 @@ int mfota_ascii_hexval_(int c);
 /* 1 when c is an RFC 9110 token character (header names), else 0. */
 int mfota_ascii_is_tchar_(int c);
 
+/* Divide *v by 10 in place and return the remainder, with 32-bit
+ * operations only (no 64-bit division helper gets linked). */
+uint32_t mfota_ascii_divmod10_(uint64_t *v);
+
 /* Write v in decimal to out (no NUL; at most 20 bytes) and return the count. */
 size_t mfota_ascii_put_uint_(char *out, uint64_t v);
 

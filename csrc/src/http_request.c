@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "m2mfota/err.h"
+#include "ascii.h"
 
 #if MFOTA_HTTP_HEADER_SPACE
 #define SEP ": "
@@ -34,12 +35,8 @@ static void puts_(struct out *o, const char *s)
 static void put_dec(struct out *o, uint64_t v)
 {
     char tmp[20];
-    size_t n = 0;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v != 0);
-    put(o, tmp + sizeof tmp - n, n);
+    /* the shared helper divides 64-bit values without libgcc's helpers */
+    put(o, tmp, mfota_ascii_put_uint_(tmp, v));
 }
 
 static void out_init(struct out *o, char *buf, size_t cap)

@@ -32,29 +32,36 @@ int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, u
 
 int mfota_plan_set_total(struct mfota_plan *p, uint64_t total)
 {
-    uint64_t remaining, left, size, align = p->cfg.align > 1 ? p->cfg.align : 1u;
+    uint32_t remaining, left, size, align = p->cfg.align > 1 ? p->cfg.align : 1u, q;
+    /* Images are at most 4 GiB - 1: every size below fits 32 bits, so no
+     * 64-bit division helper is linked into a 32-bit MCU image. */
+    if (total > UINT32_MAX) {
+        return MFOTA_ERR_DL_TOO_LARGE;
+    }
     if (p->next > total) {
         return MFOTA_ERR_INVAL;
     }
     if (p->requests >= p->cfg.budget) {
         return MFOTA_ERR_DL_BUDGET;
     }
-    remaining = total - p->next;
-    left = (uint64_t)p->cfg.budget - p->requests;
+    remaining = (uint32_t)(total - p->next);
+    left = p->cfg.budget - p->requests;
     /* Keep the retry reserve while it is intact; once retries ate into it
      * the parts must fit in whatever is left. */
     if (left > p->cfg.reserve) {
         left -= p->cfg.reserve;
     }
     size = p->cfg.part_size;
-    if ((remaining + size - 1u) / size > left) {
-        size = (remaining + left - 1u) / left;
-        size = (size + align - 1u) / align * align;
+    /* ceil(remaining / size) > left, without overflowing remaining + size */
+    if (remaining / size + (remaining % size != 0u) > left) {
+        size = remaining / left + (remaining % left != 0u);
+        q = size / align + (size % align != 0u);
+        if (q > UINT32_MAX / align) {
+            return MFOTA_ERR_DL_BUDGET;
+        }
+        size = q * align;
     }
-    if (size > UINT32_MAX) {
-        return MFOTA_ERR_DL_BUDGET;
-    }
-    p->part_size = (uint32_t)size;
+    p->part_size = size;
     p->total = total;
     p->has_total = 1;
     return MFOTA_OK;

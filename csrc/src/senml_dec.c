@@ -215,10 +215,10 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
 }
 
 /* Scan a JSON number at pos; `out` may be NULL to only check it. */
-static int scan_number(struct mfota_senml_dec *dec, double *out)
+static int scan_number(struct mfota_senml_dec *dec, mfota_senml_num *out)
 {
     size_t start = dec->pos, i = dec->pos;
-    double tmp;
+    mfota_senml_num tmp;
     int rc;
     while (i < dec->len) {
         char c = dec->buf[i];
@@ -228,7 +228,7 @@ static int scan_number(struct mfota_senml_dec *dec, double *out)
         }
         i++;
     }
-    rc = mfota_senml_parse_double(dec->buf + start, i - start, out ? out : &tmp);
+    rc = mfota_senml_parse_num(dec->buf + start, i - start, out ? out : &tmp);
     if (rc != MFOTA_OK) {
         return fail(dec, rc, start);
     }
@@ -251,7 +251,7 @@ enum { VT_STRING, VT_NUMBER, VT_TRUE, VT_FALSE, VT_NULL };
 struct value {
     int type;
     struct mfota_senml_str str;
-    double num;
+    mfota_senml_num num;
 };
 
 /* Scan one value; a string lands in *str (the record field it belongs to,
@@ -702,25 +702,54 @@ static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
     return 1;
 }
 
+#if MFOTA_SENML_FLOAT
 static int finite(double x)
 {
     double d = x - x; /* NaN for an infinity */
     return d == d;
 }
 
+/* base + value; finite inputs can add up to infinity, caught at the end */
+static int num_add(double a, double b, double *out)
+{
+    *out = a + b;
+    return 1;
+}
+#else
+/* base + value, or 0 when the sum leaves the fixed-point range */
+static int num_add(int64_t a, int64_t b, int64_t *out)
+{
+    if ((b > 0 && a > MFOTA_SENML_NUM_LIMIT - b) || (b < 0 && a < -MFOTA_SENML_NUM_LIMIT - b)) {
+        return 0;
+    }
+    *out = a + b;
+    return 1;
+}
+#endif
+
+/* 1 when `v` is an integer in [lo, hi], stored in *out. */
+static int int_in(mfota_senml_num v, long lo, long hi, long *out)
+{
+    int64_t i;
+    if (mfota_senml_num_to_int(v, &i) != MFOTA_OK || i < lo || i > hi) {
+        return 0;
+    }
+    *out = (long)i;
+    return 1;
+}
+
 /* ThingsML "i_": the table entry of the number just scanned, or an error. */
 static int thingsml_index(struct mfota_senml_dec *dec, const struct value *val, size_t at,
                           const struct mfota_thingsml_measure **out)
 {
+    long index;
     if (val->type != VT_NUMBER) {
         return fail(dec, MFOTA_ERR_SENML_TYPE, at);
     }
-    /* the range test first: the cast below is then defined */
-    if (!(val->num >= MFOTA_THINGSML_INDEX_MIN && val->num <= MFOTA_THINGSML_INDEX_MAX) ||
-        val->num != (double)(long)val->num) {
+    if (!int_in(val->num, MFOTA_THINGSML_INDEX_MIN, MFOTA_THINGSML_INDEX_MAX, &index)) {
         return fail(dec, MFOTA_ERR_SENML_RANGE, at);
     }
-    *out = mfota_thingsml_lookup((long)val->num);
+    *out = mfota_thingsml_lookup(index);
     return *out ? MFOTA_OK : fail(dec, MFOTA_ERR_SENML_RANGE, at);
 }
 
@@ -728,7 +757,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
 {
     const struct mfota_thingsml_measure *measure = NULL;
     struct mfota_senml_str bn = {0, 0, 0, 0}, bu = {0, 0, 0, 0};
-    double bt = 0, bv = 0, bs = 0, v = 0, s = 0, t = 0;
+    mfota_senml_num bt = 0, bv = 0, bs = 0, v = 0, s = 0, t = 0;
     uint32_t fields = 0;
     size_t start = dec->pos;
     int rc;
@@ -857,11 +886,11 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 } else if (bit == MFOTA_SENML_F_UT) {
                     rec->ut = val.num;
                 } else { /* bver: a positive integer, at most ours */
-                    if (!(val.num >= 1 && val.num <= 2147483647.0) ||
-                        val.num != (double)(long)val.num) {
+                    long bver;
+                    if (!int_in(val.num, 1, 2147483647L, &bver)) {
                         return fail(dec, MFOTA_ERR_SENML_RANGE, val_at);
                     }
-                    if (val.num > MFOTA_SENML_VERSION) {
+                    if (bver > MFOTA_SENML_VERSION) {
                         return fail(dec, MFOTA_ERR_SENML_BVER, val_at);
                     }
                 }
@@ -925,16 +954,26 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     if (!(fields & MFOTA_SENML_F_U) && dec->has_bu) {
         rec->u = dec->bu;
     }
+    /* without a base the value stays as written (a double's -0 too) */
     if (rec->kind == MFOTA_SENML_KIND_NUM) {
-        rec->v = dec->has_bv ? dec->bv + v : v;
+        rec->v = v;
+        if (dec->has_bv && !num_add(dec->bv, v, &rec->v)) {
+            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
+        }
     }
     if (fields & MFOTA_SENML_F_S) {
         rec->has_s = 1;
-        rec->s = dec->has_bs ? dec->bs + s : s;
+        rec->s = s;
+        if (dec->has_bs && !num_add(dec->bs, s, &rec->s)) {
+            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
+        }
     }
     if ((fields & MFOTA_SENML_F_T) || dec->has_bt) {
         rec->has_t = 1;
-        rec->t = dec->has_bt ? dec->bt + t : t;
+        rec->t = t;
+        if (dec->has_bt && !num_add(dec->bt, t, &rec->t)) {
+            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
+        }
     }
     rec->has_ut = (fields & MFOTA_SENML_F_UT) != 0;
 
@@ -956,10 +995,12 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             return fail(dec, MFOTA_ERR_SENML_NAME, start);
         }
     }
+#if MFOTA_SENML_FLOAT
     /* finite inputs can add up to infinity: nothing may resolve to it */
     if (!finite(rec->v) || !finite(rec->s) || !finite(rec->t)) {
         return fail(dec, MFOTA_ERR_SENML_RANGE, start);
     }
+#endif
     return MFOTA_OK;
 }
 

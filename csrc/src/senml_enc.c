@@ -110,10 +110,10 @@ static int put_string(struct mfota_senml_enc *enc, const char *s, size_t len)
     return MFOTA_OK;
 }
 
-static int put_number(struct mfota_senml_enc *enc, double v)
+static int put_number(struct mfota_senml_enc *enc, mfota_senml_num v)
 {
     char tmp[MFOTA_SENML_NUM_MAX];
-    size_t n = mfota_senml_format_double(v, tmp, sizeof tmp);
+    size_t n = mfota_senml_format_num(v, tmp, sizeof tmp);
     if (n == 0) {
         return MFOTA_ERR_SENML_RANGE;
     }

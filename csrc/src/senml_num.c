@@ -1,21 +1,143 @@
 /*
- * Decimal <-> double without strtod or printf.
+ * Decimal <-> number without strtod or printf, in one of two builds
+ * (config.h MFOTA_SENML_FLOAT).
  *
- * Parsing: Clinger's fast path when the digits and the power of ten are both
- * exact doubles; otherwise an exact big-integer computation (the integer
- * part by multiplication, a fraction by long division) that yields 64+ bits
- * of the quotient and a sticky bit, rounded once.  Formatting: the
- * Steele-White / Burger-Dybvig free-format algorithm on big integers, which
- * gives the shortest digit string that reads back as the same double.
- * Both keep their big integers in fixed stack arrays.
+ * Doubles: parsing takes Clinger's fast path when the digits and the power
+ * of ten are both exact doubles; otherwise an exact big-integer computation
+ * (the integer part by multiplication, a fraction by long division) that
+ * yields 64+ bits of the quotient and a sticky bit, rounded once.
+ * Formatting: the Steele-White / Burger-Dybvig free-format algorithm on big
+ * integers, which gives the shortest digit string that reads back as the
+ * same double.  Both keep their big integers in fixed stack arrays.
+ *
+ * Fixed point: the same JSON scanner, then the digits are placed exactly
+ * (or refused) in an int64_t of 10^-MFOTA_SENML_FRAC_DIGITS units, with
+ * multiplications by ten and a shift-and-add division by ten: a 32-bit MCU
+ * links neither soft-float nor a 64-bit division helper.
  */
 #include "m2mfota/senml.h"
 
-#include <float.h>
 #include <string.h>
 
 #include "m2mfota/err.h"
 #include "ascii.h"
+
+/* ---- the JSON number grammar, shared by both builds ----------------------- */
+
+/* What the scanner learned: value = (the significant digits) * 10^(exp10 -
+ * frac_len), with `first` the index of the first significant digit. */
+struct num_text {
+    size_t first;
+    long frac_len, exp10, trailing_zeros;
+    uint64_t w; /* the first 19 significant digits */
+    int neg, nd_total;
+};
+
+static int scan_num(const char *s, size_t len, struct num_text *t)
+{
+    size_t i = 0;
+    int seen_sig = 0, in_frac = 0;
+
+    memset(t, 0, sizeof *t);
+    if (len == 0) {
+        return MFOTA_ERR_SENML_SYNTAX;
+    }
+    if (s[i] == '-') {
+        t->neg = 1;
+        i++;
+    }
+    /* JSON: 0 | [1-9][0-9]* , then optional .[0-9]+ and [eE][+-]?[0-9]+ */
+    if (i >= len || s[i] < '0' || s[i] > '9') {
+        return MFOTA_ERR_SENML_SYNTAX;
+    }
+    if (s[i] == '0' && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
+        return MFOTA_ERR_SENML_SYNTAX;
+    }
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (in_frac) {
+                return MFOTA_ERR_SENML_SYNTAX;
+            }
+            in_frac = 1;
+            if (i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9') {
+                return MFOTA_ERR_SENML_SYNTAX;
+            }
+            continue;
+        }
+        if (c < '0' || c > '9') {
+            break;
+        }
+        if (in_frac) {
+            t->frac_len++;
+        }
+        if (!seen_sig) {
+            if (c == '0') {
+                continue;
+            }
+            seen_sig = 1;
+            t->first = i;
+        }
+        t->nd_total++;
+        if (c == '0') {
+            t->trailing_zeros++;
+        } else {
+            t->trailing_zeros = 0;
+        }
+        if (t->nd_total <= 19) {
+            t->w = t->w * 10u + (uint64_t)(c - '0');
+        }
+        if (t->nd_total > 1000000) {
+            return MFOTA_ERR_SENML_RANGE; /* keep the counters bounded */
+        }
+    }
+    if (i < len) {
+        int eneg = 0;
+        if (s[i] != 'e' && s[i] != 'E') {
+            return MFOTA_ERR_SENML_SYNTAX;
+        }
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        if (i >= len) {
+            return MFOTA_ERR_SENML_SYNTAX;
+        }
+        for (; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9') {
+                return MFOTA_ERR_SENML_SYNTAX;
+            }
+            if (t->exp10 < 100000000L) {
+                t->exp10 = t->exp10 * 10 + (s[i] - '0');
+            }
+        }
+        if (eneg) {
+            t->exp10 = -t->exp10;
+        }
+    }
+    return MFOTA_OK;
+}
+
+/* The first `nd` (<= 19) significant digits as an integer. */
+static uint64_t leading_digits(const char *s, size_t first, int nd)
+{
+    uint64_t w = 0;
+    size_t k = first;
+    int taken = 0;
+    while (taken < nd) {
+        if (s[k] != '.') {
+            w = w * 10u + (uint64_t)(s[k] - '0');
+            taken++;
+        }
+        k++;
+    }
+    return w;
+}
+
+#if MFOTA_SENML_FLOAT
+
+#include <float.h>
 
 /* ---- big unsigned integers in caller storage ------------------------------ */
 
@@ -369,92 +491,23 @@ static int parse_exact(const char *s, size_t len, size_t first, int nd, long e, 
 
 int mfota_senml_parse_double(const char *s, size_t len, double *out)
 {
-    size_t i = 0, first = 0;
-    int neg = 0, nd = 0, nd_total = 0, seen_sig = 0, rc;
-    long frac_len = 0, exp10 = 0, trailing_zeros = 0, e;
-    uint64_t w = 0;
+    struct num_text tx;
+    size_t first;
+    int neg, nd = 0, nd_total, rc;
+    long frac_len, exp10, trailing_zeros, e;
+    uint64_t w;
     double r;
 
-    if (len == 0) {
-        return MFOTA_ERR_SENML_SYNTAX;
+    if ((rc = scan_num(s, len, &tx)) != MFOTA_OK) {
+        return rc;
     }
-    if (s[i] == '-') {
-        neg = 1;
-        i++;
-    }
-    /* JSON: 0 | [1-9][0-9]* , then optional .[0-9]+ and [eE][+-]?[0-9]+ */
-    if (i >= len || s[i] < '0' || s[i] > '9') {
-        return MFOTA_ERR_SENML_SYNTAX;
-    }
-    if (s[i] == '0' && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9') {
-        return MFOTA_ERR_SENML_SYNTAX;
-    }
-    {
-        int in_frac = 0;
-        for (; i < len; i++) {
-            char c = s[i];
-            if (c == '.') {
-                if (in_frac) {
-                    return MFOTA_ERR_SENML_SYNTAX;
-                }
-                in_frac = 1;
-                if (i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9') {
-                    return MFOTA_ERR_SENML_SYNTAX;
-                }
-                continue;
-            }
-            if (c < '0' || c > '9') {
-                break;
-            }
-            if (in_frac) {
-                frac_len++;
-            }
-            if (!seen_sig) {
-                if (c == '0') {
-                    continue;
-                }
-                seen_sig = 1;
-                first = i;
-            }
-            nd_total++;
-            if (c == '0') {
-                trailing_zeros++;
-            } else {
-                trailing_zeros = 0;
-            }
-            if (nd_total <= 19) {
-                w = w * 10u + (uint64_t)(c - '0');
-            }
-            if (nd_total > 1000000) {
-                return MFOTA_ERR_SENML_RANGE; /* keep the counters bounded */
-            }
-        }
-    }
-    if (i < len) {
-        int eneg = 0;
-        if (s[i] != 'e' && s[i] != 'E') {
-            return MFOTA_ERR_SENML_SYNTAX;
-        }
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            eneg = s[i] == '-';
-            i++;
-        }
-        if (i >= len) {
-            return MFOTA_ERR_SENML_SYNTAX;
-        }
-        for (; i < len; i++) {
-            if (s[i] < '0' || s[i] > '9') {
-                return MFOTA_ERR_SENML_SYNTAX;
-            }
-            if (exp10 < 100000000L) {
-                exp10 = exp10 * 10 + (s[i] - '0');
-            }
-        }
-        if (eneg) {
-            exp10 = -exp10;
-        }
-    }
+    first = tx.first;
+    neg = tx.neg;
+    nd_total = tx.nd_total;
+    frac_len = tx.frac_len;
+    exp10 = tx.exp10;
+    trailing_zeros = tx.trailing_zeros;
+    w = tx.w;
     if (nd_total == 0) {
         *out = neg ? -0.0 : 0.0;
         return MFOTA_OK;
@@ -474,18 +527,7 @@ int mfota_senml_parse_double(const char *s, size_t len, double *out)
     nd = nd_total - (int)trailing_zeros;
     e = exp10 - frac_len + trailing_zeros;
     if (nd <= 19) {
-        w = 0;
-        {
-            size_t k = first;
-            int taken = 0;
-            while (taken < nd) {
-                if (s[k] != '.') {
-                    w = w * 10u + (uint64_t)(s[k] - '0');
-                    taken++;
-                }
-                k++;
-            }
-        }
+        w = leading_digits(s, first, nd);
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
         if (w <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
             r = (double)w;
@@ -710,3 +752,112 @@ size_t mfota_senml_format_double(double v, char *out, size_t cap)
     memcpy(out, buf, len);
     return len;
 }
+
+int mfota_senml_num_to_int(double v, int64_t *out)
+{
+    /* the range test first: the cast below is then defined */
+    if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0) ||
+        v != (double)(int64_t)v) {
+        return MFOTA_ERR_SENML_RANGE;
+    }
+    *out = (int64_t)v;
+    return MFOTA_OK;
+}
+
+#else /* integers and decimal fixed point */
+
+int mfota_senml_parse_num(const char *s, size_t len, int64_t *out)
+{
+    struct num_text tx;
+    uint64_t m;
+    long e;
+    int rc, nd;
+
+    if ((rc = scan_num(s, len, &tx)) != MFOTA_OK) {
+        return rc;
+    }
+    if (tx.nd_total == 0) {
+        *out = 0; /* -0 too: an integer has no negative zero */
+        return MFOTA_OK;
+    }
+    /* value = D * 10^e, D the nd digits without trailing zeros; in units
+     * it is D * 10^(e + FRAC_DIGITS), which must be a whole number */
+    nd = tx.nd_total - (int)tx.trailing_zeros;
+    e = tx.exp10 - tx.frac_len + tx.trailing_zeros + MFOTA_SENML_FRAC_DIGITS;
+    if (e < 0) {
+        return MFOTA_ERR_SENML_INEXACT;
+    }
+    if (nd + e > 19) {
+        return MFOTA_ERR_SENML_RANGE; /* 20+ digits of units: above INT64_MAX */
+    }
+    m = leading_digits(s, tx.first, nd);
+    for (; e > 0; e--) {
+        if (m > (uint64_t)MFOTA_SENML_NUM_LIMIT / 10u) {
+            return MFOTA_ERR_SENML_RANGE;
+        }
+        m *= 10u;
+    }
+    if (m > (uint64_t)MFOTA_SENML_NUM_LIMIT) {
+        return MFOTA_ERR_SENML_RANGE;
+    }
+    *out = tx.neg ? -(int64_t)m : (int64_t)m;
+    return MFOTA_OK;
+}
+
+/* |v| as unsigned, defined for INT64_MIN too (a caller may build one). */
+static uint64_t magnitude(int64_t v)
+{
+    return v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
+}
+
+size_t mfota_senml_format_num(int64_t v, char *out, size_t cap)
+{
+    char digits[20], buf[MFOTA_SENML_NUM_MAX];
+    uint64_t m = magnitude(v);
+    size_t nd = 0, len = 0, i, frac_end;
+
+    /* digits, least significant first, at least one integer digit */
+    do {
+        digits[nd++] = (char)('0' + mfota_ascii_divmod10_(&m));
+    } while (m != 0 || nd <= MFOTA_SENML_FRAC_DIGITS);
+    if (v < 0) {
+        buf[len++] = '-';
+    }
+    for (i = nd; i > MFOTA_SENML_FRAC_DIGITS; i--) {
+        buf[len++] = digits[i - 1];
+    }
+    /* the decimals without their trailing zeros */
+    for (frac_end = 0; frac_end < MFOTA_SENML_FRAC_DIGITS && digits[frac_end] == '0';
+         frac_end++) {
+    }
+    if (frac_end < MFOTA_SENML_FRAC_DIGITS) {
+        buf[len++] = '.';
+        for (i = MFOTA_SENML_FRAC_DIGITS; i > frac_end; i--) {
+            buf[len++] = digits[i - 1];
+        }
+    }
+    if (len > cap) {
+        return 0;
+    }
+    memcpy(out, buf, len);
+    return len;
+}
+
+int mfota_senml_num_to_int(int64_t v, int64_t *out)
+{
+    uint64_t m = magnitude(v);
+    int k;
+#if MFOTA_SENML_FRAC_DIGITS == 0
+    *out = v; /* units are ones: and -m would not exist for INT64_MIN */
+    return MFOTA_OK;
+#endif
+    for (k = 0; k < MFOTA_SENML_FRAC_DIGITS; k++) {
+        if (mfota_ascii_divmod10_(&m) != 0) {
+            return MFOTA_ERR_SENML_RANGE;
+        }
+    }
+    *out = v < 0 ? -(int64_t)m : (int64_t)m;
+    return MFOTA_OK;
+}
+
+#endif /* MFOTA_SENML_FLOAT */

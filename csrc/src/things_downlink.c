@@ -102,9 +102,10 @@ static int take_token(const struct mfota_senml_record *rec, struct mfota_fota_co
 
 static int take_size(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
 {
-    double v = rec->v;
-    if (rec->kind != MFOTA_SENML_KIND_NUM || !(v >= 0 && v <= 9007199254740992.0) ||
-        v != (double)(uint64_t)v) {
+    int64_t v;
+    /* 2^53: the largest size a double sender surely wrote exactly */
+    if (rec->kind != MFOTA_SENML_KIND_NUM || mfota_senml_num_to_int(rec->v, &v) != MFOTA_OK ||
+        v < 0 || v > INT64_C(9007199254740992)) {
         return MFOTA_ERR_THINGS_BAD_SIZE;
     }
     cmd->size = (uint64_t)v;

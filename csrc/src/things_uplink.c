@@ -147,14 +147,14 @@ size_t mfota_things_status_entries(const struct mfota_things_status *st,
         out[n].u = "%";
         out[n].u_len = 1;
         out[n].kind = MFOTA_SENML_KIND_NUM;
-        out[n].v = st->progress > 100 ? 100 : st->progress;
+        out[n].v = MFOTA_SENML_NUM(st->progress > 100 ? 100 : st->progress);
         n++;
     }
     if (st->result >= 0) {
         out[n].n = MFOTA_THINGS_NAME_RESULT;
         out[n].n_len = sizeof MFOTA_THINGS_NAME_RESULT - 1;
         out[n].kind = MFOTA_SENML_KIND_NUM;
-        out[n].v = st->result;
+        out[n].v = MFOTA_SENML_NUM(st->result);
         n++;
     }
     if (st->error) {

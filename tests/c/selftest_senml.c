@@ -10,6 +10,79 @@
 #include "m2mfota/things.h"
 #include "selftest.h"
 
+#if !MFOTA_SENML_FLOAT && MFOTA_SENML_FRAC_DIGITS != 3
+#error "the fixed-point vectors below assume MFOTA_SENML_FRAC_DIGITS 3"
+#endif
+
+/* Shared vectors: both number builds (doubles, and integers with fixed
+ * point) read each text and write it back in its canonical form.  These are
+ * the numbers both can hold exactly: integers below 2^53 and values with at
+ * most three decimals (the default MFOTA_SENML_FRAC_DIGITS). */
+static const struct {
+    const char *text;
+    const char *canonical;
+} shared_vectors[] = {
+    {"0", "0"},
+    {"100", "100"},
+    {"-2.5", "-2.5"},
+    {"123.456", "123.456"},
+    {"120.1", "120.1"},
+    {"0.1", "0.1"},
+    {"0.3", "0.3"},
+    {"-0.125", "-0.125"},
+    {"0.001", "0.001"},
+    {"2.50", "2.5"},
+    {"1.5e3", "1500"},
+    {"42E+1", "420"},
+    {"5e-1", "0.5"},
+    {"1e2", "100"},
+    {"4096.000", "4096"},
+    {"1448997445238699", "1448997445238699"},
+    {"9007199254740991", "9007199254740991"},
+    {"-9007199254740991", "-9007199254740991"},
+};
+
+/* 1 when `v` formats as `text`. */
+static int num_is(mfota_senml_num v, const char *text)
+{
+    char out[MFOTA_SENML_NUM_MAX];
+    size_t n = mfota_senml_format_num(v, out, sizeof out);
+    return n == strlen(text) && memcmp(out, text, n) == 0;
+}
+
+static int check_shared(void)
+{
+    int failures = 0;
+    size_t i;
+    for (i = 0; i < sizeof shared_vectors / sizeof shared_vectors[0]; i++) {
+        mfota_senml_num v;
+        int rc = mfota_senml_parse_num(shared_vectors[i].text, strlen(shared_vectors[i].text), &v);
+        SELFTEST_CHECK(failures, rc == MFOTA_OK && num_is(v, shared_vectors[i].canonical),
+                       shared_vectors[i].text);
+    }
+    {
+        mfota_senml_num v;
+        int64_t k = 0;
+        SELFTEST_CHECK(failures, mfota_senml_parse_num("01", 2, &v) == MFOTA_ERR_SENML_SYNTAX,
+                       "leading zero is a syntax error");
+        SELFTEST_CHECK(failures, mfota_senml_parse_num("1.", 2, &v) == MFOTA_ERR_SENML_SYNTAX,
+                       "a point needs digits");
+        SELFTEST_CHECK(failures, mfota_senml_parse_num("1e400", 5, &v) == MFOTA_ERR_SENML_RANGE,
+                       "overflow is a range error");
+        SELFTEST_CHECK(failures, num_is(MFOTA_SENML_NUM(-7), "-7"), "integer made");
+        SELFTEST_CHECK(failures,
+                       mfota_senml_parse_num("1.5e3", 5, &v) == MFOTA_OK &&
+                           mfota_senml_num_to_int(v, &k) == MFOTA_OK && k == 1500,
+                       "integer read back");
+        SELFTEST_CHECK(failures,
+                       mfota_senml_parse_num("-2.5", 4, &v) == MFOTA_OK &&
+                           mfota_senml_num_to_int(v, &k) == MFOTA_ERR_SENML_RANGE,
+                       "a fraction is no integer");
+    }
+    return failures;
+}
+
+#if MFOTA_SENML_FLOAT
 static uint64_t bits_of(double d)
 {
     uint64_t b;
@@ -72,10 +145,10 @@ static const struct {
 
 static int check_numbers(void)
 {
-    int failures = 0, before;
+    int failures = check_shared(), before;
     size_t i;
     uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
-    before = failures;
+    before = 0;
     for (i = 0; i < sizeof parse_vectors / sizeof parse_vectors[0]; i++) {
         double d = 1;
         int rc = mfota_senml_parse_double(parse_vectors[i].text, strlen(parse_vectors[i].text), &d);
@@ -122,6 +195,89 @@ static int check_numbers(void)
     return failures;
 }
 
+#else /* integers and fixed point */
+
+/* What the integer build refuses instead of rounding, and its edges. */
+static int check_fixed(void)
+{
+    static const struct {
+        const char *text;
+        int rc;
+    } refused[] = {
+        {"0.0001", MFOTA_ERR_SENML_INEXACT},
+        {"1.2345", MFOTA_ERR_SENML_INEXACT},
+        {"1e-400", MFOTA_ERR_SENML_INEXACT},
+        {"3.14159265358979323846264338327950288", MFOTA_ERR_SENML_INEXACT},
+        {"1e16", MFOTA_ERR_SENML_RANGE},
+        {"9223372036854775.808", MFOTA_ERR_SENML_RANGE},
+        {"-9223372036854775.808", MFOTA_ERR_SENML_RANGE},
+        {"123456789012345678901234567890", MFOTA_ERR_SENML_RANGE},
+    };
+    int failures = 0;
+    size_t i;
+    mfota_senml_num v = 1;
+    for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        SELFTEST_CHECK(failures,
+                       mfota_senml_parse_num(refused[i].text, strlen(refused[i].text), &v) ==
+                           refused[i].rc,
+                       refused[i].text);
+    }
+    SELFTEST_CHECK(failures,
+                   mfota_senml_parse_num("9223372036854775.807", 20, &v) == MFOTA_OK &&
+                       v == INT64_MAX && num_is(v, "9223372036854775.807"),
+                   "largest number");
+    SELFTEST_CHECK(failures,
+                   mfota_senml_parse_num("-0.000", 6, &v) == MFOTA_OK && v == 0 && num_is(v, "0"),
+                   "no negative zero");
+    SELFTEST_CHECK(failures,
+                   mfota_senml_parse_num("1.5000000000000000000000000e-2", 30, &v) == MFOTA_OK &&
+                       v == 15 && num_is(v, "0.015"),
+                   "exact after trailing zeros");
+    SELFTEST_CHECK(failures, num_is(INT64_MIN, "-9223372036854775.808"), "smallest int64");
+    {
+        /* a base value plus a value may leave the range: refused, not wrapped */
+        static const char pack[] = "[{\"bv\":9000000000000000,\"n\":\"a\",\"v\":9e15}]";
+        struct mfota_senml_dec dec;
+        struct mfota_senml_record rec;
+        mfota_senml_dec_init(&dec, pack, sizeof pack - 1, MFOTA_SENML_STRICT);
+        SELFTEST_CHECK(failures, mfota_senml_dec_next(&dec, &rec) == MFOTA_ERR_SENML_RANGE,
+                       "base value overflow");
+        mfota_senml_dec_init(&dec, "[{\"n\":\"a\",\"v\":0.5001}]", 22, MFOTA_SENML_STRICT);
+        SELFTEST_CHECK(failures,
+                       mfota_senml_dec_next(&dec, &rec) == MFOTA_ERR_SENML_INEXACT &&
+                           mfota_senml_dec_offset(&dec) == 14,
+                       "inexact value refused where it is");
+    }
+    printf("%s senml/fixed\n", failures ? "FAIL" : "ok");
+    return failures;
+}
+
+static int check_numbers(void)
+{
+    static const struct {
+        int64_t units;
+        const char *text;
+    } format_vectors[] = {
+        {0, "0"},           {1, "0.001"},       {10, "0.01"},        {-1000, "-1"},
+        {1234567, "1234.567"}, {-20, "-0.02"}, {4096000, "4096"}, {100100, "100.1"},
+    };
+    int failures = check_shared(), before;
+    size_t i;
+    printf("%s senml/parse\n", failures ? "FAIL" : "ok");
+    before = failures;
+    for (i = 0; i < sizeof format_vectors / sizeof format_vectors[0]; i++) {
+        char out[MFOTA_SENML_NUM_MAX];
+        SELFTEST_CHECK(failures, num_is(format_vectors[i].units, format_vectors[i].text),
+                       format_vectors[i].text);
+        SELFTEST_CHECK(failures, mfota_senml_format_num(format_vectors[i].units, out, 1) ==
+                                     (strlen(format_vectors[i].text) <= 1 ? 1u : 0u),
+                       "cap respected");
+    }
+    printf("%s senml/format\n", failures == before ? "ok" : "FAIL");
+    return failures + check_fixed();
+}
+#endif
+
 static int check_decoder(void)
 {
     static const char pack[] =
@@ -143,8 +299,13 @@ static int check_decoder(void)
             SELFTEST_CHECK(failures,
                            n == 34 && memcmp(name, "urn:dev:ow:10e2073a0108006:current", n) == 0,
                            "base name resolved");
-            SELFTEST_CHECK(failures, rec.kind == MFOTA_SENML_KIND_NUM && rec.v == 1.2, "value");
+            SELFTEST_CHECK(failures, rec.kind == MFOTA_SENML_KIND_NUM && num_is(rec.v, "1.2"),
+                           "value");
+#if MFOTA_SENML_FLOAT
             SELFTEST_CHECK(failures, rec.has_t && rec.t == 1.276020076001e+09 - 5, "base time");
+#else
+            SELFTEST_CHECK(failures, rec.has_t && num_is(rec.t, "1276020071.001"), "base time");
+#endif
             SELFTEST_CHECK(failures, mfota_senml_str_eq(&rec.u, "A", 1), "base unit");
         }
         if (count == 3) {
@@ -168,7 +329,7 @@ static int check_decoder(void)
         size_t len = 0, k, levels;
         mfota_senml_dec_init(&dec, ext, sizeof ext - 1, MFOTA_SENML_STRICT);
         SELFTEST_CHECK(failures,
-                       mfota_senml_dec_next(&dec, &rec) == MFOTA_OK && rec.v == 2.0 &&
+                       mfota_senml_dec_next(&dec, &rec) == MFOTA_OK && num_is(rec.v, "2") &&
                            mfota_senml_dec_next(&dec, &rec) == MFOTA_DONE,
                        "extension object skipped");
         for (levels = MFOTA_SENML_EXT_DEPTH_MAX; levels <= MFOTA_SENML_EXT_DEPTH_MAX + 1u;
@@ -264,5 +425,6 @@ static int check_things(void)
 
 int mfota_selftest_senml(void)
 {
+    printf("senml numbers: %s\n", MFOTA_SENML_FLOAT ? "double" : "fixed");
     return check_numbers() + check_decoder() + check_things();
 }

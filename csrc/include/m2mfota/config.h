@@ -96,6 +96,30 @@
 #define MFOTA_SENML_EXT_DEPTH_MAX 8
 #endif
 
+/* How SenML numbers are held (docs/senml-and-messages.md, "Numbers"):
+ *   1  exact IEEE doubles: correctly rounded parsing, shortest round-trip
+ *      formatting.  Hosts and the Python bindings (the emulator needs them).
+ *   0  integers and decimal fixed point: a number is an int64_t counting
+ *      10^-MFOTA_SENML_FRAC_DIGITS units.  No double arithmetic, so a 32-bit
+ *      MCU links no soft-float; a number it cannot hold exactly is
+ *      MFOTA_ERR_SENML_INEXACT (too many decimals) or MFOTA_ERR_SENML_RANGE
+ *      (too large), never a rounded value.
+ * Default: 0 on microcontrollers (Arm M-profile, bare-metal RISC-V), else 1. */
+#ifndef MFOTA_SENML_FLOAT
+#if (defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M') || \
+    (defined(__riscv) && !defined(__linux__))
+#define MFOTA_SENML_FLOAT 0
+#else
+#define MFOTA_SENML_FLOAT 1
+#endif
+#endif
+
+/* MFOTA_SENML_FLOAT 0: decimals kept after the point (0..9).  3 holds
+ * millisecond times and milli-units; the range is then +-9.2e15. */
+#ifndef MFOTA_SENML_FRAC_DIGITS
+#define MFOTA_SENML_FRAC_DIGITS 3
+#endif
+
 /* Significant decimal digits the number parser keeps exactly; later digits
  * only act as a sticky bit.  800 (> 767, the most digits a double's halfway
  * point has) makes every conversion correctly rounded; the exact fallback
@@ -317,6 +341,12 @@
 #endif
 #if MFOTA_SENML_EXT_DEPTH_MAX < 1 || MFOTA_SENML_EXT_DEPTH_MAX > 32
 #error "MFOTA_SENML_EXT_DEPTH_MAX must be in 1..32"
+#endif
+#if MFOTA_SENML_FLOAT != 0 && MFOTA_SENML_FLOAT != 1
+#error "MFOTA_SENML_FLOAT must be 0 (integers and fixed point) or 1 (doubles)"
+#endif
+#if MFOTA_SENML_FRAC_DIGITS < 0 || MFOTA_SENML_FRAC_DIGITS > 9
+#error "MFOTA_SENML_FRAC_DIGITS must be in 0..9"
 #endif
 #if MFOTA_SENML_NUM_DIGITS_MAX < 19 || MFOTA_SENML_NUM_DIGITS_MAX > 4000
 #error "MFOTA_SENML_NUM_DIGITS_MAX must be in 19..4000"

@@ -30,7 +30,7 @@ enum mfota_err {
     MFOTA_ERR_SENML_SYNTAX = -100,          /* malformed JSON (bad token, unterminated string, bad escape) */
     MFOTA_ERR_SENML_TYPE = -101,            /* a field, record or pack has the wrong JSON type */
     MFOTA_ERR_SENML_DUPLICATE = -102,       /* a field appears twice in one record */
-    MFOTA_ERR_SENML_RANGE = -103,           /* a number out of range (overflows a double, bad bver) */
+    MFOTA_ERR_SENML_RANGE = -103,           /* a number out of range (overflows a double or the fixed point, bad bver) */
     MFOTA_ERR_SENML_NAME = -104,            /* resolved name empty where required or with a forbidden character */
     MFOTA_ERR_SENML_NESTING = -105,         /* an array or object where SenML has none (a known field, a record) */
     MFOTA_ERR_SENML_TRAILING = -106,        /* bytes other than whitespace after the pack */
@@ -42,6 +42,7 @@ enum mfota_err {
     MFOTA_ERR_SENML_TOO_MANY = -112,        /* more than MFOTA_SENML_RECORDS_MAX records */
     MFOTA_ERR_SENML_ENCODING = -113,        /* invalid UTF-8 or a lone UTF-16 surrogate escape */
     MFOTA_ERR_SENML_DEPTH = -114,           /* an unknown field's value nested deeper than MFOTA_SENML_EXT_DEPTH_MAX */
+    MFOTA_ERR_SENML_INEXACT = -115,         /* integer build (MFOTA_SENML_FLOAT 0): a number with more decimals than MFOTA_SENML_FRAC_DIGITS */
     MFOTA_ERR_THINGS_NOT_FOTA = -140,       /* downlink carries neither url nor token: no FOTA command */
     MFOTA_ERR_THINGS_NO_URL = -141,         /* downlink has a token but no url */
     MFOTA_ERR_THINGS_NO_TOKEN = -142,       /* downlink has a url but no token */

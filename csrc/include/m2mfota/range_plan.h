@@ -50,8 +50,10 @@ int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, u
                     uint32_t requests_used);
 
 /* The file is `total` bytes: size the parts for [next, total).  Returns
- * MFOTA_OK; MFOTA_ERR_INVAL when next > total; MFOTA_ERR_DL_BUDGET when not
- * even 4 GiB parts would fit the requests left. */
+ * MFOTA_OK; MFOTA_ERR_DL_TOO_LARGE when total is 4 GiB or more (the planner
+ * works in 32-bit arithmetic); MFOTA_ERR_INVAL when next > total;
+ * MFOTA_ERR_DL_BUDGET when not even the largest aligned 32-bit parts would
+ * fit the requests left. */
 int mfota_plan_set_total(struct mfota_plan *p, uint64_t total);
 
 /* The file changed: start again at byte 0 with the new total (the request

@@ -22,7 +22,7 @@ struct mfota_report_policy {
     uint8_t step_percent;     /* 1..100: least progress between two progress uplinks */
     uint32_t min_interval_ms; /* least time between two progress uplinks */
     /* state */
-    enum mfota_state last_state;
+    uint8_t last_state;       /* enum mfota_state: a fixed size whatever the compiler's enum size */
     uint8_t last_percent;
     uint8_t sent_any;
     uint64_t last_sent_ms;

@@ -1,7 +1,8 @@
 /*
  * SenML (RFC 8428) JSON: a zero-copy, zero-allocation pack decoder, a pack
  * encoder into a caller buffer, and the number conversions both need
- * (correctly rounded, without strtod or printf).
+ * (without strtod or printf): exact doubles, or integers and decimal fixed
+ * point on MCUs (config.h MFOTA_SENML_FLOAT).
  *
  * Decoding iterates one record at a time over bytes the caller keeps alive,
  * so a pack of any length decodes in constant memory.  Strings come back as
@@ -23,8 +24,44 @@ extern "C" {
 /* The SenML version this code implements; a larger bver is refused. */
 #define MFOTA_SENML_VERSION 10
 
-/* Room mfota_senml_format_double() may need, NUL not included. */
+/* Room mfota_senml_format_num() may need, NUL not included. */
 #define MFOTA_SENML_NUM_MAX 25
+
+/* A SenML number, as config.h's MFOTA_SENML_FLOAT chooses.
+ * MFOTA_SENML_NUM(i) makes one from an integer; mfota_senml_num_to_int()
+ * reads an integer back in either build. */
+#if MFOTA_SENML_FLOAT
+typedef double mfota_senml_num;
+#define MFOTA_SENML_NUM(i) ((double)(i))
+#else
+/* Decimal fixed point: the value times 10^MFOTA_SENML_FRAC_DIGITS. */
+typedef int64_t mfota_senml_num;
+#if MFOTA_SENML_FRAC_DIGITS == 0
+#define MFOTA_SENML_NUM_SCALE INT64_C(1)
+#elif MFOTA_SENML_FRAC_DIGITS == 1
+#define MFOTA_SENML_NUM_SCALE INT64_C(10)
+#elif MFOTA_SENML_FRAC_DIGITS == 2
+#define MFOTA_SENML_NUM_SCALE INT64_C(100)
+#elif MFOTA_SENML_FRAC_DIGITS == 3
+#define MFOTA_SENML_NUM_SCALE INT64_C(1000)
+#elif MFOTA_SENML_FRAC_DIGITS == 4
+#define MFOTA_SENML_NUM_SCALE INT64_C(10000)
+#elif MFOTA_SENML_FRAC_DIGITS == 5
+#define MFOTA_SENML_NUM_SCALE INT64_C(100000)
+#elif MFOTA_SENML_FRAC_DIGITS == 6
+#define MFOTA_SENML_NUM_SCALE INT64_C(1000000)
+#elif MFOTA_SENML_FRAC_DIGITS == 7
+#define MFOTA_SENML_NUM_SCALE INT64_C(10000000)
+#elif MFOTA_SENML_FRAC_DIGITS == 8
+#define MFOTA_SENML_NUM_SCALE INT64_C(100000000)
+#else
+#define MFOTA_SENML_NUM_SCALE INT64_C(1000000000)
+#endif
+/* Largest magnitude (in units); the range is symmetric, so negating a
+ * number never overflows. */
+#define MFOTA_SENML_NUM_LIMIT INT64_MAX
+#define MFOTA_SENML_NUM(i) ((int64_t)(i) * MFOTA_SENML_NUM_SCALE)
+#endif
 
 /* Decoder modes. */
 #define MFOTA_SENML_STRICT 0u
@@ -79,10 +116,10 @@ struct mfota_senml_record {
     struct mfota_senml_str n;  /* the record's own name */
     struct mfota_senml_str u;  /* u, else the bu in force; ptr NULL if neither */
     struct mfota_senml_str vs; /* the text of a STR or DATA value */
-    double v;                  /* NUM: bv in force + v */
-    double s;                  /* when has_s: bs in force + s */
-    double t;                  /* when has_t: bt in force + t */
-    double ut;                 /* when has_ut */
+    mfota_senml_num v;         /* NUM: bv in force + v */
+    mfota_senml_num s;         /* when has_s: bs in force + s */
+    mfota_senml_num t;         /* when has_t: bt in force + t */
+    mfota_senml_num ut;        /* when has_ut */
     uint32_t fields;           /* MFOTA_SENML_F_* held by this record itself */
     size_t offset;             /* byte offset of the record's '{' */
     uint8_t kind;              /* enum mfota_senml_kind */
@@ -102,7 +139,7 @@ struct mfota_senml_dec {
     uint8_t state;
     uint8_t has_bt, has_bu, has_bv, has_bs;
     struct mfota_senml_str bn, bu;
-    double bt, bv, bs;
+    mfota_senml_num bt, bv, bs;
 };
 
 /* Start decoding `len` bytes at `json` (no NUL needed; the bytes must stay
@@ -146,7 +183,7 @@ struct mfota_senml_entry {
     size_t u_len;
     const char *vs; /* the text of a STR or DATA value */
     size_t vs_len;
-    double bt, v, s, t, ut;
+    mfota_senml_num bt, v, s, t, ut;
     uint8_t has_bt, has_s, has_t, has_ut;
     uint8_t kind; /* enum mfota_senml_kind */
     uint8_t vb;
@@ -186,17 +223,42 @@ int mfota_senml_encode(const struct mfota_senml_entry *entries, size_t count, ch
 
 /* ---- numbers ------------------------------------------------------------ */
 
+#if MFOTA_SENML_FLOAT
 /* Parse exactly the `len` bytes at `s` as a JSON number, correctly rounded
  * to the nearest double (ties to even).  MFOTA_ERR_SENML_SYNTAX if they are
  * not a JSON number, MFOTA_ERR_SENML_RANGE if it overflows a double;
- * underflow gives 0 like strtod. */
+ * underflow gives 0 like strtod.  Only in the MFOTA_SENML_FLOAT build. */
 int mfota_senml_parse_double(const char *s, size_t len, double *out);
 
 /* Write `v` as the shortest JSON number that reads back as the same double:
  * integers below 2^53 as integers.  Returns the length written (at most
  * MFOTA_SENML_NUM_MAX, no NUL), or 0 for NaN and infinities or when cap is
- * too small for this number. */
+ * too small for this number.  Only in the MFOTA_SENML_FLOAT build. */
 size_t mfota_senml_format_double(double v, char *out, size_t cap);
+
+/* The double build's number conversions are the ones above. */
+#define mfota_senml_parse_num mfota_senml_parse_double
+#define mfota_senml_format_num mfota_senml_format_double
+#else
+/* Parse exactly the `len` bytes at `s` as a JSON number into fixed point,
+ * exactly or not at all: MFOTA_ERR_SENML_SYNTAX if they are not a JSON
+ * number, MFOTA_ERR_SENML_INEXACT if a non-zero digit lies beyond
+ * MFOTA_SENML_FRAC_DIGITS decimals (1e-9, 0.0001 with 3 digits),
+ * MFOTA_ERR_SENML_RANGE if the magnitude exceeds MFOTA_SENML_NUM_LIMIT
+ * units.  Exponents are fine when the value is exact (1.5e3).  Uses no
+ * floating point and no 64-bit division. */
+int mfota_senml_parse_num(const char *s, size_t len, mfota_senml_num *out);
+
+/* Write `v` as a JSON number: the integer part, then a point and the
+ * decimals without trailing zeros when there is a fraction (1500 units with
+ * 3 digits: "1.5"; 2000: "2").  Returns the length written (at most
+ * MFOTA_SENML_NUM_MAX, no NUL), or 0 when cap is too small. */
+size_t mfota_senml_format_num(mfota_senml_num v, char *out, size_t cap);
+#endif
+
+/* The integer value of `v` into *out.  MFOTA_OK; MFOTA_ERR_SENML_RANGE when
+ * v has a fraction or (doubles) lies outside int64_t's range. */
+int mfota_senml_num_to_int(mfota_senml_num v, int64_t *out);
 
 #ifdef __cplusplus
 }

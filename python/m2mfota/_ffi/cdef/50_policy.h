@@ -23,7 +23,7 @@ const char *mfota_result_name(enum mfota_result result);
 struct mfota_report_policy {
     uint8_t step_percent;
     uint32_t min_interval_ms;
-    enum mfota_state last_state;
+    uint8_t last_state;
     uint8_t last_percent;
     uint8_t sent_any;
     uint64_t last_sent_ms;
