@@ -1,9 +1,16 @@
-"""tools/size_client.py links the whole client engine for a Cortex-M4 and
-reports its RAM and code; sanity only (no limits): the context holds at
-least its own buffers, and the static RAM the client adds is the context."""
+"""The size budget of the client engine (issue 12 §7).
+
+tools/size_client.py links the client engine plus the MCUboot helper into a
+minimal firmware for the Cortex-M4 and the Cortex-M0+; these tests fail when
+a figure goes over the budget rows of the README's sizes block.  Sizes are
+deterministic for a given compiler, so this is no timed test.  The budget
+logic itself is checked on made-up figures, so it is known to fail when it
+must."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -12,32 +19,102 @@ import pytest
 from cbuild import ROOT
 from conftest import require_tool
 
-pytestmark = pytest.mark.external_build
+_spec = importlib.util.spec_from_file_location("size_client", ROOT / "tools" / "size_client.py")
+size_client = importlib.util.module_from_spec(_spec)
+sys.modules["size_client"] = size_client
+_spec.loader.exec_module(size_client)
+
+BUDGETED = ("cortex-m4", "cortex-m0plus")
 
 
-def test_size_client(tmp_path):
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
     require_tool("arm-none-eabi-gcc")
-    require_tool("arm-none-eabi-size")
     require_tool("arm-none-eabi-nm")
+    require_tool("arm-none-eabi-objdump")
+    build = tmp_path_factory.mktemp("size")
     proc = subprocess.run([sys.executable, str(ROOT / "tools" / "size_client.py"),
-                           "--build-dir", str(tmp_path)], capture_output=True, text=True,
-                          timeout=600)
+                           "--targets", ",".join(BUDGETED), "--json", "--build-dir", str(build)],
+                          capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    rows = dict(re.findall(r"^\| (.+?) \| (\d+) \|$", proc.stdout, re.M))
-    ctx = int(rows["sizeof(struct mfota_client) (context, every buffer inside)"])
-    ram = int(rows["static RAM the client adds (.data + .bss)"])
-    code = int(rows["code the client adds (.text + .rodata, whole engine, MCUboot HAL)"])
-    # uplink request + downlink body + receive buffer + the downloader's request
-    assert ctx >= 512 + (256 + 1024 + 512) + 512 + (256 + 1024 + 112)
-    assert ctx <= ram < ctx + 256
-    assert code > 10_000
-    stack = int(rows["deepest stack from mfota_client_run (HAL frames not counted)"])
-    assert 1000 < stack < 16_000  # at least the SenML number conversion's frame
-    assert int(rows["static RAM + deepest stack"]) == ram + stack
-    # The engine's own functions are in the image, not collected away.
-    nm = subprocess.run(["arm-none-eabi-nm", str(tmp_path / "client.elf")],
+    return {f["target"]: size_client.Figures(**f) for f in json.loads(proc.stdout)}, build
+
+
+@pytest.mark.external_build
+def test_budgeted_targets_are_within_the_readme_budget(figures):
+    figs, _ = figures
+    budgets = size_client.read_budgets((ROOT / "README.md").read_text())
+    bound = {label for b in budgets for label in b.targets}
+    # the budget binds both MCUs the issue names
+    assert {"Cortex-M4", "Cortex-M0+"} <= bound
+    problems = size_client.over_budget(budgets, list(figs.values()))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.external_build
+def test_figures_are_plausible(figures):
+    figs, build = figures
+    for f in figs.values():
+        # uplink request + downlink body + receive buffer, at least
+        assert f.context >= 512 + (256 + 1024 + 512) + 512
+        assert f.context <= f.static_ram < f.context + 256
+        assert f.code > 10_000
+        assert f.stack_path[0] in size_client.ENTRY_POINTS and 200 < f.stack < 16_000
+        assert f.helpers == []
+    # the engine's own functions are in the image, not collected away
+    nm = subprocess.run(["arm-none-eabi-nm", str(build / "cortex-m4" / "client.elf")],
                         capture_output=True, text=True, check=True).stdout
     for fn in ("mfota_client_run", "mfota_client_step", "mfota_dl_step",
                "mfota_flash_writer_part_commit", "mfota_image_verify_writer",
                "mfota_mcuboot_mark_pending", "mfota_things_build_uplink"):
         assert re.search(rf" [tT] {fn}$", nm, re.M), fn
+
+
+def _fig(label: str, code: int = 100, context: int = 100, stack: int = 100,
+         helpers: list[str] | None = None) -> size_client.Figures:
+    return size_client.Figures(label.lower(), label, "gcc", code, context, context, stack,
+                               ["mfota_client_run"], helpers or [])
+
+
+def test_budget_check_fails_on_each_figure():
+    budgets = [size_client.Budget(("Cortex-M4",), 100, 100, 100, False)]
+    assert size_client.over_budget(budgets, [_fig("Cortex-M4")]) == []
+    assert size_client.over_budget(budgets, [_fig("Cortex-M33", code=10**6)]) == []
+    for kwargs, word in (({"code": 101}, "client code"),
+                         ({"context": 101}, "sizeof"),
+                         ({"stack": 101}, "stack"),
+                         ({"helpers": ["__aeabi_uldivmod"]}, "helpers")):
+        problems = size_client.over_budget(budgets, [_fig("Cortex-M4", **kwargs)])
+        assert len(problems) == 1 and word in problems[0], (kwargs, problems)
+
+
+def test_readme_block_round_trip(tmp_path, monkeypatch):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\nbefore\n" + size_client.BEGIN + "\nold table\n"
+                      "| **budget** (Cortex-M4) | 1 | 2 | 3 | none |\n"
+                      "| **budget** (Cortex-M0+) | 4 | 5 | 6 | any |\n"
+                      + size_client.END + "\nafter\n")
+    monkeypatch.setattr(size_client, "README", readme)
+    budgets = size_client.read_budgets(readme.read_text())
+    assert [(b.targets, b.code, b.context, b.stack, b.helpers_allowed) for b in budgets] == [
+        (("Cortex-M4",), 1, 2, 3, False), (("Cortex-M0+",), 4, 5, 6, True)]
+    size_client.update_readme([_fig("Cortex-M4", code=7), _fig("Cortex-M0+", code=8)])
+    text = readme.read_text()
+    assert text.startswith("# x\n\nbefore\n") and text.endswith(size_client.END + "\nafter\n")
+    assert "old table" not in text
+    assert "| Cortex-M4 | 7 | 100 | 100 | none |" in text
+    assert size_client.read_budgets(text) == budgets  # budget rows kept verbatim
+    readme.write_text("no block here\n")
+    with pytest.raises(size_client.ToolError):
+        size_client.read_budgets(readme.read_text())
+
+
+def test_readme_has_one_generated_size_table():
+    text = (ROOT / "README.md").read_text()
+    block = size_client.readme_block(text)
+    for label in ("Cortex-M4", "Cortex-M0+", "Cortex-M33", "RV32IMAC"):
+        assert re.search(rf"^\| {re.escape(label)} \| \d+ \| \d+ \| \d+ \| ", block, re.M), label
+    # the README's only sizeof(struct mfota_client) figures are in the block
+    outside = text.replace(block, "")
+    assert "sizeof(struct mfota_client)" not in outside
+    assert (ROOT / "docs" / "sizes.md").exists()

@@ -1,37 +1,95 @@
 #!/usr/bin/env python3
-"""RAM and code size of the whole client engine on a Cortex-M4.
+"""Size of the client engine plus the MCUboot helper in a minimal firmware.
 
-Compiles the core (csrc/src/*.c, default config.h) with arm-none-eabi-gcc
--mcpu=cortex-m4 -mthumb -Os, links two images with --gc-sections against
-newlib-nano -- one whose main() runs the client engine with a static
-struct mfota_client and the MCUboot bootloader HAL, and one with an empty
-main() -- and prints a Markdown table:
+For each target (Cortex-M4, Cortex-M0+, Cortex-M33 with arm-none-eabi-gcc and
+newlib-nano; rv32imac with riscv64-unknown-elf-gcc and picolibc) it compiles
+the core (csrc/src/*.c, default config.h: 1024-character token, 4 KiB parts,
+the MCU number build) with the cross toolchain file's flags and -Os
+(-ffunction-sections -fdata-sections, soft-float ABI), links two images with
+--gc-sections -- one whose main() runs the client engine with a static
+struct mfota_client and the MCUboot bootloader HAL, one with an empty
+main() -- and reports:
 
-  * sizeof(struct mfota_client): the engine's one context, every buffer in it
-    (uplink request, downlink body, receive buffer, download request,
-    journal, flash writer);
-  * code (text + rodata) the client adds to an image: linked(client) -
-    linked(empty), so only what the engine really pulls in is counted;
-  * the deepest stack frames of the client's call path (-fstack-usage).
+* client code: allocated read-only bytes (.text, .rodata, ...) of the client
+  image minus those of the empty one, so only what the engine pulls in counts
+  (libc and libgcc helpers included);
+* sizeof(struct mfota_client), the engine's one context;
+* worst-case stack through the client: the deepest path of a static call
+  graph from the engine's entry points (mfota_client_init, _start_boot,
+  _start, _run).  Frame sizes come from gcc's -fstack-usage and the edges from
+  -fcallgraph-info=su; the engine's indirect calls into its own code (the
+  downloader's sink, the MCUboot bootloader HAL) are added by hand; the port's
+  HAL callbacks (transport, clock, flash, event) are not counted.  No
+  recursion is allowed (the tool fails on a cycle);
+* whether soft-float or 64-bit division helpers are linked.
 
-    python tools/size_client.py [--build-dir DIR]
+    python tools/size_client.py [--targets cortex-m4,cortex-m0plus] [--json]
+                                [--build-dir DIR] [--update-readme]
+
+--update-readme rewrites the README block between <!-- sizes:begin --> and
+<!-- sizes:end --> (keeping its budget row) and writes docs/sizes.md with the
+per-object breakdown and the deepest call paths.  tests/test_size_client.py
+fails when a budgeted target goes over the README's budget row.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CFLAGS = ["-std=c99", "-mcpu=cortex-m4", "-mthumb", "-Os", "-ffunction-sections",
-          "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su", "-Wall", "-Wextra", "-Werror",
-          f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}"]
-LDFLAGS = ["-mcpu=cortex-m4", "-mthumb", "--specs=nano.specs", "--specs=nosys.specs",
-           "-Wl,--gc-sections"]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs" / "sizes.md"
+BEGIN, END = "<!-- sizes:begin -->", "<!-- sizes:end -->"
+
+WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
+COMMON = ["-Os", "-ffunction-sections", "-fdata-sections", "-fstack-usage",
+          "-fcallgraph-info=su", f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    label: str
+    prefix: str
+    cpu: tuple[str, ...]
+    libc: tuple[str, ...]
+
+
+TARGETS = {t.name: t for t in (
+    Target("cortex-m4", "Cortex-M4", "arm-none-eabi-",
+           ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"),
+           ("--specs=nano.specs", "--specs=nosys.specs")),
+    Target("cortex-m0plus", "Cortex-M0+", "arm-none-eabi-",
+           ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"),
+           ("--specs=nano.specs", "--specs=nosys.specs")),
+    Target("cortex-m33", "Cortex-M33", "arm-none-eabi-",
+           ("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=soft"),
+           ("--specs=nano.specs", "--specs=nosys.specs")),
+    Target("rv32imac", "RV32IMAC", "riscv64-unknown-elf-",
+           ("-march=rv32imac", "-mabi=ilp32"), ("--specs=picolibc.specs",)),
+)}
+
+# Helpers a client image must not link: double/float arithmetic (Arm RTABI
+# and generic libgcc names) and 64-bit division.  32-bit division and 64-bit
+# multiplication helpers (__aeabi_uidiv, __aeabi_lmul on the M0+) are fine.
+SOFT_FLOAT = re.compile(r"^__(aeabi_[df][a-z0-9]+|aeabi_u?[il]2[df]|[a-z]*(df|sf)[a-z]*\d?)$")
+DIV64 = re.compile(r"^__(aeabi_u?ldivmod|u?divdi3|u?moddi3|udivmoddi4|divmoddi4)$")
+
+ENTRY_POINTS = ("mfota_client_init", "mfota_client_start_boot", "mfota_client_start",
+                "mfota_client_run")
+# Indirect calls the engine makes into its own code: caller file -> callees.
+INDIRECT = {
+    "downloader.c": ["sink_data", "sink_part_done", "sink_part_failed", "sink_total"],
+    "client.c": ["bl_mark_pending", "bl_confirm", "bl_check_image"],
+}
 
 APP = r"""
 #include "m2mfota/m2mfota.h"
@@ -71,7 +129,9 @@ int main(void)
 }
 """
 
-# The HAL instances are the port's; here they are just addresses to link.
+# The HAL instances are the port's; here they are only addresses to link
+# (4 KiB sectors is what the port's flash would declare; the client's RAM and
+# code do not depend on it, the part size MFOTA_DL_PART_SIZE is 4096).
 PORT = r"""
 #include "m2mfota/m2mfota.h"
 const struct mfota_transport g_up, g_dl;
@@ -82,32 +142,54 @@ const struct mfota_flash g_slot, g_journal;
 EMPTY = "int main(void) { return 0; }\n"
 
 
+@dataclass
+class Figures:
+    target: str
+    label: str
+    compiler: str
+    code: int
+    context: int
+    static_ram: int
+    stack: int
+    stack_path: list[str]
+    helpers: list[str]
+    objects: dict[str, int] = field(default_factory=dict)
+
+
+class ToolError(Exception):
+    pass
+
+
 def run(cmd: list[str]) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
+        raise ToolError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
     return proc.stdout
 
 
-def size(elf: Path) -> tuple[int, int, int]:
-    line = run(["arm-none-eabi-size", "-A", str(elf)])
-    sec = {}
-    for m in re.finditer(r"^(\.\S+)\s+(\d+)\s+\d+", line, re.M):
-        sec[m.group(1)] = int(m.group(2))
-    text = sec.get(".text", 0) + sec.get(".rodata", 0)
-    return text, sec.get(".data", 0), sec.get(".bss", 0)
+def sections(prefix: str, elf: Path) -> tuple[int, int]:
+    """(read-only allocated bytes: flash; writable allocated bytes: RAM)."""
+    out = run([f"{prefix}objdump", "-h", str(elf)])
+    flash = ram = 0
+    for m in re.finditer(r"^\s*\d+\s+(\S+)\s+([0-9a-f]+)\s.*\n\s+(.*)$", out, re.M):
+        flags = m.group(3)
+        if "ALLOC" not in flags or m.group(1) in (".stack", ".heap"):
+            continue
+        if "READONLY" in flags:
+            flash += int(m.group(2), 16)
+        else:
+            ram += int(m.group(2), 16)
+    return flash, ram
 
 
-def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
-    """Worst-case stack from ``root`` over the call graphs gcc wrote
-    (-fcallgraph-info=su).  Indirect calls are resolved by hand: the
-    downloader calls the engine's sink, the engine calls the MCUboot
-    bootloader HAL; the other ones (transport, clock, flash, event callback)
-    are the port's, whose own frames are not counted."""
+def deepest_stack(out: Path, roots: tuple[str, ...]) -> tuple[int, list[str]]:
+    """Worst-case stack over the call graphs gcc wrote, from any of `roots`."""
     frame: dict[str, int] = {}
     name_of: dict[str, str] = {}
     edges: dict[str, set[str]] = {}
     for ci in out.glob("*.ci"):
+        if ci.stem in ("app", "port", "empty"):
+            continue
         text = ci.read_text()
         node = r'node: \{ title: "([^"]+)" label: "([^\\"]+)\\n[^"]*?(\d+) bytes'
         for m in re.finditer(node, text):
@@ -116,13 +198,9 @@ def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
         for m in re.finditer(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"', text):
             edges.setdefault(m.group(1), set()).add(m.group(2))
     by_name = {name: title for title, name in name_of.items()}
-    indirect = {
-        "downloader.c": ["sink_data", "sink_part_done", "sink_part_failed", "sink_total"],
-        "client.c": ["bl_mark_pending", "bl_confirm", "bl_check_image"],
-    }
     for src, targets in list(edges.items()):
         if "__indirect_call" in targets:
-            for file, fns in indirect.items():
+            for file, fns in INDIRECT.items():
                 if src.split(":")[0].endswith(file):
                     targets.update(by_name[f] for f in fns if f in by_name)
 
@@ -133,7 +211,7 @@ def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
         if title in best:
             return best[title]
         if title in seen:
-            raise SystemExit(f"recursion through {title}")
+            raise ToolError(f"recursion through {title}: no static stack bound")
         depth, path = 0, []
         for t in edges.get(title, ()):
             d, p = walk(t, seen + (title,))
@@ -143,74 +221,212 @@ def deepest_stack(out: Path, root: str) -> tuple[int, list[str]]:
         best[title] = result
         return result
 
-    return walk(by_name[root], ())
+    return max(walk(by_name[r], ()) for r in roots if r in by_name)
+
+
+def per_object(map_text: str) -> dict[str, int]:
+    """Code + rodata per object file, from the linker map (what was kept)."""
+    text = map_text[map_text.index("Linker script and memory map"):]
+    per: dict[str, int] = {}
+    pattern = r"^ \.(?:text|rodata|srodata)\S*\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$"
+    for m in re.finditer(pattern, text, re.M):
+        name = Path(m.group(2)).name
+        name = name[:-2] if name.endswith(".o") else re.sub(r".*\((.*)\.o\)$", r"lib: \1", name)
+        if name not in ("app", "port"):
+            per[name] = per.get(name, 0) + int(m.group(1), 16)
+    return dict(sorted(per.items(), key=lambda kv: -kv[1]))
+
+
+def measure(target: Target, out: Path) -> Figures:
+    cc = f"{target.prefix}gcc"
+    if shutil.which(cc) is None:
+        raise ToolError(f"{cc} is not installed")
+    out.mkdir(parents=True, exist_ok=True)
+    cflags = [*WARN, *target.cpu, *target.libc, *COMMON]
+    objs = []
+    for src in sorted((ROOT / "csrc" / "src").glob("*.c")):
+        obj = out / (src.stem + ".o")
+        run([cc, *cflags, "-c", str(src), "-o", str(obj)])
+        objs.append(obj)
+    for name, text in (("app", APP), ("port", PORT), ("empty", EMPTY)):
+        (out / f"{name}.c").write_text(text)
+        run([cc, *cflags, "-c", str(out / f"{name}.c"), "-o", str(out / f"{name}.o")])
+    ldflags = [*target.cpu, *target.libc, "-Os", "-Wl,--gc-sections"]
+    client_elf, empty_elf = out / "client.elf", out / "empty.elf"
+    run([cc, *ldflags, str(out / "app.o"), str(out / "port.o"), *map(str, objs), "-o",
+         str(client_elf), f"-Wl,-Map={out / 'client.map'}"])
+    run([cc, *ldflags, str(out / "empty.o"), "-o", str(empty_elf)])
+    nm = run([f"{target.prefix}nm", "-S", str(client_elf)])
+    ctx = next(int(m.group(1), 16) for m in re.finditer(r"^\w+ (\w+) [bBdD] g_client$", nm, re.M))
+    linked = set(re.findall(r"^\w+(?: \w+)? [tTwW] (\S+)$", nm, re.M))
+    helpers = sorted(s for s in linked if SOFT_FLOAT.match(s) or DIV64.match(s))
+    cflash, cram = sections(target.prefix, client_elf)
+    eflash, eram = sections(target.prefix, empty_elf)
+    depth, path = deepest_stack(out, ENTRY_POINTS)
+    version = run([cc, "-dumpversion"]).strip()
+    return Figures(target.name, target.label, f"{cc} {version}", cflash - eflash, ctx,
+                   cram - eram, depth, path, helpers,
+                   per_object((out / "client.map").read_text()))
+
+
+# ---- the README block ----------------------------------------------------------
+
+BUDGET_ROW = re.compile(
+    r"^\| \*\*budget\*\* \(([^)]*)\) \| (\d+) \| (\d+) \| (\d+) \| (none|any) \|$", re.M)
+
+
+@dataclass(frozen=True)
+class Budget:
+    targets: tuple[str, ...]  # labels, e.g. ("Cortex-M4", "Cortex-M0+")
+    code: int
+    context: int
+    stack: int
+    helpers_allowed: bool
+
+
+def readme_block(text: str) -> str:
+    if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
+        raise ToolError(f"README.md needs exactly one {BEGIN} ... {END} block")
+    return text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+
+
+def read_budgets(text: str) -> list[Budget]:
+    """The budget rows of the README block (one or more, each naming the
+    targets it binds), in order."""
+    rows = list(BUDGET_ROW.finditer(readme_block(text)))
+    if not rows:
+        raise ToolError("the README sizes block has no budget row")
+    return [Budget(tuple(s.strip() for s in m.group(1).split(",")), int(m.group(2)),
+                   int(m.group(3)), int(m.group(4)), m.group(5) == "any") for m in rows]
+
+
+def over_budget(budgets: list[Budget], figs: list[Figures]) -> list[str]:
+    """Every figure of a budgeted target above its budget, as a sentence."""
+    problems = []
+    for budget in budgets:
+        for f in figs:
+            if f.label not in budget.targets:
+                continue
+            for what, got, limit in (("client code", f.code, budget.code),
+                                     ("sizeof(struct mfota_client)", f.context, budget.context),
+                                     ("worst-case stack", f.stack, budget.stack)):
+                if got > limit:
+                    problems.append(f"{f.label}: {what} {got} B > budget {limit} B")
+            if f.helpers and not budget.helpers_allowed:
+                problems.append(f"{f.label}: helpers linked: {', '.join(f.helpers)}")
+    return problems
+
+
+def render_block(budget_lines: list[str], figs: list[Figures]) -> str:
+    rows = [
+        "",
+        "Client engine + MCUboot helper in a minimal firmware (default `config.h`:",
+        "1024-character token, 4 KiB parts, integer SenML numbers; `-Os`,",
+        "`--gc-sections`, newlib-nano / picolibc).  Generated by",
+        "`python tools/size_client.py --update-readme`; `tests/test_size_client.py`",
+        "fails when a target named in a budget row goes over it.  How each figure",
+        "is measured: [docs/sizes.md](docs/sizes.md).",
+        "",
+        "| target | client code (B) | `sizeof(struct mfota_client)` (B) "
+        "| worst-case stack (B) | soft-float / 64-bit division helpers |",
+        "| --- | ---: | ---: | ---: | --- |",
+        *budget_lines,
+    ]
+    for f in figs:
+        rows.append(f"| {f.label} | {f.code} | {f.context} | {f.stack} | "
+                    f"{', '.join(f.helpers) if f.helpers else 'none'} |")
+    return "\n".join(rows) + "\n"
+
+
+def update_readme(figs: list[Figures]) -> None:
+    text = README.read_text()
+    read_budgets(text)  # fails without a budget row
+    budget_lines = [m.group(0) for m in BUDGET_ROW.finditer(readme_block(text))]
+    block = render_block(budget_lines, figs)
+    README.write_text(text[:text.index(BEGIN) + len(BEGIN)] + block + text[text.index(END):])
+
+
+def render_docs(figs: list[Figures]) -> str:
+    lines = [
+        "# Client size on small MCUs",
+        "",
+        "Generated by `python tools/size_client.py --update-readme` (do not edit by",
+        "hand); the summary table and the budget are in the README.",
+        "",
+        "## What is measured",
+        "",
+        "A minimal firmware whose `main()` configures and runs the client engine",
+        "(`mfota_client_init`, `_start_boot`, `_start`, `_run`) with a static",
+        "`struct mfota_client` and the MCUboot bootloader HAL; the port's HAL",
+        "instances are only addresses.  The core is compiled with the default",
+        "`config.h` (1024-character token, 4 KiB parts; on these targets SenML",
+        "numbers are integers and fixed point, `MFOTA_SENML_FLOAT` 0) with the cross",
+        "toolchain file's flags: `-Os -ffunction-sections -fdata-sections`,",
+        "soft-float ABI; linked with `--gc-sections` against newlib-nano (Arm) or",
+        "picolibc (RISC-V).",
+        "",
+        "- **client code**: read-only allocated bytes (`.text`, `.rodata`, ...) of",
+        "  that firmware minus those of a firmware with an empty `main()`: what the",
+        "  engine pulls in, libc and compiler helpers included.",
+        "- **`sizeof(struct mfota_client)`**: the engine's one context (every buffer).",
+        "- **worst-case stack**: the deepest path of a static call graph from the",
+        "  four entry points.  gcc's `-fstack-usage` gives each function's frame,",
+        "  `-fcallgraph-info=su` its calls; the engine's indirect calls into its own",
+        "  code (the downloader's sink, the bootloader HAL) are added by hand.",
+        "  The port's HAL callbacks (transport, clock, flash, event) are not",
+        "  counted: add their deepest frame.  Recursion would make the tool fail.",
+        "- **helpers**: libgcc soft-float (`__aeabi_d*`, `__adddf3`, ...) and 64-bit",
+        "  division (`__aeabi_uldivmod`, `__udivdi3`, ...) symbols in the image.",
+        "",
+    ]
+    for f in figs:
+        lines += [
+            f"## {f.label} ({f.compiler})",
+            "",
+            f"- client code: {f.code} B; `sizeof(struct mfota_client)`: {f.context} B; "
+            f"static RAM the client adds: {f.static_ram} B",
+            f"- worst-case stack: {f.stack} B, through "
+            f"{' > '.join(f'`{p}`' for p in f.stack_path)}",
+            f"- soft-float / 64-bit division helpers: "
+            f"{', '.join(f.helpers) if f.helpers else 'none'}",
+            "",
+            "| object (kept code + rodata) | bytes |",
+            "| --- | ---: |",
+        ]
+        lines += [f"| {name} | {n} |" for name, n in f.objects.items() if n >= 100]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--targets", default=",".join(TARGETS),
+                    help=f"comma-separated, from {', '.join(TARGETS)}")
     ap.add_argument("--build-dir", type=Path, default=None)
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--update-readme", action="store_true",
+                    help="rewrite the README sizes block and docs/sizes.md")
     args = ap.parse_args(argv)
-    tmp = None
-    if args.build_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="size-client-")
-        args.build_dir = Path(tmp.name)
-    out = args.build_dir
-    out.mkdir(parents=True, exist_ok=True)
-    objs = []
-    for src in sorted((ROOT / "csrc" / "src").glob("*.c")):
-        obj = out / (src.stem + ".o")
-        run(["arm-none-eabi-gcc", *CFLAGS, "-c", str(src), "-o", str(obj)])
-        objs.append(obj)
-    for name, text in (("app", APP), ("port", PORT), ("empty", EMPTY)):
-        (out / f"{name}.c").write_text(text)
-        run(["arm-none-eabi-gcc", *CFLAGS, "-c", str(out / f"{name}.c"), "-o",
-             str(out / f"{name}.o")])
-    client_elf, empty_elf = out / "client.elf", out / "empty.elf"
-    run(["arm-none-eabi-gcc", *LDFLAGS, str(out / "app.o"), str(out / "port.o"),
-         *map(str, objs), "-o", str(client_elf), f"-Wl,-Map={out / 'client.map'}"])
-    run(["arm-none-eabi-gcc", *LDFLAGS, str(out / "empty.o"), "-o", str(empty_elf)])
-    nm = run(["arm-none-eabi-nm", "-S", "--size-sort", str(client_elf)])
-    ctx = next(int(m.group(1), 16) for m in re.finditer(r"^\w+ (\w+) [bB] g_client$", nm, re.M))
-    ct, cd, cb = size(client_elf)
-    et, ed, eb = size(empty_elf)
-    # Stack: the deepest frames among the functions linked into the image.
-    linked = set(re.findall(r"^\w+ \w+ [tT] (\w+)$", nm, re.M))
-    frames = []
-    for su in out.glob("*.su"):
-        for line in su.read_text().splitlines():
-            m = re.match(r"\S+:\d+:\d+:(\w+)\s+(\d+)\s+(\S+)", line)
-            if m and m.group(1) in linked and su.stem not in ("app", "port", "empty"):
-                frames.append((int(m.group(2)), m.group(1), m.group(3)))
-    frames.sort(reverse=True)
-    print("| Cortex-M4, arm-none-eabi-gcc -Os, default config.h | bytes |")
-    print("| --- | ---: |")
-    print(f"| sizeof(struct mfota_client) (context, every buffer inside) | {ctx} |")
-    print(f"| static RAM the client adds (.data + .bss) | {(cd + cb) - (ed + eb)} |")
-    print(f"| code the client adds (.text + .rodata, whole engine, MCUboot HAL) | {ct - et} |")
-    for depth, fn, kind in frames[:5]:
-        print(f"| stack frame of {fn} ({kind}) | {depth} |")
-    depth, path = deepest_stack(out, "mfota_client_run")
-    print(f"| deepest stack from mfota_client_run (HAL frames not counted) | {depth} |")
-    print(f"| static RAM + deepest stack | {(cd + cb) - (ed + eb) + depth} |")
-    # Code per object file, from the linker map (what --gc-sections kept).
-    text = (out / "client.map").read_text()
-    text = text[text.index("Linker script and memory map"):]
-    per: dict[str, int] = {}
-    for m in re.finditer(r"^ \.(?:text|rodata)\S*\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$",
-                         text, re.M):
-        name = Path(m.group(2)).name
-        name = name[:-2] if name.endswith(".o") else re.sub(r".*\((.*)\.o\)$", r"lib: \1", name)
-        per[name] = per.get(name, 0) + int(m.group(1), 16)
-    print()
-    print(f"Deepest call path: {' > '.join(path)}")
-    print()
-    print("| object (kept code + rodata) | bytes |")
-    print("| --- | ---: |")
-    for name, n in sorted(per.items(), key=lambda kv: -kv[1]):
-        if name not in ("app", "port") and n >= 200:
-            print(f"| {name} | {n} |")
-    if tmp is not None:
-        tmp.cleanup()
+    names = [n.strip() for n in args.targets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown or not names:
+        ap.error(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="size-client-") as tmp:
+            base = args.build_dir or Path(tmp)
+            figs = [measure(TARGETS[n], base / n) for n in names]
+        if args.update_readme:
+            update_readme(figs)
+            DOCS.write_text(render_docs(figs))
+        if args.json:
+            print(json.dumps([asdict(f) for f in figs], indent=1))
+        else:
+            print(render_block([], figs))
+            for f in figs:
+                print(f"{f.label}: deepest stack path {' > '.join(f.stack_path)}")
+    except ToolError as exc:
+        print(f"size_client: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
