@@ -3,14 +3,15 @@
 # each SenML / KPN Things entry point with everything it pulls in: the core is
 # compiled with -ffunction-sections and linked with --gc-sections against an
 # entry stub that references only that feature, then measured with
-# arm-none-eabi-size.  newlib-nano's memcpy & co and libgcc's soft-float
+# arm-none-eabi-size.  The MCU number build (MFOTA_SENML_FLOAT 0, the default
+# there); pass CFLAGS_EXTRA=-DMFOTA_SENML_FLOAT=1 for doubles.  newlib-nano's memcpy & co and libgcc's soft-float
 # routines are included in the figures.
 # Usage: bash bench/size_senml.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-CFLAGS="-std=c99 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -Icsrc/include -Icsrc/src"
+CFLAGS="-std=c99 -mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -Icsrc/include -Icsrc/src ${CFLAGS_EXTRA:-}"
 mkdir "$TMP/core"
 for src in csrc/src/*.c; do
   arm-none-eabi-gcc $CFLAGS -c "$src" -o "$TMP/core/$(basename "$src" .c).o"
@@ -27,7 +28,7 @@ stub decoder 'void entry(void) { struct mfota_senml_dec d; struct mfota_senml_re
   while (mfota_senml_dec_next(&d, &r) == 0) { sink += mfota_senml_str_eq(&r.n, "a", 1);
     sink += (unsigned long)mfota_senml_str_decode(&r.vs, o, 8, &n); sink += (unsigned long)r.v; } }'
 stub encoder 'void entry(void) { struct mfota_senml_entry e = {0}; char o[64]; size_t n;
-  e.v = (double)sink; e.kind = 1; sink += (unsigned long)mfota_senml_encode(&e, 1, o, 64, &n); }'
+  e.v = (mfota_senml_num)sink; e.kind = 1; sink += (unsigned long)mfota_senml_encode(&e, 1, o, 64, &n); }'
 stub downlink_extractor 'void entry(void) { static struct mfota_fota_command c;
   sink += (unsigned long)mfota_things_parse_downlink((const char *)&sink, 8, "1", 1, &c, 0); }'
 stub uplink_builder 'void entry(void) { struct mfota_senml_entry e[5]; struct mfota_things_status s = {0}; char o[512]; size_t n;
