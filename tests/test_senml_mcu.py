@@ -20,8 +20,9 @@ CHECKS = ("senml/parse", "senml/format", "senml/decoder", "things/downlink", "th
           "things/response")
 
 
-def assert_suite_passed(out: str, numbers: str) -> None:
+def assert_suite_passed(out: str, numbers: str, thingsml: str = "on") -> None:
     assert re.search(rf"^senml numbers: {numbers}$", out, re.M), out
+    assert re.search(rf"^senml thingsml: {thingsml}$", out, re.M), out
     checks = CHECKS + (("senml/fixed",) if numbers == "fixed" else ())
     for check in checks:
         assert re.search(rf"^ok {re.escape(check)}$", out, re.M), f"{check} not ok:\n{out}"
@@ -35,7 +36,7 @@ def test_senml_suite_on_cortex_m4(tmp_path):
     cmake_build(ROOT / "embedded_port", tmp_path, cross=True)
     status, out = run_qemu(tmp_path / "runner.elf")
     assert status == 0, out
-    assert_suite_passed(out, "fixed")
+    assert_suite_passed(out, "fixed", "off")
 
 
 def test_senml_suite_on_host(tmp_path):

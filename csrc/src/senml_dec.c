@@ -738,6 +738,13 @@ static int int_in(mfota_senml_num v, long lo, long hi, long *out)
     return 1;
 }
 
+#if MFOTA_THINGSML
+#define THINGSML_MODE(dec) ((dec)->mode & MFOTA_SENML_THINGSML)
+#else
+/* compiled out: a constant, so the table lookup below is never referenced */
+#define THINGSML_MODE(dec) 0u
+#endif
+
 /* ThingsML "i_": the table entry of the number just scanned, or an error. */
 static int thingsml_index(struct mfota_senml_dec *dec, const struct value *val, size_t at,
                           const struct mfota_thingsml_measure **out)
@@ -795,7 +802,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 }
                 bit = classify_key(&key, &mu);
             }
-            is_index = bit == 0 && mu && (dec->mode & MFOTA_SENML_THINGSML) &&
+            is_index = bit == 0 && mu && THINGSML_MODE(dec) &&
                        mfota_senml_str_eq(&key, "i_", 2);
             skip_ws(dec);
             if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
@@ -982,7 +989,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
         ((fields & (MFOTA_SENML_F_N | MFOTA_SENML_F_U | MFOTA_SENML_F_T | MFOTA_SENML_F_UT)) ||
          measure != NULL ||
          (!(fields & MFOTA_SENML_F_BASE_) &&
-          !(fields == 0 && (dec->mode & MFOTA_SENML_THINGSML))))) {
+          !(fields == 0 && THINGSML_MODE(dec))))) {
         return fail(dec, MFOTA_ERR_SENML_NO_VALUE, start);
     }
     {

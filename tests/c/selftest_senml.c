@@ -356,6 +356,21 @@ static int check_decoder(void)
                            "extension depth limit");
         }
     }
+    {
+        /* ThingsML "i_" -24 is a temperature in Cel; compiled out on MCUs,
+         * where it is an unknown must-understand field like in plain SenML */
+        static const char tml[] = "[{\"i_\":-24,\"v\":21.5}]";
+        mfota_senml_dec_init(&dec, tml, sizeof tml - 1, MFOTA_SENML_THINGSML);
+        rc = mfota_senml_dec_next(&dec, &rec);
+#if MFOTA_THINGSML
+        SELFTEST_CHECK(failures,
+                       rc == MFOTA_OK && mfota_senml_str_eq(&rec.n, "temperature", 11) &&
+                           mfota_senml_str_eq(&rec.u, "Cel", 3),
+                       "ThingsML index resolved");
+#else
+        SELFTEST_CHECK(failures, rc == MFOTA_ERR_SENML_MUST_UNDERSTAND, "ThingsML compiled out");
+#endif
+    }
     printf("%s senml/decoder\n", failures ? "FAIL" : "ok");
     return failures;
 }
@@ -426,5 +441,6 @@ static int check_things(void)
 int mfota_selftest_senml(void)
 {
     printf("senml numbers: %s\n", MFOTA_SENML_FLOAT ? "double" : "fixed");
+    printf("senml thingsml: %s\n", MFOTA_THINGSML ? "on" : "off");
     return check_numbers() + check_decoder() + check_things();
 }

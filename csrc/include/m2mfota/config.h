@@ -73,7 +73,26 @@
 #define MFOTA_TOKEN_MAX 1024
 #endif
 
+/* 1 when compiling for a microcontroller (Arm M-profile, bare-metal
+ * RISC-V): some defaults below then favour size over host conveniences. */
+#if (defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M') || \
+    (defined(__riscv) && !defined(__linux__))
+#define MFOTA_TARGET_MCU_ 1
+#else
+#define MFOTA_TARGET_MCU_ 0
+#endif
+
 /* ---- SenML and KPN Things messages ----------------------------------- */
+
+/* 1: the decoder honours the MFOTA_SENML_THINGSML mode (KPN ThingsML "i_"
+ * indexes, thingsml.h).  0: the mode bit is ignored, so "i_" is an unknown
+ * must-understand field (MFOTA_ERR_SENML_MUST_UNDERSTAND, as plain SenML
+ * says) and the measurement table (about 1.1 KiB) stays out of the image.
+ * The client never decodes ThingsML (KPN downlinks are plain SenML).
+ * Default: 0 on microcontrollers, else 1. */
+#ifndef MFOTA_THINGSML
+#define MFOTA_THINGSML (!MFOTA_TARGET_MCU_)
+#endif
 
 /* Longest string (bytes after decoding escapes) the SenML decoder accepts.
  * It must hold the longest token a downlink may carry. */
@@ -106,8 +125,7 @@
  *      (too large), never a rounded value.
  * Default: 0 on microcontrollers (Arm M-profile, bare-metal RISC-V), else 1. */
 #ifndef MFOTA_SENML_FLOAT
-#if (defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M') || \
-    (defined(__riscv) && !defined(__linux__))
+#if MFOTA_TARGET_MCU_
 #define MFOTA_SENML_FLOAT 0
 #else
 #define MFOTA_SENML_FLOAT 1

@@ -72,7 +72,8 @@ typedef int64_t mfota_senml_num;
  * failing as an unknown must-understand field; an empty record {} (which KPN's
  * SDK writes first in a gateway pack) is a record that sets nothing.  An
  * index outside the table is MFOTA_ERR_SENML_RANGE, a non-integer
- * MFOTA_ERR_SENML_TYPE, "i_" beside "n" MFOTA_ERR_SENML_DUPLICATE. */
+ * MFOTA_ERR_SENML_TYPE, "i_" beside "n" MFOTA_ERR_SENML_DUPLICATE.  Ignored
+ * when config.h's MFOTA_THINGSML is 0 (the MCU default). */
 #define MFOTA_SENML_THINGSML 2u
 
 /* Field bits of mfota_senml_record.fields: which fields the record held. */
