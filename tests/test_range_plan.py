@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from m2mfota.download import DownloadError, plan_parts
+from m2mfota.download import DownloadError, plan_parts, request_bytes
 
 BUDGET, RESERVE, PER_CONN = 19999, 999, 100
 
@@ -97,3 +98,18 @@ def test_largest_image_plans_in_32_bits():
     plan = plan_parts(total)
     assert plan.part_size == math.ceil(total / (BUDGET - RESERVE) / 4096) * 4096
     assert plan.parts[-1][0] + plan.parts[-1][1] == total
+
+
+_EDGES = [0, 9, 10, 99, 2**32 - 1, 2**32, 2**32 + 9, 10**19 - 1, 10**19, 2**64 - 2]
+
+
+@given(first=st.one_of(st.sampled_from(_EDGES), st.integers(0, 2**64 - 2)),
+       span=st.one_of(st.just(0), st.integers(0, 2**64 - 1)))
+def test_range_numbers_are_written_exactly_without_64bit_division(first, span):
+    """The Range header's numbers go through the core's decimal writer, which
+    divides 64-bit values by ten with shifts and adds (no libgcc helper): it
+    must agree with Python's str() over the whole 64-bit range."""
+    last = min(first + span, 2**64 - 2)
+    req = request_bytes("http://10.0.0.1/f", "tok", first, last).decode("ascii")
+    m = re.search(r"^Range: ?bytes=(\d+)-(\d+)\r$", req, re.M)
+    assert m and m.groups() == (str(first), str(last)), req
