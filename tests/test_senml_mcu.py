@@ -39,6 +39,18 @@ def test_senml_suite_on_cortex_m4(tmp_path):
     assert_suite_passed(out, "fixed", "off")
 
 
+def test_senml_suite_with_doubles_on_cortex_m4(tmp_path):
+    """A port may still choose doubles on an MCU: soft-float conversions give
+    the same bits as the host's."""
+    require_tool("cmake")
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    cmake_build(ROOT / "embedded_port", tmp_path, "MFOTA_SENML_FLOAT=ON", cross=True)
+    status, out = run_qemu(tmp_path / "runner.elf")
+    assert status == 0, out
+    assert_suite_passed(out, "double", "off")
+
+
 def test_senml_suite_on_host(tmp_path):
     require_tool("cmake")
     cmake_build(ROOT, tmp_path, "MFOTA_BUILD_TESTS=ON", "MFOTA_BUILD_BENCH=OFF")
