@@ -170,10 +170,21 @@ static void take_requests(struct fake_conn *c)
 static int t_connect(void *ctx, const char *host, uint16_t port)
 {
     struct fake_conn *c = (struct fake_conn *)ctx;
-    (void)host;
-    (void)port;
+    size_t n = strlen(host);
+    if (n >= sizeof c->host) {
+        n = sizeof c->host - 1u;
+    }
+    memcpy(c->host, host, n);
+    c->host[n] = '\0';
+    c->port = port;
     if (c->connect_rc != MFOTA_OK) {
         return c->connect_rc;
+    }
+    if (c->script != NULL && c->script_pos >= c->script_len) {
+        return MFOTA_ERR_DL_CONNECT;
+    }
+    if (c->connected) {
+        c->double_connects++;
     }
     c->connects++;
     c->connected = 1;
@@ -192,6 +203,9 @@ static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
     if (!c->connected) {
         return MFOTA_ERR_DL_CLOSED;
     }
+    if (c->send_room != 0u && FAKE_OUT_MAX - (c->out_len - c->out_pos) < c->send_room) {
+        return MFOTA_WOULD_BLOCK; /* answers pile up unread: push back */
+    }
     if (c->req_len + n > FAKE_REQ_MAX) {
         return MFOTA_ERR_DL_IO;
     }
@@ -203,33 +217,48 @@ static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
     return MFOTA_OK;
 }
 
+static void tick(struct fake_conn *c, uint32_t ms)
+{
+    if (c->clock != NULL) {
+        c->clock->now += ms;
+    }
+}
+
 static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t timeout_ms)
 {
     struct fake_conn *c = (struct fake_conn *)ctx;
-    size_t n;
+    const uint8_t *src = c->script != NULL ? c->script : c->out;
+    size_t *pos = c->script != NULL ? &c->script_pos : &c->out_pos;
+    size_t end = c->script != NULL ? c->script_len : c->out_len, n;
     (void)timeout_ms;
+    *got = 0;
     if (!c->connected) {
         return MFOTA_ERR_DL_CLOSED;
     }
-    if (c->out_pos == c->out_len && c->closing) {
+    if (*pos == end && (c->closing || c->script != NULL)) {
         return MFOTA_DONE;
     }
-    if ((c->block_every != 0u && ++c->calls % c->block_every == 0u) ||
-        c->out_pos == c->out_len) {
+    if ((c->block_every != 0u && ++c->calls % c->block_every == 0u) || *pos == end) {
+        tick(c, c->block_tick_ms);
         return MFOTA_WOULD_BLOCK;
     }
-    n = c->out_len - c->out_pos;
+    n = c->recv_max != 0u ? c->recv_max : cap;
+    if (c->lcg != 0u) {
+        c->lcg = c->lcg * 1103515245u + 12345u;
+        n = 1u + (size_t)((c->lcg >> 16) % n);
+    }
     if (n > cap) {
         n = cap;
     }
-    if (c->recv_max != 0u && n > c->recv_max) {
-        n = c->recv_max;
+    if (n > end - *pos) {
+        n = end - *pos;
     }
-    memcpy(buf, c->out + c->out_pos, n);
-    c->out_pos += n;
-    if (c->out_pos == c->out_len) {
+    memcpy(buf, src + *pos, n);
+    *pos += n;
+    if (c->script == NULL && c->out_pos == c->out_len) {
         c->out_pos = c->out_len = 0;
     }
+    tick(c, c->recv_tick_ms);
     *got = n;
     return MFOTA_OK;
 }

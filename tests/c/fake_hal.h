@@ -49,12 +49,19 @@ void fake_nor_hal(struct fake_nor *n, struct mfota_flash *out, uint32_t offset, 
  * head ended and, with a Content-Length, its body is in); then on_request()
  * is called with it, once per request however it was split into sends, and
  * typically queues an answer with fake_conn_queue().  recv() hands queued
- * bytes out in pieces of at most recv_max, answering "would block" every
- * block_every-th call (0: never) and when nothing is queued, or MFOTA_DONE
- * (the peer closed) once `closing` is set and the queue is empty.  A
- * connect() clears the queue and the partial request unless keep_queue. */
+ * bytes out in pieces of at most recv_max (random sizes 1..recv_max when
+ * lcg is seeded), answering "would block" every block_every-th call (0:
+ * never) and when nothing is queued, or MFOTA_DONE (the peer closed) once
+ * `closing` is set and the queue is empty.  A connect() clears the queue and
+ * the partial request unless keep_queue.  With `script` set, recv() reads
+ * that byte stream instead of the queue, shared by all connections (a
+ * fuzzer's input); connect() fails once it is used up.  With `clock` set,
+ * time moves recv_tick_ms per piece handed out and block_tick_ms per "would
+ * block". */
 #define FAKE_REQ_MAX 2048u
 #define FAKE_OUT_MAX 8192u
+
+struct fake_clock;
 
 struct fake_conn {
     int connected, closing, keep_queue;
@@ -63,8 +70,17 @@ struct fake_conn {
     uint8_t out[FAKE_OUT_MAX];
     size_t out_len, out_pos;
     size_t send_max, recv_max;   /* 0: no limit */
+    size_t send_room;            /* send() would block while fewer bytes are free in out */
     unsigned block_every;
+    uint32_t lcg;
+    const uint8_t *script;
+    size_t script_len, script_pos;
+    struct fake_clock *clock;
+    uint32_t recv_tick_ms, block_tick_ms;
     unsigned calls, sends, connects, requests;
+    unsigned double_connects;    /* connect() while connected: an engine bug */
+    char host[64];               /* of the last connect() */
+    uint16_t port;
     int connect_rc;              /* what connect() returns (MFOTA_OK) */
     void (*on_request)(void *ctx, struct fake_conn *c, const char *req, size_t head_len,
                        const char *body, size_t body_len);
