@@ -680,6 +680,9 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
         c->io_[n] = '/';
         rc = mfota_url_parse(c->io_, n + 1u, &c->server_);
     }
+    if (rc == MFOTA_OK && c->server_.host_len >= sizeof c->host_) {
+        rc = MFOTA_ERR_URL_TOO_LONG; /* MFOTA_HOST_MAX */
+    }
     if (rc != MFOTA_OK) {
         return rc;
     }

@@ -183,7 +183,7 @@ struct mfota_client {
     struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
     struct mfota_kv kv_hal_;
     struct mfota_url server_;
-    char host_[MFOTA_URL_MAX + 1];
+    char host_[MFOTA_HOST_MAX + 1];
     struct mfota_fota_command cmd_;      /* the command in force: the one copy of its token
                                           * (the downloader sends requests from it) */
     struct mfota_image_expect expect_;   /* what the command in force promised */

@@ -161,6 +161,14 @@
 #define MFOTA_HTTP_REQUEST_MAX (MFOTA_URL_MAX + MFOTA_TOKEN_MAX + 112)
 #endif
 
+/* Longest host of a URL the device connects to, kept NUL-terminated for the
+ * transport's connect(): an IPv4 literal (the device has no DNS,
+ * docs/protocol.md) or a name of one DNS label's length.  A longer host is
+ * refused with MFOTA_ERR_URL_TOO_LONG. */
+#ifndef MFOTA_HOST_MAX
+#define MFOTA_HOST_MAX 63
+#endif
+
 /* Room for a request's tail: "Range: bytes=<first>-<last>" with two 20-digit
  * numbers and the empty line that ends the request. */
 #define MFOTA_HTTP_RANGE_TAIL_MAX 64
@@ -170,7 +178,7 @@
  * Range) in turn: a request needs no buffer as large as itself.  Larger means
  * fewer transport sends per request (an AT command each on a modem). */
 #ifndef MFOTA_DL_SEND_CHUNK
-#define MFOTA_DL_SEND_CHUNK 256
+#define MFOTA_DL_SEND_CHUNK 128
 #endif
 
 /* Part size when the caller gives none; a flash erase sector is the natural
@@ -355,6 +363,9 @@
 #endif
 #if MFOTA_MCUBOOT && MFOTA_MCUBOOT_MAX_ALIGN != 8
 #error "MFOTA_MCUBOOT_MAX_ALIGN: only MCUboot's default of 8 is supported"
+#endif
+#if MFOTA_HOST_MAX < 15 || MFOTA_HOST_MAX > MFOTA_URL_MAX
+#error "MFOTA_HOST_MAX must hold an IPv4 literal and not exceed MFOTA_URL_MAX"
 #endif
 #if MFOTA_DL_SEND_CHUNK < 16
 #error "MFOTA_DL_SEND_CHUNK must be at least 16"
