@@ -52,26 +52,23 @@ static void out_init(struct out *o, char *buf, size_t cap)
 
 /* The head as a sequence of pieces, so it can be copied out from any
  * position without ever being formatted whole (the token is the bulk of
- * it and already sits in the caller's command). */
+ * it and already sits in the caller's command).  Piece i of the head is
+ * *p[0..*n); 0 past the last one. */
 static int head_piece(unsigned i, const struct mfota_url *url, const char *token,
                       size_t token_len, const char *port, size_t port_len, const char **p,
                       size_t *n)
 {
-    static const char *const lit[] = {"GET ", " HTTP/1.1\r\nHost" SEP, "\r\n",
-                                      "Authorization" SEP "Bearer "};
-    switch (i) {
-    case 0: *p = lit[0]; break;
-    case 1: *p = url->path; *n = url->path_len; return 1;
-    case 2: *p = lit[1]; break;
-    case 3: *p = url->host; *n = url->host_len; return 1;
-    case 4: *p = port; *n = port_len; return 1;
-    case 5: *p = lit[2]; break;
-    case 6: *p = lit[3]; *n = token_len > 0 ? strlen(lit[3]) : 0; return 1;
-    case 7: *p = token; *n = token_len; return 1;
-    case 8: *p = lit[2]; *n = token_len > 0 ? 2 : 0; return 1;
-    default: return 0;
+    static const char get[] = "GET ", host[] = " HTTP/1.1\r\nHost" SEP, crlf[] = "\r\n",
+                      auth[] = "Authorization" SEP "Bearer ";
+    const char *ptr[] = {get, url->path, host, url->host, port, crlf, auth, token, crlf};
+    size_t len[] = {sizeof get - 1u, url->path_len, sizeof host - 1u, url->host_len, port_len,
+                    2u, sizeof auth - 1u, token_len, 2u};
+    if (i >= sizeof len / sizeof len[0]) {
+        return 0;
     }
-    *n = strlen(*p);
+    *p = ptr[i];
+    /* No Authorization line at all without a token. */
+    *n = i >= 6u && token_len == 0u ? 0u : len[i];
     return 1;
 }
 

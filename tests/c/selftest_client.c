@@ -415,6 +415,34 @@ int mfota_selftest_client(void)
     }
     report(failures, &before, "client long token on the wire");
 
+    /* Escapes in the command are decoded in place in the downlink buffer:
+     * the request carries the decoded URL path and token. */
+    setup(NULL, "1.0.0");
+    {
+        static char escaped[MFOTA_CLIENT_DOWNLINK_MAX];
+        const char *good = good_downlink(), *tok = fake_find(good, strlen(good), "\"abc\"");
+        size_t n = 0;
+        n = fake_put_str(escaped, n, "[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
+                                     "{\"n\":\"url\",\"vs\":\"http:\\/\\/10.0.0.2\\/f\\/v1\\/abc\"},"
+                                     "{\"n\":\"token\",\"vs\":\"t\\u006Fk\"");
+        n = fake_put_str(escaped, n, tok + 5); /* the size, crc32 and version records */
+        escaped[n] = '\0';
+        w.downlink = escaped;
+        rc = mfota_client_start(&client);
+        if (rc == MFOTA_OK) {
+            rc = mfota_client_run(&client, 600000u);
+        }
+        SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending &&
+                                     memcmp(w.nor, w.image, IMAGE_SIZE) == 0,
+                       "update from a command with escapes");
+        SELFTEST_CHECK(failures, fake_find(w.dl.last_req, w.dl.last_req_len,
+                                           "GET /f/v1/abc HTTP/1.1\r\n") == w.dl.last_req &&
+                                     fake_find(w.dl.last_req, w.dl.last_req_len,
+                                               "\r\nAuthorization:Bearer tok\r\n") != NULL,
+                       "escapes decoded in the request");
+    }
+    report(failures, &before, "client command with escapes");
+
     /* The reboot: confirm, then report the new version with result 1. */
     setup(NULL, "2.0.0");
     rc = mfota_client_start_boot(&client);
