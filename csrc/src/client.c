@@ -26,7 +26,7 @@ static const uint16_t next[MFOTA_PHASE_COUNT_] = {
     /* START_UPLINK */ B(START_WAIT) | COMMAND,
     /* START_WAIT */ B(START_UPLINK) | COMMAND,
     /* DOWNLOAD */ B(PROGRESS) | B(DL_RESUME),
-    /* PROGRESS */ B(DOWNLOAD),
+    /* PROGRESS */ B(DOWNLOAD) | B(DL_RESUME),
     /* DL_WAIT */ B(DL_RESUME) | COMMAND,
     /* DL_RESUME */ B(DL_WAIT) | B(DL_RESTART) | COMMAND,
     /* DL_RESTART */ B(DL_WAIT) | COMMAND,
@@ -159,7 +159,7 @@ static void end_download(struct mfota_client *c)
     c->base_.body_bytes += s->body_bytes;
     c->requests_used_ = c->dl_.plan.requests;
     mfota_dl_abort(&c->dl_);
-    c->phase_ = MFOTA_PHASE_DL_RESUME; /* DOWNLOAD/PROGRESS -> DL_RESUME, both in the table */
+    (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME); /* allowed from both open phases */
 }
 
 static const char *reason_for(int err)

@@ -278,6 +278,7 @@ static const unsigned char documented[][2] = {
     {P(IDLE), P(START_UPLINK)},        {P(START_UPLINK), P(START_WAIT)},
     {P(START_WAIT), P(START_UPLINK)},  {P(DOWNLOAD), P(PROGRESS)},
     {P(DOWNLOAD), P(DL_RESUME)},       {P(PROGRESS), P(DOWNLOAD)},
+    {P(PROGRESS), P(DL_RESUME)},
     {P(DL_WAIT), P(DL_RESUME)},        {P(DL_RESUME), P(DL_WAIT)},
     {P(DL_RESUME), P(DL_RESTART)},     {P(DL_RESTART), P(DL_WAIT)},
     {P(FINAL_UPLINK), P(FINAL_WAIT)},  {P(FINAL_UPLINK), P(DONE)},
