@@ -248,9 +248,13 @@ int mfota_client_start_boot(struct mfota_client *c);
  * result).  During an update: a command for the same URL is ignored (the
  * update carries on); one for another URL ends the old update and starts the
  * new one.  A body without a FOTA command is ignored.  MFOTA_ERR_NOSPC when
- * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX.  May be called from the event
- * callback while a download runs: the body is then kept and acted on at the
- * next step (MFOTA_ERR_STATE if an uplink is in flight at that moment). */
+ * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX.  The body is parsed in place
+ * in the client's one downlink buffer and acted on at once: only the
+ * command's strings are kept (in the command in force).  May be called from
+ * the event callback while a download runs: the body is then kept in that
+ * buffer and acted on at the next step (MFOTA_ERR_STATE if an uplink is in
+ * flight or the download waits to be retried at that moment; an uplink
+ * armed before the next step drops it). */
 int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len);
 
 /* Make progress.  io_wait_ms is the longest a transport recv() may wait
