@@ -38,6 +38,9 @@ struct world {
     int marked, confirmed;
     uint32_t marked_size;
     char phases[MFOTA_PHASE_COUNT_]; /* phases seen at events */
+    int busy_first, retry_same;      /* answer the first uplink 503; was the retry the same */
+    char first_uplink[FAKE_REQ_MAX];
+    size_t first_uplink_len;
 };
 
 static struct world w;
@@ -74,7 +77,25 @@ static void answer_uplink(struct fake_conn *c, const char *body, size_t body_len
         }
         w.last_error[i] = '\0';
     }
-    if (w.uplinks == 1 && w.downlink != NULL) {
+    if (w.uplinks == 1) {
+        memcpy(w.first_uplink, c->last_req, c->last_req_len);
+        w.first_uplink_len = c->last_req_len;
+    }
+    if (w.uplinks == 1 && w.busy_first) {
+        /* A 503 whose body lands where the request was: the retry must
+         * write the request again. */
+        static const char busy[] = "HTTP/1.1 503 Busy\r\nContent-Length: 400\r\n\r\n";
+        static char filler[400];
+        memset(filler, 'x', sizeof filler);
+        fake_conn_queue(c, busy, sizeof busy - 1u);
+        fake_conn_queue(c, filler, sizeof filler);
+        c->closing = 1;
+    } else if (w.uplinks == 2 && w.busy_first) {
+        w.retry_same = c->last_req_len == w.first_uplink_len &&
+                       memcmp(c->last_req, w.first_uplink, w.first_uplink_len) == 0;
+        n = fake_put_str(head, n, "HTTP/1.1 204 No Content\r\n\r\n");
+        fake_conn_queue(c, head, n);
+    } else if (w.uplinks == 1 && w.downlink != NULL) {
         size_t dl = strlen(w.downlink);
         n = fake_put_str(head, n, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ");
         n = fake_put_uint(head, n, dl);
@@ -202,6 +223,7 @@ static void setup(const char *downlink, const char *version)
     w.last_result = -1;
     w.marked = w.confirmed = 0;
     memset(w.phases, 0, sizeof w.phases);
+    w.busy_first = w.retry_same = 0;
     /* a fresh device: empty slot and journal */
     fake_nor_init(&w.flash, w.nor, sizeof w.nor, SECTOR, 8u);
     for (i = 0; i < IMAGE_SIZE; i++) {
@@ -443,6 +465,19 @@ int mfota_selftest_client(void)
                        "escapes decoded in the request");
     }
     report(failures, &before, "client command with escapes");
+
+    /* The uplink request and the downlink body share one buffer: a 503
+     * whose body overwrote the request is retried with the same bytes. */
+    setup(NULL, "1.0.0");
+    w.busy_first = 1;
+    rc = mfota_client_start(&client);
+    if (rc == MFOTA_OK) {
+        rc = mfota_client_run(&client, 60000u);
+    }
+    SELFTEST_CHECK(failures, rc == MFOTA_OK && w.uplinks == 2 && w.retry_same &&
+                                 client.stats.uplink_failures == 1 && client.stats.uplinks == 1,
+                   "uplink retried with the same request after a 503 body");
+    report(failures, &before, "client uplink retry after a body");
 
     /* The reboot: confirm, then report the new version with result 1. */
     setup(NULL, "2.0.0");
