@@ -343,6 +343,14 @@ static int progress_due(const struct mfota_client *c)
                                                  mfota_client_now_(c));
 }
 
+/* The engine has work between two parts: a downlink handed over from the
+ * event callback, or a progress uplink.  Both stay true until done (time
+ * only makes an uplink more due), so the downloader's yield needs no flag. */
+static int work_between_parts(const struct mfota_client *c)
+{
+    return c->pending_len_ != 0u || progress_due(c);
+}
+
 static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
@@ -357,11 +365,7 @@ static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc
     c->done = c->writer_.committed.offset;
     mfota_backoff_reset(&c->backoff_); /* progress: earlier failures are forgiven */
     emit(c, MFOTA_CLIENT_EV_PROGRESS, 0, NULL);
-    if (c->pending_len_ != 0u || progress_due(c)) {
-        c->yielded_ = 1;
-        return 1; /* back to the engine between parts: a progress uplink is due */
-    }
-    return MFOTA_OK;
+    return work_between_parts(c); /* 1: back to the engine once the part is settled */
 }
 
 static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
@@ -441,7 +445,6 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     dc.max_size = c->cfg_.slot->slot_size;
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
-    c->yielded_ = 0;
     rc = mfota_dl_init(&c->dl_, &dc);
     return rc == MFOTA_OK ? mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD) : rc;
 }
@@ -911,11 +914,10 @@ static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
         c->wake_at_ = mfota_dl_wake_at(&c->dl_);
         return rc;
     }
+    if (rc == MFOTA_WOULD_BLOCK && work_between_parts(c)) {
+        return MFOTA_OK; /* the part is settled (or paused); the loop does that work */
+    }
     if (rc == MFOTA_WOULD_BLOCK) {
-        if (c->yielded_) {
-            c->yielded_ = 0;
-            return MFOTA_OK; /* the part is settled; the caller's loop goes on */
-        }
         return rc;
     }
     if (rc == MFOTA_DONE) {

@@ -210,7 +210,7 @@ struct mfota_client {
     uint8_t up_st_;                      /* the uplink attempt: connect, send, receive */
     uint8_t up_state_;                   /* the status uplink's fota.state (enum mfota_state) */
     int8_t up_progress_;                 /* its fota.progress, -1: none */
-    uint8_t writer_begun_, in_step_, yielded_;
+    uint8_t writer_begun_, in_step_;
     /* The uplink request, then its response's body (the downlink): a
      * request is rebuilt for each attempt, so one buffer serves both. */
     char io_[MFOTA_CLIENT_IO_MAX];
