@@ -58,17 +58,24 @@ static int head_piece(unsigned i, const struct mfota_url *url, const char *token
                       size_t token_len, const char *port, size_t port_len, const char **p,
                       size_t *n)
 {
-    static const char get[] = "GET ", host[] = " HTTP/1.1\r\nHost" SEP, crlf[] = "\r\n",
-                      auth[] = "Authorization" SEP "Bearer ";
-    const char *ptr[] = {get, url->path, host, url->host, port, crlf, auth, token, crlf};
-    size_t len[] = {sizeof get - 1u, url->path_len, sizeof host - 1u, url->host_len, port_len,
-                    2u, sizeof auth - 1u, token_len, 2u};
-    if (i >= sizeof len / sizeof len[0]) {
-        return 0;
+    const char *lit = NULL;
+    switch (i) {
+    case 0: lit = "GET "; break;
+    case 1: *p = url->path; *n = url->path_len; break;
+    case 2: lit = " HTTP/1.1\r\nHost" SEP; break;
+    case 3: *p = url->host; *n = url->host_len; break;
+    case 4: *p = port; *n = port_len; break;
+    case 5: lit = "\r\n"; break;
+    /* no Authorization line at all without a token */
+    case 6: lit = token_len ? "Authorization" SEP "Bearer " : ""; break;
+    case 7: *p = token; *n = token_len; break;
+    case 8: lit = token_len ? "\r\n" : ""; break;
+    default: return 0;
     }
-    *p = ptr[i];
-    /* No Authorization line at all without a token. */
-    *n = i >= 6u && token_len == 0u ? 0u : len[i];
+    if (lit != NULL) {
+        *p = lit;
+        *n = strlen(lit);
+    }
     return 1;
 }
 
