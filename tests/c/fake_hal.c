@@ -15,10 +15,12 @@ void fake_nor_init(struct fake_nor *n, uint8_t *mem, size_t size, uint32_t secto
     n->sector_size = sector_size;
     n->program_size = program_size;
     n->powered = 1;
+    n->cut_after = -1;
+    n->error = FAKE_HAL_EIO;
     memset(mem, 0xFF, size);
 }
 
-void fake_nor_power_on(struct fake_nor *n, unsigned cut_after)
+void fake_nor_power_on(struct fake_nor *n, long cut_after)
 {
     n->powered = 1;
     n->cut_after = cut_after;
@@ -28,7 +30,7 @@ void fake_nor_power_on(struct fake_nor *n, unsigned cut_after)
 /* The operation about to happen is the one the power cut tears. */
 static int cut_now(struct fake_nor *n)
 {
-    if (n->cut_after != 0u && n->ops >= n->cut_after) {
+    if (n->cut_after >= 0 && n->ops >= n->cut_after) {
         n->powered = 0;
         return 1;
     }
@@ -41,7 +43,7 @@ static int nor_read(void *ctx, uint32_t off, void *buf, size_t len)
     struct fake_nor *n = (struct fake_nor *)ctx;
     if (!n->powered || (size_t)off + len > n->size) {
         n->violations += n->powered ? 1u : 0u;
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     n->reads++;
     memcpy(buf, n->mem + off, len);
@@ -54,16 +56,16 @@ static int nor_program(void *ctx, uint32_t off, const void *data, size_t len)
     const uint8_t *d = (const uint8_t *)data;
     size_t i;
     if (!n->powered) {
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     if (off % n->program_size || len % n->program_size || (size_t)off + len > n->size) {
         n->violations++;
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     for (i = 0; i < len; i++) {
         if (n->mem[off + i] != 0xFFu) {
             n->violations++; /* the writer skipped an erase */
-            return FAKE_HAL_EIO;
+            return n->error;
         }
     }
     if (cut_now(n)) {
@@ -73,7 +75,7 @@ static int nor_program(void *ctx, uint32_t off, const void *data, size_t len)
         n->mem[off + i] &= d[i];
     }
     if (!n->powered) {
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     n->programs++;
     return 0;
@@ -84,20 +86,23 @@ static int nor_erase(void *ctx, uint32_t off)
     struct fake_nor *n = (struct fake_nor *)ctx;
     size_t len = n->sector_size;
     if (!n->powered) {
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     if (off % n->sector_size || (size_t)off + n->sector_size > n->size) {
         n->violations++;
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     if (cut_now(n)) {
         len /= 2u;
     }
     memset(n->mem + off, 0xFF, len);
     if (!n->powered) {
-        return FAKE_HAL_EIO;
+        return n->error;
     }
     n->erases++;
+    if (n->sector_erases != NULL) {
+        n->sector_erases[off / n->sector_size]++;
+    }
     return 0;
 }
 

@@ -17,26 +17,30 @@
 /* ---- NOR flash --------------------------------------------------------------
  * Erase sets a sector to 0xFF; program only clears bits and must hit erased,
  * aligned bytes (else `violations` counts it and the call fails).  With
- * cut_after = N (0: never) the first N programs/erases happen and the next
+ * cut_after = N (-1: never) the first N programs/erases happen and the next
  * is torn -- a program writes only the first half of its blocks, an erase
  * erases only the first half of the sector -- and fails, as does every
  * operation after it until fake_nor_power_on(): the model of the Python
- * NorFlash (python/m2mfota/flash.py). */
+ * NorFlash (python/m2mfota/flash.py).  A failing call returns `error`
+ * (FAKE_HAL_EIO, a port's own code, unless the test sets another). */
 struct fake_nor {
     uint8_t *mem;
     size_t size;
     uint32_t sector_size, program_size;
-    unsigned reads, programs, erases, ops, violations;
-    unsigned cut_after;
+    unsigned reads, programs, erases, violations;
+    long ops, cut_after;
+    uint16_t *sector_erases; /* NULL, or size / sector_size counters */
     int powered;
+    int error;
 };
 
-/* `mem` (size bytes, a whole number of sectors) is erased. */
+/* `mem` (size bytes, a whole number of sectors) is erased; no cut armed. */
 void fake_nor_init(struct fake_nor *n, uint8_t *mem, size_t size, uint32_t sector_size,
                    uint32_t program_size);
 
-/* Restore power after a cut and arm the next one (0: none). */
-void fake_nor_power_on(struct fake_nor *n, unsigned cut_after);
+/* Restore power after a cut and arm the next one (-1: none); ops restart
+ * from 0. */
+void fake_nor_power_on(struct fake_nor *n, long cut_after);
 
 /* A HAL for the region [offset, offset + size) of the device. */
 void fake_nor_hal(struct fake_nor *n, struct mfota_flash *out, uint32_t offset, uint32_t size);
