@@ -34,6 +34,7 @@ static void close_conn(struct mfota_dl *dl)
     }
     dl->in_flight_ = 0;
     dl->sending_ahead_ = 0;
+    dl->spoilt_ = 0;
 }
 
 static int fail(struct mfota_dl *dl, int err)
@@ -613,6 +614,17 @@ static int step_send(struct mfota_dl *dl)
             }
             return MFOTA_WOULD_BLOCK;
         }
+        if ((rc < 0 || n == 0 || n > len) && dl->sending_ahead_) {
+            /* Only the request sent ahead did not get out whole -- a server
+             * that closes after its last answer, which may already be here.
+             * That request is lost (it still counts against the budget), not
+             * the part being received; the connection takes no more. */
+            dl->sending_ahead_ = 0;
+            dl->in_flight_--;
+            dl->spoilt_ = 1;
+            dl->state_ = ST_RECV;
+            return MFOTA_OK;
+        }
         if (rc < 0 || n == 0 || n > len) {
             return attempt_failed(dl, rc < 0 ? rc : MFOTA_ERR_DL_IO, 0);
         }
@@ -731,7 +743,7 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_END:
             /* Bytes after the response were never asked for: the connection
              * is out of step, so it is not reused. */
-            return on_end(dl, rc, dl->resp_.keep_alive &&
+            return on_end(dl, rc, dl->resp_.keep_alive && !dl->spoilt_ &&
                                       (dl->rx_pos_ == dl->rx_len_ || dl->in_flight_ > 1));
         default:
             return attempt_failed(dl, MFOTA_ERR_STATE, 0);

@@ -205,7 +205,7 @@ static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
 {
     struct fake_conn *c = (struct fake_conn *)ctx;
     size_t n = c->send_max != 0u && len > c->send_max ? c->send_max : len;
-    if (!c->connected) {
+    if (!c->connected || (c->closing && c->refuse_when_closing)) {
         return MFOTA_ERR_DL_CLOSED;
     }
     if (c->send_room != 0u && FAKE_OUT_MAX - (c->out_len - c->out_pos) < c->send_room) {

@@ -86,6 +86,7 @@ struct fake_conn {
     char host[64];               /* of the last connect() */
     uint16_t port;
     int connect_rc;              /* what connect() returns (MFOTA_OK) */
+    int refuse_when_closing;     /* send() fails once `closing` is set (the peer is gone) */
     void (*on_request)(void *ctx, struct fake_conn *c, const char *req, size_t head_len,
                        const char *body, size_t body_len);
     void *ctx;

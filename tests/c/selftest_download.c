@@ -39,6 +39,7 @@ static struct fake srv;
 /* Options of the next run_download(): one byte per recv, each advancing the
  * clock this much (0: off); and the config's timeout / max_time / retries. */
 static uint32_t opt_trickle_ms, opt_timeout_ms, opt_max_time_ms, opt_max_retries;
+static int opt_refuse_when_closing; /* sends fail once the server said Connection: close */
 static struct got sink_state;
 static uint8_t rx[700];
 static struct mfota_dl dl;
@@ -169,6 +170,7 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     srv.conn.block_every = 3u;
     srv.conn.recv_max = 300u;   /* random pieces of 1..300 bytes */
     srv.conn.lcg = 12345u;
+    srv.conn.refuse_when_closing = opt_refuse_when_closing;
     if (opt_trickle_ms != 0u) {
         srv.conn.recv_max = 1u; /* busy, never idle, never done */
         srv.conn.clock = &srv.clock;
@@ -193,6 +195,9 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     cfg.plan.part_size = 128;
     cfg.plan.align = 128;
     cfg.pipeline = (uint8_t)pipeline;
+    if (opt_refuse_when_closing) {
+        cfg.plan.per_connection = 150; /* more than the server serves */
+    }
     cfg.rx_buf = rx;
     cfg.rx_cap = sizeof rx;
     if (opt_timeout_ms != 0u) {
@@ -246,6 +251,16 @@ int mfota_selftest_download(void)
                        "CRC and drop refetched, 503 waited out by the clock");
         SELFTEST_CHECK(failures, srv.clock.now >= 2000u, "Retry-After: 2 honoured");
     }
+    /* The server closes after its 100th answer and refuses the request sent
+     * ahead: that request is lost (it counts), the part being read is not. */
+    opt_refuse_when_closing = 1;
+    SELFTEST_CHECK(failures, run_download(1, 0, 0, 0, &waits) == MFOTA_DONE && !sink_state.bad &&
+                                 memcmp(sink_state.data, srv.file, FILE_SIZE) == 0,
+                   "a refused request sent ahead: download completes");
+    SELFTEST_CHECK(failures, dl.stats.retries == 0 && dl.stats.connections == 2 &&
+                                 dl.stats.requests == 158u,
+                   "a refused request sent ahead costs a request, not a retry");
+    opt_refuse_when_closing = 0;
     /* Deadlines: a part trickling in fails at its deadline, however busy. */
     opt_trickle_ms = 100;
     opt_timeout_ms = 1000;

@@ -156,6 +156,7 @@ struct mfota_dl {
     uint8_t connected_;
     uint8_t whole_;            /* this response is the whole file */
     uint8_t yield_;            /* part_done() asked step() to return */
+    uint8_t spoilt_;           /* a request went out torn: no more on this connection */
     char host_[MFOTA_HOST_MAX + 1];
     char tail_[MFOTA_HTTP_RANGE_TAIL_MAX]; /* this request's Range line and empty line */
     char chunk_[MFOTA_DL_SEND_CHUNK];      /* the request goes out through this, in pieces */
