@@ -366,6 +366,13 @@ static int check_transitions(void)
     return failures;
 }
 
+/* One cycle from its start uplink, blocking. */
+static int run_cycle(uint32_t timeout_ms)
+{
+    int rc = mfota_client_start(&client);
+    return rc == MFOTA_OK ? mfota_client_run(&client, timeout_ms) : rc;
+}
+
 static void report(int failures, int *before, const char *what)
 {
     printf("%s %s\n", failures > *before ? "FAIL" : "ok", what);
@@ -410,10 +417,7 @@ int mfota_selftest_client(void)
      * command, and the bytes on the wire are the formatted request's. */
     setup(NULL, "1.0.0");
     w.downlink = downlink_with_token(MFOTA_TOKEN_MAX);
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 600000u);
-    }
+    rc = run_cycle(600000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending &&
                                  memcmp(w.nor, w.image, IMAGE_SIZE) == 0,
                    "update with a 1024-character token");
@@ -451,10 +455,7 @@ int mfota_selftest_client(void)
         n = fake_put_str(escaped, n, tok + 5); /* the size, crc32 and version records */
         escaped[n] = '\0';
         w.downlink = escaped;
-        rc = mfota_client_start(&client);
-        if (rc == MFOTA_OK) {
-            rc = mfota_client_run(&client, 600000u);
-        }
+        rc = run_cycle(600000u);
         SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending &&
                                      memcmp(w.nor, w.image, IMAGE_SIZE) == 0,
                        "update from a command with escapes");
@@ -470,10 +471,7 @@ int mfota_selftest_client(void)
      * whose body overwrote the request is retried with the same bytes. */
     setup(NULL, "1.0.0");
     w.busy_first = 1;
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 60000u);
-    }
+    rc = run_cycle(60000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && w.uplinks == 2 && w.retry_same &&
                                  client.stats.uplink_failures == 1 && client.stats.uplinks == 1,
                    "uplink retried with the same request after a 503 body");
@@ -493,10 +491,7 @@ int mfota_selftest_client(void)
     setup(NULL, "1.0.0");
     w.downlink = good_downlink();
     w.corrupt_request = 3;
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 600000u);
-    }
+    rc = run_cycle(600000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending, "corrupt part recovered");
     SELFTEST_CHECK(failures, memcmp(w.nor, w.image, IMAGE_SIZE) == 0, "image after re-fetch");
     SELFTEST_CHECK(failures, w.requests >= (IMAGE_SIZE + 2047u) / 2048u + 1u &&
@@ -508,10 +503,7 @@ int mfota_selftest_client(void)
     setup("[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
           "{\"n\":\"url\",\"vs\":\"ftp://10.0.0.2/f\"},{\"n\":\"token\",\"vs\":\"t\"}]",
           "1.0.0");
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 60000u);
-    }
+    rc = run_cycle(60000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.result == MFOTA_RESULT_INVALID_URI,
                    "bad downlink: result 7");
     SELFTEST_CHECK(failures, w.last_result == 7 && strcmp(w.last_error, "bad_url") == 0,
@@ -524,10 +516,7 @@ int mfota_selftest_client(void)
     setup(NULL, "1.0.0");
     w.downlink = good_downlink();
     w.status = 401;
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 60000u);
-    }
+    rc = run_cycle(60000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.result == MFOTA_RESULT_CONNECTION_LOST &&
                                  !client.has_pending,
                    "401: result 4");
