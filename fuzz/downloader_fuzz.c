@@ -3,7 +3,8 @@
  *
  * Input layout: 4 bytes of settings (part size, rx buffer size, pipelining,
  * piece-size seed), then the server's answers, each ended by a 0xFD byte:
- * every request sent releases the next answer, as a server would.  A 0xFE
+ * every request sent (whole: fake_hal assembles the downloader's pieces)
+ * releases the next answer, as a server would.  A 0xFE
  * byte ends the connection there; a new connection drops answers released
  * but not read.  The sink
  * checks the contract of downloader.h and aborts on a violation: bytes in
@@ -17,17 +18,14 @@
 #include "m2mfota/crc32.h"
 #include "m2mfota/downloader.h"
 #include "m2mfota/err.h"
+#include "fake_hal.h"
 
 #define CLOSE_MARK 0xFEu
 #define ANSWER_END 0xFDu
 
 struct script {
     const uint8_t *data;
-    size_t size, pos;
-    size_t limit; /* bytes before this index have been released by requests */
-    uint32_t seed;
-    int connected, closed;
-    uint64_t now;
+    size_t size, pos; /* answers before pos have been released by requests */
 };
 
 struct check {
@@ -38,83 +36,37 @@ struct check {
 
 static struct script sc;
 static struct check ck;
+static struct fake_conn conn;
+static struct fake_clock clock_;
 
-static int t_connect(void *ctx, const char *host, uint16_t port)
+/* A request arrived (fake_hal assembles it from however many sends):
+ * release the next answer into the connection's queue. */
+static void release_answer(void *ctx, struct fake_conn *c, const char *req, size_t head_len,
+                           const char *body, size_t body_len)
 {
+    size_t start = sc.pos;
     (void)ctx;
-    (void)host;
-    (void)port;
+    (void)req;
+    (void)head_len;
+    (void)body;
+    (void)body_len;
+    while (sc.pos < sc.size && sc.data[sc.pos] != ANSWER_END && sc.data[sc.pos] != CLOSE_MARK) {
+        sc.pos++;
+    }
+    fake_conn_queue(c, sc.data + start, sc.pos - start);
+    if (sc.pos < sc.size && sc.data[sc.pos] == CLOSE_MARK) {
+        c->closing = 1; /* the connection ends after these bytes */
+        while (sc.pos < sc.size && sc.data[sc.pos] != ANSWER_END) {
+            sc.pos++;
+        }
+    }
+    if (sc.pos < sc.size) {
+        sc.pos++; /* past ANSWER_END */
+    }
     if (sc.pos >= sc.size) {
-        return MFOTA_ERR_DL_CONNECT;
+        c->closing = 1;                      /* the server has nothing more to say */
+        c->connect_rc = MFOTA_ERR_DL_CONNECT; /* nor will it take new connections */
     }
-    sc.connected = 1;
-    sc.closed = 0;
-    if (sc.pos < sc.limit) {
-        sc.pos = sc.limit; /* answers to the old connection's requests are gone */
-    }
-    return MFOTA_OK;
-}
-
-static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
-{
-    size_t i = sc.limit > sc.pos ? sc.limit : sc.pos;
-    (void)ctx;
-    (void)data;
-    if (!sc.connected) {
-        return MFOTA_ERR_DL_CLOSED;
-    }
-    while (i < sc.size && sc.data[i] != ANSWER_END) {
-        i++;
-    }
-    sc.limit = i < sc.size ? i + 1u : sc.size; /* one more answer may be read */
-    *sent = len;
-    return MFOTA_OK;
-}
-
-static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t timeout_ms)
-{
-    size_t n = 0;
-    (void)ctx;
-    (void)timeout_ms;
-    *got = 0;
-    sc.seed = sc.seed * 1103515245u + 12345u;
-    if ((sc.seed >> 16) % 7u == 0u) {
-        sc.now += 1000u; /* nothing this time: let timeouts happen */
-        return MFOTA_WOULD_BLOCK;
-    }
-    while (sc.pos < sc.limit && sc.data[sc.pos] == ANSWER_END) {
-        sc.pos++;
-    }
-    if (sc.closed || sc.pos >= sc.size) {
-        return MFOTA_DONE;
-    }
-    if (sc.pos >= sc.limit) {
-        sc.now += 1000u; /* no answer due: the server is silent */
-        return MFOTA_WOULD_BLOCK;
-    }
-    if (sc.data[sc.pos] == CLOSE_MARK) {
-        sc.pos++;
-        sc.closed = 1;
-        return MFOTA_DONE;
-    }
-    while (n < cap && n < 1u + (sc.seed >> 20) % 97u && sc.pos < sc.limit &&
-           sc.data[sc.pos] != CLOSE_MARK && sc.data[sc.pos] != ANSWER_END) {
-        buf[n++] = sc.data[sc.pos++];
-    }
-    *got = n;
-    return MFOTA_OK;
-}
-
-static void t_close(void *ctx)
-{
-    (void)ctx;
-    sc.connected = 0;
-}
-
-static uint64_t c_now(void *ctx)
-{
-    (void)ctx;
-    return sc.now;
 }
 
 static int s_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
@@ -170,8 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char url[] = "http://10.1.2.3/f/v1/x";
     static uint8_t rx[512];
     static struct mfota_dl dl;
-    struct mfota_transport t = {t_connect, t_send, t_recv, t_close, NULL};
-    struct mfota_clock c = {c_now, NULL, NULL};
+    struct mfota_transport t;
+    struct mfota_clock c;
     struct mfota_dl_sink s = {s_data, s_done, s_failed, s_total, NULL};
     struct mfota_dl_config cfg;
     unsigned steps;
@@ -184,7 +136,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&ck, 0, sizeof ck);
     sc.data = data + 4;
     sc.size = size - 4;
-    sc.seed = data[3];
+    fake_conn_init(&conn);
+    conn.on_request = release_answer;
+    conn.recv_max = 97u;               /* pieces of 1..97 bytes, sizes from the input */
+    conn.lcg = 1u + data[3];
+    conn.block_every = 7u;             /* now and then nothing: let timeouts happen */
+    conn.clock = &clock_;
+    conn.block_tick_ms = 1000u;
+    if (sc.size == 0u) {
+        conn.connect_rc = MFOTA_ERR_DL_CONNECT;
+    }
+    fake_conn_transport(&conn, &t);
+    memset(&clock_, 0, sizeof clock_);
+    fake_clock_hal(&clock_, &c);
+    c.sleep_ms = NULL;
     mfota_dl_config_default(&cfg);
     cfg.transport = &t;
     cfg.clock = &c;
@@ -205,13 +170,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (steps = 0; steps < 1000000u; steps++) {
         rc = mfota_dl_step(&dl, 0);
         if (rc == MFOTA_WAIT) {
-            sc.now = mfota_dl_wake_at(&dl);
+            clock_.now = mfota_dl_wake_at(&dl);
         } else if (rc != MFOTA_WOULD_BLOCK) {
             break;
         }
     }
     if (rc == MFOTA_WOULD_BLOCK || rc == MFOTA_WAIT) {
         abort(); /* the download never ended */
+    }
+    if (conn.double_connects != 0u) {
+        abort(); /* connect() on a connection that was never closed */
     }
     if (rc == MFOTA_DONE && (!ck.has_total || ck.pos != ck.total || ck.part_start != ck.pos)) {
         abort(); /* "done" without every byte delivered and completed */

@@ -36,7 +36,11 @@ def run_fuzzer(name: str, port_dirs: tuple[str, ...] = ()) -> str:
         exe = Path(tmp) / name
         sources = sorted(str(p) for p in (ROOT / "csrc" / "src").glob("*.c"))
         ports = [ROOT / "embedded_port" / d for d in port_dirs]
-        sources += sorted(str(p) for d in ports for p in d.glob("*.c"))
+        if '"fake_hal.h"' in harness.read_text():
+            ports.append(ROOT / "tests" / "c")  # the C tests' one fake HAL
+            sources.append(str(ROOT / "tests" / "c" / "fake_hal.c"))
+        sources += sorted(str(p) for d in ports if d.parent.name == "embedded_port"
+                          for p in d.glob("*.c"))
         subprocess.run(
             [clang, "-std=c99", "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
              "-fno-sanitize-recover=undefined", "-DMFOTA_CRC32_ALL_VARIANTS=1",

@@ -33,6 +33,7 @@ SOURCES = [
     *sorted(str(p) for p in (ROOT / "csrc/src").glob("*.c")),
     *sorted(str(p) for p in (ROOT / "tests/c").glob("selftest_*.c")),
     str(ROOT / "tests/c/selftests.c"),
+    str(ROOT / "tests/c/fake_hal.c"),
     str(ROOT / "tests/c/main_host.c"),
 ]
 

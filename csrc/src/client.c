@@ -6,9 +6,98 @@
 #include <string.h>
 
 #include "client_internal.h"
-#include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "m2mfota/mcuboot.h"
+
+/* ---- phases ---------------------------------------------------------------- */
+
+#define B(p) (1u << MFOTA_PHASE_##p)
+/* A downlink with a FOTA command starts an update (begin_command): the
+ * download, straight to VERIFY when the journal holds the whole image, or
+ * the final uplink of a refused command (DONE when even that cannot be
+ * written). */
+#define COMMAND (B(DOWNLOAD) | B(VERIFY) | B(FINAL_UPLINK) | B(DONE))
+
+/* next[from]: the phases `from` may change to.  FAILED (a HAL failure) and
+ * IDLE (an abort) are reachable from everywhere and not listed.  docs/client.md
+ * draws the same table. */
+static const uint16_t next[MFOTA_PHASE_COUNT_] = {
+    /* IDLE */ B(START_UPLINK) | COMMAND,
+    /* START_UPLINK */ B(START_WAIT) | COMMAND,
+    /* START_WAIT */ B(START_UPLINK) | COMMAND,
+    /* DOWNLOAD */ B(PROGRESS) | B(DL_RESUME),
+    /* PROGRESS */ B(DOWNLOAD) | B(DL_RESUME),
+    /* DL_WAIT */ B(DL_RESUME) | COMMAND,
+    /* DL_RESUME */ B(DL_WAIT) | B(DL_RESTART) | COMMAND,
+    /* DL_RESTART */ B(DL_WAIT) | COMMAND,
+    /* VERIFY */ COMMAND,
+    /* FINAL_UPLINK */ B(FINAL_WAIT) | B(DONE),
+    /* FINAL_WAIT */ B(FINAL_UPLINK) | COMMAND,
+    /* DONE */ B(START_UPLINK) | COMMAND,
+    /* FAILED */ 0u,
+};
+
+static const char *const phase_names[MFOTA_PHASE_COUNT_] = {
+    "idle",     "start_uplink", "start_wait", "download", "progress", "download_wait",
+    "download_resume", "download_restart", "verify", "final_uplink", "final_wait", "done",
+    "failed",
+};
+
+const char *mfota_phase_name(int phase)
+{
+    return phase >= 0 && phase < MFOTA_PHASE_COUNT_ ? phase_names[phase] : "unknown";
+}
+
+int mfota_phase_transition_allowed(int from, int to)
+{
+    if (from < 0 || from >= MFOTA_PHASE_COUNT_ || to < 0 || to >= MFOTA_PHASE_COUNT_) {
+        return 0;
+    }
+    return to == MFOTA_PHASE_FAILED || to == MFOTA_PHASE_IDLE ||
+           (next[from] & (1u << to)) != 0u;
+}
+
+int mfota_client_go_(struct mfota_client *c, int to)
+{
+    if (!mfota_phase_transition_allowed(c->phase_, to)) {
+        return MFOTA_ERR_CLIENT_PHASE; /* a bug in the engine: the step loop fails the cycle */
+    }
+    c->phase_ = (uint8_t)to;
+    return MFOTA_OK;
+}
+
+int mfota_client_phase(const struct mfota_client *c)
+{
+    return c->phase_;
+}
+
+/* The one answer to "is an update running?": a downlink for the same file
+ * then carries on with it, one for another file replaces it. */
+static int update_running(const struct mfota_client *c)
+{
+    switch (c->phase_) {
+    case MFOTA_PHASE_DOWNLOAD:
+    case MFOTA_PHASE_PROGRESS:
+    case MFOTA_PHASE_DL_WAIT:
+    case MFOTA_PHASE_DL_RESUME:
+    case MFOTA_PHASE_DL_RESTART:
+    case MFOTA_PHASE_VERIFY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The downloader holds a connection and counters (paused during PROGRESS). */
+static int download_open(const struct mfota_client *c)
+{
+    return c->phase_ == MFOTA_PHASE_DOWNLOAD || c->phase_ == MFOTA_PHASE_PROGRESS;
+}
+
+static int has_journal(const struct mfota_client *c)
+{
+    return c->cfg_.journal_flash != NULL || c->cfg_.journal_kv != NULL;
+}
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -54,11 +143,12 @@ static void add_stats(struct mfota_client_stats *acc, const struct mfota_dl_stat
     acc->bytes += s->body_bytes;
 }
 
-/* Close the running download and keep its counters. */
+/* Close the running download and keep its counters: DL_RESUME, from which
+ * the caller moves on.  Nothing to do when no download is open. */
 static void end_download(struct mfota_client *c)
 {
     const struct mfota_dl_stats *s = &c->dl_.stats;
-    if (!c->dl_active_) {
+    if (!download_open(c)) {
         return;
     }
     c->base_.requests += s->requests;
@@ -69,7 +159,7 @@ static void end_download(struct mfota_client *c)
     c->base_.body_bytes += s->body_bytes;
     c->requests_used_ = c->dl_.plan.requests;
     mfota_dl_abort(&c->dl_);
-    c->dl_active_ = 0;
+    (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME); /* allowed from both open phases */
 }
 
 static const char *reason_for(int err)
@@ -157,11 +247,9 @@ static int fail(struct mfota_client *c, int result, const char *reason, int err)
     emit(c, MFOTA_CLIENT_EV_ERROR, err, reason);
     set_state(c, MFOTA_STATE_IDLE);
     mfota_backoff_reset(&c->backoff_);
-    rc = mfota_client_uplink_begin_(c, MFOTA_UP_FINAL, MFOTA_STATE_IDLE, -1, result, reason);
-    if (rc != MFOTA_OK) {
-        c->phase_ = MFOTA_CP_DONE; /* cannot even say it: the cycle is over */
-    }
-    return MFOTA_OK;
+    rc = mfota_client_uplink_begin_(c, MFOTA_STATE_IDLE, -1, result, reason);
+    /* DONE when it cannot even be said: the cycle is over */
+    return mfota_client_go_(c, rc == MFOTA_OK ? MFOTA_PHASE_FINAL_UPLINK : MFOTA_PHASE_DONE);
 }
 
 /* ---- the sink: downloader -> flash writer ----------------------------------- */
@@ -188,7 +276,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
     c->jrec_.requests = 0;
     c->jrec_.flags &= ~MFOTA_JOURNAL_COMPLETE;
     mfota_sha256_init(&c->jrec_.sha);
-    if (c->has_journal_) {
+    if (has_journal(c)) {
         rc = mfota_journal_begin(&c->journal_, &c->jrec_, &resumed);
         if (rc < 0) {
             return hal_check(c, rc);
@@ -207,7 +295,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
     if (rc == MFOTA_ERR_INVAL && resumed) {
         /* A record the writer cannot continue from: start over. */
         resumed = 0;
-        if (c->has_journal_) {
+        if (has_journal(c)) {
             rc = mfota_journal_restart(&c->journal_);
             if (rc < 0) {
                 return hal_check(c, rc);
@@ -255,6 +343,14 @@ static int progress_due(const struct mfota_client *c)
                                                  mfota_client_now_(c));
 }
 
+/* The engine has work between two parts: a downlink handed over from the
+ * event callback, or a progress uplink.  Both stay true until done (time
+ * only makes an uplink more due), so the downloader's yield needs no flag. */
+static int work_between_parts(const struct mfota_client *c)
+{
+    return c->pending_len_ != 0u || progress_due(c);
+}
+
 static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
@@ -269,11 +365,7 @@ static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc
     c->done = c->writer_.committed.offset;
     mfota_backoff_reset(&c->backoff_); /* progress: earlier failures are forgiven */
     emit(c, MFOTA_CLIENT_EV_PROGRESS, 0, NULL);
-    if (c->pending_len_ != 0u || progress_due(c)) {
-        c->yielded_ = 1;
-        return 1; /* back to the engine between parts: a progress uplink is due */
-    }
-    return MFOTA_OK;
+    return work_between_parts(c); /* 1: back to the engine once the part is settled */
 }
 
 static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
@@ -288,9 +380,9 @@ static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason
         return hal_check(c, rc);
     }
     if (refetch != offset) {
-        /* The writer lost earlier bytes of the sector: fetch from there. */
+        /* The writer lost earlier bytes of the sector: fetch from there
+         * (the download fails with this code; step_download() restarts). */
         c->restart_at_ = refetch;
-        c->restart_pending_ = 1;
         return MFOTA_ERR_CLIENT_RESTART;
     }
     return MFOTA_OK;
@@ -313,7 +405,6 @@ static int sink_total(void *ctx, uint64_t total, int restarted)
     if (c->writer_.committed.offset != c->dl_.plan.next) {
         /* The journal knows better than the download's start: go there. */
         c->restart_at_ = c->writer_.committed.offset;
-        c->restart_pending_ = 1;
         return MFOTA_ERR_CLIENT_RESTART;
     }
     return MFOTA_OK;
@@ -354,13 +445,8 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     dc.max_size = c->cfg_.slot->slot_size;
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
-    c->restart_pending_ = 0;
-    c->yielded_ = 0;
     rc = mfota_dl_init(&c->dl_, &dc);
-    if (rc == MFOTA_OK) {
-        c->dl_active_ = 1;
-    }
-    return rc;
+    return rc == MFOTA_OK ? mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD) : rc;
 }
 
 /* Where a new download attempt starts: after the last committed part. */
@@ -403,7 +489,8 @@ static int is_transient(int err)
     }
 }
 
-static int retry_later(struct mfota_client *c, uint8_t then)
+/* Wait (the backoff's next delay) in `wait_phase`. */
+static int retry_later(struct mfota_client *c, int wait_phase)
 {
     uint32_t delay = 0;
     uint32_t rnd = c->cfg_.random ? c->cfg_.random->next(c->cfg_.random->ctx) : 0u;
@@ -411,9 +498,7 @@ static int retry_later(struct mfota_client *c, uint8_t then)
         return MFOTA_ERR_RETRIES_EXHAUSTED;
     }
     c->wake_at_ = mfota_client_now_(c) + delay;
-    c->after_wait_ = then;
-    c->phase_ = MFOTA_CP_WAIT;
-    return MFOTA_OK;
+    return mfota_client_go_(c, wait_phase);
 }
 
 static int download_failed(struct mfota_client *c, int err)
@@ -422,7 +507,7 @@ static int download_failed(struct mfota_client *c, int err)
     end_download(c);
     if (is_transient(err)) {
         emit(c, MFOTA_CLIENT_EV_ERROR, err, reason_for(err));
-        if (retry_later(c, MFOTA_CP_DOWNLOAD) == MFOTA_OK) {
+        if (retry_later(c, MFOTA_PHASE_DL_WAIT) == MFOTA_OK) {
             c->stats.retries++;
             return MFOTA_OK;
         }
@@ -441,8 +526,6 @@ static int download_failed(struct mfota_client *c, int err)
 static int begin_command(struct mfota_client *c)
 {
     int rc;
-    c->url_crc_ = mfota_crc32(0, c->cmd_.url, c->cmd_.url_len);
-    c->url_len_ = c->cmd_.url_len;
     memset(&c->expect_, 0, sizeof c->expect_);
     if (c->cmd_.has_size) {
         c->expect_.flags |= MFOTA_EXPECT_SIZE;
@@ -487,57 +570,60 @@ static int begin_command(struct mfota_client *c)
             return fail(c, MFOTA_RESULT_UPDATE_FAILED, "journal", rc);
         }
         if (c->done == c->total) {
-            c->phase_ = MFOTA_CP_VERIFY; /* the journal says it is all there */
-            return MFOTA_OK;
+            return mfota_client_go_(c, MFOTA_PHASE_VERIFY); /* the journal has it all */
         }
     }
-    c->phase_ = MFOTA_CP_DOWNLOAD;
     rc = start_download(c, c->done);
     if (rc < 0) {
         return fail(c, rc == MFOTA_ERR_DL_BUDGET ? MFOTA_RESULT_CONNECTION_LOST
                                                  : MFOTA_RESULT_INVALID_URI,
                     reason_for(rc), rc);
     }
-    return MFOTA_OK;
+    return rc;
 }
 
-static int update_running(const struct mfota_client *c)
+/* The downlink body in io_ (`len` bytes): act on its FOTA command.  It is
+ * parsed in place and acted on at once -- the token lands in cmd_, its
+ * one copy.  Returns 1 when it held a command. */
+static int handle_downlink(struct mfota_client *c, size_t len, int *out_rc)
 {
-    return c->phase_ == MFOTA_CP_DOWNLOAD || c->phase_ == MFOTA_CP_VERIFY ||
-           (c->phase_ == MFOTA_CP_WAIT && c->after_wait_ == MFOTA_CP_DOWNLOAD) ||
-           (c->phase_ == MFOTA_CP_UPLINK && c->up_purpose_ == MFOTA_UP_PROGRESS);
-}
-
-/* A downlink body: act on its FOTA command.  Returns 1 when it held one. */
-static int handle_downlink(struct mfota_client *c, const char *body, size_t len, int *out_rc)
-{
-    int rc = mfota_things_parse_downlink(body, len, c->cfg_.imei, strlen(c->cfg_.imei),
-                                         &c->next_, NULL);
+    struct mfota_fota_view v;
+    int running = update_running(c);
+    int rc = mfota_things_parse_downlink_inplace(c->io_, len, c->cfg_.imei,
+                                                 strlen(c->cfg_.imei), &v, NULL);
     *out_rc = MFOTA_OK;
     if (rc == MFOTA_ERR_THINGS_NOT_FOTA) {
         return 0;
     }
     c->stats.downlinks++;
+    if (running && rc == MFOTA_OK && v.url_len == c->cmd_.url_len &&
+        memcmp(v.url, c->cmd_.url, v.url_len) == 0) {
+        /* Same file: carry on.  A fresh token is adopted at once (the old
+         * one may be about to expire): the download continues from its
+         * last committed part with the new Authorization. */
+        int renew = v.token_len != c->cmd_.token_len ||
+                    memcmp(v.token, c->cmd_.token, v.token_len) != 0;
+        if (renew) {
+            memcpy(c->cmd_.token, v.token, v.token_len);
+            c->cmd_.token[v.token_len] = '\0';
+            c->cmd_.token_len = v.token_len;
+        }
+        emit(c, MFOTA_CLIENT_EV_DOWNLINK, 0, NULL);
+        if (renew) {
+            end_download(c); /* DL_RESUME: the next step starts it again */
+        }
+        return 1;
+    }
+    if (rc == MFOTA_OK) {
+        /* Copied before the event: its callback may hand over another body
+         * into io_.  A download still open reads nothing from cmd_ before
+         * end_download() below closes it. */
+        mfota_things_command_set(&c->cmd_, &v);
+    }
     emit(c, MFOTA_CLIENT_EV_DOWNLINK, rc < 0 ? rc : 0, rc < 0 ? reason_for(rc) : NULL);
-    if (update_running(c)) {
+    if (running) {
         if (rc < 0) {
             return 1; /* a broken command does not stop a good update */
-        }
-        if (c->next_.url_len == c->url_len_ &&
-            mfota_crc32(0, c->next_.url, c->next_.url_len) == c->url_crc_ &&
-            memcmp(c->next_.url, c->cmd_.url, c->url_len_) == 0) {
-            /* Same file: carry on.  A fresh token is adopted at once (the old
-             * one may be about to expire): the download continues from its
-             * last committed part with the new Authorization. */
-            if (c->next_.token_len != c->cmd_.token_len ||
-                memcmp(c->next_.token, c->cmd_.token, c->cmd_.token_len) != 0) {
-                memcpy(c->cmd_.token, c->next_.token, sizeof c->cmd_.token);
-                c->cmd_.token_len = c->next_.token_len;
-                if (c->phase_ == MFOTA_CP_DOWNLOAD) {
-                    end_download(c); /* step_download() starts it again */
-                }
-            }
-            return 1;
         }
         end_download(c);
         c->stats.restarts++;
@@ -547,7 +633,6 @@ static int handle_downlink(struct mfota_client *c, const char *body, size_t len,
         *out_rc = fail(c, downlink_result(rc), reason_for(rc), rc);
         return 1;
     }
-    memcpy(&c->cmd_, &c->next_, sizeof c->cmd_);
     *out_rc = begin_command(c);
     return 1;
 }
@@ -591,12 +676,15 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     }
     /* Parsed from a copy in the (still unused) downlink buffer: only the
      * host and port are kept. */
-    memcpy(c->resp_body_, cfg->server, n);
-    rc = mfota_url_parse(c->resp_body_, n, &c->server_);
+    memcpy(c->io_, cfg->server, n);
+    rc = mfota_url_parse(c->io_, n, &c->server_);
     if (rc == MFOTA_ERR_URL_PATH && n < MFOTA_URL_MAX) {
         /* A base URL without a path ("http://10.1.2.3:8080") is fine. */
-        c->resp_body_[n] = '/';
-        rc = mfota_url_parse(c->resp_body_, n + 1u, &c->server_);
+        c->io_[n] = '/';
+        rc = mfota_url_parse(c->io_, n + 1u, &c->server_);
+    }
+    if (rc == MFOTA_OK && c->server_.host_len >= sizeof c->host_) {
+        rc = MFOTA_ERR_URL_TOO_LONG; /* MFOTA_HOST_MAX */
     }
     if (rc != MFOTA_OK) {
         return rc;
@@ -608,15 +696,13 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     c->server_.path_len = 0;
     if (cfg->journal_flash != NULL) {
         rc = mfota_journal_init_flash(&c->journal_, c->cfg_.journal_flash);
-        c->has_journal_ = 1;
     } else if (cfg->journal_kv != NULL) {
         rc = mfota_journal_init_kv(&c->journal_, c->cfg_.journal_kv);
-        c->has_journal_ = 1;
     }
     if (rc != MFOTA_OK) {
         return rc;
     }
-    rc = mfota_flash_writer_init(&c->writer_, c->cfg_.slot, c->has_journal_ ? &c->journal_ : NULL);
+    rc = mfota_flash_writer_init(&c->writer_, c->cfg_.slot, has_journal(c) ? &c->journal_ : NULL);
     if (rc != MFOTA_OK) {
         return rc;
     }
@@ -639,14 +725,19 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     c->sink_.total = sink_total;
     c->sink_.ctx = c;
     c->state = MFOTA_STATE_IDLE;
-    c->phase_ = MFOTA_CP_IDLE;
+    c->phase_ = MFOTA_PHASE_IDLE;
     return MFOTA_OK;
+}
+
+static int cycle_may_start(const struct mfota_client *c)
+{
+    return c->phase_ == MFOTA_PHASE_IDLE || c->phase_ == MFOTA_PHASE_DONE;
 }
 
 static int start_cycle(struct mfota_client *c, int result)
 {
     int rc;
-    if (c->phase_ != MFOTA_CP_IDLE && c->phase_ != MFOTA_CP_DONE) {
+    if (!cycle_may_start(c)) {
         return MFOTA_ERR_STATE;
     }
     c->result = result < 0 ? MFOTA_RESULT_INITIAL : result;
@@ -657,8 +748,8 @@ static int start_cycle(struct mfota_client *c, int result)
     c->hal_error = 0;
     c->pending_len_ = 0;
     mfota_backoff_reset(&c->backoff_);
-    rc = mfota_client_uplink_begin_(c, MFOTA_UP_START, MFOTA_STATE_IDLE, -1, result, NULL);
-    return rc;
+    rc = mfota_client_uplink_begin_(c, MFOTA_STATE_IDLE, -1, result, NULL);
+    return rc == MFOTA_OK ? mfota_client_go_(c, MFOTA_PHASE_START_UPLINK) : rc;
 }
 
 int mfota_client_start(struct mfota_client *c)
@@ -675,7 +766,7 @@ int mfota_client_start_boot(struct mfota_client *c)
     if (c == NULL) {
         return MFOTA_ERR_INVAL;
     }
-    if (c->phase_ != MFOTA_CP_IDLE && c->phase_ != MFOTA_CP_DONE) {
+    if (!cycle_may_start(c)) {
         return MFOTA_ERR_STATE;
     }
     c->hal_err_ = 0;
@@ -695,41 +786,44 @@ int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len)
     if (c == NULL || (body == NULL && len)) {
         return MFOTA_ERR_INVAL;
     }
-    if (len > sizeof c->resp_body_) {
+    if (len > MFOTA_CLIENT_DOWNLINK_MAX) {
         return MFOTA_ERR_NOSPC;
     }
     if (c->in_step_) {
-        /* Re-entered from the event callback: act at the next step. */
-        if (c->phase_ != MFOTA_CP_DOWNLOAD && c->phase_ != MFOTA_CP_VERIFY) {
+        /* Re-entered from the event callback: act at the next step.  io_ is
+         * free while no uplink is armed (an uplink armed later drops it). */
+        if (!update_running(c) || c->phase_ == MFOTA_PHASE_PROGRESS ||
+            c->phase_ == MFOTA_PHASE_DL_WAIT) {
             return MFOTA_ERR_STATE;
         }
-        memmove(c->resp_body_, body, len);
+        memmove(c->io_, body, len);
         c->pending_len_ = len;
         return MFOTA_OK;
     }
-    if (c->phase_ == MFOTA_CP_FAILED) {
-        return MFOTA_ERR_STATE;
-    }
-    if (c->phase_ == MFOTA_CP_UPLINK && c->up_purpose_ != MFOTA_UP_PROGRESS) {
+    if (c->phase_ == MFOTA_PHASE_FAILED || c->phase_ == MFOTA_PHASE_START_UPLINK ||
+        c->phase_ == MFOTA_PHASE_FINAL_UPLINK) {
         return MFOTA_ERR_STATE; /* the cycle's own uplink is in flight */
     }
-    if (c->phase_ == MFOTA_CP_UPLINK) {
+    if (c->phase_ == MFOTA_PHASE_PROGRESS) {
         /* Give up the progress uplink; the body arrived another way. */
         c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
-        c->phase_ = MFOTA_CP_DOWNLOAD;
+        rc = mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
+        if (rc < 0) {
+            return rc;
+        }
     }
-    memmove(c->resp_body_, body, len);
+    memmove(c->io_, body, len);
     if (!update_running(c)) {
         c->result = MFOTA_RESULT_INITIAL;
         c->hal_err_ = 0;
         c->hal_error = 0;
     }
-    if (!handle_downlink(c, c->resp_body_, len, &rc)) {
+    if (!handle_downlink(c, len, &rc)) {
         return MFOTA_OK;
     }
     if (c->hal_err_) {
         end_download(c);
-        c->phase_ = MFOTA_CP_FAILED;
+        (void)mfota_client_go_(c, MFOTA_PHASE_FAILED);
         return c->hal_err_;
     }
     return rc;
@@ -739,70 +833,78 @@ static int uplink_done(struct mfota_client *c)
 {
     int rc = MFOTA_OK;
     size_t len = (size_t)c->up_resp_.body_len;
-    switch (c->up_purpose_) {
-    case MFOTA_UP_START:
+    switch (c->phase_) {
+    case MFOTA_PHASE_START_UPLINK:
         mfota_backoff_reset(&c->backoff_);
-        if (len == 0u || !handle_downlink(c, c->resp_body_, len, &rc)) {
-            c->phase_ = MFOTA_CP_DONE;
+        if (len == 0u || !handle_downlink(c, len, &rc)) {
+            rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
             emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
         }
         return rc;
-    case MFOTA_UP_PROGRESS:
-        c->phase_ = MFOTA_CP_DOWNLOAD;
-        if (len != 0u) {
-            (void)handle_downlink(c, c->resp_body_, len, &rc);
+    case MFOTA_PHASE_PROGRESS:
+        rc = mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
+        if (rc == MFOTA_OK && len != 0u) {
+            (void)handle_downlink(c, len, &rc);
         }
         return rc;
     default: /* final */
-        c->phase_ = MFOTA_CP_DONE;
+        rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
         emit(c, MFOTA_CLIENT_EV_DONE, c->error, c->reason);
-        return MFOTA_OK;
+        return rc;
     }
 }
 
 static int uplink_failed(struct mfota_client *c, int err)
 {
+    int rc;
     c->stats.uplink_failures++;
     emit(c, MFOTA_CLIENT_EV_UPLINK, err, "uplink");
-    if (c->up_purpose_ == MFOTA_UP_PROGRESS) {
-        c->phase_ = MFOTA_CP_DOWNLOAD; /* the next progress point tries again */
+    if (c->phase_ == MFOTA_PHASE_PROGRESS) {
+        /* the next progress point tries again */
+        return mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
+    }
+    if (err != MFOTA_ERR_CLIENT_REFUSED &&
+        retry_later(c, c->phase_ == MFOTA_PHASE_START_UPLINK ? MFOTA_PHASE_START_WAIT
+                                                            : MFOTA_PHASE_FINAL_WAIT) ==
+            MFOTA_OK) {
         return MFOTA_OK;
     }
-    if (err != MFOTA_ERR_CLIENT_REFUSED && retry_later(c, MFOTA_CP_UPLINK) == MFOTA_OK) {
-        return MFOTA_OK;
-    }
-    if (c->up_purpose_ == MFOTA_UP_START) {
+    if (c->phase_ == MFOTA_PHASE_START_UPLINK) {
         c->result = MFOTA_RESULT_CONNECTION_LOST;
         c->reason = "uplink";
         c->error = err;
     }
-    c->phase_ = MFOTA_CP_DONE;
+    rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
     emit(c, MFOTA_CLIENT_EV_DONE, err, "uplink");
-    return MFOTA_OK;
+    return rc;
 }
 
-static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
+/* DL_RESUME / DL_RESTART: open a new download. */
+static int step_start_download(struct mfota_client *c)
 {
-    uint64_t now = mfota_client_now_(c), off = 0;
-    uint8_t pct = mfota_progress_percent(c->done, c->total);
-    int rc;
-    if (!c->dl_active_) {
+    uint64_t off = c->restart_at_;
+    int rc = MFOTA_OK;
+    if (c->phase_ == MFOTA_PHASE_DL_RESUME) {
         rc = resume_offset(c, &off);
         if (rc < 0) {
             return rc;
         }
-        rc = start_download(c, off);
-        if (rc < 0) {
-            return download_failed(c, rc);
-        }
     }
+    rc = start_download(c, off);
+    return rc < 0 ? download_failed(c, rc) : rc;
+}
+
+static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
+{
+    uint64_t now = mfota_client_now_(c);
+    uint8_t pct = mfota_progress_percent(c->done, c->total);
+    int rc;
     if (progress_due(c)) {
         /* Recorded before it goes out: a failing uplink must not be retried
          * at every step. */
         mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now);
-        rc = mfota_client_uplink_begin_(c, MFOTA_UP_PROGRESS, MFOTA_STATE_DOWNLOADING, pct, -1,
-                                        NULL);
-        return rc < 0 ? rc : MFOTA_OK;
+        rc = mfota_client_uplink_begin_(c, MFOTA_STATE_DOWNLOADING, pct, -1, NULL);
+        return rc < 0 ? rc : mfota_client_go_(c, MFOTA_PHASE_PROGRESS);
     }
     rc = mfota_dl_step(&c->dl_, io_wait_ms);
     if (c->hal_err_) {
@@ -812,32 +914,27 @@ static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
         c->wake_at_ = mfota_dl_wake_at(&c->dl_);
         return rc;
     }
+    if (rc == MFOTA_WOULD_BLOCK && work_between_parts(c)) {
+        return MFOTA_OK; /* the part is settled (or paused); the loop does that work */
+    }
     if (rc == MFOTA_WOULD_BLOCK) {
-        if (c->yielded_) {
-            c->yielded_ = 0;
-            return MFOTA_OK; /* the part is settled; the caller's loop goes on */
-        }
         return rc;
     }
     if (rc == MFOTA_DONE) {
         end_download(c);
-        c->phase_ = MFOTA_CP_VERIFY;
-        return MFOTA_OK;
+        return mfota_client_go_(c, MFOTA_PHASE_VERIFY);
     }
-    if (c->restart_pending_) {
+    if (rc == MFOTA_ERR_CLIENT_RESTART) {
+        /* The sink named the offset to fetch from (restart_at_). */
         end_download(c);
-        c->restart_pending_ = 0;
-        rc = start_download(c, c->restart_at_);
-        return rc < 0 ? download_failed(c, rc) : MFOTA_OK;
+        return mfota_client_go_(c, MFOTA_PHASE_DL_RESTART);
     }
     return download_failed(c, rc);
 }
 
-/* The bootloader refused the downloaded image: nothing is marked, and the
- * journal starts over so no reboot resumes into the refused bytes. */
 static int refuse_image(struct mfota_client *c, int err)
 {
-    if (c->has_journal_) {
+    if (has_journal(c)) {
         int rc = mfota_journal_restart(&c->journal_);
         if (rc < 0 && rc != MFOTA_ERR_STATE) {
             return is_hal_error(rc) ? rc : fail(c, MFOTA_RESULT_UPDATE_FAILED, "journal", rc);
@@ -893,13 +990,13 @@ static int step_verify(struct mfota_client *c)
     c->result = MFOTA_RESULT_INITIAL;
     set_state(c, MFOTA_STATE_UPDATING);
     mfota_backoff_reset(&c->backoff_);
-    rc = mfota_client_uplink_begin_(c, MFOTA_UP_FINAL, MFOTA_STATE_UPDATING, 100,
-                                    MFOTA_RESULT_INITIAL, NULL);
+    rc = mfota_client_uplink_begin_(c, MFOTA_STATE_UPDATING, 100, MFOTA_RESULT_INITIAL, NULL);
     if (rc < 0) {
-        c->phase_ = MFOTA_CP_DONE;
+        rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
         emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
+        return rc;
     }
-    return MFOTA_OK;
+    return mfota_client_go_(c, MFOTA_PHASE_FINAL_UPLINK);
 }
 
 static int step_phases(struct mfota_client *c, uint32_t io_wait_ms);
@@ -919,37 +1016,50 @@ int mfota_client_step(struct mfota_client *c, uint32_t io_wait_ms)
     return rc;
 }
 
+/* A waiting phase: MFOTA_WAIT until wake_at_, then on to `then`. */
+static int step_wait(struct mfota_client *c, int then)
+{
+    if (mfota_client_now_(c) < c->wake_at_) {
+        return MFOTA_WAIT;
+    }
+    return mfota_client_go_(c, then);
+}
+
 static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
 {
     int rc;
     for (;;) {
-        if (c->pending_len_ != 0u && update_running(c) && c->phase_ != MFOTA_CP_UPLINK) {
+        if (c->pending_len_ != 0u && update_running(c) && c->phase_ != MFOTA_PHASE_PROGRESS) {
             size_t len = c->pending_len_;
             c->pending_len_ = 0;
             rc = MFOTA_OK;
-            (void)handle_downlink(c, c->resp_body_, len, &rc);
+            (void)handle_downlink(c, len, &rc);
             if (rc < 0 || c->hal_err_) {
                 c->hal_err_ = c->hal_err_ ? c->hal_err_ : rc;
                 rc = c->hal_err_;
                 end_download(c);
-                c->phase_ = MFOTA_CP_FAILED;
+                (void)mfota_client_go_(c, MFOTA_PHASE_FAILED);
                 return rc;
             }
         }
         switch (c->phase_) {
-        case MFOTA_CP_IDLE:
-        case MFOTA_CP_DONE:
+        case MFOTA_PHASE_IDLE:
+        case MFOTA_PHASE_DONE:
             return MFOTA_DONE;
-        case MFOTA_CP_FAILED:
+        case MFOTA_PHASE_FAILED:
             return c->hal_err_ ? c->hal_err_ : MFOTA_ERR_HAL;
-        case MFOTA_CP_WAIT:
-            if (mfota_client_now_(c) < c->wake_at_) {
-                return MFOTA_WAIT;
-            }
-            c->phase_ = c->after_wait_;
-            rc = MFOTA_OK;
+        case MFOTA_PHASE_START_WAIT:
+            rc = step_wait(c, MFOTA_PHASE_START_UPLINK);
             break;
-        case MFOTA_CP_UPLINK:
+        case MFOTA_PHASE_DL_WAIT:
+            rc = step_wait(c, MFOTA_PHASE_DL_RESUME);
+            break;
+        case MFOTA_PHASE_FINAL_WAIT:
+            rc = step_wait(c, MFOTA_PHASE_FINAL_UPLINK);
+            break;
+        case MFOTA_PHASE_START_UPLINK:
+        case MFOTA_PHASE_PROGRESS:
+        case MFOTA_PHASE_FINAL_UPLINK:
             rc = mfota_client_uplink_step_(c, io_wait_ms);
             if (rc == MFOTA_WOULD_BLOCK) {
                 return rc;
@@ -962,17 +1072,21 @@ static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
                 rc = uplink_failed(c, rc);
             }
             break;
-        case MFOTA_CP_DOWNLOAD:
+        case MFOTA_PHASE_DOWNLOAD:
             rc = step_download(c, io_wait_ms);
-            if (rc == MFOTA_WOULD_BLOCK || rc == MFOTA_WAIT) {
-                return rc;
-            }
             break;
-        case MFOTA_CP_VERIFY:
+        case MFOTA_PHASE_DL_RESUME:
+        case MFOTA_PHASE_DL_RESTART:
+            rc = step_start_download(c);
+            break;
+        case MFOTA_PHASE_VERIFY:
             rc = step_verify(c);
             break;
         default:
             return MFOTA_ERR_STATE;
+        }
+        if (rc == MFOTA_WOULD_BLOCK || rc == MFOTA_WAIT) {
+            return rc;
         }
         if (rc < 0 || c->hal_err_) {
             if (c->hal_err_ == 0) {
@@ -980,7 +1094,7 @@ static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
             }
             end_download(c);
             c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
-            c->phase_ = MFOTA_CP_FAILED;
+            (void)mfota_client_go_(c, MFOTA_PHASE_FAILED);
             return c->hal_err_;
         }
     }
@@ -1042,7 +1156,7 @@ void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats 
 {
     *out = c->stats;
     add_stats(out, &c->base_);
-    if (c->dl_active_) {
+    if (download_open(c)) {
         add_stats(out, &c->dl_.stats);
     }
     out->erases += c->writer_.stats.erases + c->journal_.stats.erases;
@@ -1057,7 +1171,7 @@ void mfota_client_abort(struct mfota_client *c)
     }
     end_download(c);
     c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
-    c->phase_ = MFOTA_CP_IDLE;
+    (void)mfota_client_go_(c, MFOTA_PHASE_IDLE);
     if (c->state != MFOTA_STATE_UPDATING) {
         set_state(c, MFOTA_STATE_IDLE);
     }

@@ -15,39 +15,45 @@ uint64_t mfota_client_now_(const struct mfota_client *c)
     return c->cfg_.clock->now_ms(c->cfg_.clock->ctx);
 }
 
-int mfota_client_uplink_begin_(struct mfota_client *c, int purpose, int state, int progress,
-                               int result, const char *reason)
+/* Write the armed status uplink into io_. */
+static int build(struct mfota_client *c)
 {
     struct mfota_things_status st;
     struct mfota_senml_entry e[5];
     size_t n, needed = 0;
     int rc;
     st.firmware = c->cfg_.version;
-    st.state = mfota_state_name((enum mfota_state)state);
-    st.progress = progress;
-    st.result = result;
-    st.error = reason;
+    st.state = mfota_state_name((enum mfota_state)c->up_state_);
+    st.progress = c->up_progress_;
+    st.result = c->status_result_;
+    st.error = c->status_reason_;
     n = mfota_things_status_entries(&st, e);
-    rc = mfota_things_build_uplink(c->up_buf_, sizeof c->up_buf_, &needed, c->cfg_.imei,
-                                   strlen(c->cfg_.imei), c->cfg_.secret, c->cfg_.secret_len,
-                                   c->host_, e, n);
-    if (rc != MFOTA_OK) {
-        return rc;
-    }
-    c->up_len_ = needed;
-    c->up_purpose_ = (uint8_t)purpose;
-    c->status_result_ = result;
-    c->status_reason_ = reason;
-    mfota_client_uplink_rearm_(c);
-    c->phase_ = MFOTA_CP_UPLINK;
-    return MFOTA_OK;
+    /* At most MFOTA_CLIENT_UPLINK_MAX, though io_ may be larger: the bound
+     * the configuration promised. */
+    rc = mfota_things_build_uplink(c->io_, MFOTA_CLIENT_UPLINK_MAX, &needed, c->cfg_.imei, strlen(c->cfg_.imei), c->cfg_.secret,
+                                   c->cfg_.secret_len, c->host_, e, n);
+    c->up_len_ = rc == MFOTA_OK ? needed : 0u;
+    return rc;
 }
 
-void mfota_client_uplink_rearm_(struct mfota_client *c)
+static void rearm(struct mfota_client *c)
 {
     c->up_st_ = 0;
     c->up_sent_ = 0;
     c->up_deadline_ = 0; /* armed when the attempt's connect starts */
+}
+
+int mfota_client_uplink_begin_(struct mfota_client *c, int state, int progress, int result,
+                               const char *reason)
+{
+    c->up_state_ = (uint8_t)state;
+    c->up_progress_ = (int8_t)progress;
+    c->status_result_ = result;
+    c->status_reason_ = reason;
+    /* The buffer is the uplink's now: a downlink kept in it is gone. */
+    c->pending_len_ = 0;
+    rearm(c);
+    return build(c);
 }
 
 enum { US_CONNECT = 0, US_SEND, US_RECV, US_RESP };
@@ -56,7 +62,7 @@ static int attempt_failed(struct mfota_client *c, int rc)
 {
     const struct mfota_transport *t = c->cfg_.uplink_transport;
     t->close(t->ctx);
-    mfota_client_uplink_rearm_(c);
+    rearm(c);
     return rc;
 }
 
@@ -83,6 +89,11 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
     const struct mfota_transport *t = c->cfg_.uplink_transport;
     int rc;
     if (c->up_deadline_ == 0u) {
+        /* A new attempt: an earlier one's response may have overwritten the
+         * request (one buffer); writing it again gives the same bytes. */
+        if (c->up_len_ == 0u && build(c) != MFOTA_OK) {
+            return MFOTA_ERR_CLIENT_REFUSED; /* cannot happen: it was written once */
+        }
         c->up_deadline_ = mfota_client_now_(c) + c->cfg_.io_timeout_ms;
     }
     for (;;) {
@@ -101,7 +112,7 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
         case US_SEND:
             while (c->up_sent_ < c->up_len_) {
                 size_t sent = 0;
-                rc = t->send(t->ctx, (const uint8_t *)c->up_buf_ + c->up_sent_,
+                rc = t->send(t->ctx, (const uint8_t *)c->io_ + c->up_sent_,
                              c->up_len_ - c->up_sent_, &sent);
                 if (rc == MFOTA_WOULD_BLOCK) {
                     return blocked(c);
@@ -112,15 +123,15 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
                 c->up_sent_ += sent;
             }
             mfota_http_response_init(&c->up_resp_);
+            c->up_len_ = 0; /* the response's body is gathered over the request */
             c->up_st_ = US_RECV;
             break;
         case US_RECV: {
-            /* The request is out: its buffer receives the response. */
             size_t got = 0, used = 0;
             if (mfota_client_now_(c) >= c->up_deadline_) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
-            rc = t->recv(t->ctx, (uint8_t *)c->up_buf_, sizeof c->up_buf_, &got,
+            rc = t->recv(t->ctx, c->up_rx_, sizeof c->up_rx_, &got,
                          left_ms(c, io_wait_ms));
             if (rc == MFOTA_WOULD_BLOCK) {
                 return blocked(c);
@@ -133,14 +144,13 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
                 c->up_st_ = US_RESP;
                 break;
             }
-            if (rc != MFOTA_OK || got > sizeof c->up_buf_) {
+            if (rc != MFOTA_OK || got > sizeof c->up_rx_) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
             /* The same hardened parser as the download's: bounded header
              * block and lines, no control bytes, bounded 1xx responses. */
-            rc = mfota_http_response_collect(&c->up_resp_, (const uint8_t *)c->up_buf_, got,
-                                             &used, (uint8_t *)c->resp_body_,
-                                             sizeof c->resp_body_);
+            rc = mfota_http_response_collect(&c->up_resp_, c->up_rx_, got, &used,
+                                             (uint8_t *)c->io_, MFOTA_CLIENT_DOWNLINK_MAX);
             if (rc < 0) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
@@ -151,7 +161,7 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
         }
         default: /* US_RESP */
             t->close(t->ctx);
-            mfota_client_uplink_rearm_(c);
+            rearm(c);
             if (c->up_resp_.status >= 200 && c->up_resp_.status < 300) {
                 return MFOTA_DONE;
             }

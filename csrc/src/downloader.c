@@ -34,6 +34,7 @@ static void close_conn(struct mfota_dl *dl)
     }
     dl->in_flight_ = 0;
     dl->sending_ahead_ = 0;
+    dl->spoilt_ = 0;
 }
 
 static int fail(struct mfota_dl *dl, int err)
@@ -97,10 +98,9 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
         dl->cfg_.timeout_ms = MFOTA_DL_TIMEOUT_MS;
     }
     dl->end_at_ = cfg->max_time_ms != 0u ? now_ms(dl) + cfg->max_time_ms : UINT64_MAX;
-    /* URL and token live on only in host_ and the request head: the caller's
-     * strings need not outlive init. */
-    dl->cfg_.url = NULL;
-    dl->cfg_.token = NULL;
+    /* The request is never formatted whole: its head is sent in pieces
+     * from the caller's URL and token (they must outlive the download), so
+     * a 1 KiB token is not copied again here. */
     rc = mfota_url_parse(cfg->url, cfg->url_len, &dl->url_);
     if (rc != MFOTA_OK) {
         return rc;
@@ -110,12 +110,14 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
     }
     memcpy(dl->host_, dl->url_.host, dl->url_.host_len);
     dl->host_[dl->url_.host_len] = '\0';
-    rc = mfota_http_request_head(dl->req_, sizeof dl->req_, &dl->head_len_, &dl->url_, cfg->token,
-                                 cfg->token_len);
-    dl->url_.host = NULL;
-    dl->url_.path = NULL;
+    rc = mfota_http_request_check_token(cfg->token, cfg->token_len);
     if (rc != MFOTA_OK) {
         return rc;
+    }
+    (void)mfota_http_request_head_copy(&dl->url_, cfg->token, cfg->token_len, 0, NULL, 0,
+                                       &dl->head_len_);
+    if (dl->head_len_ > MFOTA_HTTP_REQUEST_MAX) {
+        return MFOTA_ERR_HTTP_REQUEST_SIZE;
     }
     rc = mfota_plan_init(&dl->plan, &cfg->plan, cfg->offset, cfg->requests_used);
     if (rc == MFOTA_OK && cfg->has_total && cfg->total > dl->cfg_.max_size) {
@@ -464,12 +466,16 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
 
 /* ---- the state machine --------------------------------------------------- */
 
-/* Put the request for [first, first + len) in the send buffer and count it. */
+/* Arm the request for [first, first + len) and count it: its Range tail is
+ * written now, the head is copied out piece by piece as it is sent. */
 static int write_request(struct mfota_dl *dl, uint64_t first, uint64_t len)
 {
     size_t tail;
-    int rc = mfota_http_request_tail(dl->req_ + dl->head_len_, sizeof dl->req_ - dl->head_len_,
-                                     &tail, 1, first, first + len - 1u);
+    int rc = mfota_http_request_tail(dl->tail_, sizeof dl->tail_, &tail, 1, first,
+                                     first + len - 1u);
+    if (rc == MFOTA_OK && dl->head_len_ + tail > MFOTA_HTTP_REQUEST_MAX) {
+        rc = MFOTA_ERR_HTTP_REQUEST_SIZE; /* the limit a whole-request buffer had */
+    }
     if (rc != MFOTA_OK) {
         return fail(dl, rc);
     }
@@ -480,6 +486,26 @@ static int write_request(struct mfota_dl *dl, uint64_t first, uint64_t len)
     dl->in_flight_++;
     dl->state_ = ST_SEND;
     return MFOTA_OK;
+}
+
+/* Bytes [pos, pos + cap) of the request being sent, into buf. */
+static size_t request_bytes(const struct mfota_dl *dl, size_t pos, char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (pos < dl->head_len_) {
+        n = mfota_http_request_head_copy(&dl->url_, dl->cfg_.token, dl->cfg_.token_len, pos,
+                                         buf, cap, NULL);
+        pos += n;
+    }
+    if (n < cap && pos >= dl->head_len_) {
+        size_t skip = pos - dl->head_len_, take = dl->req_len_ - dl->head_len_ - skip;
+        if (take > cap - n) {
+            take = cap - n;
+        }
+        memcpy(buf + n, dl->tail_ + skip, take);
+        n += take;
+    }
+    return n;
 }
 
 /* Expect the response for the current part (part_first_, part_len_). */
@@ -580,16 +606,26 @@ static int step_send(struct mfota_dl *dl)
 {
     const struct mfota_transport *t = dl->cfg_.transport;
     while (dl->sent_ < dl->req_len_) {
-        size_t n = 0;
-        int rc = t->send(t->ctx, (const uint8_t *)dl->req_ + dl->sent_, dl->req_len_ - dl->sent_,
-                         &n);
+        size_t n = 0, len = request_bytes(dl, dl->sent_, dl->chunk_, sizeof dl->chunk_);
+        int rc = t->send(t->ctx, (const uint8_t *)dl->chunk_, len, &n);
         if (rc == MFOTA_WOULD_BLOCK) {
             if (expired(dl)) {
                 return attempt_failed(dl, MFOTA_ERR_DL_TIMEOUT, 0);
             }
             return MFOTA_WOULD_BLOCK;
         }
-        if (rc < 0 || n == 0 || n > dl->req_len_ - dl->sent_) {
+        if ((rc < 0 || n == 0 || n > len) && dl->sending_ahead_) {
+            /* Only the request sent ahead did not get out whole -- a server
+             * that closes after its last answer, which may already be here.
+             * That request is lost (it still counts against the budget), not
+             * the part being received; the connection takes no more. */
+            dl->sending_ahead_ = 0;
+            dl->in_flight_--;
+            dl->spoilt_ = 1;
+            dl->state_ = ST_RECV;
+            return MFOTA_OK;
+        }
+        if (rc < 0 || n == 0 || n > len) {
             return attempt_failed(dl, rc < 0 ? rc : MFOTA_ERR_DL_IO, 0);
         }
         dl->sent_ += n;
@@ -707,7 +743,7 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_END:
             /* Bytes after the response were never asked for: the connection
              * is out of step, so it is not reused. */
-            return on_end(dl, rc, dl->resp_.keep_alive &&
+            return on_end(dl, rc, dl->resp_.keep_alive && !dl->spoilt_ &&
                                       (dl->rx_pos_ == dl->rx_len_ || dl->in_flight_ > 1));
         default:
             return attempt_failed(dl, MFOTA_ERR_STATE, 0);

@@ -120,6 +120,7 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_CLIENT_RESTART),
     E(MFOTA_ERR_CLIENT_SUPERSEDED),
     E(MFOTA_ERR_CLIENT_TIMEOUT),
+    E(MFOTA_ERR_CLIENT_PHASE),
 };
 #undef E
 

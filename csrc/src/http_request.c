@@ -47,38 +47,94 @@ static void out_init(struct out *o, char *buf, size_t cap)
     o->overflow = 0;
 }
 
+/* The head as a sequence of pieces, so it can be copied out from any
+ * position without ever being formatted whole (the token is the bulk of
+ * it and already sits in the caller's command).  Piece i of the head is
+ * *p[0..*n); 0 past the last one. */
+static int head_piece(unsigned i, const struct mfota_url *url, const char *token,
+                      size_t token_len, const char *port, size_t port_len, const char **p,
+                      size_t *n)
+{
+    const char *lit = NULL;
+    switch (i) {
+    case 0: lit = "GET "; break;
+    case 1: *p = url->path; *n = url->path_len; break;
+    case 2: lit = " HTTP/1.1\r\nHost" SEP; break;
+    case 3: *p = url->host; *n = url->host_len; break;
+    case 4: *p = port; *n = port_len; break;
+    case 5: lit = "\r\n"; break;
+    /* no Authorization line at all without a token */
+    case 6: lit = token_len ? "Authorization" SEP "Bearer " : ""; break;
+    case 7: *p = token; *n = token_len; break;
+    case 8: lit = token_len ? "\r\n" : ""; break;
+    default: return 0;
+    }
+    if (lit != NULL) {
+        *p = lit;
+        *n = strlen(lit);
+    }
+    return 1;
+}
+
+size_t mfota_http_request_head_copy(const struct mfota_url *url, const char *token,
+                                    size_t token_len, size_t pos, char *buf, size_t cap,
+                                    size_t *total)
+{
+    struct out port;
+    char port_buf[8];
+    const char *p = NULL;
+    size_t n = 0, at = 0, copied = 0;
+    unsigned i;
+    out_init(&port, port_buf, sizeof port_buf);
+    if (url->port != 80) {
+        puts_(&port, ":");
+        put_dec(&port, url->port);
+    }
+    for (i = 0; head_piece(i, url, token, token_len, port_buf, port.len, &p, &n); i++) {
+        if (pos < at + n && copied < cap) {
+            size_t skip = pos > at ? pos - at : 0u, take = n - skip;
+            if (take > cap - copied) {
+                take = cap - copied;
+            }
+            memcpy(buf + copied, p + skip, take);
+            copied += take;
+            pos += take;
+        }
+        at += n;
+    }
+    if (total != NULL) {
+        *total = at;
+    }
+    return copied;
+}
+
 int mfota_http_request_head(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
                             const char *token, size_t token_len)
 {
-    struct out o;
-    size_t i;
+    size_t total = 0;
+    int rc = mfota_http_request_check_token(token, token_len);
 
     *out_len = 0;
+    if (rc != MFOTA_OK) {
+        return rc;
+    }
+    (void)mfota_http_request_head_copy(url, token, token_len, 0, buf, 0, &total);
+    if (total > cap) {
+        return MFOTA_ERR_HTTP_REQUEST_SIZE;
+    }
+    *out_len = mfota_http_request_head_copy(url, token, token_len, 0, buf, cap, NULL);
+    return MFOTA_OK;
+}
+
+int mfota_http_request_check_token(const char *token, size_t token_len)
+{
+    size_t i;
     for (i = 0; i < token_len; i++) {
         unsigned char c = (unsigned char)token[i];
         if (c <= 0x20 || c >= 0x7F) {
             return MFOTA_ERR_INVAL; /* would split or corrupt the header line */
         }
     }
-    out_init(&o, buf, cap);
-    puts_(&o, "GET ");
-    put(&o, url->path, url->path_len);
-    puts_(&o, " HTTP/1.1\r\nHost" SEP);
-    put(&o, url->host, url->host_len);
-    if (url->port != 80) {
-        puts_(&o, ":");
-        put_dec(&o, url->port);
-    }
-    puts_(&o, "\r\n");
-    if (token_len > 0) {
-        puts_(&o, "Authorization" SEP "Bearer ");
-        put(&o, token, token_len);
-        puts_(&o, "\r\n");
-    }
-    if (o.overflow) {
-        return MFOTA_ERR_HTTP_REQUEST_SIZE;
-    }
-    *out_len = o.len;
     return MFOTA_OK;
 }
 

@@ -473,7 +473,7 @@ int mfota_senml_str_decode(const struct mfota_senml_str *s, char *out, size_t ca
     c.s = s;
     c.i = 0;
     while ((n = cursor_next(&c, tmp, &chunk)) != 0) {
-        memcpy(out + at, chunk, n);
+        memmove(out + at, chunk, n); /* out may be s->ptr itself: in-place decoding */
         at += n;
     }
     *out_len = at;

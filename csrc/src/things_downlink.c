@@ -45,54 +45,73 @@ static int bn_is_ours(const struct mfota_senml_str *bn, const char *imei, size_t
     return memcmp(buf + sizeof prefix - 1, imei, imei_len) == 0 && buf[n - 1] == ':';
 }
 
-/* Decode a string value into dst[0..cap) and NUL-terminate it. */
-static int take_string(const struct mfota_senml_record *rec, char *dst, size_t cap,
-                       size_t *len)
+/* Where the strings of a command go: copied into `cmd`, or (cmd NULL)
+ * decoded in place in the downlink body, which escapes only ever shorten. */
+struct target {
+    struct mfota_fota_view *v;
+    struct mfota_fota_command *cmd;
+};
+
+/* Decode a string value (at most `max` bytes) to its destination: `copy`
+ * (cap max + 1, NUL-terminated) or, when that is NULL, in place. */
+static int take_string(const struct mfota_senml_record *rec, char *copy, size_t max,
+                       const char **out, size_t *len)
 {
-    if (rec->vs.dlen >= cap ||
-        mfota_senml_str_decode(&rec->vs, dst, cap - 1, len) != MFOTA_OK) {
+    char *dst = copy != NULL ? copy : (char *)(uintptr_t)rec->vs.ptr;
+    if (rec->vs.dlen > max) {
         return -1;
     }
-    dst[*len] = '\0';
+    if (copy == NULL && !rec->vs.escaped) {
+        *out = rec->vs.ptr; /* already the text: nothing to write */
+        *len = rec->vs.len;
+        return 0;
+    }
+    if (mfota_senml_str_decode(&rec->vs, dst, max, len) != MFOTA_OK) {
+        return -1;
+    }
+    if (copy != NULL) {
+        dst[*len] = '\0';
+    }
+    *out = dst;
     return 0;
 }
 
-static int take_url(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
+static int take_url(const struct mfota_senml_record *rec, struct target *t)
 {
     struct mfota_url parsed;
+    struct mfota_fota_view *v = t->v;
     if (rec->kind != MFOTA_SENML_KIND_STR) {
         return MFOTA_ERR_THINGS_BAD_URL;
     }
-    if (rec->vs.dlen > MFOTA_URL_MAX) {
+    if (take_string(rec, t->cmd ? t->cmd->url : NULL, MFOTA_URL_MAX, &v->url,
+                    &v->url_len) != 0) {
         return MFOTA_ERR_URL_TOO_LONG;
     }
-    if (take_string(rec, cmd->url, sizeof cmd->url, &cmd->url_len) != 0) {
-        return MFOTA_ERR_URL_TOO_LONG;
-    }
-    return mfota_url_parse(cmd->url, cmd->url_len, &parsed);
+    return mfota_url_parse(v->url, v->url_len, &parsed);
 }
 
-static int take_token(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
+static int take_token(const struct mfota_senml_record *rec, struct target *t)
 {
+    struct mfota_fota_view *v = t->v;
     size_t i;
     if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0) {
         return MFOTA_ERR_THINGS_BAD_TOKEN;
     }
-    if (rec->vs.dlen > MFOTA_TOKEN_MAX ||
-        take_string(rec, cmd->token, sizeof cmd->token, &cmd->token_len) != 0) {
+    if (take_string(rec, t->cmd ? t->cmd->token : NULL, MFOTA_TOKEN_MAX, &v->token,
+                    &v->token_len) != 0) {
         return MFOTA_ERR_THINGS_TOKEN_TOO_LONG;
     }
     /* it goes into an Authorization header: visible ASCII only */
-    for (i = 0; cmd->token_len - i >= 8; i += 8) {
+    for (i = 0; v->token_len - i >= 8; i += 8) {
         uint64_t x, d;
-        memcpy(&x, cmd->token + i, 8);
+        memcpy(&x, v->token + i, 8);
         d = x ^ (ONES * 0x7F);
         if ((((x - ONES * 0x21) & ~x) | x | ((d - ONES) & ~d)) & HIGHS) {
             break; /* some byte is <= 0x20 or >= 0x7F: find it below */
         }
     }
-    for (; i < cmd->token_len; i++) {
-        unsigned char c = (unsigned char)cmd->token[i];
+    for (; i < v->token_len; i++) {
+        unsigned char c = (unsigned char)v->token[i];
         if (c <= 0x20 || c >= 0x7F) {
             return MFOTA_ERR_THINGS_BAD_TOKEN;
         }
@@ -100,7 +119,7 @@ static int take_token(const struct mfota_senml_record *rec, struct mfota_fota_co
     return MFOTA_OK;
 }
 
-static int take_size(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
+static int take_size(const struct mfota_senml_record *rec, struct target *t)
 {
     int64_t v;
     /* 2^53: the largest size a double sender surely wrote exactly */
@@ -108,18 +127,19 @@ static int take_size(const struct mfota_senml_record *rec, struct mfota_fota_com
         v < 0 || v > INT64_C(9007199254740992)) {
         return MFOTA_ERR_THINGS_BAD_SIZE;
     }
-    cmd->size = (uint64_t)v;
-    cmd->has_size = 1;
+    t->v->size = (uint64_t)v;
+    t->v->has_size = 1;
     return MFOTA_OK;
 }
 
-static int take_crc32(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
+static int take_crc32(const struct mfota_senml_record *rec, struct target *t)
 {
     char hex[9];
+    const char *p;
     size_t n, i;
     uint32_t crc = 0;
-    if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0 || rec->vs.dlen > 8 ||
-        take_string(rec, hex, sizeof hex, &n) != 0) {
+    if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0 ||
+        take_string(rec, hex, 8, &p, &n) != 0) {
         return MFOTA_ERR_THINGS_BAD_CRC32;
     }
     for (i = 0; i < n; i++) {
@@ -129,17 +149,18 @@ static int take_crc32(const struct mfota_senml_record *rec, struct mfota_fota_co
         }
         crc = (crc << 4) | (uint32_t)h;
     }
-    cmd->crc32 = crc;
-    cmd->has_crc32 = 1;
+    t->v->crc32 = crc;
+    t->v->has_crc32 = 1;
     return MFOTA_OK;
 }
 
-static int take_sha256(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
+static int take_sha256(const struct mfota_senml_record *rec, struct target *t)
 {
     char hex[65];
+    const char *p;
     size_t n, i;
     if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen != 64 ||
-        take_string(rec, hex, sizeof hex, &n) != 0) {
+        take_string(rec, hex, 64, &p, &n) != 0) {
         return MFOTA_ERR_THINGS_BAD_SHA256;
     }
     for (i = 0; i < 32; i++) {
@@ -147,27 +168,28 @@ static int take_sha256(const struct mfota_senml_record *rec, struct mfota_fota_c
         if (hi < 0 || lo < 0) {
             return MFOTA_ERR_THINGS_BAD_SHA256;
         }
-        cmd->sha256[i] = (uint8_t)(hi << 4 | lo);
+        t->v->sha256[i] = (uint8_t)(hi << 4 | lo);
     }
-    cmd->has_sha256 = 1;
+    t->v->has_sha256 = 1;
     return MFOTA_OK;
 }
 
-static int take_version(const struct mfota_senml_record *rec, struct mfota_fota_command *cmd)
+static int take_version(const struct mfota_senml_record *rec, struct target *t)
 {
+    struct mfota_fota_view *v = t->v;
     size_t i;
     if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0 ||
-        rec->vs.dlen > MFOTA_THINGS_VERSION_MAX ||
-        take_string(rec, cmd->version, sizeof cmd->version, &cmd->version_len) != 0) {
+        take_string(rec, t->cmd ? t->cmd->version : NULL, MFOTA_THINGS_VERSION_MAX, &v->version,
+                    &v->version_len) != 0) {
         return MFOTA_ERR_THINGS_BAD_VERSION;
     }
-    for (i = 0; i < cmd->version_len; i++) {
-        unsigned char c = (unsigned char)cmd->version[i];
+    for (i = 0; i < v->version_len; i++) {
+        unsigned char c = (unsigned char)v->version[i];
         if (c <= 0x20 || c >= 0x7F) {
             return MFOTA_ERR_THINGS_BAD_VERSION;
         }
     }
-    cmd->has_version = 1;
+    v->has_version = 1;
     return MFOTA_OK;
 }
 
@@ -175,7 +197,7 @@ static const struct {
     const char *name;
     size_t len;
     unsigned flag;
-    int (*take)(const struct mfota_senml_record *, struct mfota_fota_command *);
+    int (*take)(const struct mfota_senml_record *, struct target *);
 } fields[] = {
     {"url", 3, F_URL, take_url},          {"token", 5, F_TOKEN, take_token},
     {"size", 4, F_SIZE, take_size},       {"crc32", 5, F_CRC32, take_crc32},
@@ -183,7 +205,7 @@ static const struct {
 };
 
 static int extract(const char *body, size_t len, const char *imei, size_t imei_len,
-                   struct mfota_fota_command *cmd, size_t *err_offset)
+                   struct target *cmd, size_t *err_offset)
 {
     struct mfota_senml_dec dec;
     struct mfota_senml_record rec;
@@ -240,30 +262,77 @@ static int extract(const char *body, size_t len, const char *imei, size_t imei_l
     return MFOTA_OK;
 }
 
-int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
-                                size_t imei_len, struct mfota_fota_command *cmd,
-                                size_t *err_offset)
+static int parse(const char *body, size_t len, const char *imei, size_t imei_len,
+                 struct target *t, size_t *err_offset)
 {
     size_t off = 0;
     int rc;
-    /* the struct is large (the token buffer): clear what says "present" */
-    cmd->url_len = cmd->token_len = cmd->version_len = 0;
-    cmd->url[0] = cmd->token[0] = cmd->version[0] = '\0';
-    cmd->size = 0;
-    cmd->crc32 = 0;
-    memset(cmd->sha256, 0, sizeof cmd->sha256);
-    cmd->has_size = cmd->has_crc32 = cmd->has_sha256 = cmd->has_version = 0;
+    memset(t->v, 0, sizeof *t->v);
     if ((body == NULL && len != 0) || imei == NULL || imei_len == 0 ||
         imei_len > MFOTA_THINGS_IMEI_MAX) {
         rc = MFOTA_ERR_INVAL;
     } else {
-        rc = extract(body, len, imei, imei_len, cmd, &off);
+        rc = extract(body, len, imei, imei_len, t, &off);
     }
     if (rc != MFOTA_OK) {
-        memset(cmd, 0, sizeof *cmd);
+        memset(t->v, 0, sizeof *t->v);
     }
     if (err_offset) {
         *err_offset = rc == MFOTA_OK ? 0 : off;
     }
     return rc;
+}
+
+int mfota_things_parse_downlink_inplace(char *body, size_t len, const char *imei,
+                                        size_t imei_len, struct mfota_fota_view *view,
+                                        size_t *err_offset)
+{
+    struct target t;
+    t.v = view;
+    t.cmd = NULL;
+    return parse(body, len, imei, imei_len, &t, err_offset);
+}
+
+/* memmove: the view may point into the destination itself. */
+static void set_str(char *dst, size_t *dst_len, const char *src, size_t len)
+{
+    if (len != 0u) {
+        memmove(dst, src, len);
+    }
+    dst[len] = '\0';
+    *dst_len = len;
+}
+
+void mfota_things_command_set(struct mfota_fota_command *cmd, const struct mfota_fota_view *v)
+{
+    set_str(cmd->url, &cmd->url_len, v->url, v->url_len);
+    set_str(cmd->token, &cmd->token_len, v->token, v->token_len);
+    set_str(cmd->version, &cmd->version_len, v->version, v->version_len);
+    cmd->size = v->size;
+    cmd->crc32 = v->crc32;
+    memcpy(cmd->sha256, v->sha256, sizeof cmd->sha256);
+    cmd->has_size = v->has_size;
+    cmd->has_crc32 = v->has_crc32;
+    cmd->has_sha256 = v->has_sha256;
+    cmd->has_version = v->has_version;
+}
+
+int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
+                                size_t imei_len, struct mfota_fota_command *cmd,
+                                size_t *err_offset)
+{
+    struct mfota_fota_view v;
+    struct target t;
+    int rc;
+    /* the struct is large (the token buffer): clear what says "present" */
+    cmd->url[0] = cmd->token[0] = cmd->version[0] = '\0';
+    t.v = &v;
+    t.cmd = cmd;
+    rc = parse(body, len, imei, imei_len, &t, err_offset);
+    if (rc != MFOTA_OK) {
+        memset(cmd, 0, sizeof *cmd);
+        return rc;
+    }
+    mfota_things_command_set(cmd, &v);
+    return MFOTA_OK;
 }

@@ -435,6 +435,12 @@ class Client:
     def state(self) -> str:
         return _state_name(self.c.state)
 
+    @property
+    def phase(self) -> str:
+        """The engine's phase (``"download"``, ``"final_wait"``...; see
+        docs/client.md): finer than :attr:`state`, for logs and tests."""
+        return ffi.string(lib.mfota_phase_name(lib.mfota_client_phase(self.c))).decode()
+
     def run(self, timeout: float = 60.0) -> Outcome:
         """Send an uplink, act on the downlink that comes back (if any), return how it ended."""
         _args.number("timeout", timeout, 0, _MAX_SECONDS, lo_open=True)

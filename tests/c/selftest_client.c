@@ -15,112 +15,39 @@
 #include "m2mfota/client.h"
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
+#include "m2mfota/http_request.h"
+#include "fake_hal.h"
 #include "selftests.h"
 
 #define SECTOR 1024u
 #define SLOT_SIZE (24u * SECTOR)
 #define IMAGE_SIZE 20000u
-#define OUT_MAX 6144u
-#define REQ_MAX 2048u
-
-struct fake_conn {
-    int is_file;              /* 1: the file server, 0: the ingestion endpoint */
-    int connected;
-    char req[REQ_MAX];
-    size_t req_len;
-    uint8_t out[OUT_MAX];
-    size_t out_len, out_pos;
-    unsigned calls;
-};
 
 struct world {
     struct fake_conn up, dl;
+    struct fake_nor flash;
+    struct fake_clock clock;
     uint8_t image[IMAGE_SIZE];
     uint8_t nor[SLOT_SIZE + 2u * SECTOR];
-    unsigned programs, erases;
     const char *downlink;     /* body of the first uplink's answer */
     unsigned uplinks, requests;
     unsigned corrupt_request; /* 1-based request whose body gets a flipped byte */
     int status;               /* file server status (200, or 401) */
     int saw_downloading, saw_updating, last_result;
     char last_error[24];
-    uint64_t now;
     int marked, confirmed;
     uint32_t marked_size;
+    char phases[MFOTA_PHASE_COUNT_]; /* phases seen at events */
+    int busy_first, retry_same;      /* answer the first uplink 503; was the retry the same */
+    char first_uplink[FAKE_REQ_MAX];
+    size_t first_uplink_len;
 };
 
 static struct world w;
 static struct mfota_client client;
-static char downlink_buf[512];
-
-/* ---- small formatting helpers (no snprintf in the suites) ---------------- */
-
-static size_t put_str(char *o, size_t at, const char *s)
-{
-    size_t n = strlen(s);
-    memcpy(o + at, s, n);
-    return at + n;
-}
-
-static size_t put_uint(char *o, size_t at, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + (int)(v % 10u));
-        v /= 10u;
-    } while (v);
-    while (n) {
-        o[at++] = tmp[--n];
-    }
-    return at;
-}
-
-static size_t put_hex8(char *o, size_t at, uint32_t v)
-{
-    static const char hex[] = "0123456789abcdef";
-    int i;
-    for (i = 7; i >= 0; i--) {
-        o[at++] = hex[(v >> (4 * i)) & 15u];
-    }
-    return at;
-}
-
-static const char *find(const char *hay, size_t n, const char *needle)
-{
-    size_t k = strlen(needle), i;
-    for (i = 0; i + k <= n; i++) {
-        if (memcmp(hay + i, needle, k) == 0) {
-            return hay + i;
-        }
-    }
-    return NULL;
-}
-
-static uint64_t parse_uint(const char *p, const char **end)
-{
-    uint64_t v = 0;
-    while (*p >= '0' && *p <= '9') {
-        v = v * 10u + (uint64_t)(*p - '0');
-        p++;
-    }
-    *end = p;
-    return v;
-}
+static char downlink_buf[MFOTA_CLIENT_DOWNLINK_MAX];
 
 /* ---- the servers --------------------------------------------------------- */
-
-static void queue(struct fake_conn *c, const void *data, size_t len)
-{
-    memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
-    c->out_len -= c->out_pos;
-    c->out_pos = 0;
-    if (c->out_len + len > OUT_MAX) {
-        len = OUT_MAX - c->out_len; /* a client that never reads: cut (it will notice) */
-    }
-    memcpy(c->out + c->out_len, data, len);
-    c->out_len += len;
-}
 
 static void answer_uplink(struct fake_conn *c, const char *body, size_t body_len)
 {
@@ -128,18 +55,18 @@ static void answer_uplink(struct fake_conn *c, const char *body, size_t body_len
     size_t n = 0;
     const char *r;
     w.uplinks++;
-    if (find(body, body_len, "\"downloading\"")) {
+    if (fake_find(body, body_len, "\"downloading\"")) {
         w.saw_downloading = 1;
     }
-    if (find(body, body_len, "\"updating\"")) {
+    if (fake_find(body, body_len, "\"updating\"")) {
         w.saw_updating = 1;
     }
-    r = find(body, body_len, "\"fota.result\",\"v\":");
+    r = fake_find(body, body_len, "\"fota.result\",\"v\":");
     if (r != NULL) {
         const char *e;
-        w.last_result = (int)parse_uint(r + 18, &e);
+        w.last_result = (int)fake_parse_uint(r + 18, &e);
     }
-    r = find(body, body_len, "\"fota.error\",\"vs\":\"");
+    r = fake_find(body, body_len, "\"fota.error\",\"vs\":\"");
     w.last_error[0] = '\0';
     if (r != NULL) {
         size_t i = 0;
@@ -150,16 +77,34 @@ static void answer_uplink(struct fake_conn *c, const char *body, size_t body_len
         }
         w.last_error[i] = '\0';
     }
-    if (w.uplinks == 1 && w.downlink != NULL) {
+    if (w.uplinks == 1) {
+        memcpy(w.first_uplink, c->last_req, c->last_req_len);
+        w.first_uplink_len = c->last_req_len;
+    }
+    if (w.uplinks == 1 && w.busy_first) {
+        /* A 503 whose body lands where the request was: the retry must
+         * write the request again. */
+        static const char busy[] = "HTTP/1.1 503 Busy\r\nContent-Length: 400\r\n\r\n";
+        static char filler[400];
+        memset(filler, 'x', sizeof filler);
+        fake_conn_queue(c, busy, sizeof busy - 1u);
+        fake_conn_queue(c, filler, sizeof filler);
+        c->closing = 1;
+    } else if (w.uplinks == 2 && w.busy_first) {
+        w.retry_same = c->last_req_len == w.first_uplink_len &&
+                       memcmp(c->last_req, w.first_uplink, w.first_uplink_len) == 0;
+        n = fake_put_str(head, n, "HTTP/1.1 204 No Content\r\n\r\n");
+        fake_conn_queue(c, head, n);
+    } else if (w.uplinks == 1 && w.downlink != NULL) {
         size_t dl = strlen(w.downlink);
-        n = put_str(head, n, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ");
-        n = put_uint(head, n, dl);
-        n = put_str(head, n, "\r\n\r\n");
-        queue(c, head, n);
-        queue(c, w.downlink, dl);
+        n = fake_put_str(head, n, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ");
+        n = fake_put_uint(head, n, dl);
+        n = fake_put_str(head, n, "\r\n\r\n");
+        fake_conn_queue(c, head, n);
+        fake_conn_queue(c, w.downlink, dl);
     } else {
-        n = put_str(head, n, "HTTP/1.1 204 No Content\r\n\r\n");
-        queue(c, head, n);
+        n = fake_put_str(head, n, "HTTP/1.1 204 No Content\r\n\r\n");
+        fake_conn_queue(c, head, n);
     }
 }
 
@@ -167,172 +112,62 @@ static void answer_file(struct fake_conn *c, const char *req, size_t len)
 {
     char head[256];
     size_t n = 0;
-    const char *r = find(req, len, "bytes="), *e;
+    const char *r = fake_find(req, len, "bytes="), *e;
     uint64_t first = 0, last = IMAGE_SIZE - 1u;
     uint8_t body[4096];
     size_t blen;
     w.requests++;
     if (w.status != 200) {
-        n = put_str(head, n, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
-        queue(c, head, n);
+        n = fake_put_str(head, n, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+        fake_conn_queue(c, head, n);
         return;
     }
     if (r != NULL) {
-        first = parse_uint(r + 6, &e);
-        last = parse_uint(e + 1, &e);
+        first = fake_parse_uint(r + 6, &e);
+        last = fake_parse_uint(e + 1, &e);
         if (last >= IMAGE_SIZE) {
             last = IMAGE_SIZE - 1u;
         }
     }
     blen = (size_t)(last - first + 1u);
     memcpy(body, w.image + first, blen);
-    n = put_str(head, n, "HTTP/1.1 200 OK\r\nContent-Length: ");
-    n = put_uint(head, n, blen);
-    n = put_str(head, n, "\r\nContent-Range: bytes ");
-    n = put_uint(head, n, first);
-    n = put_str(head, n, "-");
-    n = put_uint(head, n, last);
-    n = put_str(head, n, "/");
-    n = put_uint(head, n, IMAGE_SIZE);
-    n = put_str(head, n, "\r\nDigest: crc32=");
-    n = put_hex8(head, n, mfota_crc32(0, body, blen));
-    n = put_str(head, n, "\r\n\r\n");
+    n = fake_put_str(head, n, "HTTP/1.1 200 OK\r\nContent-Length: ");
+    n = fake_put_uint(head, n, blen);
+    n = fake_put_str(head, n, "\r\nContent-Range: bytes ");
+    n = fake_put_uint(head, n, first);
+    n = fake_put_str(head, n, "-");
+    n = fake_put_uint(head, n, last);
+    n = fake_put_str(head, n, "/");
+    n = fake_put_uint(head, n, IMAGE_SIZE);
+    n = fake_put_str(head, n, "\r\nDigest: crc32=");
+    n = fake_put_hex8(head, n, mfota_crc32(0, body, blen));
+    n = fake_put_str(head, n, "\r\n\r\n");
     if (w.requests == w.corrupt_request) {
         body[blen / 2u] ^= 0x40u; /* the Digest still covers the true bytes */
     }
-    queue(c, head, n);
-    queue(c, body, blen);
+    fake_conn_queue(c, head, n);
+    fake_conn_queue(c, body, blen);
 }
 
-/* A request is complete: its head ended, and for a POST its body is in. */
-static void maybe_answer(struct fake_conn *c)
-{
-    const char *end = find(c->req, c->req_len, "\r\n\r\n"), *cl, *e;
-    size_t head_len, body_len = 0;
-    if (end == NULL) {
-        return;
-    }
-    head_len = (size_t)(end - c->req) + 4u;
-    cl = find(c->req, head_len, "Content-Length:");
-    if (cl != NULL) {
-        cl += 15;
-        while (*cl == ' ') {
-            cl++;
-        }
-        body_len = (size_t)parse_uint(cl, &e);
-    }
-    if (c->req_len < head_len + body_len) {
-        return;
-    }
-    if (c->is_file) {
-        answer_file(c, c->req, head_len);
-    } else {
-        answer_uplink(c, c->req + head_len, body_len);
-    }
-    memmove(c->req, c->req + head_len + body_len, c->req_len - head_len - body_len);
-    c->req_len -= head_len + body_len;
-}
-
-static int t_connect(void *ctx, const char *host, uint16_t port)
-{
-    struct fake_conn *c = (struct fake_conn *)ctx;
-    (void)host;
-    (void)port;
-    c->connected = 1;
-    c->req_len = c->out_len = c->out_pos = 0;
-    return MFOTA_OK;
-}
-
-static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
-{
-    struct fake_conn *c = (struct fake_conn *)ctx;
-    size_t n = len > 300u ? 300u : len; /* short writes */
-    if (!c->connected) {
-        return MFOTA_ERR_DL_CLOSED;
-    }
-    if (c->req_len + n > REQ_MAX) {
-        return MFOTA_ERR_DL_IO;
-    }
-    memcpy(c->req + c->req_len, data, n);
-    c->req_len += n;
-    *sent = n;
-    maybe_answer(c);
-    return MFOTA_OK;
-}
-
-static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t timeout_ms)
-{
-    struct fake_conn *c = (struct fake_conn *)ctx;
-    size_t n;
-    (void)timeout_ms;
-    if (!c->connected) {
-        return MFOTA_ERR_DL_CLOSED;
-    }
-    if (++c->calls % 3u == 0u || c->out_pos == c->out_len) {
-        return MFOTA_WOULD_BLOCK;
-    }
-    n = c->out_len - c->out_pos;
-    if (n > cap) {
-        n = cap;
-    }
-    if (n > 333u) {
-        n = 333u; /* odd pieces */
-    }
-    memcpy(buf, c->out + c->out_pos, n);
-    c->out_pos += n;
-    if (c->out_pos == c->out_len) {
-        c->out_pos = c->out_len = 0;
-    }
-    *got = n;
-    return MFOTA_OK;
-}
-
-static void t_close(void *ctx)
-{
-    struct fake_conn *c = (struct fake_conn *)ctx;
-    c->connected = 0;
-}
-
-static uint64_t c_now(void *ctx)
+static void on_uplink(void *ctx, struct fake_conn *c, const char *req, size_t head_len,
+                      const char *body, size_t body_len)
 {
     (void)ctx;
-    return w.now;
+    (void)req;
+    (void)head_len;
+    answer_uplink(c, body, body_len);
 }
 
-static void c_sleep(void *ctx, uint32_t ms)
+static void on_file(void *ctx, struct fake_conn *c, const char *req, size_t head_len,
+                    const char *body, size_t body_len)
 {
     (void)ctx;
-    w.now += ms;
+    (void)body;
+    (void)body_len;
+    answer_file(c, req, head_len);
 }
 
-/* ---- RAM NOR flash and a bootloader -------------------------------------- */
-
-static int f_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    memcpy(buf, w.nor + off, len);
-    return 0;
-}
-
-static int f_program(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    const uint8_t *d = (const uint8_t *)data;
-    size_t i;
-    (void)ctx;
-    for (i = 0; i < len; i++) {
-        w.nor[off + i] &= d[i];
-    }
-    w.programs++;
-    return 0;
-}
-
-static int f_erase(void *ctx, uint32_t off)
-{
-    (void)ctx;
-    memset(w.nor + off, 0xFF, SECTOR);
-    w.erases++;
-    return 0;
-}
+/* ---- a bootloader ----------------------------------------------------------- */
 
 static int b_mark(void *ctx, uint32_t size, int permanent)
 {
@@ -362,13 +197,24 @@ static struct mfota_random rnd;
 static struct mfota_flash slot, journal;
 static struct mfota_bootloader bl;
 
+static void on_event(void *ctx, const struct mfota_client_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+    w.phases[mfota_client_phase(&client)] = 1;
+}
+
 static void setup(const char *downlink, const char *version)
 {
     struct mfota_client_config cfg;
     uint32_t i, x = 2463534242u;
-    memset(&w.up, 0, sizeof w.up);
-    memset(&w.dl, 0, sizeof w.dl);
-    w.dl.is_file = 1;
+    fake_conn_init(&w.up);
+    fake_conn_init(&w.dl);
+    w.up.on_request = on_uplink;
+    w.dl.on_request = on_file;
+    w.up.send_max = w.dl.send_max = 300u; /* short writes */
+    w.up.recv_max = w.dl.recv_max = 333u; /* odd pieces */
+    w.up.block_every = w.dl.block_every = 3u;
     w.downlink = downlink;
     w.uplinks = w.requests = 0;
     w.corrupt_request = 0;
@@ -376,37 +222,23 @@ static void setup(const char *downlink, const char *version)
     w.saw_downloading = w.saw_updating = 0;
     w.last_result = -1;
     w.marked = w.confirmed = 0;
-    w.programs = w.erases = 0;
-    memset(w.nor, 0xFF, sizeof w.nor); /* a fresh device: empty slot and journal */
+    memset(w.phases, 0, sizeof w.phases);
+    w.busy_first = w.retry_same = 0;
+    /* a fresh device: empty slot and journal */
+    fake_nor_init(&w.flash, w.nor, sizeof w.nor, SECTOR, 8u);
     for (i = 0; i < IMAGE_SIZE; i++) {
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
         w.image[i] = (uint8_t)x;
     }
-    up_t.connect = dl_t.connect = t_connect;
-    up_t.send = dl_t.send = t_send;
-    up_t.recv = dl_t.recv = t_recv;
-    up_t.close = dl_t.close = t_close;
-    up_t.ctx = &w.up;
-    dl_t.ctx = &w.dl;
-    clk.now_ms = c_now;
-    clk.sleep_ms = c_sleep;
-    clk.ctx = NULL;
+    fake_conn_transport(&w.up, &up_t);
+    fake_conn_transport(&w.dl, &dl_t);
+    fake_clock_hal(&w.clock, &clk);
     rnd.next = r_next;
     rnd.ctx = NULL;
-    memset(&slot, 0, sizeof slot);
-    slot.read = f_read;
-    slot.program = f_program;
-    slot.erase = f_erase;
-    slot.program_size = 8;
-    slot.sector_size = SECTOR;
-    slot.erased_value = 0xFF;
-    slot.slot_offset = 0;
-    slot.slot_size = SLOT_SIZE;
-    journal = slot;
-    journal.slot_offset = SLOT_SIZE;
-    journal.slot_size = 2u * SECTOR;
+    fake_nor_hal(&w.flash, &slot, 0, SLOT_SIZE);
+    fake_nor_hal(&w.flash, &journal, SLOT_SIZE, 2u * SECTOR);
     bl.mark_pending = b_mark;
     bl.confirm = b_confirm;
     bl.running_version = NULL;
@@ -428,21 +260,117 @@ static void setup(const char *downlink, const char *version)
     cfg.part_size = 2048;
     cfg.retry_base_ms = 10;
     cfg.retry_max_ms = 100;
+    cfg.on_event = on_event;
     mfota_client_init(&client, &cfg);
+}
+
+static char token_char(size_t i)
+{
+    return (char)('a' + (int)(i % 26u));
+}
+
+/* A command for the test image whose token is `token_len` characters. */
+static const char *downlink_with_token(size_t token_len)
+{
+    size_t n = 0, i;
+    n = fake_put_str(downlink_buf, n, "[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
+                                      "{\"n\":\"url\",\"vs\":\"http://10.0.0.2/f/v1/abc\"},"
+                                      "{\"n\":\"token\",\"vs\":\"");
+    for (i = 0; i < token_len; i++) {
+        downlink_buf[n++] = token_char(i);
+    }
+    n = fake_put_str(downlink_buf, n, "\"},{\"n\":\"size\",\"v\":");
+    n = fake_put_uint(downlink_buf, n, IMAGE_SIZE);
+    n = fake_put_str(downlink_buf, n, "},{\"n\":\"crc32\",\"vs\":\"");
+    n = fake_put_hex8(downlink_buf, n, mfota_crc32(0, w.image, IMAGE_SIZE));
+    n = fake_put_str(downlink_buf, n, "\"},{\"n\":\"version\",\"vs\":\"2.0.0\"}]");
+    downlink_buf[n] = '\0';
+    return downlink_buf;
 }
 
 static const char *good_downlink(void)
 {
-    size_t n = 0;
-    n = put_str(downlink_buf, n, "[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
-                                 "{\"n\":\"url\",\"vs\":\"http://10.0.0.2/f/v1/abc\"},"
-                                 "{\"n\":\"token\",\"vs\":\"tok\"},{\"n\":\"size\",\"v\":");
-    n = put_uint(downlink_buf, n, IMAGE_SIZE);
-    n = put_str(downlink_buf, n, "},{\"n\":\"crc32\",\"vs\":\"");
-    n = put_hex8(downlink_buf, n, mfota_crc32(0, w.image, IMAGE_SIZE));
-    n = put_str(downlink_buf, n, "\"},{\"n\":\"version\",\"vs\":\"2.0.0\"}]");
-    downlink_buf[n] = '\0';
-    return downlink_buf;
+    return downlink_with_token(3);
+}
+
+/* The transitions docs/client.md draws, written out pair by pair (not from
+ * the engine's table): the engine must allow exactly these. */
+#define P(x) MFOTA_PHASE_##x
+static const unsigned char documented[][2] = {
+    {P(IDLE), P(START_UPLINK)},        {P(START_UPLINK), P(START_WAIT)},
+    {P(START_WAIT), P(START_UPLINK)},  {P(DOWNLOAD), P(PROGRESS)},
+    {P(DOWNLOAD), P(DL_RESUME)},       {P(PROGRESS), P(DOWNLOAD)},
+    {P(PROGRESS), P(DL_RESUME)},
+    {P(DL_WAIT), P(DL_RESUME)},        {P(DL_RESUME), P(DL_WAIT)},
+    {P(DL_RESUME), P(DL_RESTART)},     {P(DL_RESTART), P(DL_WAIT)},
+    {P(FINAL_UPLINK), P(FINAL_WAIT)},  {P(FINAL_UPLINK), P(DONE)},
+    {P(FINAL_WAIT), P(FINAL_UPLINK)},  {P(DONE), P(START_UPLINK)},
+};
+/* Phases in which a FOTA command may start an update, and where it leads. */
+static const unsigned char takes_command[] = {
+    P(IDLE),    P(START_UPLINK), P(START_WAIT), P(DL_WAIT),    P(DL_RESUME),
+    P(DL_RESTART), P(VERIFY),    P(FINAL_WAIT), P(DONE),
+};
+static const unsigned char command_leads_to[] = {P(DOWNLOAD), P(VERIFY), P(FINAL_UPLINK),
+                                                 P(DONE)};
+#undef P
+
+static int documented_allows(int from, int to)
+{
+    size_t i, j;
+    if (to == MFOTA_PHASE_FAILED || to == MFOTA_PHASE_IDLE) {
+        return 1;
+    }
+    for (i = 0; i < sizeof documented / sizeof documented[0]; i++) {
+        if (documented[i][0] == from && documented[i][1] == to) {
+            return 1;
+        }
+    }
+    for (i = 0; i < sizeof takes_command; i++) {
+        for (j = 0; j < sizeof command_leads_to; j++) {
+            if (takes_command[i] == from && command_leads_to[j] == to) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int check_transitions(void)
+{
+    int failures = 0, from, to, mismatches = 0, names_ok = 1;
+    for (from = 0; from < MFOTA_PHASE_COUNT_; from++) {
+        for (to = 0; to < MFOTA_PHASE_COUNT_; to++) {
+            if (mfota_phase_transition_allowed(from, to) != documented_allows(from, to)) {
+                printf("  transition %s -> %s: engine %d, documented %d\n",
+                       mfota_phase_name(from), mfota_phase_name(to),
+                       mfota_phase_transition_allowed(from, to), documented_allows(from, to));
+                mismatches++;
+            }
+        }
+        for (to = 0; to < from; to++) {
+            names_ok &= strcmp(mfota_phase_name(from), mfota_phase_name(to)) != 0;
+        }
+        names_ok &= strcmp(mfota_phase_name(from), "unknown") != 0;
+    }
+    SELFTEST_CHECK(failures, mismatches == 0, "every documented transition allowed, no other");
+    SELFTEST_CHECK(failures, !mfota_phase_transition_allowed(MFOTA_PHASE_DOWNLOAD,
+                                                             MFOTA_PHASE_FINAL_UPLINK) &&
+                                 !mfota_phase_transition_allowed(MFOTA_PHASE_FAILED,
+                                                                 MFOTA_PHASE_START_UPLINK) &&
+                                 !mfota_phase_transition_allowed(MFOTA_PHASE_COUNT_,
+                                                                 MFOTA_PHASE_IDLE),
+                   "forbidden transitions refused");
+    SELFTEST_CHECK(failures, names_ok && strcmp(mfota_phase_name(-1), "unknown") == 0,
+                   "phase names distinct");
+    return failures;
+}
+
+/* One cycle from its start uplink, blocking. */
+static int run_cycle(uint32_t timeout_ms)
+{
+    int rc = mfota_client_start(&client);
+    return rc == MFOTA_OK ? mfota_client_run(&client, timeout_ms) : rc;
 }
 
 static void report(int failures, int *before, const char *what)
@@ -462,7 +390,7 @@ int mfota_selftest_client(void)
     while (rc >= 0 && rc != MFOTA_DONE && steps < 100000) {
         rc = mfota_client_step(&client, 0);
         if (rc == MFOTA_WAIT) {
-            w.now = mfota_client_wake_at(&client);
+            w.clock.now = mfota_client_wake_at(&client);
         }
         steps++;
     }
@@ -474,7 +402,80 @@ int mfota_selftest_client(void)
     SELFTEST_CHECK(failures, w.saw_downloading && w.saw_updating && w.last_result == 0,
                    "uplinks: downloading, updating, result 0");
     SELFTEST_CHECK(failures, w.requests == (IMAGE_SIZE + 2047u) / 2048u, "one request per part");
+    SELFTEST_CHECK(failures, w.phases[MFOTA_PHASE_START_UPLINK] && w.phases[MFOTA_PHASE_DOWNLOAD] &&
+                                 w.phases[MFOTA_PHASE_VERIFY] &&
+                                 w.phases[MFOTA_PHASE_FINAL_UPLINK] && w.phases[MFOTA_PHASE_DONE] &&
+                                 !w.phases[MFOTA_PHASE_FAILED],
+                   "events seen in the update's phases");
+    SELFTEST_CHECK(failures, mfota_client_phase(&client) == MFOTA_PHASE_DONE, "phase done");
     report(failures, &before, "client update over step()");
+
+    failures += check_transitions();
+    report(failures, &before, "client phase transitions");
+
+    /* The longest token: every request goes out in pieces from the stored
+     * command, and the bytes on the wire are the formatted request's. */
+    setup(NULL, "1.0.0");
+    w.downlink = downlink_with_token(MFOTA_TOKEN_MAX);
+    rc = run_cycle(600000u);
+    SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending &&
+                                 memcmp(w.nor, w.image, IMAGE_SIZE) == 0,
+                   "update with a 1024-character token");
+    {
+        static char want[MFOTA_HTTP_REQUEST_MAX], token[MFOTA_TOKEN_MAX];
+        struct mfota_url url;
+        size_t want_len = 0, i;
+        const char *u = "http://10.0.0.2/f/v1/abc";
+        int ok;
+        for (i = 0; i < sizeof token; i++) {
+            token[i] = token_char(i);
+        }
+        ok = mfota_url_parse(u, strlen(u), &url) == MFOTA_OK &&
+                 mfota_http_request_write(want, sizeof want, &want_len, &url,
+                                          token, sizeof token, 1, 18432u,
+                                          IMAGE_SIZE - 1u) == MFOTA_OK;
+        SELFTEST_CHECK(failures, ok && w.dl.last_req_len == want_len &&
+                                     memcmp(w.dl.last_req, want, want_len) == 0,
+                       "request bytes equal the formatted request");
+        SELFTEST_CHECK(failures, w.dl.sends >= 2u * w.dl.requests,
+                       "each request sent in pieces");
+    }
+    report(failures, &before, "client long token on the wire");
+
+    /* Escapes in the command are decoded in place in the downlink buffer:
+     * the request carries the decoded URL path and token. */
+    setup(NULL, "1.0.0");
+    {
+        static char escaped[MFOTA_CLIENT_DOWNLINK_MAX];
+        const char *good = good_downlink(), *tok = fake_find(good, strlen(good), "\"abc\"");
+        size_t n = 0;
+        n = fake_put_str(escaped, n, "[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
+                                     "{\"n\":\"url\",\"vs\":\"http:\\/\\/10.0.0.2\\/f\\/v1\\/abc\"},"
+                                     "{\"n\":\"token\",\"vs\":\"t\\u006Fk\"");
+        n = fake_put_str(escaped, n, tok + 5); /* the size, crc32 and version records */
+        escaped[n] = '\0';
+        w.downlink = escaped;
+        rc = run_cycle(600000u);
+        SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending &&
+                                     memcmp(w.nor, w.image, IMAGE_SIZE) == 0,
+                       "update from a command with escapes");
+        SELFTEST_CHECK(failures, fake_find(w.dl.last_req, w.dl.last_req_len,
+                                           "GET /f/v1/abc HTTP/1.1\r\n") == w.dl.last_req &&
+                                     fake_find(w.dl.last_req, w.dl.last_req_len,
+                                               "\r\nAuthorization:Bearer tok\r\n") != NULL,
+                       "escapes decoded in the request");
+    }
+    report(failures, &before, "client command with escapes");
+
+    /* The uplink request and the downlink body share one buffer: a 503
+     * whose body overwrote the request is retried with the same bytes. */
+    setup(NULL, "1.0.0");
+    w.busy_first = 1;
+    rc = run_cycle(60000u);
+    SELFTEST_CHECK(failures, rc == MFOTA_OK && w.uplinks == 2 && w.retry_same &&
+                                 client.stats.uplink_failures == 1 && client.stats.uplinks == 1,
+                   "uplink retried with the same request after a 503 body");
+    report(failures, &before, "client uplink retry after a body");
 
     /* The reboot: confirm, then report the new version with result 1. */
     setup(NULL, "2.0.0");
@@ -490,10 +491,7 @@ int mfota_selftest_client(void)
     setup(NULL, "1.0.0");
     w.downlink = good_downlink();
     w.corrupt_request = 3;
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 600000u);
-    }
+    rc = run_cycle(600000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending, "corrupt part recovered");
     SELFTEST_CHECK(failures, memcmp(w.nor, w.image, IMAGE_SIZE) == 0, "image after re-fetch");
     SELFTEST_CHECK(failures, w.requests >= (IMAGE_SIZE + 2047u) / 2048u + 1u &&
@@ -505,15 +503,12 @@ int mfota_selftest_client(void)
     setup("[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
           "{\"n\":\"url\",\"vs\":\"ftp://10.0.0.2/f\"},{\"n\":\"token\",\"vs\":\"t\"}]",
           "1.0.0");
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 60000u);
-    }
+    rc = run_cycle(60000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.result == MFOTA_RESULT_INVALID_URI,
                    "bad downlink: result 7");
     SELFTEST_CHECK(failures, w.last_result == 7 && strcmp(w.last_error, "bad_url") == 0,
                    "bad downlink reported");
-    SELFTEST_CHECK(failures, w.programs == 0 && w.erases == 0 && w.requests == 0,
+    SELFTEST_CHECK(failures, w.flash.programs == 0 && w.flash.erases == 0 && w.requests == 0,
                    "bad downlink: nothing fetched or written");
     report(failures, &before, "client bad downlink");
 
@@ -521,10 +516,7 @@ int mfota_selftest_client(void)
     setup(NULL, "1.0.0");
     w.downlink = good_downlink();
     w.status = 401;
-    rc = mfota_client_start(&client);
-    if (rc == MFOTA_OK) {
-        rc = mfota_client_run(&client, 60000u);
-    }
+    rc = run_cycle(60000u);
     SELFTEST_CHECK(failures, rc == MFOTA_OK && client.result == MFOTA_RESULT_CONNECTION_LOST &&
                                  !client.has_pending,
                    "401: result 4");

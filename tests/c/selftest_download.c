@@ -15,21 +15,17 @@
 #include "m2mfota/err.h"
 #include "m2mfota/http_request.h"
 #include "m2mfota/http_response.h"
+#include "fake_hal.h"
 #include "selftests.h"
 
 #define FILE_SIZE 20000u
-#define OUT_MAX 8192u
 
 struct fake {
     uint8_t file[FILE_SIZE];
-    uint8_t out[OUT_MAX]; /* answers not yet received */
-    size_t out_len, out_pos;
-    int connected;
-    int closing; /* the server closes once its queued bytes are out */
-    unsigned requests, conn_requests, connects, calls;
+    struct fake_conn conn;
+    struct fake_clock clock;
+    unsigned requests, conn_requests, seen_connects;
     unsigned corrupt_at_request, drop_at_request, busy_at_request;
-    uint64_t now;
-    uint32_t lcg;
 };
 
 struct got {
@@ -43,175 +39,76 @@ static struct fake srv;
 /* Options of the next run_download(): one byte per recv, each advancing the
  * clock this much (0: off); and the config's timeout / max_time / retries. */
 static uint32_t opt_trickle_ms, opt_timeout_ms, opt_max_time_ms, opt_max_retries;
+static int opt_refuse_when_closing; /* sends fail once the server said Connection: close */
 static struct got sink_state;
 static uint8_t rx[700];
 static struct mfota_dl dl;
 
-static size_t put_str(uint8_t *o, size_t at, const char *s)
+static size_t put_num(char *o, size_t at, uint64_t v, int hex)
 {
-    size_t n = strlen(s);
-    memcpy(o + at, s, n);
-    return at + n;
+    return hex ? fake_put_hex8(o, at, (uint32_t)v) : fake_put_uint(o, at, v);
 }
 
-static size_t put_num(uint8_t *o, size_t at, uint64_t v, int hex)
+/* Queue the answer to one request (fake_hal hands over whole requests,
+ * however the downloader split them into sends). */
+static void answer(void *ctx, struct fake_conn *c, const char *req, size_t len,
+                   const char *body, size_t body_len)
 {
-    char tmp[20];
-    size_t n = 0;
-    unsigned base = hex ? 16u : 10u;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v != 0);
-    while (n > 0) {
-        o[at++] = (uint8_t)tmp[--n];
-    }
-    return at;
-}
-
-static uint64_t parse_num(const char **p)
-{
-    uint64_t v = 0;
-    while (**p >= '0' && **p <= '9') {
-        v = v * 10u + (uint64_t)(*(*p)++ - '0');
-    }
-    return v;
-}
-
-/* Queue the answer to one request (whole requests arrive in one send). */
-static void answer(const uint8_t *req, size_t len)
-{
-    char line[512];
+    char out[512];
     const char *r;
     uint64_t first, last;
-    size_t o = srv.out_len;
+    size_t o = 0;
     uint32_t crc;
     int close_now;
 
-    if (len >= sizeof line) {
-        len = sizeof line - 1;
+    (void)ctx;
+    (void)body;
+    (void)body_len;
+    if (c->connects != srv.seen_connects) {
+        srv.seen_connects = c->connects; /* a new connection */
+        srv.conn_requests = 0;
     }
-    memcpy(line, req, len);
-    line[len] = '\0';
-    r = strstr(line, "Range:bytes=");
+    r = fake_find(req, len, "Range:bytes=");
     srv.requests++;
     srv.conn_requests++;
     close_now = srv.conn_requests >= 100;
-    if (srv.closing || r == NULL) {
+    if (c->closing || r == NULL) {
         return; /* never answered: the connection is going away */
     }
-    srv.closing = close_now;
+    c->closing = close_now;
     if (srv.requests == srv.busy_at_request) {
-        o = put_str(srv.out, o, "HTTP/1.1 503 Busy\r\nRetry-After: 2\r\nContent-Length: 0\r\n\r\n");
-        srv.out_len = o;
+        o = fake_put_str(out, o,
+                         "HTTP/1.1 503 Busy\r\nRetry-After: 2\r\nContent-Length: 0\r\n\r\n");
+        fake_conn_queue(c, out, o);
         return;
     }
-    r += 12;
-    first = parse_num(&r);
-    r++;
-    last = parse_num(&r);
+    first = fake_parse_uint(r + 12, &r);
+    last = fake_parse_uint(r + 1, &r);
     if (last >= FILE_SIZE) {
         last = FILE_SIZE - 1u;
     }
     crc = mfota_crc32(0, srv.file + first, (size_t)(last - first + 1u));
-    o = put_str(srv.out, o, "HTTP/1.1 200 OK\r\nContent-Range: bytes ");
-    o = put_num(srv.out, o, first, 0);
-    o = put_str(srv.out, o, "-");
-    o = put_num(srv.out, o, last, 0);
-    o = put_str(srv.out, o, "/");
-    o = put_num(srv.out, o, FILE_SIZE, 0);
-    o = put_str(srv.out, o, "\r\nContent-Length: ");
-    o = put_num(srv.out, o, last - first + 1u, 0);
-    o = put_str(srv.out, o, "\r\nDigest: crc32=");
-    o = put_num(srv.out, o, crc, 1);
-    o = put_str(srv.out, o, close_now ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
-    memcpy(srv.out + o, srv.file + first, (size_t)(last - first + 1u));
+    o = fake_put_str(out, o, "HTTP/1.1 200 OK\r\nContent-Range: bytes ");
+    o = put_num(out, o, first, 0);
+    o = fake_put_str(out, o, "-");
+    o = put_num(out, o, last, 0);
+    o = fake_put_str(out, o, "/");
+    o = put_num(out, o, FILE_SIZE, 0);
+    o = fake_put_str(out, o, "\r\nContent-Length: ");
+    o = put_num(out, o, last - first + 1u, 0);
+    o = fake_put_str(out, o, "\r\nDigest: crc32=");
+    o = put_num(out, o, crc, 1);
+    o = fake_put_str(out, o, close_now ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n");
+    memcpy(out + o, srv.file + first, (size_t)(last - first + 1u));
     if (srv.requests == srv.corrupt_at_request) {
-        srv.out[o + 3] ^= 0x40;
+        out[o + 3] ^= 0x40;
     }
     o += (size_t)(last - first + 1u);
     if (srv.requests == srv.drop_at_request) {
         o -= 10; /* the connection will end 10 bytes short */
-        srv.closing = 1;
+        c->closing = 1;
     }
-    srv.out_len = o;
-}
-
-static int t_connect(void *ctx, const char *host, uint16_t port)
-{
-    (void)ctx;
-    if (strcmp(host, "10.0.0.1") != 0 || port != 8080 || srv.connected) {
-        return MFOTA_ERR_DL_CONNECT;
-    }
-    srv.connected = 1;
-    srv.closing = 0;
-    srv.connects++;
-    srv.conn_requests = 0;
-    srv.out_len = srv.out_pos = 0;
-    return MFOTA_OK;
-}
-
-static int t_send(void *ctx, const uint8_t *data, size_t len, size_t *sent)
-{
-    (void)ctx;
-    if (!srv.connected) {
-        return MFOTA_ERR_DL_CLOSED;
-    }
-    /* Keep unread answers (pipelining), drop the ones already received. */
-    memmove(srv.out, srv.out + srv.out_pos, srv.out_len - srv.out_pos);
-    srv.out_len -= srv.out_pos;
-    srv.out_pos = 0;
-    if (srv.out_len + 400u + 128u > OUT_MAX) {
-        return MFOTA_WOULD_BLOCK; /* more than a few answers queued */
-    }
-    answer(data, len);
-    *sent = len;
-    return MFOTA_OK;
-}
-
-static int t_recv(void *ctx, uint8_t *buf, size_t cap, size_t *got, uint32_t timeout_ms)
-{
-    size_t n;
-    (void)ctx;
-    (void)timeout_ms;
-    *got = 0;
-    if (++srv.calls % 3u == 0u) {
-        return MFOTA_WOULD_BLOCK;
-    }
-    if (srv.out_pos == srv.out_len) {
-        if (srv.closing) {
-            return MFOTA_DONE; /* the server closed */
-        }
-        return MFOTA_WOULD_BLOCK;
-    }
-    srv.lcg = srv.lcg * 1103515245u + 12345u;
-    n = 1u + (size_t)((srv.lcg >> 16) % 300u);
-    if (opt_trickle_ms != 0u) {
-        n = 1; /* busy, never idle, never done */
-        srv.now += opt_trickle_ms;
-    }
-    if (n > cap) {
-        n = cap;
-    }
-    if (n > srv.out_len - srv.out_pos) {
-        n = srv.out_len - srv.out_pos;
-    }
-    memcpy(buf, srv.out + srv.out_pos, n);
-    srv.out_pos += n;
-    *got = n;
-    return MFOTA_OK;
-}
-
-static void t_close(void *ctx)
-{
-    (void)ctx;
-    srv.connected = 0;
-}
-
-static uint64_t c_now(void *ctx)
-{
-    (void)ctx;
-    return srv.now;
+    fake_conn_queue(c, out, o);
 }
 
 static int s_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
@@ -256,8 +153,8 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
 {
     static const char url[] = "http://10.0.0.1:8080/f/v1/c5801012-31c8-4346-9963-cf317f1b5aa3";
     static const char token[] = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln";
-    struct mfota_transport t = {t_connect, t_send, t_recv, t_close, NULL};
-    struct mfota_clock c = {c_now, NULL, NULL};
+    struct mfota_transport t;
+    struct mfota_clock c;
     struct mfota_dl_sink s = {s_data, s_done, s_failed, NULL, NULL};
     struct mfota_dl_config cfg;
     unsigned i, guard;
@@ -267,10 +164,24 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     for (i = 0; i < FILE_SIZE; i++) {
         srv.file[i] = (uint8_t)(i * 7u + (i >> 8));
     }
+    fake_conn_init(&srv.conn);
+    srv.conn.on_request = answer;
+    srv.conn.send_room = 528u;  /* more than a few answers queued: send blocks */
+    srv.conn.block_every = 3u;
+    srv.conn.recv_max = 300u;   /* random pieces of 1..300 bytes */
+    srv.conn.lcg = 12345u;
+    srv.conn.refuse_when_closing = opt_refuse_when_closing;
+    if (opt_trickle_ms != 0u) {
+        srv.conn.recv_max = 1u; /* busy, never idle, never done */
+        srv.conn.clock = &srv.clock;
+        srv.conn.recv_tick_ms = opt_trickle_ms;
+    }
+    fake_conn_transport(&srv.conn, &t);
+    fake_clock_hal(&srv.clock, &c);
+    c.sleep_ms = NULL; /* step() only: the loop below moves the clock */
     srv.corrupt_at_request = corrupt;
     srv.drop_at_request = drop;
     srv.busy_at_request = busy;
-    srv.lcg = 12345u;
     memset(&sink_state, 0, sizeof sink_state);
     s.ctx = &sink_state;
     mfota_dl_config_default(&cfg);
@@ -284,6 +195,9 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     cfg.plan.part_size = 128;
     cfg.plan.align = 128;
     cfg.pipeline = (uint8_t)pipeline;
+    if (opt_refuse_when_closing) {
+        cfg.plan.per_connection = 150; /* more than the server serves */
+    }
     cfg.rx_buf = rx;
     cfg.rx_cap = sizeof rx;
     if (opt_timeout_ms != 0u) {
@@ -300,7 +214,7 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
         rc = mfota_dl_step(&dl, 0);
         if (rc == MFOTA_WAIT) {
             (*waits)++;
-            srv.now = mfota_dl_wake_at(&dl); /* the event loop sleeps until then */
+            srv.clock.now = mfota_dl_wake_at(&dl); /* the event loop sleeps until then */
         } else if (rc != MFOTA_WOULD_BLOCK) {
             break;
         }
@@ -322,6 +236,10 @@ int mfota_selftest_download(void)
         SELFTEST_CHECK(failures, dl.stats.requests == 157 && dl.stats.connections == 2 &&
                                      dl.stats.retries == 0,
                        "157 parts on ceil(157/100) connections, no retry");
+        SELFTEST_CHECK(failures, strcmp(srv.conn.host, "10.0.0.1") == 0 &&
+                                     srv.conn.port == 8080 && srv.conn.double_connects == 0,
+                       "connects to the URL's host and port, never twice at once");
+        SELFTEST_CHECK(failures, srv.conn.requests == 157, "157 whole requests on the wire");
 
         rc = run_download(pipeline, 7, 30, 50, &waits);
         SELFTEST_CHECK(failures, rc == MFOTA_DONE, "faulty download completes");
@@ -331,19 +249,29 @@ int mfota_selftest_download(void)
         SELFTEST_CHECK(failures, sink_state.failed == 2 && waits == 1 &&
                                      dl.stats.waits == 1 && dl.stats.retries == 3,
                        "CRC and drop refetched, 503 waited out by the clock");
-        SELFTEST_CHECK(failures, srv.now >= 2000u, "Retry-After: 2 honoured");
+        SELFTEST_CHECK(failures, srv.clock.now >= 2000u, "Retry-After: 2 honoured");
     }
+    /* The server closes after its 100th answer and refuses the request sent
+     * ahead: that request is lost (it counts), the part being read is not. */
+    opt_refuse_when_closing = 1;
+    SELFTEST_CHECK(failures, run_download(1, 0, 0, 0, &waits) == MFOTA_DONE && !sink_state.bad &&
+                                 memcmp(sink_state.data, srv.file, FILE_SIZE) == 0,
+                   "a refused request sent ahead: download completes");
+    SELFTEST_CHECK(failures, dl.stats.retries == 0 && dl.stats.connections == 2 &&
+                                 dl.stats.requests == 158u,
+                   "a refused request sent ahead costs a request, not a retry");
+    opt_refuse_when_closing = 0;
     /* Deadlines: a part trickling in fails at its deadline, however busy. */
     opt_trickle_ms = 100;
     opt_timeout_ms = 1000;
     opt_max_retries = 1;
     SELFTEST_CHECK(failures, run_download(0, 0, 0, 0, &waits) == MFOTA_ERR_DL_TIMEOUT &&
-                                 dl.stats.retries == 1 && srv.now <= 2200u,
+                                 dl.stats.retries == 1 && srv.clock.now <= 2200u,
                    "a trickling part fails at its deadline");
     opt_max_retries = 1000;
     opt_max_time_ms = 3500;
     SELFTEST_CHECK(failures, run_download(0, 0, 0, 0, &waits) == MFOTA_ERR_DL_DEADLINE &&
-                                 srv.now <= 3600u,
+                                 srv.clock.now <= 3600u,
                    "max_time ends the whole download");
     opt_trickle_ms = opt_timeout_ms = opt_max_time_ms = opt_max_retries = 0;
     printf("%s download (step API, faults, pipelining, deadlines)\n", failures ? "FAIL" : "ok");

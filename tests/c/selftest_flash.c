@@ -9,6 +9,7 @@
 #include "m2mfota/flash_writer.h"
 #include "m2mfota/image_verify.h"
 #include "m2mfota/journal.h"
+#include "fake_hal.h"
 #include "selftest.h"
 
 #define SECTOR 1024u
@@ -19,100 +20,25 @@
 #define IMAGE_SIZE (5u * SECTOR + 300u)
 #define PART SECTOR
 
-/* NOR model: erase to 0xFF, program only erased bytes in aligned blocks;
- * after `cut_after` program/erase calls the next one is torn (half done)
- * and everything fails until power comes back. */
-struct ram_nor {
-    uint8_t mem[DEV_SIZE];
-    uint16_t erase_count[DEV_SIZE / SECTOR];
-    long ops;
-    long cut_after; /* -1: never */
-    int dead;
-    int violations;
-};
-
-static struct ram_nor nor;
+/* The NOR model of tests/c/fake_hal.h: erase to 0xFF, program only erased
+ * bytes in aligned blocks; after `cut_after` program/erase calls the next
+ * one is torn (half done) and everything fails until power comes back. */
+static uint8_t nor_mem[DEV_SIZE];
+static uint16_t erase_count[DEV_SIZE / SECTOR];
+static struct fake_nor nor;
+static struct mfota_flash slot_hal, journal_hal;
 static uint8_t image[IMAGE_SIZE];
-
-static int nor_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    struct ram_nor *n = (struct ram_nor *)ctx;
-    if (n->dead || off + len > DEV_SIZE) {
-        return MFOTA_ERR_HAL;
-    }
-    memcpy(buf, n->mem + off, len);
-    return 0;
-}
-
-static int cut_now(struct ram_nor *n)
-{
-    if (n->cut_after >= 0 && n->ops >= n->cut_after) {
-        n->dead = 1;
-        return 1;
-    }
-    n->ops++;
-    return 0;
-}
-
-static int nor_program(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    struct ram_nor *n = (struct ram_nor *)ctx;
-    const uint8_t *p = (const uint8_t *)data;
-    size_t i;
-    if (n->dead) {
-        return MFOTA_ERR_HAL;
-    }
-    if (off % PROG != 0u || len % PROG != 0u || off + len > DEV_SIZE) {
-        n->violations++;
-        return MFOTA_ERR_HAL;
-    }
-    for (i = 0; i < len; i++) {
-        if (n->mem[off + i] != 0xFFu) {
-            n->violations++;
-            return MFOTA_ERR_HAL;
-        }
-    }
-    if (cut_now(n)) {
-        len = len / PROG / 2u * PROG;
-    }
-    for (i = 0; i < len; i++) {
-        n->mem[off + i] &= p[i];
-    }
-    return n->dead ? MFOTA_ERR_HAL : 0;
-}
-
-static int nor_erase(void *ctx, uint32_t off)
-{
-    struct ram_nor *n = (struct ram_nor *)ctx;
-    uint32_t len = SECTOR;
-    if (n->dead) {
-        return MFOTA_ERR_HAL;
-    }
-    if (off % SECTOR != 0u || off >= DEV_SIZE) {
-        n->violations++;
-        return MFOTA_ERR_HAL;
-    }
-    if (cut_now(n)) {
-        len = SECTOR / 2u;
-    } else {
-        n->erase_count[off / SECTOR]++;
-    }
-    memset(n->mem + off, 0xFF, len);
-    return n->dead ? MFOTA_ERR_HAL : 0;
-}
-
-static const struct mfota_flash slot_hal = {nor_read, nor_program, nor_erase, &nor, PROG, SECTOR,
-                                             0xFF, 0, SLOT_SIZE};
-static const struct mfota_flash journal_hal = {nor_read, nor_program, nor_erase, &nor, PROG, SECTOR,
-                                               0xFF, SLOT_SIZE, 2u * SECTOR};
 
 static const char url[] = "http://10.151.236.136/f/v1/selftest";
 
 static void nor_reset(void)
 {
-    memset(&nor, 0, sizeof nor);
-    memset(nor.mem, 0xFF, sizeof nor.mem);
-    nor.cut_after = -1;
+    fake_nor_init(&nor, nor_mem, sizeof nor_mem, SECTOR, PROG);
+    nor.error = MFOTA_ERR_HAL;
+    memset(erase_count, 0, sizeof erase_count);
+    nor.sector_erases = erase_count;
+    fake_nor_hal(&nor, &slot_hal, 0, SLOT_SIZE);
+    fake_nor_hal(&nor, &journal_hal, SLOT_SIZE, 2u * SECTOR);
 }
 
 /* One boot: open the journal, resume or start, download the rest in parts
@@ -204,9 +130,9 @@ static int check_clean_update(void)
     nor_reset();
     SELFTEST_CHECK(failures, run_update(0xFFFFFFFFu, &start, &resumed, &st) == MFOTA_OK, "clean run");
     SELFTEST_CHECK(failures, start == 0 && !resumed, "clean start");
-    SELFTEST_CHECK(failures, memcmp(nor.mem, image, IMAGE_SIZE) == 0, "clean image");
+    SELFTEST_CHECK(failures, memcmp(nor_mem, image, IMAGE_SIZE) == 0, "clean image");
     for (s = 0; s < SLOT_SECTORS; s++) {
-        SELFTEST_CHECK(failures, nor.erase_count[s] == (s * SECTOR < IMAGE_SIZE ? 1u : 0u),
+        SELFTEST_CHECK(failures, erase_count[s] == (s * SECTOR < IMAGE_SIZE ? 1u : 0u),
                        "each used slot sector erased once");
     }
     SELFTEST_CHECK(failures, st.journal_writes <= (IMAGE_SIZE + SECTOR - 1u) / SECTOR,
@@ -222,8 +148,8 @@ static int check_failed_part(void)
     nor_reset();
     SELFTEST_CHECK(failures, run_update(2u * SECTOR, &start, &resumed, NULL) == MFOTA_OK,
                    "run with a failed part");
-    SELFTEST_CHECK(failures, memcmp(nor.mem, image, IMAGE_SIZE) == 0, "image after a failed part");
-    SELFTEST_CHECK(failures, nor.erase_count[2] == 2u && nor.erase_count[3] == 1u,
+    SELFTEST_CHECK(failures, memcmp(nor_mem, image, IMAGE_SIZE) == 0, "image after a failed part");
+    SELFTEST_CHECK(failures, erase_count[2] == 2u && erase_count[3] == 1u,
                    "only the failed part's sector erased again");
     SELFTEST_CHECK(failures, nor.violations == 0, "no NOR violation");
     return failures;
@@ -242,14 +168,13 @@ static int check_cut_everywhere(void)
     for (k = 0; k < total; k++) {
         int rc;
         nor_reset();
-        nor.cut_after = k;
+        fake_nor_power_on(&nor, k);
         rc = run_update(0xFFFFFFFFu, &start, &resumed, NULL);
-        SELFTEST_CHECK(failures, rc == MFOTA_ERR_HAL && nor.dead, "the cut stops the update");
-        nor.dead = 0;
-        nor.cut_after = -1;
+        SELFTEST_CHECK(failures, rc == MFOTA_ERR_HAL && !nor.powered, "the cut stops the update");
+        fake_nor_power_on(&nor, -1);
         rc = run_update(0xFFFFFFFFu, &start, &resumed, NULL);
         SELFTEST_CHECK(failures, rc == MFOTA_OK, "resume after a cut finishes");
-        SELFTEST_CHECK(failures, memcmp(nor.mem, image, IMAGE_SIZE) == 0, "exact image after a cut");
+        SELFTEST_CHECK(failures, memcmp(nor_mem, image, IMAGE_SIZE) == 0, "exact image after a cut");
         SELFTEST_CHECK(failures, start % SECTOR == 0u || start == IMAGE_SIZE, "resume at a sector");
         resumes += resumed;
         if (failures) {
@@ -276,11 +201,10 @@ static int check_journal_torn_write(void)
         SELFTEST_CHECK(failures, mfota_journal_write(&j, &rec) == MFOTA_OK, "journal write");
     }
     for (i = 0; i < 2; i++) {
-        nor.cut_after = nor.ops + i;
+        fake_nor_power_on(&nor, i);
         rec.requests = 1000u;
         SELFTEST_CHECK(failures, mfota_journal_write(&j, &rec) == MFOTA_ERR_HAL, "torn write");
-        nor.dead = 0;
-        nor.cut_after = -1;
+        fake_nor_power_on(&nor, -1);
         SELFTEST_CHECK(failures, mfota_journal_init_flash(&j, &journal_hal) == MFOTA_OK, "reinit");
         SELFTEST_CHECK(failures, mfota_journal_load(&j, &got) == MFOTA_OK && got.requests == 11u,
                        "previous record survives a torn write");

@@ -32,9 +32,11 @@
  * waits: waiting happens in the transport's recv() timeout or the clock's
  * sleep_ms().  mfota_client_run() is the blocking loop on top.
  *
- * Memory: struct mfota_client holds every buffer (uplink request, downlink
- * body, receive buffer, download request, journal, writer); its size is fixed
- * at compile time by config.h (docs/client.md).
+ * Memory: struct mfota_client holds every buffer (one for the uplink request
+ * and the downlink body, which are never in use together; the receive
+ * buffers; journal and writer); its size is fixed at compile time by
+ * config.h (docs/client.md).  The token of the command in force is held
+ * once: download requests are sent in pieces from it.
  */
 #ifndef MFOTA_CLIENT_H
 #define MFOTA_CLIENT_H
@@ -139,6 +141,29 @@ struct mfota_client_config {
     uint8_t permanent;            /* 1: ask the bootloader for a permanent swap, not a test */
 };
 
+/* Where the engine is in a cycle: one named phase, changed only along the
+ * transitions of the table in client.c (docs/client.md draws it).  Waiting
+ * and restarting are phases of their own; an update is running exactly in
+ * DOWNLOAD, PROGRESS, DL_WAIT, DL_RESUME, DL_RESTART and VERIFY. */
+enum mfota_phase {
+    MFOTA_PHASE_IDLE = 0,     /* no cycle: after init or abort */
+    MFOTA_PHASE_START_UPLINK, /* the cycle's status uplink is in flight */
+    MFOTA_PHASE_START_WAIT,   /* waiting to retry it */
+    MFOTA_PHASE_DOWNLOAD,     /* the download runs */
+    MFOTA_PHASE_PROGRESS,     /* a progress uplink between two parts; the download is paused */
+    MFOTA_PHASE_DL_WAIT,      /* waiting to retry the download */
+    MFOTA_PHASE_DL_RESUME,    /* no download running: the next step starts one after the
+                               * last committed part */
+    MFOTA_PHASE_DL_RESTART,   /* the flash writer lost bytes: the next step starts a
+                               * download at the offset it named */
+    MFOTA_PHASE_VERIFY,       /* the image is complete: verify it, hand it to the bootloader */
+    MFOTA_PHASE_FINAL_UPLINK, /* the update's result goes up */
+    MFOTA_PHASE_FINAL_WAIT,   /* waiting to retry that uplink */
+    MFOTA_PHASE_DONE,         /* the cycle ended: c->result, c->state tell how */
+    MFOTA_PHASE_FAILED,       /* a HAL failed: re-initialise the client */
+    MFOTA_PHASE_COUNT_
+};
+
 struct mfota_client {
     /* ---- read-only for the caller ---- */
     int state;                    /* enum mfota_state */
@@ -158,36 +183,39 @@ struct mfota_client {
     struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
     struct mfota_kv kv_hal_;
     struct mfota_url server_;
-    char host_[MFOTA_URL_MAX + 1];
-    struct mfota_fota_command cmd_;      /* the command in force */
-    struct mfota_fota_command next_;     /* a downlink that came during an update */
+    char host_[MFOTA_HOST_MAX + 1];
+    struct mfota_fota_command cmd_;      /* the command in force: the one copy of its token
+                                          * (the downloader sends requests from it) */
     struct mfota_image_expect expect_;   /* what the command in force promised */
     struct mfota_journal_record jrec_;   /* its journal identity and progress */
-    uint32_t url_crc_;                   /* identity of the command in force */
-    size_t url_len_;
     struct mfota_dl dl_;
     struct mfota_dl_sink sink_;
     struct mfota_flash_writer writer_;
     struct mfota_journal journal_;
     struct mfota_report_policy report_;
     struct mfota_backoff backoff_;
-    struct mfota_http_response up_resp_; /* the uplink's response; its body goes to resp_body_ */
+    struct mfota_http_response up_resp_; /* the uplink's response; its body goes to io_ */
     struct mfota_dl_stats base_;         /* counters of finished downloads */
     uint64_t wake_at_;
     uint64_t up_deadline_;               /* the uplink attempt fails at this clock time */
-    uint64_t restart_at_;
+    uint64_t restart_at_;                /* where DL_RESTART starts the download */
     uint32_t requests_used_;             /* budget spent by earlier downloads of this file */
     int hal_err_;
-    int status_result_;                  /* fota.result of the uplink in flight, -1: none */
-    const char *status_reason_;
-    size_t up_len_, up_sent_;
-    size_t pending_len_;                 /* a downlink handed over during step(), in resp_body_ */
-    uint8_t phase_, after_wait_, up_st_, up_purpose_;
-    uint8_t has_journal_, writer_begun_, restart_pending_, dl_active_;
-    uint8_t in_step_, yielded_;
-    char up_buf_[MFOTA_CLIENT_UPLINK_MAX];
-    char resp_body_[MFOTA_CLIENT_DOWNLINK_MAX];
-    uint8_t rx_[MFOTA_CLIENT_RX_MAX];
+    int status_result_;                  /* the status uplink's fota.result, -1: none */
+    const char *status_reason_;          /* its fota.error, or NULL */
+    size_t up_len_, up_sent_;            /* up_len_ 0: the request is not in io_ (rebuilt
+                                          * when an attempt starts) */
+    size_t pending_len_;                 /* a downlink handed over during step(), in io_ */
+    uint8_t phase_;                      /* enum mfota_phase */
+    uint8_t up_st_;                      /* the uplink attempt: connect, send, receive */
+    uint8_t up_state_;                   /* the status uplink's fota.state (enum mfota_state) */
+    int8_t up_progress_;                 /* its fota.progress, -1: none */
+    uint8_t writer_begun_, in_step_;
+    /* The uplink request, then its response's body (the downlink): a
+     * request is rebuilt for each attempt, so one buffer serves both. */
+    char io_[MFOTA_CLIENT_IO_MAX];
+    uint8_t up_rx_[MFOTA_CLIENT_UPLINK_RX_MAX]; /* the uplink response arrives through this */
+    uint8_t rx_[MFOTA_CLIENT_RX_MAX];           /* the download's receive buffer */
 };
 
 /* Defaults from config.h for the behaviour fields; identity and HAL
@@ -220,9 +248,13 @@ int mfota_client_start_boot(struct mfota_client *c);
  * result).  During an update: a command for the same URL is ignored (the
  * update carries on); one for another URL ends the old update and starts the
  * new one.  A body without a FOTA command is ignored.  MFOTA_ERR_NOSPC when
- * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX.  May be called from the event
- * callback while a download runs: the body is then kept and acted on at the
- * next step (MFOTA_ERR_STATE if an uplink is in flight at that moment). */
+ * the body exceeds MFOTA_CLIENT_DOWNLINK_MAX.  The body is parsed in place
+ * in the client's one downlink buffer and acted on at once: only the
+ * command's strings are kept (in the command in force).  May be called from
+ * the event callback while a download runs: the body is then kept in that
+ * buffer and acted on at the next step (MFOTA_ERR_STATE if an uplink is in
+ * flight or the download waits to be retried at that moment; an uplink
+ * armed before the next step drops it). */
 int mfota_client_downlink(struct mfota_client *c, const char *body, size_t len);
 
 /* Make progress.  io_wait_ms is the longest a transport recv() may wait
@@ -244,6 +276,19 @@ int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms);
 
 /* Counters so far, the running download included. */
 void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats *out);
+
+/* The phase the engine is in (enum mfota_phase). */
+int mfota_client_phase(const struct mfota_client *c);
+
+/* A phase's name for logs ("download", "final_wait"...); "unknown" for a
+ * value outside the enum.  The string is static. */
+const char *mfota_phase_name(int phase);
+
+/* 1 when the engine may change from phase `from` to phase `to` (its
+ * transition table; FAILED and IDLE are reachable from every phase), else 0
+ * (also for values outside the enum).  The engine refuses any other change
+ * with MFOTA_ERR_CLIENT_PHASE, which ends the cycle. */
+int mfota_phase_transition_allowed(int from, int to);
 
 /* Abandon the cycle: close both connections; the client is idle again.
  * Ignored when called from inside step() (the event callback). */

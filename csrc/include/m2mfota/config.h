@@ -203,6 +203,26 @@
 #define MFOTA_HTTP_REQUEST_MAX (MFOTA_URL_MAX + MFOTA_TOKEN_MAX + 112)
 #endif
 
+/* Longest host of a URL the device connects to, kept NUL-terminated for the
+ * transport's connect(): an IPv4 literal (the device has no DNS,
+ * docs/protocol.md) or a name of one DNS label's length.  A longer host is
+ * refused with MFOTA_ERR_URL_TOO_LONG. */
+#ifndef MFOTA_HOST_MAX
+#define MFOTA_HOST_MAX 63
+#endif
+
+/* Room for a request's tail: "Range: bytes=<first>-<last>" with two 20-digit
+ * numbers and the empty line that ends the request. */
+#define MFOTA_HTTP_RANGE_TAIL_MAX 64
+
+/* The downloader sends each request through a buffer of this many bytes,
+ * copying its pieces (request line, Host, the token from the stored command,
+ * Range) in turn: a request needs no buffer as large as itself.  Larger means
+ * fewer transport sends per request (an AT command each on a modem). */
+#ifndef MFOTA_DL_SEND_CHUNK
+#define MFOTA_DL_SEND_CHUNK 128
+#endif
+
 /* Part size when the caller gives none; a flash erase sector is the natural
  * choice (the planner rounds part sizes up to the caller's alignment). */
 #ifndef MFOTA_DL_PART_SIZE
@@ -314,6 +334,19 @@
 #define MFOTA_CLIENT_RX_MAX 512
 #endif
 
+/* Receive buffer of an uplink's response (bytes per transport recv()); the
+ * body is gathered into the buffer the request went out from. */
+#ifndef MFOTA_CLIENT_UPLINK_RX_MAX
+#define MFOTA_CLIENT_UPLINK_RX_MAX 128
+#endif
+
+/* The one buffer of uplink request and downlink body: the larger of the two. */
+#if MFOTA_CLIENT_UPLINK_MAX > MFOTA_CLIENT_DOWNLINK_MAX
+#define MFOTA_CLIENT_IO_MAX MFOTA_CLIENT_UPLINK_MAX
+#else
+#define MFOTA_CLIENT_IO_MAX MFOTA_CLIENT_DOWNLINK_MAX
+#endif
+
 /* Progress uplinks: at most every this many percent and milliseconds. */
 #ifndef MFOTA_CLIENT_PROGRESS_STEP
 #define MFOTA_CLIENT_PROGRESS_STEP 10
@@ -378,6 +411,15 @@
 #endif
 #if MFOTA_MCUBOOT && MFOTA_MCUBOOT_MAX_ALIGN != 8
 #error "MFOTA_MCUBOOT_MAX_ALIGN: only MCUboot's default of 8 is supported"
+#endif
+#if MFOTA_HOST_MAX < 15 || MFOTA_HOST_MAX > MFOTA_URL_MAX
+#error "MFOTA_HOST_MAX must hold an IPv4 literal and not exceed MFOTA_URL_MAX"
+#endif
+#if MFOTA_DL_SEND_CHUNK < 16
+#error "MFOTA_DL_SEND_CHUNK must be at least 16"
+#endif
+#if MFOTA_CLIENT_UPLINK_RX_MAX < 16
+#error "MFOTA_CLIENT_UPLINK_RX_MAX must be at least 16"
 #endif
 #if MFOTA_CLIENT_UPLINK_MAX < 256 || MFOTA_CLIENT_RX_MAX < 64
 #error "MFOTA_CLIENT_UPLINK_MAX must be >= 256 and MFOTA_CLIENT_RX_MAX >= 64"

@@ -82,9 +82,10 @@ struct mfota_dl_config {
     const struct mfota_transport *transport;
     const struct mfota_clock *clock;
     const struct mfota_dl_sink *sink;
-    const char *url;           /* http://host[:port]/path; init keeps what it needs */
+    const char *url;           /* http://host[:port]/path; must outlive the download */
     size_t url_len;
-    const char *token;         /* bearer token; init copies it into the request head */
+    const char *token;         /* bearer token; must outlive the download (each request's
+                                * head is sent in pieces from it, never copied whole) */
     size_t token_len;
     struct mfota_plan_config plan;
     uint64_t offset;           /* first byte wanted (resume) */
@@ -131,7 +132,7 @@ struct mfota_dl {
 
     /* ---- private ---- */
     struct mfota_dl_config cfg_;
-    struct mfota_url url_;     /* port (host and path slices are gone after init) */
+    struct mfota_url url_;     /* slices of cfg.url: the request head is sent from them */
     struct mfota_http_response resp_;
     uint64_t wake_at_;
     uint64_t deadline_;        /* the connect or part attempt in progress fails at this time */
@@ -155,8 +156,10 @@ struct mfota_dl {
     uint8_t connected_;
     uint8_t whole_;            /* this response is the whole file */
     uint8_t yield_;            /* part_done() asked step() to return */
-    char host_[MFOTA_URL_MAX + 1];
-    char req_[MFOTA_HTTP_REQUEST_MAX];
+    uint8_t spoilt_;           /* a request went out torn: no more on this connection */
+    char host_[MFOTA_HOST_MAX + 1];
+    char tail_[MFOTA_HTTP_RANGE_TAIL_MAX]; /* this request's Range line and empty line */
+    char chunk_[MFOTA_DL_SEND_CHUNK];      /* the request goes out through this, in pieces */
 };
 
 /* Defaults from config.h: plan defaults, timeout MFOTA_DL_TIMEOUT_MS,
@@ -165,9 +168,10 @@ struct mfota_dl {
  * pointers NULL. */
 void mfota_dl_config_default(struct mfota_dl_config *cfg);
 
-/* Prepare a download.  Copies the URL and writes the constant request head
- * (the token is copied into it), so cfg's strings need not outlive this
- * call; cfg's HAL structs and rx_buf must outlive the download.  Returns
+/* Prepare a download.  Keeps pointers to cfg's URL and token: each request
+ * is sent from them in pieces of at most MFOTA_DL_SEND_CHUNK bytes, so they
+ * must stay unchanged and alive while the download runs (a new token means a
+ * new download); cfg's HAL structs and rx_buf must outlive it too.  Returns
  * MFOTA_OK; MFOTA_ERR_URL_* for a bad URL; MFOTA_ERR_INVAL for a missing HAL,
  * sink function or buffer, a token with bytes not allowed in a header;
  * MFOTA_ERR_HTTP_REQUEST_SIZE when URL + token do not fit a request;

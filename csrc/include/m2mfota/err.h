@@ -125,6 +125,7 @@ enum mfota_err {
     MFOTA_ERR_CLIENT_RESTART = -504,    /* internal: the download continues from another offset */
     MFOTA_ERR_CLIENT_SUPERSEDED = -505, /* a downlink for another URL replaced the update */
     MFOTA_ERR_CLIENT_TIMEOUT = -506,    /* mfota_client_run() passed its timeout */
+    MFOTA_ERR_CLIENT_PHASE = -507,      /* a phase change the engine's transition table forbids */
 
     MFOTA_ERR_LAST_ = -600
 };

@@ -47,6 +47,19 @@ int mfota_http_request_head(char *buf, size_t cap, size_t *out_len, const struct
 int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_range,
                             uint64_t first, uint64_t last);
 
+/* The head without a buffer that holds it whole: copy its bytes
+ * [pos, pos + cap) into buf and return how many were copied (fewer at its
+ * end).  `*total` (may be NULL) gets the head's whole length.  url and token
+ * are only read: a downloader sends the head in pieces straight from the
+ * stored command.  The token is not checked here (see below). */
+size_t mfota_http_request_head_copy(const struct mfota_url *url, const char *token,
+                                    size_t token_len, size_t pos, char *buf, size_t cap,
+                                    size_t *total);
+
+/* MFOTA_OK when every byte of the token may stand in a header line, else
+ * MFOTA_ERR_INVAL (CR, LF, space, control, non-ASCII). */
+int mfota_http_request_check_token(const char *token, size_t token_len);
+
 #ifdef __cplusplus
 }
 #endif

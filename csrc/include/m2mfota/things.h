@@ -52,6 +52,34 @@ int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
                                 size_t imei_len, struct mfota_fota_command *cmd,
                                 size_t *err_offset);
 
+/* The same command as views of the downlink body itself: no copy of a
+ * 1 KiB token.  Strings are not NUL-terminated; a pointer is NULL (length
+ * 0) when its record is absent. */
+struct mfota_fota_view {
+    const char *url;
+    size_t url_len;
+    const char *token;
+    size_t token_len;
+    const char *version;
+    size_t version_len;
+    uint64_t size;
+    uint32_t crc32;
+    uint8_t sha256[32];
+    uint8_t has_size, has_crc32, has_sha256, has_version;
+};
+
+/* mfota_things_parse_downlink() without copies: the strings are decoded in
+ * place in `body` (JSON escapes only shorten them, so bytes of the body may
+ * change) and `view` points into it; it is valid while the body is.  Same
+ * checks and returns; on error `view` is zeroed. */
+int mfota_things_parse_downlink_inplace(char *body, size_t len, const char *imei,
+                                        size_t imei_len, struct mfota_fota_view *view,
+                                        size_t *err_offset);
+
+/* Copy a parsed view into `cmd` (strings NUL-terminated).  The view may
+ * point into `cmd` itself. */
+void mfota_things_command_set(struct mfota_fota_command *cmd, const struct mfota_fota_view *v);
+
 /* ---- uplink ---------------------------------------------------------------- */
 
 /* Write the complete uplink request into out[0..cap):

@@ -81,6 +81,9 @@ uint64_t mfota_client_wake_at(const struct mfota_client *c);
 int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms);
 void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats *out);
 void mfota_client_abort(struct mfota_client *c);
+int mfota_client_phase(const struct mfota_client *c);
+const char *mfota_phase_name(int phase);
+int mfota_phase_transition_allowed(int from, int to);
 /* embedded_port/posix/random_posix.h */
 struct mfota_posix_random {
     uint32_t state;
