@@ -141,10 +141,11 @@ class DeltaApplier:
 
 
 def apply_patch(old: bytes, patch: bytes, *, check_source: bool = True,
-                sector_size: int = 4096, program_size: int = 8,
+                source_sha256: bytes | None = None, sector_size: int = 4096, program_size: int = 8,
                 chunk: int = 4096) -> bytes:
     """Apply ``patch`` to ``old`` with the C applier on in-memory NOR flash
-    (the source checked by its SHA-256 unless ``check_source`` is false);
+    (the source checked against ``source_sha256``, or else against its own
+    SHA-256 unless ``check_source`` is false: that exercises the check);
     return the new image.  ``chunk`` is how many patch bytes go per feed."""
     old = bytes(_args.buffer("old", old))
     patch = bytes(_args.buffer("patch", patch))
@@ -161,8 +162,9 @@ def apply_patch(old: bytes, patch: bytes, *, check_source: bool = True,
         src.program(off, piece + bytes([0xFF]) * (-len(piece) % program_size))
     dst = nor(to_size)
     writer = FlashWriter(dst)
-    applier = DeltaApplier(src, writer, source_size=len(old),
-                           source_sha256=hashlib.sha256(old).digest() if check_source else None)
+    if source_sha256 is None and check_source:
+        source_sha256 = hashlib.sha256(old).digest()
+    applier = DeltaApplier(src, writer, source_size=len(old), source_sha256=source_sha256)
     for off in range(0, len(patch), chunk):
         applier.feed(patch[off:off + chunk])
     applier.finish()
