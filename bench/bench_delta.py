@@ -38,9 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cbuild import cmake_build  # noqa: E402
-
 import detools  # noqa: E402
+from cbuild import cmake_build  # noqa: E402
 
 SMALL_CHANGE_TARGET = 0.10
 ONE_FUNCTION = "-DMFOTA_CLIENT_PROGRESS_STEP=5"

@@ -220,16 +220,16 @@ static int hs_out(struct mfota_delta *d, uint8_t c)
  * before the first, as heatshrink's own decoder starts). */
 static int hs_byte(struct mfota_delta *d, uint8_t b)
 {
-    int bit;
+    unsigned bit;
     uint16_t mask = (uint16_t)((1u << d->hs_window_sz2) - 1u);
     uint32_t count, k;
     int rc;
-    for (bit = 7; bit >= 0; bit--) {
+    for (bit = 8; bit-- > 0;) {
         if (d->state == S_DONE) {
             /* The rest of the last byte is padding. */
             return MFOTA_OK;
         }
-        d->hs_acc = (uint16_t)((d->hs_acc << 1) | ((b >> bit) & 1u));
+        d->hs_acc = (uint16_t)(((unsigned)d->hs_acc << 1) | (((unsigned)b >> bit) & 1u));
         if (--d->hs_need != 0) {
             continue;
         }
