@@ -335,3 +335,18 @@ def test_power_cut_at_every_flash_operation_then_restart(compression):
         apply_in_splits(dev, patch, [len(patch) // 2, 17])
         assert dev.image(len(new)) == new, f"cut after {cut} operations"
         assert dev.source_intact()
+
+
+def test_a_failed_applier_stays_failed_and_empty_feeds_are_fine():
+    old = b"0123456789abcdef"
+    dev = Device(old)
+    a = dev.applier()
+    assert a.feed(b"") is False
+    with pytest.raises(DeltaError) as first:
+        a.feed(b"\x00\x04\x00\x05")  # diff past the image
+    assert first.value.code == "MFOTA_ERR_DELTA_OVERRUN"
+    # Good bytes after the error do not revive it, nor does finish().
+    for call in (lambda: a.feed(b"\x00"), a.finish):
+        with pytest.raises(DeltaError) as again:
+            call()
+        assert again.value.code == "MFOTA_ERR_DELTA_OVERRUN"
