@@ -24,6 +24,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -93,6 +94,52 @@ def arm_figures(out: Path) -> dict[str, int]:
     return {"ram_cortex_m4": ram, "code_cortex_m4": int(size[0]) + int(size[1])}
 
 
+def _c_array(name: str, data: bytes) -> str:
+    rows = ",\n".join(", ".join(str(b) for b in data[i:i + 32]) for i in range(0, len(data), 32))
+    return f"static const uint8_t {name}[{max(len(data), 1)}] = {{\n{rows or '0'}\n}};\n"
+
+
+def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
+    """Apply the heatshrink patch old -> new on QEMU's Cortex-M4 (-icount
+    shift=0); instructions counted through SysTick, calibrated by a loop of
+    known length.  None when the cross tools or QEMU are missing."""
+    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-system-arm")
+    if gcc is None or qemu is None:
+        return None
+    work.mkdir(parents=True, exist_ok=True)
+    out = io.BytesIO()
+    detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression="heatshrink",
+                         patch_type="sequential")
+    patch = out.getvalue()
+    (work / "delta_mcu_data.h").write_text(
+        "#include <stdint.h>\n"
+        f"#define DELTA_OLD_SIZE {len(old)}u\n#define DELTA_NEW_SIZE {len(new)}u\n"
+        f"#define DELTA_PATCH_SIZE {len(patch)}u\n"
+        + _c_array("delta_old", old) + _c_array("delta_patch", patch)
+        + _c_array("delta_old_sha256", hashlib.sha256(old).digest())
+        + _c_array("delta_new_sha256", hashlib.sha256(new).digest()))
+    board = ROOT / "embedded_port" / "mps2-an386"
+    elf = work / "bench_delta_mcu.elf"
+    subprocess.run([gcc, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
+                    "-ffunction-sections", "-fdata-sections", f"-I{work}",
+                    f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
+                    str(board / "startup.S"), str(ROOT / "bench" / "bench_delta_mcu.c"),
+                    *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))),
+                    "--specs=rdimon.specs", "-nostartfiles", f"-L{board}",
+                    f"-T{board / 'mps2-an386.ld'}", "-Wl,--gc-sections", "-Wl,-z,noexecstack",
+                    "-o", str(elf)], check=True)
+    proc = subprocess.run([qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                           "-serial", "none", "-icount", "shift=0", "-semihosting-config",
+                           "enable=on,target=native", "-kernel", str(elf)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+    m = re.search(r"ok ticks=(\d+) calib_ticks=(\d+) calib_insns=(\d+)", proc.stdout)
+    assert proc.returncode == 0 and m, proc.stdout + proc.stderr
+    ticks, calib_ticks, calib_insns = (int(g) for g in m.groups())
+    insns = ticks * calib_insns / calib_ticks
+    return {"patch": len(patch), "image": len(new), "instructions": int(insns),
+            "instructions_per_byte": insns / len(new)}
+
+
 def measure(name: str, old: bytes, new: bytes, bench: Path, work: Path,
             small: bool) -> list[dict]:
     rows = []
@@ -135,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += measure("board v1->v1'", board["app-v1"], board_fn["app-v1"], bench, top, True)
         rows += measure("mfota-device", device, device_fn, bench, top, True)
         arm = arm_figures(top)
+        mcu = mcu_apply(board["app-v1"], board["app-v2"], top / "mcu")
     if args.json:
-        print(json.dumps({"rows": rows, **arm}, indent=1))
+        print(json.dumps({"rows": rows, **arm, "mcu_v1_v2": mcu}, indent=1))
     else:
         print("| pair | compression | image | patch | patch/image | patch time (host) "
               "| apply time (host) |")
@@ -148,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\napplier RAM: {rows[0]['ram_host']} bytes on the host"
               + (f", {arm['ram_cortex_m4']} bytes on Cortex-M4 (code {arm['code_cortex_m4']} "
                  "bytes)" if arm else "") + " + the caller's flash writer")
+        if mcu is not None:
+            print(f"apply on Cortex-M4 (QEMU, board v1->v2, heatshrink): "
+                  f"{mcu['instructions'] / 1e6:.1f} M instructions "
+                  f"({mcu['instructions_per_byte']:.0f} per image byte; "
+                  f"{mcu['instructions'] / 64e3:.0f} ms at 64 MHz and 1 instruction per cycle, "
+                  "flash erase/program time not included)")
     missed = [r for r in rows if r["small_change"] and r["compression"] == "heatshrink"
               and r["ratio"] > SMALL_CHANGE_TARGET]
     for r in missed:
