@@ -350,3 +350,31 @@ def test_a_failed_applier_stays_failed_and_empty_feeds_are_fine():
         with pytest.raises(DeltaError) as again:
             call()
         assert again.value.code == "MFOTA_ERR_DELTA_OVERRUN"
+
+
+def test_rebuilt_mcuboot_image_passes_the_full_image_checks():
+    """The image a patch rebuilds is checked like a downloaded one: the
+    writer's own SHA-256 and read-back (image_verify), then MCUboot's hash."""
+    from test_flash_powercut import mcuboot_image
+
+    from m2mfota.flash import ImageError, mcuboot_check
+
+    rng = random.Random(12)
+    body = firmware_like(rng, 30000)
+    v1 = mcuboot_image(body, version=(1, 0, 0, 0))
+    v2 = mcuboot_image(body[:7000] + b"fixed" + body[7005:], version=(1, 0, 1, 0))
+    patch = create_patch(v1, v2)
+    assert len(patch) < len(v2) // 10
+    dev = Device(v1)
+    writer = FlashWriter(dev.slot)
+    a = DeltaApplier(dev.flash, writer, source_size=len(v1),
+                     source_sha256=hashlib.sha256(v1).digest())
+    assert a.feed(patch)
+    a.finish()
+    report = writer.verify(size=len(v2), sha256=hashlib.sha256(v2).digest())
+    assert report.result == 0 and report.sha256 == hashlib.sha256(v2).digest()
+    assert mcuboot_check(dev.slot, len(v2)).version.startswith("1.0.1")
+    # The checks are live: an image that is not the expected one fails them.
+    with pytest.raises(ImageError) as info:
+        writer.verify(size=len(v2), sha256=hashlib.sha256(v1).digest())
+    assert info.value.code == "MFOTA_ERR_IMAGE_SHA256"
