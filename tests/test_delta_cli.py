@@ -80,3 +80,11 @@ def test_window_option_is_limited_to_what_the_device_holds(images, capsys):
     code, _, err = run_main(["delta", str(d / "old.bin"), str(d / "new.bin"), "-o",
                              str(d / "p"), "--window-sz2", "12"], capsys)
     assert code == 1 and "invalid choice" in err
+
+
+def test_a_huge_announced_image_is_refused_without_allocating_it(tmp_path, capsys):
+    (tmp_path / "old").write_bytes(b"x")
+    (tmp_path / "huge.patch").write_bytes(b"\x04\xbf\xff\xff\xff\x07")  # 2^30 - 1 bytes
+    code, _, err = run_main(["delta", "--apply", str(tmp_path / "old"),
+                             str(tmp_path / "huge.patch"), "-o", str(tmp_path / "x")], capsys)
+    assert_one_line_error(code, err, "delta", "MFOTA_ERR_DELTA_OVERRUN")

@@ -142,15 +142,21 @@ class DeltaApplier:
 
 def apply_patch(old: bytes, patch: bytes, *, check_source: bool = True,
                 source_sha256: bytes | None = None, sector_size: int = 4096, program_size: int = 8,
-                chunk: int = 4096) -> bytes:
+                chunk: int = 4096, max_size: int = 1 << 24) -> bytes:
     """Apply ``patch`` to ``old`` with the C applier on in-memory NOR flash
     (the source checked against ``source_sha256``, or else against its own
     SHA-256 unless ``check_source`` is false: that exercises the check);
-    return the new image.  ``chunk`` is how many patch bytes go per feed."""
+    return the new image.  ``chunk`` is how many patch bytes go per feed.
+    A header announcing more than ``max_size`` bytes is refused
+    (``MFOTA_ERR_DELTA_OVERRUN``) before any memory is set aside for it."""
     old = bytes(_args.buffer("old", old))
     patch = bytes(_args.buffer("patch", patch))
     chunk = _args.integer("chunk", chunk, 1, None)
+    max_size = _args.integer("max_size", max_size, 0, _args.U32)
     to_size = patch_info(patch).to_size
+    if to_size > max_size:
+        raise DeltaError("MFOTA_ERR_DELTA_OVERRUN",
+                         f"the patch announces {to_size} bytes, over max_size {max_size}")
 
     def nor(n: int) -> NorFlash:
         return NorFlash(max(sector_size, -(-n // sector_size) * sector_size), sector_size,
