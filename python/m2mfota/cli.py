@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "flash-sim": ("m2mfota.flash_sim", "simulate an update on a NOR model, print flash wear"),
     "serve": ("m2mfota.emulator.serve", "run the KPN Things emulator and its dashboard"),
     "demo": ("m2mfota.demo", "update a fleet of C-engine devices from the emulator, end to end"),
+    "delta": ("m2mfota.delta_cli", "make a delta patch (detools), or apply one with the C applier"),
     "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
     "modem-sim": ("m2mfota.modem_sim", "simulate a SARA-R4 modem (AT sockets) on a TCP port"),
     "qemu-device": ("m2mfota.qemu_device", "run the QEMU board (MCUboot + app) on a flash file"),

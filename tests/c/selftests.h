@@ -16,7 +16,7 @@
 
 #include "selftest.h"
 
-#define MFOTA_SELFTEST_SUITES(X) X(checksums) X(flash) X(senml) X(download) X(client)
+#define MFOTA_SELFTEST_SUITES(X) X(checksums) X(flash) X(senml) X(download) X(client) X(delta)
 
 struct mfota_selftest_suite {
     const char *name;

@@ -279,6 +279,20 @@
 #define MFOTA_DL_MAX_SIZE 0x1000000u
 #endif
 
+/* ---- delta updates (detools patches) ---------------------------------- */
+
+/* Largest heatshrink window exponent a patch may use: the applier keeps a
+ * window of 1 << this many bytes.  detools' default is 8 (256 bytes). */
+#ifndef MFOTA_DELTA_WINDOW_SZ2_MAX
+#define MFOTA_DELTA_WINDOW_SZ2_MAX 8
+#endif
+
+/* Bytes of the source the applier caches, and of image bytes it collects
+ * before handing them to the flash writer (one buffer each). */
+#ifndef MFOTA_DELTA_BUF
+#define MFOTA_DELTA_BUF 64
+#endif
+
 /* ---- flash writer, journal, image verification ------------------------ */
 
 /* Largest program block (bytes) a flash HAL may declare; the writer keeps one
@@ -403,6 +417,12 @@
 #error "MFOTA_SENML_NUM_DIGITS_MAX must be in 19..4000"
 #endif
 
+#if MFOTA_DELTA_WINDOW_SZ2_MAX < 4 || MFOTA_DELTA_WINDOW_SZ2_MAX > 15
+#error "MFOTA_DELTA_WINDOW_SZ2_MAX must be in 4..15 (heatshrink's range)"
+#endif
+#if MFOTA_DELTA_BUF < 8 || MFOTA_DELTA_BUF > 4096
+#error "MFOTA_DELTA_BUF must be in 8..4096"
+#endif
 #if MFOTA_FLASH_PROGRAM_MAX < 1 || MFOTA_FLASH_READ_CHUNK < 16
 #error "MFOTA_FLASH_PROGRAM_MAX must be >= 1 and MFOTA_FLASH_READ_CHUNK >= 16"
 #endif

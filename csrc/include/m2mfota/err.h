@@ -116,6 +116,14 @@ enum mfota_err {
     MFOTA_ERR_MCUBOOT_SIG = -416,        /* no signature TLV made by a trusted key verifies */
     MFOTA_ERR_MCUBOOT_NO_SIG = -417,     /* keys are configured but the image carries no signature for them */
     MFOTA_ERR_BOOT_STATE = -420,         /* bootloader trailer in an unexpected state */
+    MFOTA_ERR_DELTA_HEADER = -440,       /* not a detools sequential patch, or a bad image size */
+    MFOTA_ERR_DELTA_COMPRESSION = -441,  /* patch compression other than none or heatshrink */
+    MFOTA_ERR_DELTA_WINDOW = -442,       /* heatshrink window/lookahead beyond MFOTA_DELTA_WINDOW_SZ2_MAX */
+    MFOTA_ERR_DELTA_DATA_FORMAT = -443,  /* patch uses a detools data format (arm-cortex-m4...) */
+    MFOTA_ERR_DELTA_SOURCE = -444,       /* the source image is not the one the patch was made for */
+    MFOTA_ERR_DELTA_CORRUPT = -445,      /* malformed patch: bad size, read outside the source, trailing bytes */
+    MFOTA_ERR_DELTA_OVERRUN = -446,      /* patch writes past its image size, or the image exceeds the slot */
+    MFOTA_ERR_DELTA_TRUNCATED = -447,    /* the patch ended before the image was complete */
 
     /* ---- client engine (-500..-599) ---- */
     MFOTA_ERR_RETRIES_EXHAUSTED = -500, /* a bounded retry budget ran out */

@@ -25,6 +25,7 @@
 #include "m2mfota/bootloader.h"
 #include "m2mfota/sig_verify.h"
 #include "m2mfota/mcuboot.h"
+#include "m2mfota/delta.h"
 #include "m2mfota/client.h"
 
 #endif /* MFOTA_M2MFOTA_H */

@@ -1,0 +1,214 @@
+"""Delta updates on real firmware pairs: patch size, patch and apply time, RAM.
+
+Pairs (each built here from this repository):
+  * board v1 -> v2: the QEMU board's application (embedded_port/board,
+    Cortex-M4, MCUboot-signed images as shipped), which differ by the version
+    string and by code only v2 has;
+  * board v1 -> v1': the same application rebuilt with a one-function change
+    (-DMFOTA_CLIENT_PROGRESS_STEP=5 changes the client's config defaults);
+  * mfota-device -> mfota-device': the POSIX reference device (host build,
+    stripped) with the same one-function change.
+
+For each pair and each compression the device reads (heatshrink, none):
+patch size / image size, detools' patch time on the host, and the C
+applier's apply time on the host (bench/bench_delta_apply.c: RAM flash with
+read-back verification, 512-byte feeds, best of 5).  RAM: sizeof(struct
+mfota_delta) on the host and on Cortex-M4 (arm-none-eabi-gcc), and the
+applier's code size on Cortex-M4.  Target: patch <= 10 % of the image for
+the small-change pairs.
+
+Usage:
+    MCUBOOT_DIR=/path/to/mcuboot-v2.4.0 python bench/bench_delta.py [--build-dir DIR] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import detools  # noqa: E402
+from cbuild import cmake_build  # noqa: E402
+
+SMALL_CHANGE_TARGET = 0.10
+ONE_FUNCTION = "-DMFOTA_CLIENT_PROGRESS_STEP=5"
+
+
+def mcuboot_dir() -> str:
+    default = ROOT.parent / "shared" / "vendor" / "mcuboot-v2.4.0"
+    return os.environ.get("MCUBOOT_DIR", str(default))
+
+
+def build_board(build: Path, cflags: str | None) -> dict[str, bytes]:
+    cmake_build(ROOT / "embedded_port" / "board", build, f"MCUBOOT_DIR={mcuboot_dir()}",
+                cross=True, cflags=cflags)
+    return {name: (build / f"{name}.signed.bin").read_bytes() for name in ("app-v1", "app-v2")}
+
+
+def build_device(build: Path, cflags: str | None) -> bytes:
+    cmake_build(ROOT, build, "MFOTA_BUILD_TESTS=OFF", "MFOTA_BUILD_BENCH=OFF",
+                "MFOTA_BUILD_DEVICE=ON", "CMAKE_BUILD_TYPE=Release", cflags=cflags)
+    exe = build / "mfota-device"
+    stripped = build / "mfota-device.stripped"
+    subprocess.run(["strip", "-o", str(stripped), str(exe)], check=True)
+    return stripped.read_bytes()
+
+
+def build_apply_bench(out: Path) -> Path:
+    exe = out / "mfota_bench_delta"
+    subprocess.run(["gcc", "-O2", "-std=c99", f"-I{ROOT / 'csrc' / 'include'}",
+                    f"-I{ROOT / 'csrc' / 'src'}", str(ROOT / "bench" / "bench_delta_apply.c"),
+                    *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))), "-o", str(exe)],
+                   check=True)
+    return exe
+
+
+def arm_figures(out: Path) -> dict[str, int]:
+    """sizeof(struct mfota_delta) and delta.c's code size on Cortex-M4."""
+    gcc = shutil.which("arm-none-eabi-gcc")
+    if gcc is None:
+        return {}
+    probe = out / "ram_probe.c"
+    probe.write_text('#include "m2mfota/delta.h"\nstruct mfota_delta mfota_probe_ctx;\n')
+    flags = ["-mcpu=cortex-m4", "-mthumb", "-Os", "-std=c99", f"-I{ROOT / 'csrc' / 'include'}"]
+    subprocess.run([gcc, *flags, "-c", str(probe), "-o", str(out / "probe.o")], check=True)
+    nm = subprocess.run(["arm-none-eabi-nm", "-S", str(out / "probe.o")], check=True,
+                        capture_output=True, text=True).stdout
+    ram = int(re.search(r"^[0-9a-f]+ ([0-9a-f]+) \w mfota_probe_ctx", nm, re.M).group(1), 16)
+    subprocess.run([gcc, *flags, "-c", str(ROOT / "csrc" / "src" / "delta.c"), "-o",
+                    str(out / "delta.o")], check=True)
+    size = subprocess.run(["arm-none-eabi-size", str(out / "delta.o")], check=True,
+                          capture_output=True, text=True).stdout.splitlines()[1].split()
+    return {"ram_cortex_m4": ram, "code_cortex_m4": int(size[0]) + int(size[1])}
+
+
+def _c_array(name: str, data: bytes) -> str:
+    rows = ",\n".join(", ".join(str(b) for b in data[i:i + 32]) for i in range(0, len(data), 32))
+    return f"static const uint8_t {name}[{max(len(data), 1)}] = {{\n{rows or '0'}\n}};\n"
+
+
+def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
+    """Apply the heatshrink patch old -> new on QEMU's Cortex-M4 (-icount
+    shift=0); instructions counted through SysTick, calibrated by a loop of
+    known length.  None when the cross tools or QEMU are missing."""
+    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-system-arm")
+    if gcc is None or qemu is None:
+        return None
+    work.mkdir(parents=True, exist_ok=True)
+    out = io.BytesIO()
+    detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression="heatshrink",
+                         patch_type="sequential")
+    patch = out.getvalue()
+    (work / "delta_mcu_data.h").write_text(
+        "#include <stdint.h>\n"
+        f"#define DELTA_OLD_SIZE {len(old)}u\n#define DELTA_NEW_SIZE {len(new)}u\n"
+        f"#define DELTA_PATCH_SIZE {len(patch)}u\n"
+        + _c_array("delta_old", old) + _c_array("delta_patch", patch)
+        + _c_array("delta_old_sha256", hashlib.sha256(old).digest())
+        + _c_array("delta_new_sha256", hashlib.sha256(new).digest()))
+    board = ROOT / "embedded_port" / "mps2-an386"
+    elf = work / "bench_delta_mcu.elf"
+    subprocess.run([gcc, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
+                    "-ffunction-sections", "-fdata-sections", f"-I{work}",
+                    f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
+                    str(board / "startup.S"), str(ROOT / "bench" / "bench_delta_mcu.c"),
+                    *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))),
+                    "--specs=rdimon.specs", "-nostartfiles", f"-L{board}",
+                    f"-T{board / 'mps2-an386.ld'}", "-Wl,--gc-sections", "-Wl,-z,noexecstack",
+                    "-o", str(elf)], check=True)
+    proc = subprocess.run([qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                           "-serial", "none", "-icount", "shift=0", "-semihosting-config",
+                           "enable=on,target=native", "-kernel", str(elf)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+    m = re.search(r"ok ticks=(\d+) calib_ticks=(\d+) calib_insns=(\d+)", proc.stdout)
+    assert proc.returncode == 0 and m, proc.stdout + proc.stderr
+    ticks, calib_ticks, calib_insns = (int(g) for g in m.groups())
+    insns = ticks * calib_insns / calib_ticks
+    return {"patch": len(patch), "image": len(new), "instructions": int(insns),
+            "instructions_per_byte": insns / len(new)}
+
+
+def measure(name: str, old: bytes, new: bytes, bench: Path, work: Path,
+            small: bool) -> list[dict]:
+    rows = []
+    for compression in ("heatshrink", "none"):
+        t0 = time.perf_counter()
+        out = io.BytesIO()
+        detools.create_patch(io.BytesIO(old), io.BytesIO(new), out, compression=compression,
+                             patch_type="sequential")
+        patch_s = time.perf_counter() - t0
+        patch = out.getvalue()
+        files = [work / f"{name}.{x}" for x in ("old", "patch", "new")]
+        for f, data in zip(files, (old, patch, new)):
+            f.write_bytes(data)
+        line = subprocess.run([str(bench), *map(str, files), "5"], check=True,
+                              capture_output=True, text=True).stdout
+        m = re.match(r"ok image=(\d+) patch=(\d+) us=(\d+) ram=(\d+)", line)
+        assert m, line
+        rows.append({"pair": name, "compression": compression, "old": len(old),
+                     "image": len(new), "patch": len(patch), "ratio": len(patch) / len(new),
+                     "patch_time_s": patch_s, "apply_us_host": int(m.group(3)),
+                     "ram_host": int(m.group(4)), "small_change": small})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build-dir", type=Path, help="keep the builds here (default: a temp dir)")
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-delta-") as tmp:
+        top = args.build_dir or Path(tmp)
+        top.mkdir(parents=True, exist_ok=True)
+        board = build_board(top / "board", None)
+        board_fn = build_board(top / "board-fn", ONE_FUNCTION)
+        device = build_device(top / "device", None)
+        device_fn = build_device(top / "device-fn", ONE_FUNCTION)
+        bench = build_apply_bench(top)
+        rows = []
+        rows += measure("board v1->v2", board["app-v1"], board["app-v2"], bench, top, True)
+        rows += measure("board v1->v1'", board["app-v1"], board_fn["app-v1"], bench, top, True)
+        rows += measure("mfota-device", device, device_fn, bench, top, True)
+        arm = arm_figures(top)
+        mcu = mcu_apply(board["app-v1"], board["app-v2"], top / "mcu")
+    if args.json:
+        print(json.dumps({"rows": rows, **arm, "mcu_v1_v2": mcu}, indent=1))
+    else:
+        print("| pair | compression | image | patch | patch/image | patch time (host) "
+              "| apply time (host) |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(f"| {r['pair']} | {r['compression']} | {r['image']} | {r['patch']} "
+                  f"| {100 * r['ratio']:.2f} % | {r['patch_time_s']:.2f} s "
+                  f"| {r['apply_us_host'] / 1000:.2f} ms |")
+        print(f"\napplier RAM: {rows[0]['ram_host']} bytes on the host"
+              + (f", {arm['ram_cortex_m4']} bytes on Cortex-M4 (code {arm['code_cortex_m4']} "
+                 "bytes)" if arm else "") + " + the caller's flash writer")
+        if mcu is not None:
+            print(f"apply on Cortex-M4 (QEMU, board v1->v2, heatshrink): "
+                  f"{mcu['instructions'] / 1e6:.1f} M instructions "
+                  f"({mcu['instructions_per_byte']:.0f} per image byte; "
+                  f"{mcu['instructions'] / 64e3:.0f} ms at 64 MHz and 1 instruction per cycle, "
+                  "flash erase/program time not included)")
+    missed = [r for r in rows if r["small_change"] and r["compression"] == "heatshrink"
+              and r["ratio"] > SMALL_CHANGE_TARGET]
+    for r in missed:
+        print(f"target missed: {r['pair']} patch is {100 * r['ratio']:.1f} % of the image",
+              file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
