@@ -213,3 +213,15 @@ def transport_holder(name: str, value: Any) -> Any:
         raise TypeError(f"{name} must carry a struct mfota_transport * in .transport, "
                         f"not {_tname(value)}")
     return value
+
+
+def clock_holder(name: str, value: Any) -> Any:
+    """An object carrying a C clock in ``.clock`` (a ``struct mfota_clock *``),
+    such as :class:`m2mfota.hal.PythonClock`."""
+    from m2mfota._native import ffi
+
+    c = getattr(value, "clock", None)
+    if not isinstance(c, ffi.CData) or ffi.typeof(c) is not ffi.typeof("struct mfota_clock *"):
+        raise TypeError(f"{name} must carry a struct mfota_clock * in .clock, "
+                        f"not {_tname(value)}")
+    return value
