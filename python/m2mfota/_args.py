@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any
+from typing import Any, Union
 
 U8 = 0xFF
 U16 = 0xFFFF
@@ -27,6 +27,10 @@ _NOT_BUFFERS = (str, int, float, complex)
 
 def _tname(value: Any) -> str:
     return type(value).__name__
+
+
+#: what the API takes as bytes: anything with a contiguous buffer
+BytesLike = Union[bytes, bytearray, memoryview]
 
 
 def buffer(
@@ -174,7 +178,7 @@ def function(name: str, value: Any, *, optional: bool = False) -> Any:
     return value
 
 
-def iterable(name: str, value: Any) -> list:
+def iterable(name: str, value: Any) -> list[Any]:
     """The items of an iterable that is not itself a str or bytes-like."""
     if isinstance(value, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"{name} must be an iterable of items, not {_tname(value)}")

@@ -26,7 +26,8 @@ from m2mfota import _args
 from m2mfota._bridge import Bridge, reraise, trampoline
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
-from m2mfota.flash import ImageError, _Hal, _KvHal
+from m2mfota.flash import ImageError
+from m2mfota.flash._hal import _Hal, _KvHal
 from m2mfota.trust import KeyLike, Trust
 
 __all__ = ["Client", "ClientError", "Event", "Outcome"]

@@ -72,7 +72,7 @@ class DownloadResult:
     request_bytes: int       #: bytes of all requests sent
     budget_used: int         #: requests counted against the 19999 budget (incl. requests_used)
     validator: int | None    #: CRC-32 of the ETag / Last-Modified value, if any
-    events: list[tuple] = field(default_factory=list)  #: sink calls, in order
+    events: list[tuple[Any, ...]] = field(default_factory=list)  #: sink calls, in order
     #: the bytes are known to come from one version of the file: a whole-file
     #: crc32/sha256 matched, or the server sent a validator that the
     #: downloader held every part to.  False: parts of a same-size
@@ -90,7 +90,7 @@ class _Sink:
         self.part_start = offset  # file offset where the current part began
         self.pos = offset         # next byte expected
         self.total: int | None = None
-        self.events: list[tuple] = []
+        self.events: list[tuple[Any, ...]] = []
 
     def _violation(self, what: str) -> None:
         raise AssertionError(f"downloader broke the sink contract: {what}")
@@ -196,7 +196,7 @@ def download(
     max_size: int | None = None,
     size: int | None = None,
     crc32: int | None = None,
-    sha256: bytes | None = None,
+    sha256: bytes | bytearray | memoryview | None = None,
     modem_socket: ModemSocket | None = None,
     transport: PythonTransport | None = None,
     clock: PythonClock | None = None,
@@ -374,7 +374,8 @@ class _FileInRam:
     def program(self, offset: int, data: bytes) -> None:
         raise AssertionError("the image check never writes")
 
-    erase = program
+    def erase(self, offset: int) -> None:
+        raise AssertionError("the image check never erases")
 
 
 def _check_whole_file(result: DownloadResult, size: int | None, crc32: int | None,
@@ -428,7 +429,7 @@ class Response:
 _DIGEST = {0: "none", 1: "match", 2: "mismatch"}
 
 
-def _fill(resp: Response, r) -> None:
+def _fill(resp: Response, r: Any) -> None:
     resp.status = r.status
     resp.version_minor = r.version_minor
     resp.keep_alive = bool(r.keep_alive)
@@ -441,12 +442,13 @@ def _fill(resp: Response, r) -> None:
     resp.validator = r.validator if r.has_validator else None
 
 
-def parse_response(chunks: Iterable[bytes], *, eof: bool = False) -> Response:
+def parse_response(chunks: Iterable[bytes | bytearray | memoryview], *,
+                   eof: bool = False) -> Response:
     """Feed ``chunks`` to the C parser one at a time (then end of stream when
     ``eof``) and report what it made of them.  Never raises for bad input:
     the C error name is in ``.error``; ``events`` lists the event kinds."""
     items = _args.iterable("chunks", chunks)
-    chunks = [_args.buffer(f"chunks[{i}]", c) for i, c in enumerate(items)]
+    bufs = [_args.buffer(f"chunks[{i}]", c) for i, c in enumerate(items)]
     _args.flag("eof", eof)
     r = ffi.new("struct mfota_http_response *")
     lib.mfota_http_response_init(r)
@@ -468,7 +470,7 @@ def parse_response(chunks: Iterable[bytes], *, eof: bool = False) -> Response:
             resp.complete = True
             _fill(resp, r)  # a trailer may have brought the Digest
 
-    for chunk in chunks:
+    for chunk in bufs:
         if resp.complete or resp.error:
             rest.extend(chunk)
             continue
@@ -542,7 +544,7 @@ def plan_parts(
         rc = lib.mfota_plan_set_total(p, total)
     if rc != 0:
         raise DownloadError(rc, f"cannot plan {total} bytes from {offset}")
-    parts = []
+    parts: list[tuple[int, int, int]] = []
     connection = -1
     while True:
         rc = lib.mfota_plan_next(p, first, length)

@@ -166,7 +166,8 @@ def mcuboot_verify(image: bytes, keys: Iterable[KeyLike] = ()) -> Any:
     them.  Returns a :class:`~m2mfota.flash.McubootImage`; raises
     :class:`~m2mfota.flash.ImageError` (``.code`` e.g.
     ``MFOTA_ERR_MCUBOOT_SIG``, ``.result`` the LwM2M /5 result)."""
-    from m2mfota.flash import ImageError, _mcuboot
+    from m2mfota.flash import ImageError
+    from m2mfota.flash.mcuboot import _mcuboot
 
     if not isinstance(image, (bytes, bytearray, memoryview)):
         raise TypeError(f"image: expected bytes, not {type(image).__name__}")

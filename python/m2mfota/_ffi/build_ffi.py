@@ -22,7 +22,7 @@ def make_ffi() -> cffi.FFI:
     return ffi
 
 
-def main(argv: list) -> int:
+def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: build_ffi.py OUT.c", file=sys.stderr)
         return 2

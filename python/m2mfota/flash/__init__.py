@@ -42,14 +42,10 @@ from m2mfota.flash._hal import (
     FlashViolation,
     ImageError,
     KeyValueStore,
-    _check,
-    _Hal,
-    _KvHal,
 )
 from m2mfota.flash.mcuboot import (
     McubootBootloader,
     McubootImage,
-    _mcuboot,
     mcuboot_check,
     mcuboot_clear_pending,
     mcuboot_confirm,
@@ -100,5 +96,3 @@ for _name in __all__:
         _obj.__module__ = __name__
 del _name, _obj
 
-# Private names other modules of the package use.
-_internal = (_check, _Hal, _KvHal, _mcuboot)

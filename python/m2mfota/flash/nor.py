@@ -88,7 +88,7 @@ class NorFlash:
         self.reads += 1
         return bytes(self.data[offset : offset + size])
 
-    def program(self, offset: int, data: bytes) -> None:
+    def program(self, offset: int, data: _args.BytesLike) -> None:
         offset = _args.integer("offset", offset, None, None)
         data = _args.buffer("data", data)
         self._check_power()
@@ -111,7 +111,7 @@ class NorFlash:
         self.programs += 1
         self.bytes_programmed += n
 
-    def _apply(self, offset: int, data: bytes) -> None:
+    def _apply(self, offset: int, data: _args.BytesLike) -> None:
         for i, b in enumerate(data):
             self.data[offset + i] &= b
 
@@ -159,9 +159,11 @@ class FlashRegion:
     def read(self, offset: int, size: int) -> bytes:
         return self.flash.read(self._inside(offset, size), size)
 
-    def program(self, offset: int, data: bytes) -> None:
-        data = _args.buffer("data", data)
-        self.flash.program(self._inside(offset, len(data)), data)
+    def program(self, offset: int, data: _args.BytesLike) -> None:
+        buf = _args.buffer("data", data)
+        # The protocol hands a flash bytes: copy only what is not bytes already.
+        self.flash.program(self._inside(offset, len(buf)), buf if isinstance(buf, bytes)
+                           else bytes(buf))
 
     def erase(self, offset: int) -> None:
         self.flash.erase(self._inside(offset, self.sector_size))

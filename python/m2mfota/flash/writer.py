@@ -9,7 +9,7 @@ name in ``.code``, or re-raise what a Python HAL raised.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from m2mfota import _args
 from m2mfota._errors import ERR
@@ -86,7 +86,7 @@ class Journal:
             self._hal = _Hal(region, name="region")
             rc = lib.mfota_journal_init_flash(self.c, self._hal.c)
         else:
-            self._hal = _KvHal(kv)
+            self._hal = _KvHal(cast(KeyValueStore, kv))  # not None: checked above
             rc = lib.mfota_journal_init_kv(self.c, self._hal.c)
         _check(rc, self._hal, what="journal init")
         self.c.interval_sectors = interval_sectors
@@ -120,7 +120,7 @@ class Journal:
         total_size: int,
         validator: str | None = None,
         crc32: int | None = None,
-        sha256: bytes | None = None,
+        sha256: _args.BytesLike | None = None,
     ) -> JournalRecord:
         """Resume the download of ``url`` when the journal matches it (same URL,
         size and validator), else start it over (``.resumed`` says which)."""
@@ -212,7 +212,7 @@ class FlashWriter:
         self._check(lib.mfota_flash_writer_begin(self.c, size, rec), "begin")
         return self.c.run.offset
 
-    def write(self, offset: int, data: bytes) -> None:
+    def write(self, offset: int, data: _args.BytesLike) -> None:
         offset = _args.integer("offset", offset, 0, _args.U32)
         data = _args.buffer("data", data)
         self._check(
@@ -278,7 +278,7 @@ class FlashWriter:
         return _stats(total)
 
 
-def _expect(size: int | None, crc32: int | None, sha256: bytes | None,
+def _expect(size: int | None, crc32: int | None, sha256: _args.BytesLike | None,
             size_name: str = "size") -> Any:
     size = _args.optional_integer(size_name, size, 0, _args.U32)
     crc32 = _args.optional_integer("crc32", crc32, 0, _args.U32)
