@@ -235,6 +235,24 @@ class _Lib:
     @staticmethod
     def mfota_flash_writer_write(__0: Any, __1: int, __2: Any, __3: int) -> int: ...
     @staticmethod
+    def mfota_http_request_head(
+        __0: Any,
+        __1: int,
+        __2: Any,
+        __3: Any,
+        __4: Any,
+        __5: int,
+    ) -> int: ...
+    @staticmethod
+    def mfota_http_request_tail(
+        __0: Any,
+        __1: int,
+        __2: Any,
+        __3: int,
+        __4: int,
+        __5: int,
+    ) -> int: ...
+    @staticmethod
     def mfota_http_request_write(
         __0: Any,
         __1: int,
@@ -385,11 +403,15 @@ class _Lib:
     @staticmethod
     def mfota_senml_str_eq(__0: Any, __1: Any, __2: int) -> int: ...
     @staticmethod
+    def mfota_sha256(__0: Any, __1: int, __2: Any) -> None: ...
+    @staticmethod
     def mfota_sha256_active() -> int: ...
     @staticmethod
     def mfota_sha256_available(__0: int) -> int: ...
     @staticmethod
     def mfota_sha256_final(__0: Any, __1: Any) -> None: ...
+    @staticmethod
+    def mfota_sha256_hex(__0: Any, __1: Any) -> None: ...
     @staticmethod
     def mfota_sha256_impl_name(__0: int) -> Any: ...
     @staticmethod
