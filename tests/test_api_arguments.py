@@ -42,11 +42,6 @@ EXEMPT = {
     "m2mfota.flash.KeyValueStore": "a typing Protocol",
     "m2mfota.hal.TransportLike": "a typing Protocol",
     "m2mfota.hal.ClockLike": "a typing Protocol",
-    "m2mfota.flash.mfota_py_flash_read": "cffi callback",
-    "m2mfota.flash.mfota_py_flash_program": "cffi callback",
-    "m2mfota.flash.mfota_py_flash_erase": "cffi callback",
-    "m2mfota.flash.mfota_py_kv_get": "cffi callback",
-    "m2mfota.flash.mfota_py_kv_set": "cffi callback",
     "m2mfota.flash_sim.add_arguments": "CLI plumbing (argparse checks the values)",
     "m2mfota.flash_sim.run": "CLI plumbing (argparse checks the values)",
 }
