@@ -39,9 +39,11 @@ def keep_gil(c_source: str) -> str:
             r"(_cffi_f_" + name + r"\(PyObject \*self, PyObject \*args\)\n\{.*?)"
             r"  Py_BEGIN_ALLOW_THREADS\n(.*?)  Py_END_ALLOW_THREADS\n", re.S)
         begin = f"  MFOTA_PY_BEGIN_ALLOW_THREADS_IF({arg} >= {threshold}u)\n"
-        new, n = pattern.subn(
-            lambda m, begin=begin: (m.group(1) + begin + m.group(2)
-                                    + "  MFOTA_PY_END_ALLOW_THREADS_IF\n"), c_source, count=1)
+
+        def rewrite(m: re.Match[str], begin: str = begin) -> str:
+            return m.group(1) + begin + m.group(2) + "  MFOTA_PY_END_ALLOW_THREADS_IF\n"
+
+        new, n = pattern.subn(rewrite, c_source, count=1)
         if n != 1:
             raise RuntimeError(f"build_ffi.py: no cffi wrapper of {name} to rewrite")
         c_source = new
