@@ -19,13 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import m2mfota
-from m2mfota import _checksums, client, flash, flash_sim, senml, things, url
+from m2mfota import _checksums, client, flash, flash_sim, hal, senml, things, url
 from m2mfota.flash import DictKV, FlashWriter, Journal, JournalRecord, NorFlash
 
 download = importlib.import_module("m2mfota.download")  # m2mfota.download is the function
 
 MODULES = ["m2mfota._checksums", "m2mfota.senml", "m2mfota.things", "m2mfota.url",
-           "m2mfota.download", "m2mfota.flash", "m2mfota.flash_sim", "m2mfota.client"]
+           "m2mfota.download", "m2mfota.flash", "m2mfota.flash_sim", "m2mfota.client",
+           "m2mfota.hal"]
 
 # Plain result records: the API returns them, their constructors call no C.
 RECORDS = {
@@ -38,11 +39,9 @@ RECORDS = {
 # Not called by users with arguments of their own.
 EXEMPT = {
     "m2mfota.flash.FlashDevice": "a typing Protocol",
-    "m2mfota.flash.mfota_py_flash_read": "cffi callback",
-    "m2mfota.flash.mfota_py_flash_program": "cffi callback",
-    "m2mfota.flash.mfota_py_flash_erase": "cffi callback",
-    "m2mfota.flash.mfota_py_kv_get": "cffi callback",
-    "m2mfota.flash.mfota_py_kv_set": "cffi callback",
+    "m2mfota.flash.KeyValueStore": "a typing Protocol",
+    "m2mfota.hal.TransportLike": "a typing Protocol",
+    "m2mfota.hal.ClockLike": "a typing Protocol",
     "m2mfota.flash_sim.add_arguments": "CLI plumbing (argparse checks the values)",
     "m2mfota.flash_sim.run": "CLI plumbing (argparse checks the values)",
 }
@@ -96,6 +95,25 @@ def _flash_like(**over: Any) -> Any:
     for k, v in over.items():
         setattr(f, k, v)
     return f
+
+
+class _NullTransport:
+    def connect(self, host: str, port: int) -> None:
+        raise ConnectionRefusedError(host)
+
+    def send(self, data: bytes) -> int:
+        return len(data)
+
+    def recv(self, cap: int, timeout_ms: int) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+class _NullClock:
+    def now_ms(self) -> int:
+        return 0
 
 
 class _NoErase:
@@ -156,6 +174,9 @@ KINDS: dict[str, list] = {
     "device": [None, 5, NorFlash(8192), _Obj()],
     "outcome?": [5, _Obj(), {}],
     "transport?": [5, "t", _Obj(), NorFlash(8192)],
+    "clock?": [5, "t", _Obj(), NorFlash(8192)],
+    "transport_obj": [None, 5, "t", _Obj(), NorFlash(8192)],
+    "clock_obj": [None, 5, "t", _Obj()],
     "transports?": [5, "t", (1, 2), [_Obj(), _Obj()], (_Obj(),), (_Obj(), _Obj())],
     "keys?": [5, "not a key", [b"junk"], [5], [None]],
     "bootloader": ["uboot", "", 5, None, _Obj(), NorFlash(8192)],
@@ -323,6 +344,11 @@ SPECS: dict[str, tuple] = {
                                               "eof": True}),
     # url
     "m2mfota.url.parse_url": (*fn(url.parse_url, url="text|buf"), {}),
+    # Python transports and clocks
+    "m2mfota.hal.PythonTransport": (*fn(hal.PythonTransport, obj="transport_obj"),
+                                    {"obj": _NullTransport()}),
+    "m2mfota.hal.PythonClock": (*fn(hal.PythonClock, obj="clock_obj"),
+                                {"obj": _NullClock()}),
     # download
     "m2mfota.download.download": (*fn(
         download.download, url="ascii", token="text|buf", part_size=("int", 1, U32),
@@ -333,8 +359,10 @@ SPECS: dict[str, tuple] = {
         max_retry_after=("int?", 0, U32), max_restarts=("int?", 0, U32),
         accept_whole_body="bool", pipeline="bool?", rx_size=("int", 64, 1 << 24),
         size=("int?", 0, U32), crc32=("int?", 0, U32), sha256="buf32?",
-        max_time=("num?", 0, 4e6, True), max_size=("int?", 1, U64), modem_socket="transport?"),
-        {"max_time": None, "max_size": None, "modem_socket": None,
+        max_time=("num?", 0, 4e6, True), max_size=("int?", 1, U64), modem_socket="transport?",
+        transport="transport?", clock="clock?"),
+        {"max_time": None, "max_size": None, "modem_socket": None, "transport": None,
+         "clock": None,
          "part_size": 1024, "offset": 0, "timeout": 0.5, "requests_used": 0, "total": None,
          "validator": None, "align": None, "budget": None, "reserve": None,
          "per_connection": None, "max_retries": 0, "max_retry_after": None,

@@ -46,3 +46,33 @@ def test_bench_prints_the_markdown_table():
     assert len(rows) == 2
     assert all(row.rstrip(" |").endswith(")") for row in rows)
     assert re.fullmatch(r"buffer address mod 64: 64 B: \d+, 256 KiB: \d+", lines[-1])
+
+
+def test_profile_times_every_layer_of_a_call():
+    result = json.loads(run_bench("--profile", "--calls", "10", "--json"))
+    assert [row["size"] for row in result["rows"]] == [64, 4096]
+    for row in result["rows"]:
+        steps = row["ns"]
+        assert {"m2mfota.crc32(bytes)", "f(0, d, n): cffi call, function bound to a local",
+                "ffi.from_buffer(bytearray)", "zlib.crc32(bytes)"} <= set(steps)
+        assert all(v > 0 for v in steps.values())
+
+
+def test_baseline_build_runs_in_the_same_table():
+    import m2mfota
+
+    # The installed build as its own baseline: the plumbing, not a comparison.
+    site = str(Path(m2mfota.__file__).resolve().parents[1])
+    result = json.loads(run_bench("--json", "--sizes", "64", "--baseline", site,
+                                  "--clock", "cpu"))
+    row = result["rows"][0]
+    assert "m2mfota (baseline)" in row["gbps"] and result["clock"] == "cpu"
+    assert row["best_peer"] in ("zlib", "zlib-ng", "isal")  # the baseline is not a peer
+    out = run_bench("--sizes", "64", "--baseline", site)
+    assert "| baseline / best peer |" in out
+
+
+def test_baseline_that_is_no_build_is_refused(tmp_path):
+    res = subprocess.run([sys.executable, str(BENCH), "--baseline", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode != 0 and "no m2mfota build" in res.stderr

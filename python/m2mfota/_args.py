@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any
+from typing import Any, Union
 
 U8 = 0xFF
 U16 = 0xFFFF
@@ -27,6 +27,10 @@ _NOT_BUFFERS = (str, int, float, complex)
 
 def _tname(value: Any) -> str:
     return type(value).__name__
+
+
+#: what the API takes as bytes: anything with a contiguous buffer
+BytesLike = Union[bytes, bytearray, memoryview]
 
 
 def buffer(
@@ -174,7 +178,7 @@ def function(name: str, value: Any, *, optional: bool = False) -> Any:
     return value
 
 
-def iterable(name: str, value: Any) -> list:
+def iterable(name: str, value: Any) -> list[Any]:
     """The items of an iterable that is not itself a str or bytes-like."""
     if isinstance(value, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"{name} must be an iterable of items, not {_tname(value)}")
@@ -211,5 +215,17 @@ def transport_holder(name: str, value: Any) -> Any:
     t = getattr(value, "transport", None)
     if not isinstance(t, ffi.CData) or ffi.typeof(t) is not ffi.typeof("struct mfota_transport *"):
         raise TypeError(f"{name} must carry a struct mfota_transport * in .transport, "
+                        f"not {_tname(value)}")
+    return value
+
+
+def clock_holder(name: str, value: Any) -> Any:
+    """An object carrying a C clock in ``.clock`` (a ``struct mfota_clock *``),
+    such as :class:`m2mfota.hal.PythonClock`."""
+    from m2mfota._native import ffi
+
+    c = getattr(value, "clock", None)
+    if not isinstance(c, ffi.CData) or ffi.typeof(c) is not ffi.typeof("struct mfota_clock *"):
+        raise TypeError(f"{name} must carry a struct mfota_clock * in .clock, "
                         f"not {_tname(value)}")
     return value

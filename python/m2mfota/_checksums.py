@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from m2mfota import _args
 from m2mfota._native import ffi, lib
 
 _MASK32 = 0xFFFFFFFF
 
 
-def _buffer(data, name: str = "data"):
+def _buffer(data: _args.BytesLike, name: str = "data") -> Any:
     # from_buffer hands C a pointer into the object itself: no copy.  The
     # check first refuses what is not a contiguous buffer (an int above all,
     # which cffi would not take, but bytes(n) elsewhere would).
@@ -16,25 +18,38 @@ def _buffer(data, name: str = "data"):
 
 
 _crc32 = lib.mfota_crc32
+_from_buffer = ffi.from_buffer
 
 
-def crc32(data, value: int = 0) -> int:
+def crc32(data: _args.BytesLike, value: int = 0) -> int:
     """CRC-32 of ``data`` continuing from ``value``; equals ``zlib.crc32``.
 
     ``data`` is any contiguous buffer (bytes, bytearray, memoryview, array).
     """
-    # Call overhead decides small buffers, so the common case is lean (each
-    # step measured): no masking of the default 0, no attribute lookup on
-    # lib, and no from_buffer cdata for bytes (cffi hands C the bytes
-    # object's own storage).
+    # Call overhead decides small buffers, so the common case -- bytes and
+    # an int -- takes two type tests and goes to C as it is: cffi hands C the
+    # bytes object's own storage, and the masking keeps any int in uint32_t
+    # as zlib does.  (Letting cffi refuse other types instead would save a
+    # test but accept cdata arrays, whose len() is not their size in bytes.)
+    # The cffi wrapper keeps the GIL for short calls (build_ffi.py KEEP_GIL);
+    # bench/bench_crc32.py --profile times each layer.
+    if type(data) is bytes and type(value) is int:
+        return _crc32(value & _MASK32, data, len(data))
+    return _crc32_any(data, value)
+
+
+def _crc32_any(data: _args.BytesLike, value: int) -> int:
+    # Everything but bytes with an int: check the value, then take a view.
+    # A bytearray or a flat byte memoryview is a buffer for certain; other
+    # objects go through the full argument check first.
     if type(value) is not int:
         value = _args.integer("value", value, None, None)
-    if value:
-        value &= _MASK32
-    if type(data) is bytes:
-        return _crc32(value, data, len(data))
-    buf = _buffer(data)
-    return _crc32(value, buf, len(buf))
+    if type(data) is bytearray or (type(data) is memoryview and isinstance(data, memoryview)
+                                   and data.c_contiguous and data.itemsize == 1):
+        buf = _from_buffer(data)
+    else:
+        buf = _buffer(data)
+    return _crc32(value & _MASK32, buf, len(buf))
 
 
 def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
@@ -45,7 +60,7 @@ def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
     return lib.mfota_crc32_combine(crc_a & _MASK32, crc_b & _MASK32, len_b)
 
 
-def _impl(name: str, value, impls: dict[str, int]) -> int:
+def _impl(name: str, value: str, impls: dict[str, int]) -> int:
     _args.text(name, value)
     if value not in impls:
         raise ValueError(f"{name} must be one of {sorted(impls)}, not {value!r}")
@@ -68,7 +83,7 @@ def crc32_active() -> str:
     return ffi.string(lib.mfota_crc32_impl_name(lib.mfota_crc32_active())).decode()
 
 
-def crc32_with(impl: str, data, value: int = 0) -> int:
+def crc32_with(impl: str, data: _args.BytesLike, value: int = 0) -> int:
     """CRC-32 with a named kernel (``"bitwise"``, ``"slice8"``, ``"pclmul"``...)."""
     from m2mfota._errors import M2mfotaError
 
@@ -89,12 +104,12 @@ class sha256:  # noqa: N801 - named like hashlib.sha256
     digest_size = 32
     block_size = 64
 
-    def __init__(self, data=b"") -> None:
+    def __init__(self, data: _args.BytesLike = b"") -> None:
         self._ctx = ffi.new("struct mfota_sha256 *")
         lib.mfota_sha256_init(self._ctx)
         self.update(data)
 
-    def update(self, data) -> None:
+    def update(self, data: _args.BytesLike) -> None:
         buf = _buffer(data)
         lib.mfota_sha256_update(self._ctx, buf, len(buf))
 
@@ -130,7 +145,7 @@ def sha256_active() -> str:
     return ffi.string(lib.mfota_sha256_impl_name(lib.mfota_sha256_active())).decode()
 
 
-def sha256_with(impl: str, data) -> bytes:
+def sha256_with(impl: str, data: _args.BytesLike) -> bytes:
     """One-shot SHA-256 digest with a named block function (``"portable"``, ``"shani"``)."""
     from m2mfota._errors import M2mfotaError
 

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m2mfota import _args
+from m2mfota._bridge import Bridge, reraise, trampoline
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
-from m2mfota.flash import HalFailure, ImageError, _Hal, _KvHal
+from m2mfota.flash import ImageError
+from m2mfota.flash._hal import _Hal, _KvHal
 from m2mfota.trust import KeyLike, Trust
 
 __all__ = ["Client", "ClientError", "Event", "Outcome"]
@@ -86,14 +88,13 @@ class _PyBootloader:
             if not callable(getattr(obj, name, None)):
                 raise TypeError(f"bootloader: {type(obj).__name__} has no {name}() method")
         self.obj = obj
-        self.exc: BaseException | None = None
-        self._handle = ffi.new_handle(self)
+        self.bridge = Bridge(obj)
         self.c = ffi.new("struct mfota_bootloader *")
         self.c.mark_pending = lib._py_bl_mark_pending
         self.c.confirm = lib._py_bl_confirm
         self.c.running_version = lib._py_bl_running_version
         self.c.check_image = lib.mfota_bootloader_accept_raw if raw else lib._py_bl_check_image
-        self.c.ctx = self._handle
+        self.c.ctx = self.bridge.handle
 
 
 class _RawBootloader:
@@ -114,82 +115,58 @@ class _RawBootloader:
         return self.version
 
 
-def _bl_call(ctx: Any, fn: Callable[[Any], Any]) -> Any:
-    bl: _PyBootloader = ffi.from_handle(ctx)
-    try:
-        return fn(bl.obj)
-    except HalFailure as exc:  # the port's own code goes to C as it is
-        return exc
-    except BaseException as exc:  # noqa: BLE001 - re-raised once C returns
-        bl.exc = exc
-        return None
-
-
-def _bl_rc(bl: _PyBootloader, out: Any) -> int:
-    if isinstance(out, HalFailure):
-        return out.code
-    return _ERR_HAL if bl.exc is not None else 0
-
-
-@ffi.def_extern()
-def _py_bl_mark_pending(ctx, image_size, permanent):  # noqa: ANN001 - cffi callback
-    bl: _PyBootloader = ffi.from_handle(ctx)
-    return _bl_rc(bl, _bl_call(ctx, lambda o: o.mark_pending(image_size, bool(permanent))))
-
-
-@ffi.def_extern()
-def _py_bl_confirm(ctx):  # noqa: ANN001
-    bl: _PyBootloader = ffi.from_handle(ctx)
-    return _bl_rc(bl, _bl_call(ctx, lambda o: o.confirm()))
-
-
-@ffi.def_extern()
-def _py_bl_running_version(ctx, buf, cap):  # noqa: ANN001
-    bl: _PyBootloader = ffi.from_handle(ctx)
-    text = _bl_call(ctx, lambda o: o.running_version())
-    if isinstance(text, HalFailure):
-        return text.code
-    if bl.exc is not None or not isinstance(text, str):
-        return _ERR_HAL
+def _put_text(buf: Any, cap: int, text: str) -> int:
     raw = text.encode()[: cap - 1]
     ffi.memmove(buf, raw + b"\0", len(raw) + 1)
     return len(raw)
 
 
-@ffi.def_extern()
-def _py_bl_check_image(ctx, image_size, buf, cap):  # noqa: ANN001
-    bl: _PyBootloader = ffi.from_handle(ctx)
+@trampoline("_py_bl_mark_pending")
+def _bl_mark_pending(obj: Any, image_size: int, permanent: int) -> int:
+    obj.mark_pending(image_size, bool(permanent))
+    return 0
+
+
+@trampoline("_py_bl_confirm")
+def _bl_confirm(obj: Any) -> int:
+    obj.confirm()
+    return 0
+
+
+@trampoline("_py_bl_running_version")
+def _bl_running_version(obj: Any, buf: Any, cap: int) -> int:
+    text = obj.running_version()
+    if not isinstance(text, str):
+        return _ERR_HAL
+    return _put_text(buf, cap, text)
+
+
+# A HalFailure here is re-raised: the check's negative results mean "refused".
+@trampoline("_py_bl_check_image", hal_failure=False)
+def _bl_check_image(obj: Any, image_size: int, buf: Any, cap: int) -> int:
     try:
-        version = bl.obj.check_image(image_size)
+        version = obj.check_image(image_size)
     except ImageError as exc:  # the bootloader refuses the image: a result, not a crash
         rc = ERR.get(str(exc.code), 0)
         # Only an error says "refused"; a HAL code would end the whole cycle.
         return rc if rc < 0 and rc != _ERR_HAL else ERR["MFOTA_ERR_MCUBOOT_HASH"]
-    except BaseException as exc:  # noqa: BLE001 - re-raised once C returns
-        bl.exc = exc
-        return _ERR_HAL
-    raw = (version or "").encode()[: cap - 1] if isinstance(version, str) else b""
-    ffi.memmove(buf, raw + b"\0", len(raw) + 1)
+    _put_text(buf, cap, version if isinstance(version, str) else "")
     return 0
 
 
-@ffi.def_extern()
-def _py_client_event(ctx, ev):  # noqa: ANN001
-    client: Client = ffi.from_handle(ctx)
-    if client._on_event is None or client._event_exc is not None:
+@trampoline("_py_client_event", error=None, hal_failure=False)
+def _client_event(client: Client, ev: Any) -> None:
+    if client._on_event is None:
         return
-    try:
-        client._on_event(Event(
-            kind=_EVENT_KINDS.get(ev.kind, str(ev.kind)),
-            state=_state_name(ev.state),
-            result=ev.result,
-            error=err_name(ev.error) if ev.error else None,
-            reason=ffi.string(ev.reason).decode() if ev.reason != ffi.NULL else None,
-            done=ev.done,
-            total=ev.total,
-        ))
-    except BaseException as exc:  # noqa: BLE001 - re-raised once C returns
-        client._event_exc = exc
+    client._on_event(Event(
+        kind=_EVENT_KINDS.get(ev.kind, str(ev.kind)),
+        state=_state_name(ev.state),
+        result=ev.result,
+        error=err_name(ev.error) if ev.error else None,
+        reason=ffi.string(ev.reason).decode() if ev.reason != ffi.NULL else None,
+        done=ev.done,
+        total=ev.total,
+    ))
 
 
 class Client:
@@ -284,7 +261,7 @@ class Client:
         self.imei = imei
         self.version = version
         self._on_event = on_event
-        self._event_exc: BaseException | None = None
+        self._events = Bridge(self)
         self._keep: list[Any] = []
 
         def keep(obj: Any) -> Any:
@@ -305,6 +282,9 @@ class Client:
                                 f"not {type(transports).__name__}")
             for t in transports:
                 _args.transport_holder("transports", t)
+        # Transports written in Python (m2mfota.hal.PythonTransport) bring a bridge.
+        self._hal_bridges: list[Bridge | None] = [
+            getattr(t, "bridge", None) for t in (transports or ())]
         if keys is not None and bootloader != "mcuboot":
             raise ValueError("keys: only bootloader='mcuboot' checks signatures")
         if bootloader == "mcuboot":
@@ -348,7 +328,6 @@ class Client:
         rnd = keep(ffi.new("struct mfota_random *"))
         lib.mfota_posix_random_init(rnd_state, rnd, seed & 0xFFFFFFFF)
 
-        self._handle = ffi.new_handle(self)
         cfg = keep(ffi.new("struct mfota_client_config *"))
         lib.mfota_client_config_default(cfg)
         cfg.imei = keep(ffi.new("char[]", imei.encode()))
@@ -365,7 +344,7 @@ class Client:
         cfg.journal_kv = self._journal.c if kv else ffi.NULL
         cfg.bootloader = bl
         cfg.on_event = lib._py_client_event
-        cfg.event_ctx = self._handle
+        cfg.event_ctx = self._events.handle
         cfg.part_size = part_size
         cfg.io_timeout_ms = int(io_timeout * 1000)
         cfg.progress_step_percent = progress_step
@@ -385,13 +364,9 @@ class Client:
 
     # -- plumbing -----------------------------------------------------------------
     def _reraise(self) -> None:
-        for hal in (self._slot, self._journal, self._bl, self._trust):
-            if hal is not None and hal.exc is not None:
-                exc, hal.exc = hal.exc, None
-                raise exc
-        if self._event_exc is not None:
-            exc, self._event_exc = self._event_exc, None
-            raise exc
+        # The HALs first, then on_event (which may have been told of the failure).
+        reraise(*(hal.bridge for hal in (self._slot, self._journal, self._bl, self._trust)
+                  if hal is not None), *self._hal_bridges, self._events)
 
     def _check(self, rc: int, what: str) -> int:
         self._reraise()

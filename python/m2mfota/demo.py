@@ -285,7 +285,8 @@ def run(args: argparse.Namespace) -> int:
     to_version = ".".join(str(v) for v in TO_VERSION)
 
     tmp = tempfile.TemporaryDirectory(prefix="m2mfota-demo-")
-    emu = Emulator(os.path.join(tmp.name, "emulator.sqlite3")).start()
+    emu = Emulator(os.path.join(tmp.name, "emulator.sqlite3"))
+    emu.start()
     try:
         fw = emu.api("POST", f"/api/firmware?version={to_version}&filename=app.signed.bin",
                      raw=image)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from m2mfota import _args
+from m2mfota._bridge import Bridge, reraise, trampoline
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 
 if TYPE_CHECKING:
+    from m2mfota.hal import PythonClock, PythonTransport
     from m2mfota.modem import ModemSocket
 
 __all__ = [
@@ -70,7 +72,7 @@ class DownloadResult:
     request_bytes: int       #: bytes of all requests sent
     budget_used: int         #: requests counted against the 19999 budget (incl. requests_used)
     validator: int | None    #: CRC-32 of the ETag / Last-Modified value, if any
-    events: list[tuple] = field(default_factory=list)  #: sink calls, in order
+    events: list[tuple[Any, ...]] = field(default_factory=list)  #: sink calls, in order
     #: the bytes are known to come from one version of the file: a whole-file
     #: crc32/sha256 matched, or the server sent a validator that the
     #: downloader held every part to.  False: parts of a same-size
@@ -88,8 +90,7 @@ class _Sink:
         self.part_start = offset  # file offset where the current part began
         self.pos = offset         # next byte expected
         self.total: int | None = None
-        self.events: list[tuple] = []
-        self.error: BaseException | None = None
+        self.events: list[tuple[Any, ...]] = []
 
     def _violation(self, what: str) -> None:
         raise AssertionError(f"downloader broke the sink contract: {what}")
@@ -145,34 +146,30 @@ def _name(code: int) -> str:
     return ffi.string(lib.mfota_err_name(code)).decode("ascii")
 
 
-def _call(handle, fn, *args) -> int:
-    sink: _Sink = ffi.from_handle(handle)
-    try:
-        fn(sink, *args)
-    except BaseException as exc:  # re-raised by download() once C returns
-        sink.error = exc
-        return ERR["MFOTA_ERR_HAL"]
+# The sink's callbacks: an exception (a broken sink contract, the size
+# check) stops the download and download() re-raises it once C returns.
+@trampoline("_py_dl_data", hal_failure=False)
+def _dl_data(sink: _Sink, offset: int, data: Any, length: int) -> int:
+    sink.data(offset, ffi.unpack(ffi.cast("char *", data), length))
     return 0
 
 
-@ffi.def_extern()
-def _py_dl_data(ctx, offset, data, length):
-    return _call(ctx, _Sink.data, offset, ffi.unpack(ffi.cast("char *", data), length))
+@trampoline("_py_dl_part_done", hal_failure=False)
+def _dl_part_done(sink: _Sink, offset: int, length: int, crc: int, verified: int) -> int:
+    sink.part_done(offset, length, crc, verified)
+    return 0
 
 
-@ffi.def_extern()
-def _py_dl_part_done(ctx, offset, length, crc, verified):
-    return _call(ctx, _Sink.part_done, offset, length, crc, verified)
+@trampoline("_py_dl_part_failed", hal_failure=False)
+def _dl_part_failed(sink: _Sink, offset: int, length: int, reason: int) -> int:
+    sink.part_failed(offset, length, reason)
+    return 0
 
 
-@ffi.def_extern()
-def _py_dl_part_failed(ctx, offset, length, reason):
-    return _call(ctx, _Sink.part_failed, offset, length, reason)
-
-
-@ffi.def_extern()
-def _py_dl_total(ctx, total, restarted):
-    return _call(ctx, _Sink.total_cb, total, restarted)
+@trampoline("_py_dl_total", hal_failure=False)
+def _dl_total(sink: _Sink, total: int, restarted: int) -> int:
+    sink.total_cb(total, restarted)
+    return 0
 
 
 def download(
@@ -199,8 +196,10 @@ def download(
     max_size: int | None = None,
     size: int | None = None,
     crc32: int | None = None,
-    sha256: bytes | None = None,
+    sha256: bytes | bytearray | memoryview | None = None,
     modem_socket: ModemSocket | None = None,
+    transport: PythonTransport | None = None,
+    clock: PythonClock | None = None,
 ) -> DownloadResult:
     """Fetch ``[offset, total)`` of ``url`` with the C downloader over real
     sockets, ``part_size`` bytes per request.  ``None`` options take the
@@ -209,7 +208,11 @@ def download(
     (``DownloadResult.validator`` of the interrupted run).  Raises
     :class:`DownloadError` with the C error name in ``.code``.  With
     ``modem_socket`` the bytes go through the SARA-R4 AT transport
-    (:mod:`m2mfota.modem`) instead of POSIX sockets.
+    (:mod:`m2mfota.modem`) instead of POSIX sockets; with ``transport``
+    (a :class:`~m2mfota.hal.PythonTransport`) through a transport written in
+    Python, and with ``clock`` (a :class:`~m2mfota.hal.PythonClock`) on a
+    clock written in Python.  An exception raised by either, or by the
+    sink, is raised again once C has returned.
 
     ``timeout`` is a deadline, not an idle timeout: a connect, and then each
     part's request and complete response, must finish within it, however
@@ -249,35 +252,48 @@ def download(
     sha256 = _args.optional_buffer("sha256", sha256, size=32)
     if modem_socket is not None:
         _args.transport_holder("modem_socket", modem_socket)
+    if transport is not None:
+        _args.transport_holder("transport", transport)
+        if modem_socket is not None:
+            raise ValueError("transport: give a transport or a modem_socket, not both")
+    if clock is not None:
+        _args.clock_holder("clock", clock)
     if offset and (crc32 is not None or sha256 is not None):
         raise ValueError("crc32 and sha256 check the whole file: they need offset=0")
 
     raw_url = url.encode("ascii")
     cfg = ffi.new("struct mfota_dl_config *")
     lib.mfota_dl_config_default(cfg)
-    if modem_socket is not None:
-        transport = modem_socket.transport
+    holder = modem_socket if modem_socket is not None else transport
+    if holder is not None:
+        c_transport = holder.transport
     else:
-        transport = ffi.new("struct mfota_transport *")
+        c_transport = ffi.new("struct mfota_transport *")
         posix = ffi.new("struct mfota_posix_transport *")
-        lib.mfota_posix_transport_init(posix, transport)
+        lib.mfota_posix_transport_init(posix, c_transport)
         posix.connect_timeout_ms = max(1, int(timeout * 1000))
-    clock = ffi.new("struct mfota_clock *")
-    lib.mfota_posix_clock_init(clock)
+    if clock is not None:
+        c_clock = clock.clock
+    else:
+        c_clock = ffi.new("struct mfota_clock *")
+        lib.mfota_posix_clock_init(c_clock)
     sink = _Sink(offset, size)
-    handle = ffi.new_handle(sink)
+    sink_bridge = Bridge(sink)
+    # Python HALs whose exceptions download() raises once C returns.
+    bridges = [sink_bridge, getattr(holder, "bridge", None),
+               None if clock is None else clock.bridge]
     csink = ffi.new("struct mfota_dl_sink *")
     csink.data = lib._py_dl_data
     csink.part_done = lib._py_dl_part_done
     csink.part_failed = lib._py_dl_part_failed
     csink.total = lib._py_dl_total
-    csink.ctx = handle
+    csink.ctx = sink_bridge.handle
     rx = ffi.new("uint8_t[]", rx_size)
     url_buf = ffi.from_buffer(raw_url)
     token_buf = ffi.from_buffer(raw_token)
 
-    cfg.transport = transport
-    cfg.clock = clock
+    cfg.transport = c_transport
+    cfg.clock = c_clock
     cfg.sink = csink
     cfg.url = url_buf
     cfg.url_len = len(raw_url)
@@ -327,10 +343,11 @@ def download(
         budget_used=dl.plan.requests,
         validator=dl.validator if dl.has_validator else None, events=sink.events,
     )
-    if sink.error is not None:
-        if isinstance(sink.error, DownloadError):
-            sink.error.result = result
-        raise sink.error
+    try:
+        reraise(*bridges)
+    except DownloadError as exc:
+        exc.result = result
+        raise
     if rc != 0:
         raise DownloadError(rc, f"download of {url!r} failed", result)
     if size is not None or crc32 is not None or sha256 is not None:
@@ -357,7 +374,8 @@ class _FileInRam:
     def program(self, offset: int, data: bytes) -> None:
         raise AssertionError("the image check never writes")
 
-    erase = program
+    def erase(self, offset: int) -> None:
+        raise AssertionError("the image check never erases")
 
 
 def _check_whole_file(result: DownloadResult, size: int | None, crc32: int | None,
@@ -411,7 +429,7 @@ class Response:
 _DIGEST = {0: "none", 1: "match", 2: "mismatch"}
 
 
-def _fill(resp: Response, r) -> None:
+def _fill(resp: Response, r: Any) -> None:
     resp.status = r.status
     resp.version_minor = r.version_minor
     resp.keep_alive = bool(r.keep_alive)
@@ -424,12 +442,13 @@ def _fill(resp: Response, r) -> None:
     resp.validator = r.validator if r.has_validator else None
 
 
-def parse_response(chunks: Iterable[bytes], *, eof: bool = False) -> Response:
+def parse_response(chunks: Iterable[bytes | bytearray | memoryview], *,
+                   eof: bool = False) -> Response:
     """Feed ``chunks`` to the C parser one at a time (then end of stream when
     ``eof``) and report what it made of them.  Never raises for bad input:
     the C error name is in ``.error``; ``events`` lists the event kinds."""
     items = _args.iterable("chunks", chunks)
-    chunks = [_args.buffer(f"chunks[{i}]", c) for i, c in enumerate(items)]
+    bufs = [_args.buffer(f"chunks[{i}]", c) for i, c in enumerate(items)]
     _args.flag("eof", eof)
     r = ffi.new("struct mfota_http_response *")
     lib.mfota_http_response_init(r)
@@ -451,7 +470,7 @@ def parse_response(chunks: Iterable[bytes], *, eof: bool = False) -> Response:
             resp.complete = True
             _fill(resp, r)  # a trailer may have brought the Digest
 
-    for chunk in chunks:
+    for chunk in bufs:
         if resp.complete or resp.error:
             rest.extend(chunk)
             continue
@@ -525,7 +544,7 @@ def plan_parts(
         rc = lib.mfota_plan_set_total(p, total)
     if rc != 0:
         raise DownloadError(rc, f"cannot plan {total} bytes from {offset}")
-    parts = []
+    parts: list[tuple[int, int, int]] = []
     connection = -1
     while True:
         rc = lib.mfota_plan_next(p, first, length)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from m2mfota import _args
 from m2mfota._cli_types import UserError, int_range
@@ -61,8 +61,8 @@ class Outcome:
     resumed: bool = False
     bytes_fetched: int = 0
     requests: int = 0
-    refetched: list = field(default_factory=list)  # bytes fetched again after failed parts
-    stats: dict = field(default_factory=dict)
+    refetched: list[Any] = field(default_factory=list)  # bytes fetched again after failed parts
+    stats: dict[str, int] = field(default_factory=dict)
     pending: bool = False
 
 

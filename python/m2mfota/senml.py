@@ -9,7 +9,7 @@ Numbers come back as ``float`` (SenML numbers are doubles).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Union
 
 from m2mfota import _args
@@ -68,7 +68,7 @@ def _name(rec: Any) -> str:
 
 
 def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False,
-                 thingsml: bool = False):
+                 thingsml: bool = False) -> Iterator[Record]:
     """Yield resolved records one by one (``loads`` as a generator).
 
     ``base_only=True`` also yields records that only set base fields."""
@@ -79,7 +79,8 @@ def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False
     return _iter_records(raw, lenient, base_only, thingsml)
 
 
-def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool, thingsml: bool):
+def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool,
+                  thingsml: bool) -> Iterator[Record]:
     buf = ffi.from_buffer(raw)
     dec = ffi.new("struct mfota_senml_dec *")
     rec = ffi.new("struct mfota_senml_record *")
@@ -159,7 +160,7 @@ def _number(value: Any, key: str) -> float:
     return f
 
 
-def _text(value: Any, key: str, keep: list) -> tuple[Any, int]:
+def _text(value: Any, key: str, keep: list[Any]) -> tuple[Any, int]:
     if not isinstance(value, str):
         raise SenMLError("MFOTA_ERR_SENML_TYPE", f"{key!r} must be a string, not {value!r}")
     try:
@@ -175,7 +176,7 @@ def _entries(
     records: Iterable[Mapping[str, Any]],
     base_name: str | None,
     base_time: float | None,
-    keep: list,
+    keep: list[Any],
 ) -> tuple[Any, int]:
     recs = list(records)
     count = max(len(recs), 1 if (base_name is not None or base_time is not None) else 0)
@@ -233,7 +234,7 @@ def dumps(
     _args.optional_text("base_name", base_name)
     if base_time is not None:
         _args.number("base_time", base_time)
-    keep: list = []
+    keep: list[Any] = []
     entries, count = _entries(recs, base_name, base_time, keep)
     needed = ffi.new("size_t *")
     rc = lib.mfota_senml_encode(entries, count, ffi.NULL, 0, needed)

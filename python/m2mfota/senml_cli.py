@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import sys
+from typing import Any
 
 from m2mfota._cli_types import input_file
 from m2mfota.senml import SenMLError, loads
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             cmd = dataclasses.asdict(parse_downlink(data, args.downlink_imei))
             if cmd["sha256"] is not None:
                 cmd["sha256"] = cmd["sha256"].hex()
-            out = cmd
+            out: Any = cmd
         else:
             out = loads(data, lenient=args.lenient, thingsml=args.thingsml)
     except (SenMLError, DownlinkError) as e:

@@ -100,7 +100,7 @@ def build_uplink(
     imei_b = _args.text("imei", imei, ascii=True).encode("ascii")
     secret_b = bytes(_args.buffer("secret", secret, text=True))
     host_b = _args.text("host", host, ascii=True).encode("ascii")
-    keep: list = []
+    keep: list[Any] = []
     entries, count = _entries(recs, None, None, keep)
     count = len(recs)
     needed = ffi.new("size_t *")
@@ -163,7 +163,7 @@ class UplinkResponse:
     body: bytes
 
 
-def parse_uplink_response(raw: bytes, *, max_body: int = 65536,
+def parse_uplink_response(raw: _args.BytesLike, *, max_body: int = 65536,
                           eof: bool = True) -> UplinkResponse:
     """Frame an uplink's HTTP response as the device does, with the same
     parser as the download (``mfota_http_response_collect``).  ``eof``: the

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
+from m2mfota._bridge import Bridge, trampoline
 from m2mfota._errors import ERR
 from m2mfota._native import ffi, lib
 
@@ -30,7 +31,6 @@ __all__ = ["KeyLike", "TrustedKey", "Trust", "load_key", "mcuboot_verify"]
 
 _OK = 0
 _ERR_SIG = ERR["MFOTA_ERR_MCUBOOT_SIG"]
-_ERR_HAL = ERR["MFOTA_ERR_HAL"]
 _ERR_UNSUPPORTED = ERR["MFOTA_ERR_UNSUPPORTED"]
 
 #: a key as the API takes it: PEM or DER bytes, PEM text, or a path to either
@@ -109,22 +109,21 @@ def _verify(alg: int, key_der: bytes, digest: bytes, sig: bytes) -> bool:
     return True
 
 
-@ffi.def_extern()
-def _py_sig_verify(ctx, alg, key, key_len, digest, sig, sig_len):  # noqa: ANN001 - cffi
-    trust: Trust = ffi.from_handle(ctx)
+# A verifier's failure hands C MFOTA_ERR_HAL (the default of the bridge); a
+# HalFailure has no port code to give here, so it is re-raised like any other.
+@trampoline("_py_sig_verify", hal_failure=False)
+def _sig_verify(trust: Trust, alg: int, key: Any, key_len: int, digest: Any, sig: Any,
+                sig_len: int) -> int:
+    if alg not in (lib.MFOTA_SIG_ECDSA_P256, lib.MFOTA_SIG_ED25519):
+        return _ERR_UNSUPPORTED
     try:
-        if alg not in (lib.MFOTA_SIG_ECDSA_P256, lib.MFOTA_SIG_ED25519):
-            return _ERR_UNSUPPORTED
         ok = _verify(alg, bytes(ffi.buffer(key, key_len)), bytes(ffi.buffer(digest, 32)),
                      bytes(ffi.buffer(sig, sig_len)))
-        return _OK if ok else _ERR_SIG
     except ValueError:
         return _ERR_SIG  # a signature (or key) that does not even parse
-    # Anything else is a failure of the verifier, not a bad image: C gets
-    # MFOTA_ERR_HAL and the caller re-raises this very exception.
-    except BaseException as exc:  # noqa: BLE001
-        trust.exc = exc
-        return _ERR_HAL
+    # Anything else is a failure of the verifier, not a bad image: the bridge
+    # gives C MFOTA_ERR_HAL and the caller re-raises this very exception.
+    return _OK if ok else _ERR_SIG
 
 
 class Trust:
@@ -135,11 +134,10 @@ class Trust:
         if isinstance(keys, (str, bytes, bytearray, os.PathLike, TrustedKey)):
             raise TypeError("keys: expected a list of keys, not a single key")
         self.keys = [load_key(k) for k in keys]
-        self.exc: BaseException | None = None
-        self._handle = ffi.new_handle(self)
+        self.bridge = Bridge(self)
         self._verifier = ffi.new("struct mfota_sig_verifier *")
         self._verifier.verify = lib._py_sig_verify
-        self._verifier.ctx = self._handle
+        self._verifier.ctx = self.bridge.handle
         self._ders = [ffi.new("uint8_t[]", k.der) for k in self.keys]
         self._c_keys = ffi.new("struct mfota_sig_key[]", max(1, len(self.keys)))
         for i, k in enumerate(self.keys):
@@ -158,9 +156,8 @@ class Trust:
         c_trust.verifier = self.c.verifier
 
     def reraise(self) -> None:
-        if self.exc is not None:
-            exc, self.exc = self.exc, None
-            raise exc
+        """Raise what the verifier callback raised during the last C call."""
+        self.bridge.reraise()
 
 
 def mcuboot_verify(image: bytes, keys: Iterable[KeyLike] = ()) -> Any:
@@ -169,7 +166,8 @@ def mcuboot_verify(image: bytes, keys: Iterable[KeyLike] = ()) -> Any:
     them.  Returns a :class:`~m2mfota.flash.McubootImage`; raises
     :class:`~m2mfota.flash.ImageError` (``.code`` e.g.
     ``MFOTA_ERR_MCUBOOT_SIG``, ``.result`` the LwM2M /5 result)."""
-    from m2mfota.flash import ImageError, _mcuboot
+    from m2mfota.flash import ImageError
+    from m2mfota.flash.mcuboot import _mcuboot
 
     if not isinstance(image, (bytes, bytearray, memoryview)):
         raise TypeError(f"image: expected bytes, not {type(image).__name__}")

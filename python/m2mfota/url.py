@@ -36,4 +36,4 @@ def parse_url(url: str | bytes) -> URL:
     host = ffi.unpack(out.host, out.host_len).decode("ascii")
     path = ffi.unpack(out.path, out.path_len).decode("ascii")
     ipv4 = tuple(out.ipv4) if out.host_is_ipv4 else None
-    return URL(host=host, port=out.port, path=path, ipv4=ipv4)  # type: ignore[arg-type]
+    return URL(host=host, port=out.port, path=path, ipv4=ipv4)

@@ -16,3 +16,5 @@ int mfota_sha256_available(enum mfota_sha256_impl impl);
 enum mfota_sha256_impl mfota_sha256_active(void);
 const char *mfota_sha256_impl_name(enum mfota_sha256_impl impl);
 int mfota_sha256_with(enum mfota_sha256_impl impl, const void *data, size_t len, uint8_t out[32]);
+void mfota_sha256(const void *data, size_t len, uint8_t out[32]);
+void mfota_sha256_hex(const uint8_t digest[32], char out[65]);

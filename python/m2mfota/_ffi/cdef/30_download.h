@@ -2,6 +2,10 @@
 int mfota_http_request_write(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
                              const char *token, size_t token_len, int with_range, uint64_t first,
                              uint64_t last);
+int mfota_http_request_head(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
+                            const char *token, size_t token_len);
+int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_range,
+                            uint64_t first, uint64_t last);
 /* http_response.h */
 struct mfota_http_event {
     int kind;
