@@ -35,6 +35,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 
 # Flash layout: the same numbers as embedded_port/board/board_layout.h (a
 # test checks that they agree).
@@ -194,13 +195,32 @@ class BoardRun:
         return [line.split(mark, 1)[1].strip() for line in self.lines if mark in line]
 
 
+def parse_modem(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` of the modem simulator; the host must be a loopback
+    IPv4 literal (QEMU connects the board's UART there)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BoardError(f"--modem wants HOST:PORT, not {text!r}")
+    if not host.startswith("127."):
+        raise BoardError(f"--modem: {host!r} is not a 127.x.x.x address (the simulator "
+                         "runs on this machine)")
+    return host, int(port)
+
+
 def qemu_command(flash: Path, bootloader: Path, qemu: str = "qemu-system-arm",
-                 trace: bool = False) -> list[str]:
+                 trace: bool = False, modem: tuple[str, int] | None = None) -> list[str]:
     """The QEMU command line of one boot; ``trace`` asks the firmware to print
-    a ``[flash] P|E offset`` line before each flash program/erase."""
+    a ``[flash] P|E offset`` line before each flash program/erase.
+
+    UART0 (QEMU's first ``-serial``) stays unconnected: the console is
+    semihosting.  UART1 (the second ``-serial``, 0x40005000) is the modem's:
+    with ``modem`` QEMU connects it as a TCP client to the simulator, else it
+    has no backend and the app finds no modem."""
     # QEMU's option parser doubles commas inside a value.
     arg = str(Path(flash).resolve()).replace(",", ",,") + (" trace" if trace else "")
+    uart1 = "none" if modem is None else f"tcp:{modem[0]}:{modem[1]},nodelay=on"
     return [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+            "-serial", uart1,
             "-semihosting-config", f"enable=on,target=native,arg={arg}",
             "-kernel", str(bootloader)]
 
@@ -208,8 +228,8 @@ def qemu_command(flash: Path, bootloader: Path, qemu: str = "qemu-system-arm",
 FLASH_TRACE = "[flash] "
 
 
-def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: float
-              ) -> tuple[Boot, int, bool]:
+def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: float,
+              on_line: Callable[[str], None] | None = None) -> tuple[Boot, int, bool]:
     """Run QEMU until it exits, ``deadline`` passes or ``ops_left`` traced
     flash operations were seen; then SIGKILL it.  Returns the boot, the
     flash operations seen and whether it was killed."""
@@ -240,6 +260,8 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
                     killed = True
             else:
                 lines.append(line)
+                if on_line is not None:
+                    on_line(line)
         if killed:
             break
     proc.stdout.close()
@@ -253,12 +275,15 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
 def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
               power_cut_after_ms: float | None = None, power_cut_after_ops: int | None = None,
               boot_timeout: float = 60.0, qemu: str = "qemu-system-arm",
-              echo: bool = False) -> BoardRun:
+              echo: bool = False, modem: tuple[str, int] | None = None,
+              on_line: Callable[[int, str], None] | None = None) -> BoardRun:
     """Boot the board until the app idles, fails, or ``boots`` boots were
     used.  A power cut (SIGKILL of QEMU) comes ``power_cut_after_ms`` after
     the first boot started, or as soon as the host has seen
     ``power_cut_after_ops`` flash programs/erases (counted over all boots,
-    bootloader and app), whichever boot is running then."""
+    bootloader and app), whichever boot is running then.  ``modem``
+    (host, port) wires the board's UART1 to a modem simulator; ``on_line``
+    gets (boot number from 1, console line) as each line arrives."""
     if not Path(bootloader).is_file():
         raise BoardError(f"no bootloader ELF at {bootloader}")
     FileFlash(flash)  # size check
@@ -266,11 +291,13 @@ def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
     start = time.monotonic()
     cut_at = None if power_cut_after_ms is None else start + power_cut_after_ms / 1000.0
     ops_left = power_cut_after_ops
-    cmd = qemu_command(flash, bootloader, qemu, trace=power_cut_after_ops is not None)
+    cmd = qemu_command(flash, bootloader, qemu, trace=power_cut_after_ops is not None,
+                       modem=modem)
     for n in range(boots):
         boot_end = time.monotonic() + boot_timeout
         deadline = boot_end if cut_at is None else min(cut_at, boot_end)
-        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start)
+        line_cb = None if on_line is None else (lambda text, n=n: on_line(n + 1, text))
+        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start, line_cb)
         run.boots.append(boot)
         run.flash_ops += ops
         if ops_left is not None:
