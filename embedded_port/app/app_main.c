@@ -250,10 +250,13 @@ static int attach_modem(void)
     int rc;
     board_uart_init(&uart, BOARD_UART1_BASE, APP_MODEM_BAUD, &clock_hal, &uart_hal);
     mfota_modem_init(&modem, &uart_hal);
-    modem.probe_timeout_ms = 3000; /* no modem on the UART: decide quickly */
+    /* The first answer can take about a second on a loaded host (QEMU
+     * moves UART bytes one at a time); a modem still waking up gets a
+     * second chance.  No modem on the UART costs these two probes. */
+    modem.probe_timeout_ms = 1500;
     rc = mfota_modem_probe(&modem);
     if (rc == MFOTA_ERR_DL_TIMEOUT) {
-        rc = mfota_modem_probe(&modem); /* a modem still waking up gets a second chance */
+        rc = mfota_modem_probe(&modem);
     }
     modem.probe_timeout_ms = 1000;
     if (rc < 0) {
