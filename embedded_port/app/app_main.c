@@ -243,6 +243,18 @@ static int wrapped_running_version(void *ctx, char *buf, size_t cap)
     return mcuboot_bl.running_version(mcuboot_bl.ctx, buf, cap);
 }
 
+/* The client's events as console lines: the host (qemu-demo) draws its
+ * live display from them.  Progress comes once per part, not per byte. */
+static void on_event(void *ctx, const struct mfota_client_event *ev)
+{
+    (void)ctx;
+    if (ev->kind == MFOTA_CLIENT_EV_STATE) {
+        printf("[app] state %s\n", mfota_state_name((enum mfota_state)ev->state));
+    } else if (ev->kind == MFOTA_CLIENT_EV_PROGRESS) {
+        printf("[app] progress %lu/%lu\n", (unsigned long)ev->done, (unsigned long)ev->total);
+    }
+}
+
 /* Step 2 of the file comment: 1 when the modem answers (the two sockets
  * are then `uplink` and `download`), 0 when the offline transport is used. */
 static int attach_modem(void)
@@ -250,14 +262,11 @@ static int attach_modem(void)
     int rc;
     board_uart_init(&uart, BOARD_UART1_BASE, APP_MODEM_BAUD, &clock_hal, &uart_hal);
     mfota_modem_init(&modem, &uart_hal);
-    /* The first answer can take about a second on a loaded host (QEMU
-     * moves UART bytes one at a time); a modem still waking up gets a
-     * second chance.  No modem on the UART costs these two probes. */
-    modem.probe_timeout_ms = 1500;
+    /* The first answer (the probe, then ATE0 and AT+CMEE=1) takes about a
+     * second on a loaded host, QEMU moving UART bytes one at a time; a
+     * board with no modem pays this timeout once per boot. */
+    modem.probe_timeout_ms = 2500;
     rc = mfota_modem_probe(&modem);
-    if (rc == MFOTA_ERR_DL_TIMEOUT) {
-        rc = mfota_modem_probe(&modem);
-    }
     modem.probe_timeout_ms = 1000;
     if (rc < 0) {
         printf("[app] no modem on UART1 (%s): offline\n", mfota_err_name(rc));
@@ -304,6 +313,7 @@ static int client_cycle(const struct config *cfg, const struct mfota_mcuboot_ima
     cc.journal_flash = &journal;
     cc.bootloader = &bl;
     cc.check_mcuboot = 1;
+    cc.on_event = on_event;
     cc.part_size = APP_PART_SIZE;
     cc.io_timeout_ms = 30000;
     /* A few engine retries ride out modem faults (errors, a remote close, a

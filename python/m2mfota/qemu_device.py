@@ -33,9 +33,9 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 
 # Flash layout: the same numbers as embedded_port/board/board_layout.h (a
 # test checks that they agree).
@@ -173,6 +173,7 @@ class Boot:
     started: float = 0.0  # seconds after the run's start
     ended: float = 0.0
     flash_ops: int = 0  # traced flash programs/erases (op-count cuts only)
+    last_op: str = ""  # the last traced operation, "P 0x25000" (op-count cuts only)
 
 
 @dataclass
@@ -238,7 +239,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
                             stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
-    buf, lines, ops, killed = b"", [], 0, False
+    buf, lines, ops, killed, last_op = b"", [], 0, False, ""
     while True:
         remaining = deadline - time.monotonic()
         ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
@@ -255,6 +256,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
             line = raw.decode(errors="replace")
             if line.startswith(FLASH_TRACE):
                 ops += 1
+                last_op = line[len(FLASH_TRACE):].strip()
                 if ops_left is not None and ops >= ops_left:
                     proc.send_signal(signal.SIGKILL)
                     killed = True
@@ -268,7 +270,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
     status = proc.wait()
     if buf and not buf.startswith(FLASH_TRACE.encode()):
         lines.append(buf.decode(errors="replace"))
-    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops)
+    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops, last_op)
     return boot, ops, killed
 
 
@@ -345,6 +347,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "programs/erases (traced on the console)")
     parser.add_argument("--seed", type=int, default=None, help="seed for a random power cut")
     parser.add_argument("--qemu", default="qemu-system-arm", help="the QEMU binary")
+    parser.add_argument("--modem", metavar="HOST:PORT", default=None,
+                        help="connect the board's UART1 to a modem simulator there "
+                             "(m2mfota modem-sim); default: no modem (the app runs offline)")
+    parser.add_argument("--boot-timeout", type=float, default=60.0,
+                        help="kill a boot that runs longer than this many seconds [%(default)s]")
     parser.add_argument("--image", type=Path, help="provision: signed v1 for the primary slot")
     parser.add_argument("--stage", type=Path,
                         help="provision: signed update left in the secondary slot")
@@ -375,15 +382,19 @@ def _run(args: argparse.Namespace) -> int:
                   server=args.server, stage=stage, mark_pending=args.mark_pending)
         print(f"provisioned {args.flash}")
         return CLI_IDLE
+    modem = None if args.modem is None else parse_modem(args.modem)
     if args.bootloader is None:
         raise BoardError("no bootloader: pass --bootloader or set M2MFOTA_BOARD_DIR")
     if shutil.which(args.qemu) is None:
         raise BoardError(f"{args.qemu} not found (Debian: apt-get install qemu-system-arm)")
     if args.boots < 1:
         raise BoardError("--boots must be at least 1")
+    if not args.boot_timeout > 0:
+        raise BoardError("--boot-timeout must be more than 0 seconds")
     cut = args.power_cut_after_ms
     if cut == "random":
-        cut = random.Random(args.seed).uniform(0, 2000)
+        # An update through the modem takes seconds; a staged one about 2.
+        cut = random.Random(args.seed).uniform(0, 2000 if modem is None else 15000)
         print(f"power cut after {cut:.0f} ms")
     elif cut is not None:
         try:
@@ -393,7 +404,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.power_cut_after_ops is not None and args.power_cut_after_ops < 1:
         raise BoardError("--power-cut-after-ops must be at least 1")
     result = run_board(args.flash, args.bootloader, boots=args.boots, power_cut_after_ms=cut,
-                       power_cut_after_ops=args.power_cut_after_ops, qemu=args.qemu, echo=True)
+                       power_cut_after_ops=args.power_cut_after_ops, qemu=args.qemu, echo=True,
+                       modem=modem, boot_timeout=args.boot_timeout)
     if result.power_cut:
         return CLI_POWER_CUT
     status = result.last_status
