@@ -14,11 +14,15 @@ operation.  The reboot protocol is the QEMU exit status
 5     the flash file could not be opened
 ====  ==================================================================
 
+The app reaches the network through a SARA-R4 modem on the board's UART1:
+``--modem HOST:PORT`` makes QEMU connect that UART to ``m2mfota modem-sim``
+(``qemu_command``); without it the app finds no modem and runs offline.
+
 ``provision`` writes a fresh flash file: config area (IMEI, secret, server),
-v1 in the primary slot and, optionally, an update image in the secondary slot
-(``--stage``) -- what a finished download leaves there, until the modem
-transport lands -- and with ``--mark-pending`` the MCUboot trailer too,
-written by the project's own ``mfota_mcuboot_mark_pending``.
+v1 in the primary slot and, optionally, an image in the secondary slot
+(``--stage``, as a finished download leaves it; for tests of MCUboot
+itself) and with ``--mark-pending`` the MCUboot trailer too, written by the
+project's own ``mfota_mcuboot_mark_pending``.
 """
 
 from __future__ import annotations
@@ -174,6 +178,7 @@ class Boot:
     ended: float = 0.0
     flash_ops: int = 0  # traced flash programs/erases (op-count cuts only)
     last_op: str = ""  # the last traced operation, "P 0x25000" (op-count cuts only)
+    op_log: list[str] = field(default_factory=list)  # every traced operation, in order
 
 
 @dataclass
@@ -240,6 +245,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     buf, lines, ops, killed, last_op = b"", [], 0, False, ""
+    op_log: list[str] = []
     while True:
         remaining = deadline - time.monotonic()
         ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
@@ -257,6 +263,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
             if line.startswith(FLASH_TRACE):
                 ops += 1
                 last_op = line[len(FLASH_TRACE):].strip()
+                op_log.append(last_op)
                 if ops_left is not None and ops >= ops_left:
                     proc.send_signal(signal.SIGKILL)
                     killed = True
@@ -270,7 +277,8 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
     status = proc.wait()
     if buf and not buf.startswith(FLASH_TRACE.encode()):
         lines.append(buf.decode(errors="replace"))
-    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops, last_op)
+    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops, last_op,
+                op_log)
     return boot, ops, killed
 
 
@@ -354,7 +362,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kill a boot that runs longer than this many seconds [%(default)s]")
     parser.add_argument("--image", type=Path, help="provision: signed v1 for the primary slot")
     parser.add_argument("--stage", type=Path,
-                        help="provision: signed update left in the secondary slot")
+                        help="provision: signed image left in the secondary slot (MCUboot tests)")
     parser.add_argument("--mark-pending", action="store_true",
                         help="provision: also write the staged image's MCUboot trailer")
     parser.add_argument("--imei", default="123456789012345",
