@@ -128,7 +128,7 @@ def _modem(faults: str = "", **kw):
 
 
 def _net_boot(board: Path, flash: Path, sim: RunningSim, **kw) -> qd.BoardRun:
-    kw.setdefault("boot_timeout", 120.0)
+    kw.setdefault("boot_timeout", 400.0)  # above the app's own 300 s cycle bound
     return qd.run_board(flash, board / "bootloader.elf", modem=("127.0.0.1", sim.port), **kw)
 
 
@@ -449,8 +449,9 @@ def test_random_power_cuts_during_the_update(board, emu, firmware_ids, tmp_path)
     cut, each at a random flash operation counted from the reboot before it
     (the host counts the traced programs/erases), until it finishes; a cut
     mid-download resumes from the journal (the emulator resends the same URL).
-    The first cut of every other chain falls on v1's last operations (the
-    trailer and the attempt log), which random cuts rarely hit."""
+    The first cut of every chain aims at v1's trailer write and attempt-log
+    record (their places in the operations of an uncut update), which random
+    cuts rarely hit."""
     rng = random.Random(11)
     with _modem() as sim:
         imei = _device(emu, firmware_ids)
@@ -474,7 +475,7 @@ def test_random_power_cuts_during_the_update(board, emu, firmware_ids, tmp_path)
             imei = _device(emu, firmware_ids)
             flash = _net_flash(board, tmp_path, emu, imei, f"chain-{chains}.bin")
             for link in range(12):
-                if link == 0 and chains % 2 == 1:
+                if link == 0:
                     ops = rng.choice(targets)  # the trailer / attempt log
                 else:
                     ops = rng.randint(1, total_ops // 8)

@@ -65,7 +65,7 @@ struct config {
 };
 
 #ifndef APP_CYCLE_TIMEOUT_MS
-#define APP_CYCLE_TIMEOUT_MS 180000u /* an NB-IoT download of the whole image fits */
+#define APP_CYCLE_TIMEOUT_MS 300000u /* an NB-IoT download, or every modem fault on a loaded host, fits */
 #endif
 #ifndef APP_MODEM_BAUD
 #define APP_MODEM_BAUD 115200u
