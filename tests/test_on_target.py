@@ -425,6 +425,26 @@ def _cut_phase(boot: qd.Boot) -> str:
     return "v1 download"
 
 
+def _trailer_or_log(op: str) -> bool:
+    """A program of the secondary slot's trailer sector or of the attempt log."""
+    kind, off = op.split()
+    at = int(off, 16)
+    return kind == "P" and (at >= qd.SECONDARY_OFF + qd.SECONDARY_SIZE - qd.SECTOR_SIZE
+                            or qd.STATE_OFF <= at < qd.STATE_OFF + qd.STATE_SIZE)
+
+
+def _nth_match(pred, n: int):
+    """A cut_when predicate true at the n-th operation ``pred`` accepts."""
+    seen = 0
+
+    def check(op: str) -> bool:
+        nonlocal seen
+        seen += pred(op)
+        return seen >= n
+
+    return check
+
+
 def _net_final(board: Path, flash: Path, sim: RunningSim) -> str:
     """Power up after the last cut and boot until the app idles: it must end
     on confirmed v2 or on v1, never unbootable.  The final image."""
@@ -449,8 +469,8 @@ def test_random_power_cuts_during_the_update(board, emu, firmware_ids, tmp_path)
     cut, each at a random flash operation counted from the reboot before it
     (the host counts the traced programs/erases), until it finishes; a cut
     mid-download resumes from the journal (the emulator resends the same URL).
-    The first cut of every chain aims at v1's trailer write and attempt-log
-    record (their places in the operations of an uncut update), which random
+    The first cut of every other chain falls on v1 programming its trailer or
+    its attempt-log record (the host watches the traced offsets), which random
     cuts rarely hit."""
     rng = random.Random(11)
     with _modem() as sim:
@@ -460,26 +480,21 @@ def test_random_power_cuts_during_the_update(board, emu, firmware_ids, tmp_path)
         assert not probe.power_cut and probe.running_images() == [V1, V2], probe.lines
         v1_ops, total_ops = probe.boots[0].flash_ops, probe.flash_ops
         assert v1_ops > 50 and total_ops > v1_ops + 100, (v1_ops, total_ops)
-        # v1's trailer write and attempt-log record: where they fall in its operations.
-        trailer_from = qd.SECONDARY_OFF + qd.SECONDARY_SIZE - qd.SECTOR_SIZE
-        targets = [i + 1 for i, op in enumerate(probe.boots[0].op_log)
-                   if int(op.split()[1], 16) >= trailer_from
-                   or qd.STATE_OFF <= int(op.split()[1], 16) < qd.STATE_OFF + qd.STATE_SIZE]
-        targets = [t for t in targets if t > v1_ops // 2]  # not the download's first erase
-        assert len(targets) >= 2, probe.boots[0].op_log[-12:]
         phases: dict[str, int] = {}
         finals: dict[str, int] = {}
         cuts = chains = 0
-        while cuts < CUTS and chains < 12:
+        while (cuts < CUTS or chains < 3) and chains < 12:
             chains += 1
             imei = _device(emu, firmware_ids)
             flash = _net_flash(board, tmp_path, emu, imei, f"chain-{chains}.bin")
             for link in range(12):
-                if link == 0:
-                    ops = rng.choice(targets)  # the trailer / attempt log
+                if link == 0 and chains % 2 == 1:
+                    # v1 programming its trailer or its attempt-log record
+                    run = _net_boot(board, flash, sim,
+                                    cut_when=_nth_match(_trailer_or_log, rng.randint(1, 3)))
                 else:
-                    ops = rng.randint(1, total_ops // 8)
-                run = _net_boot(board, flash, sim, power_cut_after_ops=ops)
+                    run = _net_boot(board, flash, sim,
+                                    power_cut_after_ops=rng.randint(1, total_ops // 8))
                 _assert_healthy(run)
                 if not run.power_cut:
                     break

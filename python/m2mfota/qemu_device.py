@@ -179,6 +179,7 @@ class Boot:
     flash_ops: int = 0  # traced flash programs/erases (op-count cuts only)
     last_op: str = ""  # the last traced operation, "P 0x25000" (op-count cuts only)
     op_log: list[str] = field(default_factory=list)  # every traced operation, in order
+    op_cut: bool = False  # killed at a traced operation (a power cut, not a timeout)
 
 
 @dataclass
@@ -235,7 +236,8 @@ FLASH_TRACE = "[flash] "
 
 
 def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: float,
-              on_line: Callable[[str], None] | None = None) -> tuple[Boot, int, bool]:
+              on_line: Callable[[str], None] | None = None,
+              cut_when: Callable[[str], bool] | None = None) -> tuple[Boot, int, bool]:
     """Run QEMU until it exits, ``deadline`` passes or ``ops_left`` traced
     flash operations were seen; then SIGKILL it.  Returns the boot, the
     flash operations seen and whether it was killed."""
@@ -244,7 +246,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
                             stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
-    buf, lines, ops, killed, last_op = b"", [], 0, False, ""
+    buf, lines, ops, killed, last_op, op_cut = b"", [], 0, False, "", False
     op_log: list[str] = []
     while True:
         remaining = deadline - time.monotonic()
@@ -264,9 +266,10 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
                 ops += 1
                 last_op = line[len(FLASH_TRACE):].strip()
                 op_log.append(last_op)
-                if ops_left is not None and ops >= ops_left:
+                if (ops_left is not None and ops >= ops_left) or (
+                        cut_when is not None and cut_when(last_op)):
                     proc.send_signal(signal.SIGKILL)
-                    killed = True
+                    killed = op_cut = True
             else:
                 lines.append(line)
                 if on_line is not None:
@@ -278,7 +281,7 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
     if buf and not buf.startswith(FLASH_TRACE.encode()):
         lines.append(buf.decode(errors="replace"))
     boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops, last_op,
-                op_log)
+                op_log, op_cut)
     return boot, ops, killed
 
 
@@ -286,14 +289,17 @@ def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
               power_cut_after_ms: float | None = None, power_cut_after_ops: int | None = None,
               boot_timeout: float = 60.0, qemu: str = "qemu-system-arm",
               echo: bool = False, modem: tuple[str, int] | None = None,
-              on_line: Callable[[int, str], None] | None = None) -> BoardRun:
+              on_line: Callable[[int, str], None] | None = None,
+              cut_when: Callable[[str], bool] | None = None) -> BoardRun:
     """Boot the board until the app idles, fails, or ``boots`` boots were
     used.  A power cut (SIGKILL of QEMU) comes ``power_cut_after_ms`` after
     the first boot started, or as soon as the host has seen
     ``power_cut_after_ops`` flash programs/erases (counted over all boots,
     bootloader and app), whichever boot is running then.  ``modem``
     (host, port) wires the board's UART1 to a modem simulator; ``on_line``
-    gets (boot number from 1, console line) as each line arrives."""
+    gets (boot number from 1, console line) as each line arrives.
+    ``cut_when`` (tests) gets each traced operation ("P 0x00044ff0") and
+    cuts the power when it returns True."""
     if not Path(bootloader).is_file():
         raise BoardError(f"no bootloader ELF at {bootloader}")
     FileFlash(flash)  # size check
@@ -301,13 +307,13 @@ def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
     start = time.monotonic()
     cut_at = None if power_cut_after_ms is None else start + power_cut_after_ms / 1000.0
     ops_left = power_cut_after_ops
-    cmd = qemu_command(flash, bootloader, qemu, trace=power_cut_after_ops is not None,
-                       modem=modem)
+    tracing = power_cut_after_ops is not None or cut_when is not None
+    cmd = qemu_command(flash, bootloader, qemu, trace=tracing, modem=modem)
     for n in range(boots):
         boot_end = time.monotonic() + boot_timeout
         deadline = boot_end if cut_at is None else min(cut_at, boot_end)
         line_cb = None if on_line is None else (lambda text, n=n: on_line(n + 1, text))
-        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start, line_cb)
+        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start, line_cb, cut_when)
         run.boots.append(boot)
         run.flash_ops += ops
         if ops_left is not None:
@@ -315,7 +321,7 @@ def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
         _echo(echo, n, boot)
         if killed:
             run.power_cut = (cut_at is not None and time.monotonic() >= cut_at) or (
-                ops_left is not None and ops_left <= 0)
+                ops_left is not None and ops_left <= 0) or boot.op_cut
             if not run.power_cut:
                 boot.lines.append(f"[host] boot timed out after {boot_timeout} s")
             return run
