@@ -114,6 +114,7 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
           qd: Any, running_sim: Any) -> int:
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
     from rich.table import Table
 
@@ -155,9 +156,9 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
                     progress.update(task, description=f"boot {boot}")
                     if line.startswith("[app]") or "Swap type" in line or "[boot]" in line:
                         text = line.split("] ", 1)[-1]
-                        progress.update(task, status=text[:28])
-                        progress.console.print(f"[dim]boot {boot}[/dim] {line}",
-                                               markup=True, highlight=False)
+                        progress.update(task, status=escape(text[:28]))
+                        progress.console.print(f"[dim]boot {boot}[/dim] {escape(line)}",
+                                               highlight=False)
 
                 result = qd.run_board(flash, board / "bootloader.elf", boots=args.boots,
                                       boot_timeout=args.timeout, qemu=args.qemu,
