@@ -6,11 +6,11 @@
  * within one boot.  sleep_ms busy-waits on it (the board enables no timer
  * interrupt).
  *
- * Offline transport: what the client sees on a board with no link (no modem
- * port compiled in, or `modem-sim --link none`): every connect fails with
- * MFOTA_ERR_DL_CONNECT, so the client's cycle ends with its network error
- * path.  The modem port (embedded_port/modem/) replaces it: the app takes
- * its two transports from board_transports() and nothing else changes.
+ * Offline transport: what the client sees on a board with no modem attached
+ * (the app's start-up probe of UART1 got no answer): every connect fails
+ * with MFOTA_ERR_DL_CONNECT, so the client's cycle ends with its network
+ * error path.  With a modem the app's transports are two sockets of the
+ * SARA-R4 driver (embedded_port/modem) on cmsdk_uart.h.
  */
 #ifndef MFOTA_BOARD_HAL_H
 #define MFOTA_BOARD_HAL_H

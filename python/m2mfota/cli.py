@@ -35,6 +35,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "senml": ("m2mfota.senml_cli", "decode a SenML pack or a KPN downlink as the device does"),
     "modem-sim": ("m2mfota.modem_sim", "simulate a SARA-R4 modem (AT sockets) on a TCP port"),
     "qemu-device": ("m2mfota.qemu_device", "run the QEMU board (MCUboot + app) on a flash file"),
+    "qemu-demo": ("m2mfota.qemu_demo",
+                  "the QEMU board updates itself through the modem simulator, end to end"),
 }
 
 EXIT_ERROR = 1

@@ -291,8 +291,11 @@ class _Session:
         sim = self.sim
         sim.stats.commands += 1
         f = sim.faults
-        if (f.silent_s > 0 and not self.silence_done and sim.stats.commands > f.silent_after):
+        if (f.silent_s > 0 and not sim.silence_fired and sim.stats.commands > f.silent_after):
             # The modem hangs: this command and everything for silent_s is lost.
+            # Once per simulator, like close-after: a board that reboots opens
+            # a new UART session, which must not fall silent again at once.
+            sim.silence_fired = True
             self.silence_done = True
             self.silent_until = time.monotonic() + f.silent_s
             sim.stats.count("silent")
@@ -569,6 +572,7 @@ class ModemSim:
         self.cmee_supported = cmee_supported  # False: an old firmware, errors stay "ERROR"
         self.stats = SimStats()
         self.close_fired = False
+        self.silence_fired = False
         self.sessions = 0
         self._live: set[asyncio.Task] = set()
 

@@ -14,11 +14,15 @@ operation.  The reboot protocol is the QEMU exit status
 5     the flash file could not be opened
 ====  ==================================================================
 
+The app reaches the network through a SARA-R4 modem on the board's UART1:
+``--modem HOST:PORT`` makes QEMU connect that UART to ``m2mfota modem-sim``
+(``qemu_command``); without it the app finds no modem and runs offline.
+
 ``provision`` writes a fresh flash file: config area (IMEI, secret, server),
-v1 in the primary slot and, optionally, an update image in the secondary slot
-(``--stage``) -- what a finished download leaves there, until the modem
-transport lands -- and with ``--mark-pending`` the MCUboot trailer too,
-written by the project's own ``mfota_mcuboot_mark_pending``.
+v1 in the primary slot and, optionally, an image in the secondary slot
+(``--stage``, as a finished download leaves it; for tests of MCUboot
+itself) and with ``--mark-pending`` the MCUboot trailer too, written by the
+project's own ``mfota_mcuboot_mark_pending``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,6 +177,9 @@ class Boot:
     started: float = 0.0  # seconds after the run's start
     ended: float = 0.0
     flash_ops: int = 0  # traced flash programs/erases (op-count cuts only)
+    last_op: str = ""  # the last traced operation, "P 0x25000" (op-count cuts only)
+    op_log: list[str] = field(default_factory=list)  # every traced operation, in order
+    op_cut: bool = False  # killed at a traced operation (a power cut, not a timeout)
 
 
 @dataclass
@@ -194,13 +202,32 @@ class BoardRun:
         return [line.split(mark, 1)[1].strip() for line in self.lines if mark in line]
 
 
+def parse_modem(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` of the modem simulator; the host must be a loopback
+    IPv4 literal (QEMU connects the board's UART there)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BoardError(f"--modem wants HOST:PORT, not {text!r}")
+    if not host.startswith("127."):
+        raise BoardError(f"--modem: {host!r} is not a 127.x.x.x address (the simulator "
+                         "runs on this machine)")
+    return host, int(port)
+
+
 def qemu_command(flash: Path, bootloader: Path, qemu: str = "qemu-system-arm",
-                 trace: bool = False) -> list[str]:
+                 trace: bool = False, modem: tuple[str, int] | None = None) -> list[str]:
     """The QEMU command line of one boot; ``trace`` asks the firmware to print
-    a ``[flash] P|E offset`` line before each flash program/erase."""
+    a ``[flash] P|E offset`` line before each flash program/erase.
+
+    UART0 (QEMU's first ``-serial``) stays unconnected: the console is
+    semihosting.  UART1 (the second ``-serial``, 0x40005000) is the modem's:
+    with ``modem`` QEMU connects it as a TCP client to the simulator, else it
+    has no backend and the app finds no modem."""
     # QEMU's option parser doubles commas inside a value.
     arg = str(Path(flash).resolve()).replace(",", ",,") + (" trace" if trace else "")
+    uart1 = "none" if modem is None else f"tcp:{modem[0]}:{modem[1]},nodelay=on"
     return [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+            "-serial", uart1,
             "-semihosting-config", f"enable=on,target=native,arg={arg}",
             "-kernel", str(bootloader)]
 
@@ -208,8 +235,9 @@ def qemu_command(flash: Path, bootloader: Path, qemu: str = "qemu-system-arm",
 FLASH_TRACE = "[flash] "
 
 
-def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: float
-              ) -> tuple[Boot, int, bool]:
+def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: float,
+              on_line: Callable[[str], None] | None = None,
+              cut_when: Callable[[str], bool] | None = None) -> tuple[Boot, int, bool]:
     """Run QEMU until it exits, ``deadline`` passes or ``ops_left`` traced
     flash operations were seen; then SIGKILL it.  Returns the boot, the
     flash operations seen and whether it was killed."""
@@ -218,7 +246,8 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
                             stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
-    buf, lines, ops, killed = b"", [], 0, False
+    buf, lines, ops, killed, last_op, op_cut = b"", [], 0, False, "", False
+    op_log: list[str] = []
     while True:
         remaining = deadline - time.monotonic()
         ready = select.select([fd], [], [], max(0.0, remaining))[0] if remaining > 0 else []
@@ -235,30 +264,42 @@ def _one_boot(cmd: list[str], deadline: float, ops_left: int | None, start: floa
             line = raw.decode(errors="replace")
             if line.startswith(FLASH_TRACE):
                 ops += 1
-                if ops_left is not None and ops >= ops_left:
+                last_op = line[len(FLASH_TRACE):].strip()
+                op_log.append(last_op)
+                if (ops_left is not None and ops >= ops_left) or (
+                        cut_when is not None and cut_when(last_op)):
                     proc.send_signal(signal.SIGKILL)
-                    killed = True
+                    killed = op_cut = True
             else:
                 lines.append(line)
+                if on_line is not None:
+                    on_line(line)
         if killed:
             break
     proc.stdout.close()
     status = proc.wait()
     if buf and not buf.startswith(FLASH_TRACE.encode()):
         lines.append(buf.decode(errors="replace"))
-    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops)
+    boot = Boot(None if killed else status, lines, began, time.monotonic() - start, ops, last_op,
+                op_log, op_cut)
     return boot, ops, killed
 
 
 def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
               power_cut_after_ms: float | None = None, power_cut_after_ops: int | None = None,
               boot_timeout: float = 60.0, qemu: str = "qemu-system-arm",
-              echo: bool = False) -> BoardRun:
+              echo: bool = False, modem: tuple[str, int] | None = None,
+              on_line: Callable[[int, str], None] | None = None,
+              cut_when: Callable[[str], bool] | None = None) -> BoardRun:
     """Boot the board until the app idles, fails, or ``boots`` boots were
     used.  A power cut (SIGKILL of QEMU) comes ``power_cut_after_ms`` after
     the first boot started, or as soon as the host has seen
     ``power_cut_after_ops`` flash programs/erases (counted over all boots,
-    bootloader and app), whichever boot is running then."""
+    bootloader and app), whichever boot is running then.  ``modem``
+    (host, port) wires the board's UART1 to a modem simulator; ``on_line``
+    gets (boot number from 1, console line) as each line arrives.
+    ``cut_when`` (tests) gets each traced operation ("P 0x00044ff0") and
+    cuts the power when it returns True."""
     if not Path(bootloader).is_file():
         raise BoardError(f"no bootloader ELF at {bootloader}")
     FileFlash(flash)  # size check
@@ -266,11 +307,13 @@ def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
     start = time.monotonic()
     cut_at = None if power_cut_after_ms is None else start + power_cut_after_ms / 1000.0
     ops_left = power_cut_after_ops
-    cmd = qemu_command(flash, bootloader, qemu, trace=power_cut_after_ops is not None)
+    tracing = power_cut_after_ops is not None or cut_when is not None
+    cmd = qemu_command(flash, bootloader, qemu, trace=tracing, modem=modem)
     for n in range(boots):
         boot_end = time.monotonic() + boot_timeout
         deadline = boot_end if cut_at is None else min(cut_at, boot_end)
-        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start)
+        line_cb = None if on_line is None else (lambda text, n=n: on_line(n + 1, text))
+        boot, ops, killed = _one_boot(cmd, deadline, ops_left, start, line_cb, cut_when)
         run.boots.append(boot)
         run.flash_ops += ops
         if ops_left is not None:
@@ -278,7 +321,7 @@ def run_board(flash: Path, bootloader: Path, *, boots: int = 8,
         _echo(echo, n, boot)
         if killed:
             run.power_cut = (cut_at is not None and time.monotonic() >= cut_at) or (
-                ops_left is not None and ops_left <= 0)
+                ops_left is not None and ops_left <= 0) or boot.op_cut
             if not run.power_cut:
                 boot.lines.append(f"[host] boot timed out after {boot_timeout} s")
             return run
@@ -318,9 +361,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "programs/erases (traced on the console)")
     parser.add_argument("--seed", type=int, default=None, help="seed for a random power cut")
     parser.add_argument("--qemu", default="qemu-system-arm", help="the QEMU binary")
+    parser.add_argument("--modem", metavar="HOST:PORT", default=None,
+                        help="connect the board's UART1 to a modem simulator there "
+                             "(m2mfota modem-sim); default: no modem (the app runs offline)")
+    parser.add_argument("--boot-timeout", type=float, default=60.0,
+                        help="kill a boot that runs longer than this many seconds [%(default)s]")
     parser.add_argument("--image", type=Path, help="provision: signed v1 for the primary slot")
     parser.add_argument("--stage", type=Path,
-                        help="provision: signed update left in the secondary slot")
+                        help="provision: signed image left in the secondary slot (MCUboot tests)")
     parser.add_argument("--mark-pending", action="store_true",
                         help="provision: also write the staged image's MCUboot trailer")
     parser.add_argument("--imei", default="123456789012345",
@@ -348,15 +396,19 @@ def _run(args: argparse.Namespace) -> int:
                   server=args.server, stage=stage, mark_pending=args.mark_pending)
         print(f"provisioned {args.flash}")
         return CLI_IDLE
+    modem = None if args.modem is None else parse_modem(args.modem)
     if args.bootloader is None:
         raise BoardError("no bootloader: pass --bootloader or set M2MFOTA_BOARD_DIR")
     if shutil.which(args.qemu) is None:
         raise BoardError(f"{args.qemu} not found (Debian: apt-get install qemu-system-arm)")
     if args.boots < 1:
         raise BoardError("--boots must be at least 1")
+    if not args.boot_timeout > 0:
+        raise BoardError("--boot-timeout must be more than 0 seconds")
     cut = args.power_cut_after_ms
     if cut == "random":
-        cut = random.Random(args.seed).uniform(0, 2000)
+        # An update through the modem takes seconds; a staged one about 2.
+        cut = random.Random(args.seed).uniform(0, 2000 if modem is None else 15000)
         print(f"power cut after {cut:.0f} ms")
     elif cut is not None:
         try:
@@ -366,7 +418,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.power_cut_after_ops is not None and args.power_cut_after_ops < 1:
         raise BoardError("--power-cut-after-ops must be at least 1")
     result = run_board(args.flash, args.bootloader, boots=args.boots, power_cut_after_ms=cut,
-                       power_cut_after_ops=args.power_cut_after_ops, qemu=args.qemu, echo=True)
+                       power_cut_after_ops=args.power_cut_after_ops, qemu=args.qemu, echo=True,
+                       modem=modem, boot_timeout=args.boot_timeout)
     if result.power_cut:
         return CLI_POWER_CUT
     status = result.last_status
