@@ -53,6 +53,13 @@ def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def click(browser, css: str) -> None:
+    """Click what ``css`` finds, again if a re-render replaced it meanwhile."""
+    from selenium.webdriver.common.by import By
+
+    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, css).click() or True, what=css)
+
+
 @pytest.mark.external_build
 def test_campaign_form_and_live_progress(browser, tmp_path):
     from selenium.webdriver.common.by import By
@@ -229,7 +236,7 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         browser.find_element(By.ID, "fw-submit").click()
         wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="second row")
         browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware.png"))
-        browser.find_element(By.CSS_SELECTOR, "#firmware-row-1 .fw-delete").click()
+        click(browser, "#firmware-row-1 .fw-delete")
         wait_for(lambda: not browser.find_elements(By.ID, "firmware-row-1"), what="deleted")
         assert request(port, "GET", "/api/firmware/1").status == 404
 
@@ -250,11 +257,11 @@ def test_event_log_and_firmware_page(browser, tmp_path):
 
         browser.get(f"{srv.base}/#/firmware")
         wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="firmware list")
-        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-inspect").click()
+        click(browser, "#firmware-row-2 .fw-inspect")
         sha = hashlib.sha256(fw_file.read_bytes()).hexdigest()
         wait_for(lambda: sha in browser.find_element(By.ID, "firmware-detail").text,
                  what="inspected firmware")
-        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-delete").click()
+        click(browser, "#firmware-row-2 .fw-delete")
         wait_for(lambda: "campaign 1 uses firmware 2" in
                  browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")
 
