@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from emulator_harness import API_KEY, ServerThread, SimDevice, register, request
+from emulator_harness import API_KEY, ServerThread, SimDevice, register, request, sign
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -204,6 +204,10 @@ def test_event_log_and_firmware_page(browser, tmp_path):
                 headers={"Things-Message-Token": "0" * 64})
         SimDevice(port, dev.imei, "wrong").uplink(firmware="1.0.0")
         SimDevice(port, "999999999999999", "x").uplink(firmware="1.0.0")
+        # a ThingsML record as KPN's SDK writes it: shown resolved (name and unit)
+        things = f'[{{"bn":"urn:dev:IMEI:{dev.imei}:","i_":-24,"v":21.5}}]'.encode()
+        assert request(port, "POST", "/ingestion/m2m/senml/v1", body=things,
+                       headers={"Things-Message-Token": sign(things, dev.secret)}).status == 204
 
         browser.get(f"{srv.base}/")
         browser.execute_script(f"sessionStorage.setItem('m2mfota-api-key', '{API_KEY}')")
@@ -220,6 +224,10 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         assert kinds == {"uplink", "refused"}
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "dashboard_events.png"))
+        browser.get(f"{srv.base}/#/device/{dev.imei}")
+        wait_for(lambda: "temperature=21.5 Cel" in
+                 browser.find_element(By.ID, "device-uplinks").text, what="resolved ThingsML")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_thingsml_uplink.png"))
 
         # Firmware page: upload, list with checksums, delete; a used one cannot go.
         fw_file = tmp_path / "app-3.1.0.bin"
