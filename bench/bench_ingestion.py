@@ -7,7 +7,13 @@ published on the file server) and the rest report progress.  The peer is a bare
 aiohttp server whose handler reads the body and answers 204: the framework's
 floor on the same machine, so the ratio is the emulator's own cost.
 
-    python bench/bench_ingestion.py [--devices 1000] [--uplinks 5] [--runs 3]
+After each timed run the bench checks that every uplink sent was stored: in
+the database file itself (read by a connection of its own while the server
+still runs, so an uplink acknowledged but not yet committed would be missing),
+or through the API for ``:memory:``.  The emulator runs as ``m2mfota serve``
+does by default: API key on, event log on, bare-LF normaliser in front.
+
+    python bench/bench_ingestion.py [--devices 1000] [--uplinks 5] [--runs 3] [--json]
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 
 import aiohttp
 
@@ -144,29 +152,94 @@ def server_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def count_in_file(path: str) -> int:
+    """Uplinks committed to the database file, read by a connection of our own
+    while the server still runs: what was acknowledged must be there."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM uplinks").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@dataclass
+class Run:
+    """One server's figures in one run."""
+
+    rate: float          # uplinks/s
+    p50: float           # ms
+    p99: float           # ms
+    server_cpu: float    # µs per uplink
+    client_cpu: float    # µs per uplink
+    sent: int
+    stored: int | None   # None: the peer stores nothing
+    downlinks: int
+
+
 def run_server(cmd: list[str], devices: int, uplinks: int, *,
-               registered: bool) -> tuple[float, float, float, float]:
-    """uplinks/s, p50 and p99 (ms), and the server's CPU time per uplink (µs):
-    a steadier figure than the rate on a machine shared with other jobs."""
+               registered: bool, db_file: str | None = None) -> Run:
+    """One timed run against the server ``cmd`` starts.  Server and client CPU
+    time per uplink are steadier figures than the rate on a shared machine."""
     proc, port = start(cmd)
     try:
         if registered:
             secrets = asyncio.run(setup(port, devices))
         else:
             secrets = {f"35{n:013d}": "x" for n in range(devices)}
-        cpu0 = server_cpu(proc.pid)
+        cpu0, client0 = server_cpu(proc.pid), time.process_time()
         lat, downlinks, elapsed = asyncio.run(load(port, secrets, uplinks))
+        client_us = (time.process_time() - client0) * 1e6 / len(lat)
         cpu_us = (server_cpu(proc.pid) - cpu0) * 1e6 / len(lat)
-        if registered and downlinks != devices:
-            raise RuntimeError(f"{downlinks} downlinks for {devices} devices")
+        stored = None
         if registered:
-            stored = asyncio.run(count_stored(port, list(secrets)))
+            if downlinks != devices:
+                raise RuntimeError(f"{downlinks} downlinks for {devices} devices")
+            # A file database is counted by SQLite directly; :memory: only
+            # through the server's API (its own connection).
+            stored = (count_in_file(db_file) if db_file
+                      else asyncio.run(count_stored(port, list(secrets))))
             if stored != devices * uplinks:
                 raise RuntimeError(f"{stored} uplinks stored of {devices * uplinks} sent")
-        return (*summarize(lat, elapsed), cpu_us)
+        rate, p50, p99 = summarize(lat, elapsed)
+        return Run(rate, p50, p99, cpu_us, client_us, len(lat), stored, downlinks)
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+PEER = "peer: bare aiohttp 204 handler"
+
+
+def measure(devices: int, uplinks: int, runs: int) -> dict[str, list[Run]]:
+    """Every server, ``runs`` times, interleaved so that a noisy neighbour
+    hits every server alike."""
+    serve = [sys.executable, "-c", "import sys; from m2mfota.cli import main; sys.exit(main())",
+             "serve", "--port", "0", "--api-key", API_KEY, "--db"]
+    results: dict[str, list[Run]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(runs):
+            path = os.path.join(tmp, f"b{run}.db")
+            configs = [
+                ("m2mfota emulator, SQLite file", serve + [path], True, path),
+                ("m2mfota emulator, SQLite :memory:", serve + [":memory:"], True, None),
+                (PEER, [sys.executable, "-c", PEER_SERVER], False, None),
+            ]
+            for name, cmd, registered, db_file in configs:
+                results.setdefault(name, []).append(
+                    run_server(cmd, devices, uplinks, registered=registered, db_file=db_file))
+    return results
+
+
+def medians(runs: list[Run]) -> dict[str, float]:
+    return {key: statistics.median(getattr(r, key) for r in runs)
+            for key in ("rate", "p50", "p99", "server_cpu", "client_cpu")}
+
+
+def ratios(results: dict[str, list[Run]]) -> dict[str, float]:
+    """Each emulator's median uplinks/s over the peer's, from the same runs."""
+    peer = medians(results[PEER])["rate"]
+    return {name: medians(runs)["rate"] / peer for name, runs in results.items()
+            if name != PEER}
 
 
 def main() -> int:
@@ -174,36 +247,27 @@ def main() -> int:
     ap.add_argument("--devices", type=int, default=1000)
     ap.add_argument("--uplinks", type=int, default=5, help="uplinks per device")
     ap.add_argument("--runs", type=int, default=3, help="runs per server; medians reported")
+    ap.add_argument("--json", action="store_true",
+                    help="also print every run's figures as one JSON line")
     args = ap.parse_args()
-    serve = [sys.executable, "-c", "import sys; from m2mfota.cli import main; sys.exit(main())",
-             "serve", "--port", "0", "--api-key", API_KEY, "--db"]
-    results: dict[str, list[tuple[float, float, float, float]]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for run in range(args.runs):
-            # Interleaved, so that a noisy neighbour hits every server alike.
-            configs = [
-                ("m2mfota emulator, SQLite file", serve + [os.path.join(tmp, f"b{run}.db")], True),
-                ("m2mfota emulator, SQLite :memory:", serve + [":memory:"], True),
-                ("peer: bare aiohttp 204 handler", [sys.executable, "-c", PEER_SERVER], False),
-            ]
-            for name, cmd, registered in configs:
-                results.setdefault(name, []).append(
-                    run_server(cmd, args.devices, args.uplinks, registered=registered))
+    results = measure(args.devices, args.uplinks, args.runs)
     print(f"{args.devices} devices x {args.uplinks} uplinks, all concurrent, one client "
-          f"process; median of {args.runs} runs")
+          f"process; median of {args.runs} runs; every uplink checked stored")
     print("| server                             | uplinks/s | p50 (ms) | p99 (ms) "
-          "| server CPU/uplink (µs) |")
+          "| server CPU/uplink (µs) | client CPU/uplink (µs) |")
     print("| ---------------------------------- | --------- | -------- | -------- "
-          "| ---------------------- |")
-    medians = {}
+          "| ---------------------- | ---------------------- |")
     for name, runs in results.items():
-        rate, p50, p99, cpu_us = (statistics.median(col) for col in zip(*runs))
-        medians[name] = rate
-        print(f"| {name:<34} | {rate:>9.0f} | {p50:>8.1f} | {p99:>8.1f} | {cpu_us:>22.0f} |")
-    peer = medians["peer: bare aiohttp 204 handler"]
-    for name, rate in medians.items():
-        if not name.startswith("peer"):
-            print(f"{name}: {rate / peer:.2f}x the bare aiohttp handler's uplinks/s")
+        m = medians(runs)
+        print(f"| {name:<34} | {m['rate']:>9.0f} | {m['p50']:>8.1f} | {m['p99']:>8.1f} "
+              f"| {m['server_cpu']:>22.0f} | {m['client_cpu']:>22.0f} |")
+    ratio = ratios(results)
+    for name, value in ratio.items():
+        print(f"{name}: {value:.2f}x the bare aiohttp handler's uplinks/s")
+    if args.json:
+        print(json.dumps({"devices": args.devices, "uplinks": args.uplinks, "ratios": ratio,
+                          "runs": {name: [asdict(r) for r in runs]
+                                   for name, runs in results.items()}}))
     return 0
 
 

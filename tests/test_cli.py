@@ -174,3 +174,18 @@ def test_cli_module_runs_as_a_program():
     proc = subprocess.run(CLI + ["--version"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "COLUMNS": "80"})
     assert proc.returncode == 0 and proc.stdout.strip() == f"m2mfota {__version__}"
+
+
+def test_demo_summary_fits_80_columns():
+    """Whatever the terminal claims (here COLUMNS=200), the progress bars, the
+    fleet table (fault names wrap) and the closing lines stay within 80."""
+    proc = subprocess.run(CLI + ["demo", "--devices", "3", "--size", "20000", "--faults",
+                                 "--timeout", "120"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any("m2mfota demo: fleet update" in line for line in lines)
+    assert any(line.startswith("350000000000002") for line in lines)  # a table row
+    too_wide = [line for line in lines if len(line) > 80]
+    assert too_wide == []

@@ -19,6 +19,8 @@ from emulator_harness import ServerThread, SimDevice, fota_pack, register, reque
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from m2mfota.emulator.app import API_APP
+
 INGEST = "/ingestion/m2m/senml/v1"
 JSON = {"Content-Type": "application/json"}
 
@@ -534,7 +536,7 @@ def test_openapi_describes_every_api_route(shared_server):
     assert doc["openapi"].startswith("3.")
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     served = set()
-    for route in shared_server.app.router.routes():
+    for route in shared_server.app[API_APP].router.routes():
         path = route.resource.canonical if route.resource else ""
         if path.startswith("/api/") and route.method != "HEAD":
             served.add((route.method, path))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from emulator_harness import API_KEY, ServerThread, SimDevice, register, request
+from emulator_harness import API_KEY, ServerThread, SimDevice, register, request, sign
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -51,6 +51,13 @@ def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def click(browser, css: str) -> None:
+    """Click what ``css`` finds, again if a re-render replaced it meanwhile."""
+    from selenium.webdriver.common.by import By
+
+    wait_for(lambda: browser.find_element(By.CSS_SELECTOR, css).click() or True, what=css)
 
 
 @pytest.mark.external_build
@@ -197,6 +204,10 @@ def test_event_log_and_firmware_page(browser, tmp_path):
                 headers={"Things-Message-Token": "0" * 64})
         SimDevice(port, dev.imei, "wrong").uplink(firmware="1.0.0")
         SimDevice(port, "999999999999999", "x").uplink(firmware="1.0.0")
+        # a ThingsML record as KPN's SDK writes it: shown resolved (name and unit)
+        things = f'[{{"bn":"urn:dev:IMEI:{dev.imei}:","i_":-24,"v":21.5}}]'.encode()
+        assert request(port, "POST", "/ingestion/m2m/senml/v1", body=things,
+                       headers={"Things-Message-Token": sign(things, dev.secret)}).status == 204
 
         browser.get(f"{srv.base}/")
         browser.execute_script(f"sessionStorage.setItem('m2mfota-api-key', '{API_KEY}')")
@@ -213,6 +224,10 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         assert kinds == {"uplink", "refused"}
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "dashboard_events.png"))
+        browser.get(f"{srv.base}/#/device/{dev.imei}")
+        wait_for(lambda: "temperature=21.5 Cel" in
+                 browser.find_element(By.ID, "device-uplinks").text, what="resolved ThingsML")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_thingsml_uplink.png"))
 
         # Firmware page: upload, list with checksums, delete; a used one cannot go.
         fw_file = tmp_path / "app-3.1.0.bin"
@@ -229,7 +244,7 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         browser.find_element(By.ID, "fw-submit").click()
         wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="second row")
         browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware.png"))
-        browser.find_element(By.CSS_SELECTOR, "#firmware-row-1 .fw-delete").click()
+        click(browser, "#firmware-row-1 .fw-delete")
         wait_for(lambda: not browser.find_elements(By.ID, "firmware-row-1"), what="deleted")
         assert request(port, "GET", "/api/firmware/1").status == 404
 
@@ -250,11 +265,11 @@ def test_event_log_and_firmware_page(browser, tmp_path):
 
         browser.get(f"{srv.base}/#/firmware")
         wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="firmware list")
-        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-inspect").click()
+        click(browser, "#firmware-row-2 .fw-inspect")
         sha = hashlib.sha256(fw_file.read_bytes()).hexdigest()
         wait_for(lambda: sha in browser.find_element(By.ID, "firmware-detail").text,
                  what="inspected firmware")
-        browser.find_element(By.CSS_SELECTOR, "#firmware-row-2 .fw-delete").click()
+        click(browser, "#firmware-row-2 .fw-delete")
         wait_for(lambda: "campaign 1 uses firmware 2" in
                  browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")
 

@@ -5,6 +5,7 @@ firmware byte for byte, and the server marks the device done."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -82,7 +83,9 @@ def test_device_reports_a_failed_update(device_exe, srv, tmp_path):
     api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
     proc = _run(device_exe, srv, tmp_path, imei)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "update failed: result 4" in proc.stdout
+    # the LwM2M number, its name, the reason and the C error behind it
+    assert re.search(r"update failed: result 4 \(connection_lost\) not_found: MFOTA_ERR_\w+",
+                     proc.stdout), proc.stdout
     info = api(srv, "GET", f"/api/devices/{imei}")
     assert (info["reported"]["result"], info["reported"]["error"]) == (4, "not_found")
 
@@ -113,3 +116,15 @@ def test_progress_uplinks_follow_the_devices_own_policy(device_exe, srv, tmp_pat
     assert set(counts["100"]) <= {0.0}  # only the state change into "downloading"
     bad = _run(device_exe, srv, tmp_path, "861000000000013", "--progress-step", "0")
     assert bad.returncode == 2 and "--progress-step" in bad.stderr
+
+
+def test_refused_uplink_is_printed_by_name(device_exe, srv, tmp_path):
+    """An unknown IMEI or a wrong secret: the server answers 401, the device
+    names the error (the client's API exposes the error, not the status)."""
+    api(srv, "POST", "/api/devices", {"imei": "861000000000021", "secret": "other-secret"})
+    for imei in ("861000000000020", "861000000000021"):  # unknown; wrong secret
+        proc = _run(device_exe, srv, tmp_path, imei, "--bootloader", "file")
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "uplink refused: MFOTA_ERR_CLIENT_REFUSED" in proc.stdout
+        assert ("update failed: result 4 (connection_lost) uplink: MFOTA_ERR_CLIENT_REFUSED"
+                in proc.stdout)

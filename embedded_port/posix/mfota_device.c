@@ -179,6 +179,17 @@ static void on_event(void *ctx, const struct mfota_client_event *ev)
     case MFOTA_CLIENT_EV_DOWNLINK:
         printf("downlink %s\n", ev->error ? mfota_err_name(ev->error) : "accepted");
         break;
+    case MFOTA_CLIENT_EV_UPLINK:
+        /* By name: a refused uplink (a 4xx answer: unknown device, wrong
+         * secret) is not retried, and otherwise only shows up as fota.result
+         * 4.  The client's public API gives the error, not the HTTP status. */
+        if (ev->error == MFOTA_ERR_CLIENT_REFUSED) {
+            printf("uplink refused: %s (the server answered 4xx: unknown IMEI or wrong "
+                   "secret?)\n", mfota_err_name(ev->error));
+        } else if (ev->error != 0) {
+            printf("uplink failed: %s\n", mfota_err_name(ev->error));
+        }
+        break;
     default:
         break;
     }
@@ -202,6 +213,18 @@ static void usage(void)
           "  file:    raw images, nothing checked beyond the download; the\n"
           "           request goes to SLOT.boot\n",
           stderr);
+}
+
+/* A run that ended in an error: its name, and for a HAL failure the port's
+ * own value (the POSIX ports return -errno or -1). */
+static void print_run_error(const char *when, int rc, const struct mfota_client *c)
+{
+    if (rc == MFOTA_ERR_HAL && c->hal_error != 0) {
+        fprintf(stderr, "mfota-device: %s%s (port error %d)\n", when, mfota_err_name(rc),
+                c->hal_error);
+    } else {
+        fprintf(stderr, "mfota-device: %s%s\n", when, mfota_err_name(rc));
+    }
 }
 
 static void strip_build_zero(char *v)
@@ -373,7 +396,7 @@ int main(int argc, char **argv)
         rc = mfota_client_run(&client, (uint32_t)(timeout_s * 1000u));
     }
     if (rc != MFOTA_OK) {
-        fprintf(stderr, "mfota-device: %s\n", mfota_err_name(rc));
+        print_run_error("", rc, &client);
         return 4;
     }
     if (!client.has_pending) {
@@ -381,9 +404,10 @@ int main(int argc, char **argv)
             printf("no update offered\n");
             return 3;
         }
-        printf("update failed: result %d (%s) %s\n", client.result,
+        printf("update failed: result %d (%s) %s%s%s\n", client.result,
                mfota_result_name((enum mfota_result)client.result),
-               client.reason ? client.reason : "-");
+               client.reason ? client.reason : "-", client.error ? ": " : "",
+               client.error ? mfota_err_name(client.error) : "");
         return 1;
     }
     memcpy(new_version, client.pending_version, sizeof new_version);
@@ -406,7 +430,7 @@ int main(int argc, char **argv)
         rc = mfota_client_run(&client, (uint32_t)(timeout_s * 1000u));
     }
     if (rc != MFOTA_OK) {
-        fprintf(stderr, "mfota-device: after reboot: %s\n", mfota_err_name(rc));
+        print_run_error("after reboot: ", rc, &client);
         return 4;
     }
     printf("running %s, reported result %d\n", new_version, client.result);

@@ -15,6 +15,8 @@ from m2mfota.emulator.ingestion import PATH as INGESTION_PATH
 from m2mfota.emulator.keys import EMULATOR
 
 MAX_UPLOAD = firmware.MAX_SIZE + 1024 * 1024
+#: where the API's sub-application is mounted
+PREFIX = "/api"
 
 
 async def _json(request: web.Request) -> Any:
@@ -252,26 +254,27 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    """The API's routes, relative to PREFIX: ``app`` is mounted there."""
     r = app.router
-    r.add_get("/api/info", info)
-    r.add_get("/api/events", list_events)
-    r.add_get("/api/openapi.json", openapi_json)
-    r.add_get("/api/devices", list_devices)
-    r.add_post("/api/devices", create_device)
-    r.add_get("/api/devices/{imei}", get_device)
-    r.add_patch("/api/devices/{imei}", patch_device)
-    r.add_delete("/api/devices/{imei}", delete_device)
-    r.add_post("/api/devices/{imei}/secret", reveal_secret)
-    r.add_put("/api/devices/{imei}/desired", put_desired)
-    r.add_put("/api/devices/{imei}/faults", put_device_faults)
-    r.add_get("/api/devices/{imei}/uplinks", device_uplinks)
-    r.add_get("/api/devices/{imei}/download", device_download)
-    r.add_get("/api/firmware", list_firmware)
-    r.add_post("/api/firmware", upload_firmware)
-    r.add_get("/api/firmware/{id}", get_firmware)
-    r.add_delete("/api/firmware/{id}", delete_firmware)
-    r.add_get("/api/", api_index)
-    r.add_get("/api/campaigns", list_campaigns)
-    r.add_post("/api/campaigns", create_campaign)
-    r.add_get("/api/campaigns/{id}", get_campaign)
-    r.add_put("/api/campaigns/{id}/faults", put_campaign_faults)
+    r.add_get("/info", info)
+    r.add_get("/events", list_events)
+    r.add_get("/openapi.json", openapi_json)
+    r.add_get("/devices", list_devices)
+    r.add_post("/devices", create_device)
+    r.add_get("/devices/{imei}", get_device)
+    r.add_patch("/devices/{imei}", patch_device)
+    r.add_delete("/devices/{imei}", delete_device)
+    r.add_post("/devices/{imei}/secret", reveal_secret)
+    r.add_put("/devices/{imei}/desired", put_desired)
+    r.add_put("/devices/{imei}/faults", put_device_faults)
+    r.add_get("/devices/{imei}/uplinks", device_uplinks)
+    r.add_get("/devices/{imei}/download", device_download)
+    r.add_get("/firmware", list_firmware)
+    r.add_post("/firmware", upload_firmware)
+    r.add_get("/firmware/{id}", get_firmware)
+    r.add_delete("/firmware/{id}", delete_firmware)
+    r.add_get("/", api_index)
+    r.add_get("/campaigns", list_campaigns)
+    r.add_post("/campaigns", create_campaign)
+    r.add_get("/campaigns/{id}", get_campaign)
+    r.add_put("/campaigns/{id}/faults", put_campaign_faults)

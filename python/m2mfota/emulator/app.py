@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from m2mfota.emulator import api, db, firmware, ingestion, security
+from m2mfota.emulator import api, db, ingestion, security
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.events import EventLog
 from m2mfota.emulator.fileserver import FileServer
@@ -21,7 +21,38 @@ from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.state import UpdateManager
 
 STATIC = Path(__file__).parent / "static"
+#: the sub-application serving the REST API under /api/
+API_APP: web.AppKey[web.Application] = web.AppKey("api_app")
 GROUP_COMMIT_SECONDS = 0.02
+GROUP_MAX = 1000
+
+
+class UplinkGroup:
+    """The uplinks of one group commit: rows to insert, events to log once
+    committed, and the future their handlers wait on."""
+
+    __slots__ = ("rows", "events", "waiters", "timer", "error", "loop")
+
+    def __init__(self) -> None:
+        #: (imei, received, body, records JSON, downlink JSON or None)
+        self.rows: list[tuple[str, float, str, str, str | None]] = []
+        #: (kind, time, EventLog.add keyword arguments)
+        self.events: list[tuple[str, float, dict[str, Any]]] = []
+        #: one future per handler waiting for the COMMIT (one each, so that a
+        #: handler cancelled while it waits cancels nobody else's wait)
+        self.waiters: list[asyncio.Future[None]] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.error: sqlite3.Error | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def store(self, imei: str, received: float, body: str, records: str,
+              downlink: str | None) -> None:
+        """Queue one device's uplink for the group's INSERT."""
+        self.rows.append((imei, received, body, records, downlink))
+
+    def log(self, kind: str, at: float, **fields: Any) -> None:
+        """Queue an event for the log, added when the group is committed."""
+        self.events.append((kind, at, fields))
 
 
 class Emulator:
@@ -36,8 +67,7 @@ class Emulator:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.uplink_history = uplink_history
         self._since_trim: dict[str, int] = {}
-        self._group_open = False
-        self._group_timer: asyncio.TimerHandle | None = None
+        self._group: UplinkGroup | None = None
         self.updates = UpdateManager(conn, fileserver, clock=clock, token_ttl=token_ttl,
                                      downlink_extras=downlink_extras)
         self.events = EventLog(clock=clock)
@@ -67,41 +97,89 @@ class Emulator:
             yield conn
 
     @contextmanager
-    def uplink_transaction(self) -> Iterator[sqlite3.Connection]:
+    def uplink_transaction(self) -> Iterator[UplinkGroup]:
         """The writes of one uplink, atomic (a savepoint) inside a group commit.
 
-        A COMMIT per uplink was the largest cost of ingestion under load; the
-        group is committed GROUP_COMMIT_SECONDS after its first uplink (or
-        before any other transaction, or at shutdown), so a crash can lose at
-        most that window of acknowledged uplinks -- an emulator's trade-off."""
+        A COMMIT per uplink was the largest cost of ingestion under load, so
+        uplinks share one: the group is committed GROUP_COMMIT_SECONDS after
+        its first uplink, when it holds GROUP_MAX uplinks, before any other
+        transaction, and at shutdown.  Device state is written at once (the
+        next uplink's decision reads it); the stored uplinks and their events
+        are queued on the yielded group and written with one executemany
+        just before its COMMIT.  The handler answers the device only after
+        :meth:`stored` (the commit): an acknowledged uplink is never lost."""
         conn = self.conn
-        if not self._group_open:
+        group = self._group
+        if group is None:
             conn.execute("BEGIN IMMEDIATE")
-            self._group_open = True
+            group = self._group = UplinkGroup()
             try:
-                self._group_timer = asyncio.get_running_loop().call_later(
-                    GROUP_COMMIT_SECONDS, self.flush)
+                loop = asyncio.get_running_loop()
             except RuntimeError:  # no event loop (a direct call): commit at the end
-                self._group_timer = None
+                loop = None
+            if loop is not None:
+                group.loop = loop
+                group.timer = loop.call_later(GROUP_COMMIT_SECONDS, self.flush)
         conn.execute("SAVEPOINT uplink")
+        mark = len(group.rows), len(group.events)
         try:
-            yield conn
+            yield group
         except BaseException:
             conn.execute("ROLLBACK TO uplink")
             conn.execute("RELEASE uplink")
+            del group.rows[mark[0]:], group.events[mark[1]:]
             raise
         conn.execute("RELEASE uplink")
-        if self._group_timer is None:
+        if group.loop is None or len(group.rows) >= GROUP_MAX:
             self.flush()
 
+    async def stored(self, group: UplinkGroup) -> None:
+        """Wait until ``group`` is committed.  Raises sqlite3.Error when its
+        COMMIT failed (nothing of the group was stored)."""
+        if group is self._group and group.loop is not None:
+            waiter = group.loop.create_future()
+            group.waiters.append(waiter)
+            await waiter
+        elif group.error is not None:
+            raise group.error
+
     def flush(self) -> None:
-        """Commit the pending group of uplinks, if any."""
-        if self._group_timer is not None:
-            self._group_timer.cancel()
-            self._group_timer = None
-        if self._group_open:
-            self._group_open = False
-            self.conn.execute("COMMIT")
+        """Commit the pending group of uplinks, if any; then log its events.
+
+        Never raises: a failed COMMIT rolls the group back and is reported to
+        the uplinks waiting in :meth:`stored` (their devices get an error,
+        not an acknowledgement) and in the event log."""
+        group, self._group = self._group, None
+        if group is None:
+            return
+        if group.timer is not None:
+            group.timer.cancel()
+        conn = self.conn
+        try:
+            if group.rows:
+                conn.executemany(
+                    "INSERT INTO uplinks (imei, received, body, records, downlink)"
+                    " VALUES (?, ?, ?, ?, ?)", group.rows)
+                for row in group.rows:
+                    self.trim_uplinks(row[0])
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            group.error = exc
+            for waiter in group.waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            for row in group.rows:
+                self.events.add("refused", imei=row[0], status=503,
+                                message=f"uplink not stored: database error: {exc}",
+                                at=row[1])
+            return
+        for waiter in group.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        for kind, at, fields in group.events:
+            self.events.add(kind, at=at, **fields)
 
     def public_base(self, request: web.Request) -> str:
         """``http://ip:port`` devices reach this server at (they have no DNS)."""
@@ -119,7 +197,7 @@ class Emulator:
         for row in self.conn.execute(
                 "SELECT * FROM devices WHERE update_status = 'downloading'"
                 " AND file_id IS NOT NULL AND token_expires > ?", (now,)).fetchall():
-            data = firmware.data(self.conn, row["desired_firmware_id"])
+            data = self.updates.firmware_data(row["desired_firmware_id"])
             self.fileserver.publish(data, device=row["imei"], ttl=row["token_expires"] - now,
                                     faults=self.updates.faults_for(row), file_id=row["file_id"])
 
@@ -189,18 +267,24 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     emu.mcuboot_keys = list(mcuboot_keys or [])
     if auth:
         emu.api_key_digest, emu.new_api_key = security.setup_api_key(conn, api_key)
-    app = web.Application(
-        middlewares=[security.guard(lambda: emu.api_key_digest, lambda: emu.public_url),
-                     json_errors],
-        client_max_size=api.MAX_UPLOAD)
+    # The device endpoints (ingestion, file server) sit on the root
+    # application, which has no middleware: the API's guard and JSON errors
+    # are a sub-application's, so an uplink does not pass through them.
+    app = web.Application(client_max_size=api.MAX_UPLOAD)
     app.on_response_prepare.append(security.add_headers)
     app[EMULATOR] = emu
     app.router.add_post(ingestion.PATH, ingestion.handle_uplink)
-    api.add_routes(app)
     fileserver.add_routes(app)
     app.router.add_get("/", _index)
     app.router.add_get("/docs/api", _api_docs)
     app.router.add_static("/static/", STATIC)
+    rest = web.Application(
+        middlewares=[security.guard(lambda: emu.api_key_digest, lambda: emu.public_url),
+                     json_errors])
+    rest[EMULATOR] = emu
+    api.add_routes(rest)
+    app.add_subapp(api.PREFIX, rest)
+    app[API_APP] = rest
 
     async def close_db(_app: web.Application) -> None:
         emu.flush()

@@ -25,10 +25,13 @@ class EventLog:
         self.clock = clock
 
     def add(self, kind: str, *, imei: str | None = None, status: int | None = None,
-            message: str = "", **detail: Any) -> None:
+            message: str = "", at: float | None = None, **detail: Any) -> None:
         """Record one event.  ``kind`` is one of KINDS; ``message`` says what
-        happened in words (for a refusal: why); ``detail`` is JSON-able."""
-        self._events.append({"id": self._next, "time": self.clock(), "kind": kind,
+        happened in words (for a refusal: why); ``at`` is when it happened
+        (default: now; an uplink is logged once stored, with the time it
+        came in); ``detail`` is JSON-able."""
+        self._events.append({"id": self._next, "time": self.clock() if at is None else at,
+                             "kind": kind,
                              "imei": imei, "status": status, "message": message,
                              "detail": detail})
         self._next += 1

@@ -17,7 +17,11 @@ run it in a background thread with :func:`serve_in_thread`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
+import hashlib
+import hmac
+import json
 import time
 import uuid
 import zlib
@@ -33,6 +37,21 @@ from m2mfota.emulator.background import BackgroundServer
 __all__ = ["Faults", "FileServer", "Published", "RunningServer", "serve_in_thread"]
 
 PATH_PREFIX = "/f/v1/"
+_JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+
+
+def _b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
+def _hs256_jwt(claims: dict, key: bytes) -> str:
+    """A compact HS256 JWT (RFC 7519) of ``claims``.  Written out because
+    PyJWT's encoder cost a quarter of an issued downlink's time under load;
+    tokens are still checked with PyJWT, so the two must agree."""
+    signing_input = _JWT_HEADER + b"." + _b64url(
+        json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(key, signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + _b64url(signature)).decode("ascii")
 
 
 @dataclass
@@ -200,7 +219,7 @@ class FileServer:
         f = self._files[file_id]
         expires = self.clock() + ttl
         claims = {"file_id": file_id, "device": f.device, "exp": int(expires)}
-        return jwt.encode(claims, self.jwt_secret, algorithm="HS256"), float(int(expires))
+        return _hs256_jwt(claims, self.jwt_secret), float(int(expires))
 
     def publish(
         self,

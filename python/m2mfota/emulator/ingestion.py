@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import re
+import sqlite3
 
 from aiohttp import web
 
@@ -26,6 +27,11 @@ URN_RE = re.compile(r"urn:dev:IMEI:([0-9A-Za-z]{1,32}):")
 def expected_token(body: bytes, secret: bytes) -> str:
     """Lowercase hex SHA-256 of body followed by the device's secret."""
     return hashlib.sha256(body + secret).hexdigest()
+
+
+# One encoder each, made once (json.dumps with options builds a new one per call).
+_JSON = json.JSONEncoder()
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -101,32 +107,33 @@ async def handle_uplink(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _refuse(emu, 400, str(exc), imei=imeis[0])
     text_body = body.decode("utf-8", "replace")
-    with emu.uplink_transaction():
-        downlink = emu.updates.on_uplink(row, reports[row["imei"]],
-                                         public_base=emu.public_base(request))
+    imei0 = row["imei"]
+    now = emu.clock()
+    with emu.uplink_transaction() as group:
+        downlink = emu.updates.on_uplink(row, reports[imei0],
+                                         public_base=lambda: emu.public_base(request))
         # Devices behind a gateway report through it, but a downlink could
         # only reach the gateway: their state is recorded, no update starts.
         for other in others:
             emu.updates.on_uplink(other, reports[other["imei"]], public_base="",
                                   downlink=False)
-        text = json.dumps(downlink, separators=(",", ":")) if downlink else None
+        text = _COMPACT.encode(downlink) if downlink else None
         for imei, recs in groups.items():
-            conn.execute(
-                "INSERT INTO uplinks (imei, received, body, records, downlink)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (imei, emu.clock(), text_body, json.dumps(recs),
-                 text if imei == row["imei"] else None))
-            emu.trim_uplinks(imei)
-    for imei, recs in groups.items():
-        via = "" if imei == row["imei"] else f" via gateway {row['imei']}"
-        emu.events.add("uplink", imei=imei, status=200 if text and imei == row["imei"] else 204,
-                       message=f"{len(recs)} records{via}",
-                       records=[r.get("n", "").rsplit(":", 1)[-1] for r in recs][:20])
-    if downlink:
-        emu.events.add("downlink", imei=row["imei"], status=200,
-                       message="FOTA command " + " ".join(
-                           f"{r['n']}={r.get('vs', r.get('v'))}" for r in downlink[1:]
-                           if r.get("n") in ("version", "size", "url")))
+            mine = imei == imei0
+            group.store(imei, now, text_body, _JSON.encode(recs), text if mine else None)
+            group.log("uplink", now, imei=imei, status=200 if text and mine else 204,
+                      message=f"{len(recs)} records" + ("" if mine else f" via gateway {imei0}"),
+                      records=[r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]])
+        if downlink:
+            group.log("downlink", now, imei=imei0, status=200,
+                      message="FOTA command " + " ".join(
+                          f"{r['n']}={r.get('vs', r.get('v'))}" for r in downlink[1:]
+                          if r.get("n") in ("version", "size", "url")))
+    try:
+        await emu.stored(group)
+    except sqlite3.Error:
+        # not acknowledged: the device sends it again (the event log says why)
+        return _error(503, "uplink not stored, try again")
     if text is None:
         return web.Response(status=204)
     return web.Response(status=200, text=text, content_type="application/json")

@@ -32,7 +32,6 @@ MAX_HEAD = 16 * 1024
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*([0-9]{1,18})[ \t]*(?=\r\n)", re.I)
-_PASS_THROUGH = re.compile(rb"\r\n(transfer-encoding|upgrade):", re.I)
 
 
 class LfNormalizer:
@@ -54,27 +53,32 @@ class LfNormalizer:
                 self._body_left -= len(take)
                 data = data[len(take):]
                 continue
-            self._head += data
+            # (the common case, a whole head in one read, copies nothing here)
+            buf = self._head + data if self._head else data
             data = b""
-            end = _HEAD_END.search(self._head)
+            end = _HEAD_END.search(buf)
             if end is None:
-                if len(self._head) > MAX_HEAD:
+                self._head = buf
+                if len(buf) > MAX_HEAD:
                     return self._step_aside(out)
                 break
-            head, rest = self._head[: end.end()], self._head[end.end():]
+            head, rest = buf[: end.end()], buf[end.end():]
             self._head = b""
-            head = _BARE_LF.sub(b"\r\n", head)
+            if head.count(b"\n") != head.count(b"\r\n"):
+                head = _BARE_LF.sub(b"\r\n", head)
             out += head
-            if _PASS_THROUGH.search(head):
+            lower = head.lower()
+            if b"\r\ntransfer-encoding:" in lower or b"\r\nupgrade:" in lower:
                 self._bypass = True
                 out += rest
                 break
-            lengths = _CONTENT_LENGTH.findall(head)
-            if len(lengths) > 1 or (not lengths and b"content-length" in head.lower()):
-                self._bypass = True  # aiohttp will refuse this head; stay out of the way
-                out += rest
-                break
-            self._body_left = int(lengths[0]) if lengths else 0
+            if b"content-length" in lower:
+                lengths = _CONTENT_LENGTH.findall(head)
+                if len(lengths) != 1:
+                    self._bypass = True  # aiohttp will refuse this head; stay out of the way
+                    out += rest
+                    break
+                self._body_left = int(lengths[0])
             data = rest
         return bytes(out)
 

@@ -15,7 +15,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator import firmware
@@ -25,6 +25,7 @@ from m2mfota.emulator.errors import ApiError
 FAILURE_RESULTS = frozenset(range(2, 10))
 FOTA_STATES = ("idle", "downloading", "downloaded", "updating")
 RESULT_MAX = 2**31 - 1
+DATA_CACHE = 4
 #: fota.result by name, as the operator reads it (LwM2M /5 Update Result).
 RESULT_NAMES = {0: "initial", 1: "success", 2: "not enough flash", 3: "out of RAM",
                 4: "connection lost", 5: "integrity check failure",
@@ -80,6 +81,13 @@ def reported_from_records(records: list[dict], prefix: str) -> Reported:
     return rep
 
 
+Base = Union[str, Callable[[], str]]
+
+
+def _base(public_base: Base) -> str:
+    return public_base if isinstance(public_base, str) else public_base()
+
+
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
@@ -98,12 +106,26 @@ class UpdateManager:
         # Firmware rows never change and ids are never reused (AUTOINCREMENT);
         # a deleted one is desired by no device: the cache needs no invalidation.
         self._firmware: dict[int, dict] = {}
+        # The bytes of the firmware being handed out, read once: every device
+        # of a campaign then shares one copy on the file server, and an issued
+        # download does not read the blob from SQLite again.
+        self._data: dict[int, bytes] = {}
 
     def _desired(self, firmware_id: int) -> dict:
         fw = self._firmware.get(firmware_id)
         if fw is None:
             fw = self._firmware[firmware_id] = firmware.get(self.conn, firmware_id)
         return fw
+
+    def firmware_data(self, firmware_id: int) -> bytes:
+        """The bytes of a firmware, from a small cache (the last DATA_CACHE read)."""
+        data = self._data.get(firmware_id)
+        if data is None:
+            data = firmware.data(self.conn, firmware_id)
+            if len(self._data) >= DATA_CACHE:
+                del self._data[next(iter(self._data))]
+            self._data[firmware_id] = data
+        return data
 
     # -- desired state -------------------------------------------------------------
     def set_desired(self, imei: str, firmware_id: int | None, *, campaign_id: int | None = None,
@@ -162,10 +184,12 @@ class UpdateManager:
         return faults_mod.build(stored)
 
     # -- uplinks -------------------------------------------------------------------
-    def on_uplink(self, row: Mapping[str, Any], rep: Reported, *, public_base: str,
+    def on_uplink(self, row: Mapping[str, Any], rep: Reported, *, public_base: Base,
                   downlink: bool = True) -> list | None:
         """Record what the device reported; return the downlink pack to answer with, if any.
 
+        ``public_base`` (``http://ip:port`` of the file server, or a function
+        returning it, called only when a downlink is made) starts the URL.
         ``downlink=False`` only records (a device behind a gateway: nothing
         sent in answer could reach it)."""
         now = self.clock()
@@ -216,7 +240,7 @@ class UpdateManager:
             return self._issue(row, desired, public_base)
         return None
 
-    def _after_failure(self, row: Mapping[str, Any], desired: dict, public_base: str, *,
+    def _after_failure(self, row: Mapping[str, Any], desired: dict, public_base: Base, *,
                        retry_now: bool) -> list | None:
         self._withdraw(row)
         if row["attempts"] >= 1 + row["retry_limit"]:
@@ -227,15 +251,15 @@ class UpdateManager:
         self._set_status(row, "retry", file_id=None, token_expires=None)
         return None
 
-    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: str) -> list:
+    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: Base) -> list:
         self._withdraw(row)
-        data = firmware.data(self.conn, desired["id"])
+        data = self.firmware_data(desired["id"])
         pub = self.fileserver.publish(data, device=row["imei"], ttl=self.token_ttl,
                                       faults=self.faults_for(row))
         attempts = row["attempts"] + 1
         self._set_status(row, "downloading", file_id=pub.file_id, token_expires=pub.expires,
                          attempts=attempts)
-        return self._command(row, public_base + pub.path, pub.token, desired)
+        return self._command(row, _base(public_base) + pub.path, pub.token, desired)
 
     def _command(self, row: sqlite3.Row, url: str, token: str, desired: dict) -> list:
         pack = [
@@ -252,13 +276,14 @@ class UpdateManager:
             ]
         return pack
 
-    def _resend(self, row: Mapping[str, Any], desired: dict, public_base: str) -> list:
+    def _resend(self, row: Mapping[str, Any], desired: dict, public_base: Base) -> list:
         try:
             token, _ = self.fileserver.token_for(
                 row["file_id"], ttl=max(1.0, row["token_expires"] - self.clock()))
         except KeyError:  # the file server forgot the file: a new download
             return self._issue(row, desired, public_base)
-        return self._command(row, public_base + "/f/v1/" + row["file_id"], token, desired)
+        return self._command(row, _base(public_base) + "/f/v1/" + row["file_id"], token,
+                             desired)
 
     def _withdraw(self, row: Mapping[str, Any]) -> None:
         if row["file_id"]:
