@@ -216,7 +216,7 @@ def config_options() -> list[tuple[str, str, str]]:
 
 
 def _anchor(name: str) -> str:
-    return name.replace(".", "").replace("_", "-").lower()
+    return name.replace(".", "").lower()
 
 
 def render() -> str:
