@@ -7,6 +7,7 @@ against ``m2mfota.__all__``, troubleshooting against the error enum."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -99,7 +100,8 @@ def compiler_public_functions(tmp_path: Path) -> set[str]:
     src.write_text('#include "m2mfota/m2mfota.h"\n')
     aux = tmp_path / "aux.txt"
     subprocess.run([gcc, "-std=c99", f"-I{ROOT / 'csrc' / 'include'}", "-aux-info", str(aux),
-                    "-c", str(src), "-o", str(tmp_path / "all.o")], check=True, timeout=60)
+                    "-c", str(src), "-o", str(tmp_path / "all.o")], check=True, timeout=60,
+                   env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
     names = set()
     for line in aux.read_text().splitlines():
         m = re.match(r"/\* (.*?):\d+:\w+ \*/ .*?\b(mfota_\w+) \(", line)

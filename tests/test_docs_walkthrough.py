@@ -6,6 +6,7 @@ HTTP error.  The device must end with the new firmware, seen through the API."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -13,7 +14,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import require_tool
+
+# Runs outside programs (the CLI server, bash, curl): not repeated in the
+# sanitizer run, whose LD_PRELOAD they must not inherit either.
+pytestmark = pytest.mark.external_build
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "emulator-guide.md"
@@ -52,8 +58,9 @@ def test_curl_walkthrough_runs_against_a_real_server(tmp_path):
     blocks = walkthrough_blocks()
     serve_block = next(b for b in blocks if "m2mfota serve" in b)
     argv, key = _serve_argv(serve_block)
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     server = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+                              stderr=subprocess.STDOUT, text=True, env=env)
     try:
         base = None
         banner = []
@@ -73,7 +80,7 @@ def test_curl_walkthrough_runs_against_a_real_server(tmp_path):
         script = script.replace(DOC_BASE, base)
         prelude = ("set -euo pipefail\n"
                    "curl() { command curl --fail-with-body --max-time 30 \"$@\"; }\n")
-        proc = subprocess.run(["bash", "-c", prelude + script], cwd=tmp_path,
+        proc = subprocess.run(["bash", "-c", prelude + script], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=240)
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
         assert "the parts are the file" in proc.stdout

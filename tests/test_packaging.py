@@ -7,6 +7,7 @@ config.h's own defaults."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -15,6 +16,9 @@ import yaml
 from conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
+# The compiler and the programs it builds run without the sanitizer run's
+# LD_PRELOAD: they are not the code under test.
+PLAIN_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 CONFIG_H = ROOT / "csrc" / "include" / "m2mfota" / "config.h"
 KCONFIG = ROOT / "zephyr" / "Kconfig"
 ZEPHYR_HEADER = ROOT / "zephyr" / "m2mfota_zephyr_config.h"
@@ -132,9 +136,9 @@ def _option_values(tmp_path: Path, name: str, extra: list[str]) -> str:
     exe = tmp_path / name
     subprocess.run([gcc, "-std=c99", "-Wall", "-Wextra", "-Werror",
                     f"-I{ROOT / 'csrc' / 'include'}", *extra, str(src), "-o", str(exe)],
-                   check=True, timeout=60)
+                   check=True, timeout=60, env=PLAIN_ENV)
     return subprocess.run([str(exe)], capture_output=True, text=True, check=True,
-                          timeout=30).stdout
+                          timeout=30, env=PLAIN_ENV).stdout
 
 
 def test_kconfig_defaults_give_config_h_defaults(tmp_path):
