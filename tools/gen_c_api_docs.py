@@ -249,7 +249,7 @@ def render() -> str:
                     "Define any of these in the header named by `MFOTA_CONFIG_FILE`.", "",
                     "| option | default | meaning |", "| --- | --- | --- |"]
             for name, default, comment in config_options():
-                cell = " ".join(comment.split()).replace("|", "\\|")
+                cell = _escape(" ".join(comment.split())).replace("|", "\\|")
                 out.append(f"| `{name}` | `{default}` | {cell} |")
             out.append("")
         if h.hal_structs:
@@ -275,6 +275,27 @@ def render() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+_IDENT = re.compile(r"(?<![\w`])((?:MFOTA|mfota)_\w*\*?(?:\(\))?|_[A-Z][A-Z0-9_]*\*?)")
+
+
+def _escape(text: str) -> str:
+    """Header prose as Markdown: m2mfota identifiers become code spans, and
+    what is left is literal text (`<imei>` is not an HTML tag, `*out_len`
+    is not emphasis).  Existing code spans are left alone."""
+    out = []
+    for i, part in enumerate(text.split("`")):
+        if i % 2:
+            out.append("`" + part + "`")  # an existing code span
+            continue
+        for j, piece in enumerate(_IDENT.split(part)):
+            if j % 2:
+                out.append("`" + piece + "`")
+            else:
+                out.append(piece.replace("\\", "\\\\").replace("*", "\\*")
+                           .replace("<", "&lt;").replace(">", "&gt;"))
+    return "".join(out)
+
+
 def _as_markdown(comment: str) -> str:
     """Header prose as Markdown: paragraphs reflowed, indented or diagram lines kept
     verbatim in a code block."""
@@ -284,7 +305,7 @@ def _as_markdown(comment: str) -> str:
 
     def flush_para() -> None:
         if para:
-            blocks.append(" ".join(para).replace(" \n", "\n").rstrip())
+            blocks.append(_escape(" ".join(para).replace(" \n", "\n").rstrip()))
             para.clear()
 
     def flush_code() -> None:
