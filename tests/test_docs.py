@@ -146,6 +146,8 @@ def test_python_api_page_documents_every_public_name(site):
     missing = [n for n in names
                if f"m2mfota.{n}" not in anchors and f"m2mfota.{n}.{n}" not in anchors]
     assert missing == []
+    # Sphinx cross-reference roles are rendered as names, not as ":class:" text.
+    assert not re.search(r":(?:mod|class|func|meth|attr|exc):<code>", html)
 
 
 # ---- troubleshooting --------------------------------------------------------------------
