@@ -59,6 +59,8 @@ class HttpError(M2mfotaError):
 
 @dataclass
 class DownloadResult:
+    """What :func:`download` returns: the bytes fetched and the counters of the run."""
+
     data: bytes              #: bytes [offset, total) (from 0 after a restart)
     offset: int              #: file offset of data[0]
     total: int | None        #: file size the server reported
