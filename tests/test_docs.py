@@ -99,14 +99,18 @@ def compiler_public_functions(tmp_path: Path) -> set[str]:
     src = tmp_path / "all.c"
     src.write_text('#include "m2mfota/m2mfota.h"\n')
     aux = tmp_path / "aux.txt"
-    subprocess.run([gcc, "-std=c99", f"-I{ROOT / 'csrc' / 'include'}", "-aux-info", str(aux),
-                    "-c", str(src), "-o", str(tmp_path / "all.o")], check=True, timeout=60,
-                   env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
     names = set()
-    for line in aux.read_text().splitlines():
-        m = re.match(r"/\* (.*?):\d+:\w+ \*/ .*?\b(mfota_\w+) \(", line)
-        if m and Path(m.group(1)).resolve().parent == INCLUDE.resolve():
-            names.add(m.group(2))
+    # Both number builds: the integer one (MFOTA_SENML_FLOAT 0) declares
+    # mfota_senml_parse_num/format_num as functions, the double one as macros.
+    for flags in ([], ["-DMFOTA_SENML_FLOAT=0"]):
+        subprocess.run([gcc, "-std=c99", *flags, f"-I{ROOT / 'csrc' / 'include'}",
+                        "-aux-info", str(aux), "-c", str(src), "-o", str(tmp_path / "all.o")],
+                       check=True, timeout=60,
+                       env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+        for line in aux.read_text().splitlines():
+            m = re.match(r"/\* (.*?):\d+:\w+ \*/ .*?\b(mfota_\w+) \(", line)
+            if m and Path(m.group(1)).resolve().parent == INCLUDE.resolve():
+                names.add(m.group(2))
     return names
 
 

@@ -45,7 +45,14 @@ INCLUDES = [ROOT / "csrc" / "include", ROOT / "embedded_port" / "posix",
 
 #: Public functions deliberately left out of the Python module, with why.
 #: Everything else in csrc/include/m2mfota/*.h must be bound.
-UNBOUND: dict[str, str] = {}
+UNBOUND: dict[str, str] = {
+    "mfota_senml_num_to_int": "its argument type follows MFOTA_SENML_FLOAT; the bindings always "
+                              "use doubles, where Python's int() does the same",
+    "mfota_things_parse_downlink_inplace": "the client engine's in-place parser; Python parses "
+                                           "downlinks with mfota_things_parse_downlink, which "
+                                           "runs the same code",
+    "mfota_things_command_set": "the engine's step after the in-place parser; no Python use",
+}
 
 # cffi knows these types itself; empty headers keep gcc from pulling in the
 # host's libc, whose extensions (attributes, builtins) cffi cannot parse.

@@ -67,6 +67,11 @@ class _Lib:
     MFOTA_CRC32_IMPL_PCLMUL: int
     MFOTA_CRC32_IMPL_SLICE8: int
     MFOTA_CRC32_IMPL_VPCLMUL: int
+    MFOTA_DELTA_BUF: int
+    MFOTA_DELTA_COMPRESSION_HEATSHRINK: int
+    MFOTA_DELTA_COMPRESSION_NONE: int
+    MFOTA_DELTA_RAM_BOUND: int
+    MFOTA_DELTA_WINDOW_SZ2_MAX: int
     MFOTA_EXPECT_CRC32: int
     MFOTA_EXPECT_SHA256: int
     MFOTA_EXPECT_SIZE: int
@@ -181,6 +186,8 @@ class _Lib:
     @staticmethod
     def mfota_client_init(__0: Any, __1: Any) -> int: ...
     @staticmethod
+    def mfota_client_phase(__0: Any) -> int: ...
+    @staticmethod
     def mfota_client_run(__0: Any, __1: int) -> int: ...
     @staticmethod
     def mfota_client_start(__0: Any) -> int: ...
@@ -204,6 +211,12 @@ class _Lib:
     def mfota_crc32_impl_name(__0: int) -> Any: ...
     @staticmethod
     def mfota_crc32_with(__0: int, __1: int, __2: Any, __3: int, __4: Any) -> int: ...
+    @staticmethod
+    def mfota_delta_begin(__0: Any, __1: Any, __2: int, __3: Any, __4: Any) -> int: ...
+    @staticmethod
+    def mfota_delta_feed(__0: Any, __1: Any, __2: int) -> int: ...
+    @staticmethod
+    def mfota_delta_finish(__0: Any) -> int: ...
     @staticmethod
     def mfota_dl_abort(__0: Any) -> None: ...
     @staticmethod
@@ -235,6 +248,8 @@ class _Lib:
     @staticmethod
     def mfota_flash_writer_write(__0: Any, __1: int, __2: Any, __3: int) -> int: ...
     @staticmethod
+    def mfota_http_request_check_token(__0: Any, __1: int) -> int: ...
+    @staticmethod
     def mfota_http_request_head(
         __0: Any,
         __1: int,
@@ -242,6 +257,16 @@ class _Lib:
         __3: Any,
         __4: Any,
         __5: int,
+    ) -> int: ...
+    @staticmethod
+    def mfota_http_request_head_copy(
+        __0: Any,
+        __1: Any,
+        __2: int,
+        __3: int,
+        __4: Any,
+        __5: int,
+        __6: Any,
     ) -> int: ...
     @staticmethod
     def mfota_http_request_tail(
@@ -336,6 +361,10 @@ class _Lib:
     def mfota_modem_probe(__0: Any) -> int: ...
     @staticmethod
     def mfota_modem_socket_init(__0: Any, __1: Any, __2: Any) -> int: ...
+    @staticmethod
+    def mfota_phase_name(__0: int) -> Any: ...
+    @staticmethod
+    def mfota_phase_transition_allowed(__0: int, __1: int) -> int: ...
     @staticmethod
     def mfota_plan_advance(__0: Any, __1: int) -> None: ...
     @staticmethod

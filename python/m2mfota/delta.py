@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from m2mfota import _args
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
-from m2mfota.flash import FlashDevice, FlashWriter, NorFlash, _check, _Hal
+from m2mfota.flash import FlashDevice, FlashWriter, NorFlash
+from m2mfota.flash._hal import _check, _Hal
 
 #: Compressions the C applier reads, as detools names them.
 COMPRESSIONS = ("heatshrink", "none")
@@ -81,7 +82,7 @@ def create_patch(old: bytes, new: bytes, compression: str = "heatshrink", *,
     window_sz2 = _args.integer("window_sz2", window_sz2, 4, 15)
     lookahead_sz2 = _args.integer("lookahead_sz2", lookahead_sz2, 3, window_sz2 - 1)
     try:
-        import detools
+        import detools  # type: ignore[import-untyped]
     except ImportError:
         raise RuntimeError("making patches needs detools: pip install 'm2mfota[delta]'") from None
     out = io.BytesIO()
@@ -120,10 +121,10 @@ class DeltaApplier:
     def _check(self, rc: int, what: str) -> int:
         return _check(rc, self._src, self.out._hal, error=DeltaError, what=what)
 
-    def feed(self, data: bytes) -> bool:
+    def feed(self, data: bytes | bytearray | memoryview) -> bool:
         """Apply the next patch bytes; True once the image is complete."""
-        data = _args.buffer("data", data)
-        rc = self._check(lib.mfota_delta_feed(self.c, ffi.from_buffer(data), len(data)), "feed")
+        buf = _args.buffer("data", data)
+        rc = self._check(lib.mfota_delta_feed(self.c, ffi.from_buffer(buf), len(buf)), "feed")
         return rc == ERR["MFOTA_DONE"]
 
     def finish(self) -> None:

@@ -124,7 +124,8 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
     if not console.is_terminal or console.width > 80:
         console = Console(width=80)
     secret = secrets.token_hex(16)
-    emu = Emulator(str(workdir / "emulator.sqlite3")).start()
+    emu = Emulator(str(workdir / "emulator.sqlite3"))
+    emu.start()
     try:
         try:
             fw = emu.api("POST", f"/api/firmware?version={quote(args.update_version)}"

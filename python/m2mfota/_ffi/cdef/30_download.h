@@ -6,6 +6,10 @@ int mfota_http_request_head(char *buf, size_t cap, size_t *out_len, const struct
                             const char *token, size_t token_len);
 int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_range,
                             uint64_t first, uint64_t last);
+size_t mfota_http_request_head_copy(const struct mfota_url *url, const char *token,
+                                    size_t token_len, size_t pos, char *buf, size_t cap,
+                                    size_t *total);
+int mfota_http_request_check_token(const char *token, size_t token_len);
 /* http_response.h */
 struct mfota_http_event {
     int kind;
