@@ -164,7 +164,9 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
                  browser.find_element(By.ID, "campaign-faults-result").text, what="form error")
 
         # The device page lists its last uplinks, newest first, with the FOTA command.
-        browser.find_element(By.LINK_TEXT, dev.imei).click()
+        # The devices table re-renders every second: retry a click on a stale link.
+        wait_for(lambda: browser.find_element(By.LINK_TEXT, dev.imei).click() or True,
+                 what="device link")
         wait_for(lambda: "firmware=2.0.0" in browser.find_element(By.ID, "device-uplinks").text,
                  what="uplink history")
         assert "FOTA command" in wait_for(
