@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from m2mfota import _args
+from m2mfota import _args, _fast
 from m2mfota._native import ffi, lib
 
 _MASK32 = 0xFFFFFFFF
@@ -17,39 +17,23 @@ def _buffer(data: _args.BytesLike, name: str = "data") -> Any:
     return ffi.from_buffer(_args.buffer(name, data))
 
 
-_crc32 = lib.mfota_crc32
-_from_buffer = ffi.from_buffer
+_fast_crc32 = _fast.crc32
 
 
 def crc32(data: _args.BytesLike, value: int = 0) -> int:
     """CRC-32 of ``data`` continuing from ``value``; equals ``zlib.crc32``.
 
-    ``data`` is any contiguous buffer (bytes, bytearray, memoryview, array).
+    ``data`` is any C-contiguous buffer (bytes, bytearray, memoryview,
+    array); anything else is a :class:`TypeError`.
     """
-    # Call overhead decides small buffers, so the common case -- bytes and
-    # an int -- takes two type tests and goes to C as it is: cffi hands C the
-    # bytes object's own storage, and the masking keeps any int in uint32_t
-    # as zlib does.  (Letting cffi refuse other types instead would save a
-    # test but accept cdata arrays, whose len() is not their size in bytes.)
-    # The cffi wrapper keeps the GIL for short calls (build_ffi.py KEEP_GIL);
-    # bench/bench_crc32.py --profile times each layer.
-    if type(data) is bytes and type(value) is int:
-        return _crc32(value & _MASK32, data, len(data))
-    return _crc32_any(data, value)
-
-
-def _crc32_any(data: _args.BytesLike, value: int) -> int:
-    # Everything but bytes with an int: check the value, then take a view.
-    # A bytearray or a flat byte memoryview is a buffer for certain; other
-    # objects go through the full argument check first.
-    if type(value) is not int:
-        value = _args.integer("value", value, None, None)
-    if type(data) is bytearray or (type(data) is memoryview and isinstance(data, memoryview)
-                                   and data.c_contiguous and data.itemsize == 1):
-        buf = _from_buffer(data)
-    else:
-        buf = _buffer(data)
-    return _crc32(value & _MASK32, buf, len(buf))
+    # Call overhead decides small buffers, so this is one type test and one
+    # METH_FASTCALL call into m2mfota._fast (python/m2mfota/_ffi/fast.c): it
+    # takes the buffer (refusing what is not one contiguous run of bytes),
+    # masks the int into uint32_t as zlib does, and releases the GIL only
+    # for long buffers.  bench/bench_crc32.py --profile times each layer.
+    if type(value) is int:
+        return _fast_crc32(data, value)
+    return _fast_crc32(data, int(_args.integer("value", value, None, None)))
 
 
 def crc32_combine(crc_a: int, crc_b: int, len_b: int) -> int:
