@@ -105,9 +105,12 @@ class _BaselineFinder(importlib.abc.MetaPathFinder):
         if fullname != BASELINE and not fullname.startswith(BASELINE + "."):
             return None
         rel = fullname.split(".")[1:]
-        if rel == ["_native"]:
-            so = next(self.pkg.glob("_native*.so"), None) or next(self.pkg.glob("_native*"))
-            return importlib.util.spec_from_file_location(fullname, so)
+        if len(rel) == 1:
+            # A compiled module (_native, _fast...) is loaded as it is.
+            so = next(self.pkg.glob(rel[0] + ".*.so"), None) or next(
+                self.pkg.glob(rel[0] + ".*.pyd"), None)
+            if so is not None:
+                return importlib.util.spec_from_file_location(fullname, so)
         if not rel:
             return importlib.machinery.ModuleSpec(fullname, None, is_package=True)
         source = self.pkg.joinpath(*rel).with_suffix(".py")
@@ -213,6 +216,7 @@ def profile_steps(baseline: Callable[[bytes], int] | None = None
                   ) -> dict[str, tuple[str, dict[str, Any]]]:
     """The layers of one m2mfota.crc32 call, each timed alone: name ->
     (statement, its globals).  ``d`` is the bytes, ``n`` its length."""
+    from m2mfota import _fast
     from m2mfota._native import lib
 
     f = lib.mfota_crc32
@@ -224,6 +228,9 @@ def profile_steps(baseline: Callable[[bytes], int] | None = None
             "lib.mfota_crc32(0, d, n)", {"lib": lib}),
         "f(0, d, n): cffi call, function bound to a local": ("f(0, d, n)", {"f": f}),
         "f(0, d, len(d))": ("f(0, d, len(d))", {"f": f}),
+        "fast(d, 0): m2mfota._fast entry point (METH_FASTCALL)": (
+            "fast(d, 0)", {"fast": _fast.crc32}),
+        "fast(b, 0): the same with a bytearray": ("fast(b, 0)", {"fast": _fast.crc32}),
         "m2mfota.crc32(bytes)": ("c(d)", {"c": m2mfota.crc32}),
         "m2mfota.crc32(bytearray)": ("c(b)", {"c": m2mfota.crc32}),
         "m2mfota.crc32(memoryview)": ("c(m)", {"c": m2mfota.crc32}),

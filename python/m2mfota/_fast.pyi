@@ -1,9 +1,7 @@
 """Type stub of m2mfota._fast, the hand-written extension in python/m2mfota/_ffi/fast.c."""
 
-from typing import Union
-
 #: calls with at least this many bytes release the GIL while hashing
 GIL_RELEASE_MIN: int
 
-def crc32(data: Union[bytes, bytearray, memoryview], value: int, /) -> int: ...
+def crc32(data: bytes | bytearray | memoryview, value: int, /) -> int: ...
 def gil_released_last() -> bool: ...
