@@ -16,6 +16,7 @@ import pytest
 
 import m2mfota
 from m2mfota import _fast
+from m2mfota._checksums import crc32_available, crc32_with
 
 FFI_DIR = Path(__file__).resolve().parents[1] / "python" / "m2mfota" / "_ffi"
 
@@ -113,3 +114,14 @@ def test_cffi_module_source_is_cffis_own_output(tmp_path):
     build_ffi.make_ffi().emit_c_code(str(ref))
     assert out.read_bytes() == ref.read_bytes()
     assert "Py_BEGIN_ALLOW_THREADS" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kernel", [k for k in ("vpclmul", "pclmul") if k in crc32_available()])
+def test_long_buffers_around_the_tuning_thresholds(kernel):
+    # crc32_x86.c aligns from 16 KiB and prefetches from 1 MiB on: every
+    # head alignment and tail length around those sizes against zlib.
+    big = bytes((i * 2654435761 >> 13) & 0xFF for i in range((1 << 20) + 4096))
+    for n in (16383, 16384, 16384 + 65, (1 << 20) - 1, 1 << 20, (1 << 20) + 255):
+        for start in (0, 1, 17, 63):
+            chunk = memoryview(big)[start:start + n]
+            assert crc32_with(kernel, chunk, 7) == zlib.crc32(chunk, 7), (n, start)
