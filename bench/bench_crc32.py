@@ -5,6 +5,7 @@
     python bench/bench_crc32.py --repeats 3 --min-time 0.001 --json   # quick
     python bench/bench_crc32.py --profile      # where a call's time goes
     python bench/bench_crc32.py --baseline DIR # an older build in the same run
+    python bench/bench_crc32.py --baseline DIR --summary   # the README's table
 
 ``--baseline DIR`` takes another build of m2mfota installed with ``pip install
 --no-deps --target DIR .`` (an older commit, say) and times its crc32 in the
@@ -212,6 +213,21 @@ def print_table(result: dict) -> None:
     print(f"buffer address mod 64: {offsets}")
 
 
+def print_summary(result: dict) -> None:
+    """The README's before/after table: m2mfota / best peer for the
+    --baseline build and for this one, from the same run."""
+    if "m2mfota (baseline)" not in result["rows"][0]["gbps"]:
+        raise SystemExit("--summary needs --baseline DIR (the build to compare with)")
+    print(f"CPU: {result['cpu']}; m2mfota kernel: {result['kernel']}; best of "
+          f"{result['repeats']} x >= {result['min_time']} s ({result['clock']} clock)")
+    print()
+    print("| size | before (baseline build) | now |")
+    print("|---:|---:|---:|")
+    for row in result["rows"]:
+        base = row["gbps"]["m2mfota (baseline)"] / row["gbps"][row["best_peer"]]
+        print(f"| {human_size(row['size'])} | {base:.2f}x | {row['ratio']:.2f}x |")
+
+
 def profile_steps(baseline: Callable[[bytes], int] | None = None
                   ) -> dict[str, tuple[str, dict[str, Any]]]:
     """The layers of one m2mfota.crc32 call, each timed alone: name ->
@@ -284,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--baseline", metavar="DIR",
                     help="also time the m2mfota build installed in DIR (pip --target)")
+    ap.add_argument("--summary", action="store_true",
+                    help="print only the before/after ratio table (needs --baseline)")
     ap.add_argument("--profile", action="store_true",
                     help="time each layer of a call instead (default sizes 64 and 4096)")
     ap.add_argument("--calls", type=int, default=20000, help="calls per --profile measurement")
@@ -300,8 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         result = profile(sizes, args.repeats, args.calls, baseline)
         show: Callable[[dict], None] = print_profile
     else:
+        if args.summary and baseline is None:
+            ap.error("--summary needs --baseline DIR")
         result = run(tuple(args.sizes), args.repeats, args.min_time, baseline)
-        show = print_table
+        show = print_summary if args.summary else print_table
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

@@ -70,6 +70,17 @@ def test_baseline_build_runs_in_the_same_table():
     assert row["best_peer"] in ("zlib", "zlib-ng", "isal")  # the baseline is not a peer
     out = run_bench("--sizes", "64", "--baseline", site)
     assert "| baseline / best peer |" in out
+    summary = run_bench("--sizes", "64", "4096", "--baseline", site, "--summary")
+    lines = summary.splitlines()
+    assert "| size | before (baseline build) | now |" in lines
+    assert [line.split(" | ")[0] for line in lines if re.match(r"\| \d", line)] == ["| 64 B",
+                                                                                   "| 4 KiB"]
+
+
+def test_summary_without_a_baseline_is_refused():
+    res = subprocess.run([sys.executable, str(BENCH), "--summary", "--sizes", "64"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "--summary needs --baseline" in res.stderr
 
 
 def test_baseline_that_is_no_build_is_refused(tmp_path):
