@@ -13,6 +13,7 @@
 
 #include "at_parser.h"
 #include "m2mfota/crc32.h"
+#include "whole_vs_split.h"
 
 struct outcome {
     uint32_t hash;   /* CRC-32 over the event stream */
@@ -24,8 +25,9 @@ static void fold(struct outcome *o, const void *p, size_t n)
     o->hash = mfota_crc32(o->hash, p, n);
 }
 
-static void run(const uint8_t *data, size_t size, size_t chunk, struct outcome *o)
+static void run(const uint8_t *data, size_t size, size_t chunk, void *out)
 {
+    struct outcome *o = out;
     struct mfota_at_parser p;
     struct mfota_at_event ev;
     size_t pos = 0, end, payload_left = 0;
@@ -82,18 +84,16 @@ static void run(const uint8_t *data, size_t size, size_t chunk, struct outcome *
     }
 }
 
+static int same(const void *a, const void *b)
+{
+    const struct outcome *x = a, *y = b;
+    return x->hash == y->hash && x->data_bytes == y->data_bytes;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct outcome whole, split;
-    size_t chunk;
-    if (size < 1) {
-        return 0;
-    }
-    chunk = (size_t)data[0] % 23u + 1u;
-    run(data + 1, size - 1, size, &whole);
-    run(data + 1, size - 1, chunk, &split);
-    if (whole.hash != split.hash || whole.data_bytes != split.data_bytes) {
-        abort();
-    }
-    return 0;
+    return fuzz_whole_vs_split(data, size, 23u, run, same, &whole, &split);
 }

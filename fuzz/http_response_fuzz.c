@@ -12,6 +12,7 @@
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "m2mfota/http_response.h"
+#include "whole_vs_split.h"
 
 struct outcome {
     int rc;
@@ -24,8 +25,9 @@ struct outcome {
     uint32_t digest_crc;
 };
 
-static void run(const uint8_t *data, size_t size, size_t chunk, struct outcome *o)
+static void run(const uint8_t *data, size_t size, size_t chunk, void *out)
 {
+    struct outcome *o = out;
     struct mfota_http_response r;
     struct mfota_http_event ev;
     size_t pos = 0;
@@ -77,22 +79,20 @@ static void run(const uint8_t *data, size_t size, size_t chunk, struct outcome *
     o->digest_crc = r.digest_crc;
 }
 
+static int same(const void *a, const void *b)
+{
+    const struct outcome *x = a, *y = b;
+    return x->rc == y->rc && x->headers == y->headers && x->ends == y->ends &&
+           x->body_len == y->body_len && x->body_crc == y->body_crc &&
+           x->consumed == y->consumed && x->status == y->status &&
+           x->content_length == y->content_length && x->total == y->total &&
+           x->digest_crc == y->digest_crc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct outcome whole, split;
-    size_t chunk;
-    if (size < 1) {
-        return 0;
-    }
-    chunk = (size_t)data[0] % 17u + 1u;
-    run(data + 1, size - 1, size, &whole);
-    run(data + 1, size - 1, chunk, &split);
-    if (whole.rc != split.rc || whole.headers != split.headers || whole.ends != split.ends ||
-        whole.body_len != split.body_len || whole.body_crc != split.body_crc ||
-        whole.consumed != split.consumed || whole.status != split.status ||
-        whole.content_length != split.content_length || whole.total != split.total ||
-        whole.digest_crc != split.digest_crc) {
-        abort();
-    }
-    return 0;
+    return fuzz_whole_vs_split(data, size, 17u, run, same, &whole, &split);
 }
