@@ -72,8 +72,8 @@ static int probe_vpclmul(void)
  *   aligning head (one extra reduction) would cost more than it saves.
  * prefetch_min, prefetch_ahead: from prefetch_min bytes on, the loop asks
  *   for every cache line prefetch_ahead bytes before it loads it (PREFETCHT0).
- *   Measured on the Intel Xeon of docs/checksums.md (C harness, same buffer,
- *   variants interleaved): +4-6 % at 4 MiB (L3), +5-18 % at 16 MiB, within
+ *   Measured on the Intel Xeon of docs/checksums.md (ad-hoc C harness, same
+ *   buffer, variants interleaved): +3-7 % at 4 MiB (L3), +5-18 % at 16 MiB, within
  *   noise from L1/L2, so it is off below 1 MiB where it can only cost issue
  *   slots; 512 B to 2 KiB ahead measured alike; PREFETCHT1 gained nothing and
  *   lost 20 % at 256 KiB-1 MiB; PREFETCHNTA lost 60 % (the benchmark re-reads
