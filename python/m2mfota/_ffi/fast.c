@@ -18,14 +18,15 @@
 #include "m2mfota/crc32.h"
 
 /* Calls from this many bytes on release the GIL while the kernel runs.
- * Releasing and re-taking it costs ~60-90 ns uncontended (about 6 KiB of
- * VPCLMULQDQ hashing here), and when another thread waits for the GIL the
- * caller may get it back only after a switch interval (5 ms by default).
- * At 64 KiB the kernel runs ~0.6-1 us, so release costs at most ~10 % and
- * other threads wait no longer than that.  docs/checksums.md has the
- * measurement (bench/bench_crc32.py --profile). */
+ * Releasing and re-taking it costs ~100 ns uncontended (timed as ctypes
+ * CDLL against PyDLL calls of mfota_crc32), 3 % of a 256 KiB CRC; and when
+ * another thread waits for the GIL, the caller may get it back only after a
+ * switch interval (5 ms by default), a thousand times the CRC.  From 1 MiB
+ * on the kernel runs >= 10 us (in cache; ~40 us from L3), so the release
+ * costs <= 1 %, while below it other threads wait at most that long, under
+ * 1 % of a switch interval.  docs/checksums.md has the measurements. */
 #ifndef MFOTA_PY_GIL_RELEASE_MIN
-#define MFOTA_PY_GIL_RELEASE_MIN ((Py_ssize_t)64 << 10)
+#define MFOTA_PY_GIL_RELEASE_MIN ((Py_ssize_t)1 << 20)
 #endif
 
 /* Whether the last call released the GIL: tests read it through
