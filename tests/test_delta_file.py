@@ -124,7 +124,7 @@ def test_apply_delta_file_refuses_the_wrong_source_and_a_wrong_target():
     forged = bytes(head) + struct.pack("<I", zlib.crc32(head)) + data[84:]
     with pytest.raises(DeltaError) as e:
         apply_delta_file(old, forged)
-    assert e.value.code == "MFOTA_ERR_IMAGE_SHA256"
+    assert e.value.code == "MFOTA_ERR_DELTA_TARGET"
     with pytest.raises(ValueError, match="not a delta file"):
         apply_delta_file(old, new)
 
