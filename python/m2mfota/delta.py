@@ -19,7 +19,7 @@ from m2mfota._checksums import crc32
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 from m2mfota.flash import FlashDevice, FlashWriter, NorFlash
-from m2mfota.flash._hal import _check, _Hal
+from m2mfota.flash._hal import FlashHal, check_hal_rc
 
 #: Compressions the C applier reads, as detools names them.
 COMPRESSIONS = ("heatshrink", "none")
@@ -197,7 +197,7 @@ class DeltaApplier:
             raise TypeError(f"out must be a FlashWriter, not {type(out).__name__}")
         # The HAL region runs to the device end (whole sectors, as the C
         # geometry check wants); source_size says how much of it is the image.
-        self._src = _Hal(source, source_offset, name="source", offset_name="source_offset")
+        self._src = FlashHal(source, source_offset, name="source", offset_name="source_offset")
         region = self._src.c.slot_size
         source_size = _args.optional_integer("source_size", source_size, 0, region)
         sha = _args.optional_buffer("source_sha256", source_sha256, size=32)
@@ -209,7 +209,7 @@ class DeltaApplier:
                                           digest, out.c), "begin")
 
     def _check(self, rc: int, what: str) -> int:
-        return _check(rc, self._src, self.out._hal, error=DeltaError, what=what)
+        return check_hal_rc(rc, self._src, self.out._hal, error=DeltaError, what=what)
 
     def feed(self, data: bytes | bytearray | memoryview) -> bool:
         """Apply the next patch bytes; True once the image is complete."""
