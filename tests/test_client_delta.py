@@ -135,6 +135,18 @@ def test_full_image_still_works_with_a_delta_source(srv):
     assert out.version == "2.0.0" and dev.image(len(V2)) == V2
 
 
+@pytest.mark.parametrize("prefix", [b"M", b"MF", b"MFD", b"MFDp"])
+def test_an_image_that_starts_like_the_magic_is_written_whole(srv, prefix):
+    # The held bytes go to the slot once a byte differs from "MFDP".
+    image = prefix + random.Random(len(prefix)).randbytes(9_000)
+    meta = upload(srv, image, "2.0.0")
+    dev = Device(srv, image_size=len(image))
+    dev.desire(meta["id"])
+    out = dev.client(bootloader="none", delta_source=running_image(V1),
+                     part_size=SECTOR).run(timeout=30)
+    assert out.version == "2.0.0" and dev.image(len(image)) == image
+
+
 @pytest.mark.parametrize("faults", [{"corrupt_byte_at": 6000, "corrupt_times": 1},
                                     {"drop_after_bytes": 3000, "drop_times": 2}])
 def test_a_failed_part_starts_the_delta_again(srv, faults):
