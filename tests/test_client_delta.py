@@ -148,8 +148,13 @@ def test_an_image_that_starts_like_the_magic_is_written_whole(srv, prefix):
     assert out.version == "2.0.0" and dev.image(len(image)) == image
 
 
-@pytest.mark.parametrize("faults", [{"corrupt_byte_at": 6000, "corrupt_times": 1},
-                                    {"drop_after_bytes": 3000, "drop_times": 2}])
+@pytest.mark.parametrize("faults", [
+    {"corrupt_byte_at": 6000, "corrupt_times": 1},
+    # Garbled inside the header: the header CRC fails at once, but the error
+    # waits for the part's verdict (its Digest fails too), and the file is
+    # fetched again instead of the update ending with "delta_header".
+    {"corrupt_byte_at": 20, "corrupt_times": 1},
+    {"drop_after_bytes": 3000, "drop_times": 2}])
 def test_a_failed_part_starts_the_delta_again(srv, faults):
     # A new feature's worth of code: a delta file of three parts.
     rng = random.Random(11)
@@ -163,7 +168,7 @@ def test_a_failed_part_starts_the_delta_again(srv, faults):
     out = dev.client(delta_source=running_image(V1), part_size=SECTOR).run(timeout=30)
     assert out.version == "2.0.0" and dev.image(len(v2)) == v2
     assert len(data) < out.stats["bytes"] <= 4 * len(data)
-    if "corrupt_byte_at" in faults:
+    if faults.get("corrupt_byte_at", 0) > SECTOR:
         # The second part failed its CRC.  Patch offsets are not image
         # offsets: the file is fetched again from its first byte.
         assert out.stats["restarts"] >= 1
