@@ -6,8 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
-from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator import deltas, firmware, registry
+from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.state import COUNT_GROUP, UpdateManager, error_name, result_name
 

@@ -99,7 +99,7 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (source_id, target_id, compression)
     );
     ALTER TABLE campaigns ADD COLUMN delta_id INTEGER REFERENCES deltas(id);
-    ALTER TABLE campaigns ADD COLUMN others TEXT;  -- 'full' or 'skip'; NULL: no delta
+    ALTER TABLE campaigns ADD COLUMN others TEXT;  -- 'full' or 'skip', NULL: no delta
     ALTER TABLE devices ADD COLUMN delta_id INTEGER REFERENCES deltas(id);
     ALTER TABLE campaign_devices ADD COLUMN delta_refused INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE campaign_devices ADD COLUMN served TEXT;  -- 'delta' or 'full', last sent

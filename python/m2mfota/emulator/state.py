@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator import deltas, firmware
+from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator.errors import ApiError
 
 # fota.result values that mean the attempt failed (LwM2M /5 numbering, docs/protocol.md §5).
