@@ -179,8 +179,10 @@ def test_skip_leaves_other_versions_alone_until_they_run_the_source(srv):
     assert cmd is not None and cmd["size"] == got["delta"]["size"]
 
 
-@pytest.mark.parametrize("others", ["full", "skip"])
-def test_source_mismatch_shown_by_name_then_the_campaign_decides(srv, others):
+@pytest.mark.parametrize(("others", "error"), [("full", SOURCE_MISMATCH),
+                                               ("skip", SOURCE_MISMATCH),
+                                               ("full", "delta_unsupported")])
+def test_source_mismatch_shown_by_name_then_the_campaign_decides(srv, others, error):
     port = srv.port
     v1, v2 = images(3)
     add_firmware(port, v1, "1.0.0")
@@ -190,15 +192,14 @@ def test_source_mismatch_shown_by_name_then_the_campaign_decides(srv, others):
           retry_limit=3)
     assert dev.downlink(firmware="1.0.0")["size"] < len(v2)
     # its "1.0.0" is not the delta's source: the engine refuses the delta
-    assert dev.downlink(firmware="1.0.0", state="idle", result=5,
-                        error=SOURCE_MISMATCH) is None
+    assert dev.downlink(firmware="1.0.0", state="idle", result=5, error=error) is None
     info = request(port, "GET", f"/api/devices/{dev.imei}").json()
-    assert info["reported"]["error"] == SOURCE_MISMATCH
-    assert info["reported"]["error_name"] == \
-        "delta: the running image is not the delta's source"
+    name = {SOURCE_MISMATCH: "delta: the running image is not the delta's source",
+            "delta_unsupported": "delta: this device does not apply delta files"}[error]
+    assert info["reported"]["error"] == error and info["reported"]["error_name"] == name
     events = request(port, "GET", f"/api/events?imei={dev.imei}&kind=uplink").json()
-    assert "fota.result 5 (integrity check failure), fota.error delta_source (delta: the " \
-           "running image is not the delta's source)" in events[0]["message"]
+    assert f"fota.result 5 (integrity check failure), fota.error {error} ({name})" \
+        in events[0]["message"]
     # the emulator does not send the same delta again: the campaign's choice applies
     cmd = dev.downlink(firmware="1.0.0")
     if others == "full":
@@ -258,3 +259,16 @@ def test_delta_download_survives_a_restart(tmp_path):
         resent = dev.downlink(firmware="1.0.0", state="idle")
         assert resent["url"].rsplit("/", 1)[1] == cmd["url"].rsplit("/", 1)[1]
         assert (resent["size"], resent["sha256"]) == (cmd["size"], cmd["sha256"])
+
+
+def test_other_delta_errors_retry_the_delta(srv):
+    port = srv.port
+    v1, v2 = images(6)
+    add_firmware(port, v1, "1.0.0")
+    fw2 = add_firmware(port, v2, "2.0.0")
+    dev = register(port, "350000000000007")
+    camp = start(port, firmware_id=fw2["id"], imeis=[dev.imei], delta_from="1.0.0",
+                 others="full", retry_limit=2)
+    assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]
+    assert dev.downlink(firmware="1.0.0", result=5, error="delta_corrupt") is None
+    assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]

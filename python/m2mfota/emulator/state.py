@@ -14,8 +14,8 @@ A delta campaign ("delta from version X") sends its delta file to a device
 that reports version X and, to any other device, what the campaign's
 ``others`` says: the full image ("full") or nothing ("skip").  A device that
 refuses the delta because its running image is not the delta's source
-(fota.error ``delta_source``) is from then on treated as one on another
-version: the emulator never falls back to the full image unless the
+(fota.error ``delta_source``) or because it applies no deltas
+(``delta_unsupported``) is from then on treated as one on another version: the emulator never falls back to the full image unless the
 campaign said so.
 """
 
@@ -60,17 +60,15 @@ ERROR_NAMES = {
     "file_changed": "the file changed during the download",
     "delta_source": "delta: the running image is not the delta's source",
     "delta_header": "delta: bad delta file header",
-    "delta_compression": "delta: unsupported patch compression",
-    "delta_window": "delta: heatshrink window too large for the device",
-    "delta_corrupt": "delta: malformed patch",
-    "delta_overrun": "delta: patch writes past the image or slot",
-    "delta_truncated": "delta: patch ended before the image was complete",
-    "delta_size": "delta: patch image size differs from its header",
-    "delta_target": "delta: rebuilt image differs from the header's target",
+    "delta_target": "delta: rebuilt image differs from the delta's target",
+    "delta_unsupported": "delta: this device does not apply delta files",
+    "delta_format": "delta: patch compression or format the device cannot read",
+    "delta_corrupt": "delta: malformed or truncated patch",
 }
-#: fota.error values by which a device says a delta does not fit the image it
-#: runs: it then counts as a device on another version (the campaign's others).
-DELTA_SOURCE_ERRORS = frozenset({"delta_source"})
+#: fota.error values by which a device says it cannot use the delta (its
+#: image is not the source, or it applies no deltas): it then counts as a
+#: device on another version (the campaign's others decide).
+DELTA_SOURCE_ERRORS = frozenset({"delta_source", "delta_unsupported"})
 
 
 def result_name(result: int | None) -> str | None:
