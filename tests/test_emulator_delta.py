@@ -150,11 +150,15 @@ def test_delta_served_to_source_version_full_image_to_others(srv):
     assert (cmd0["size"], cmd0["sha256"]) == (len(v2), fw2["sha256"])
     assert fetch(port, cmd0, part=len(v2))[0] == v2
 
+    fetch(port, cmd, part=100)  # fetched twice: both count as sent
     # the device reboots into 2.0.0: done; the campaign tells who got what
     assert on_v1.downlink(firmware="2.0.0", result=1) is None
+    assert request(port, "GET", f"/api/devices/{on_v1.imei}").json()["update"][
+        "bytes_sent"] == 2 * delta["size"]
     rows = {d["imei"]: d for d in
             request(port, "GET", f"/api/campaigns/{camp['id']}").json()["devices"]}
     assert rows[on_v1.imei]["status"] == "done" and rows[on_v1.imei]["served"] == "delta"
+    assert rows[on_v1.imei]["bytes_sent"] == 2 * delta["size"]
     assert rows[on_v0.imei]["served"] == "full"
     # the same pair again: the stored delta, not a new one
     again = request(port, "POST", "/api/deltas",

@@ -152,6 +152,7 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> dict:
             "error_name": error_name(r["fota_error"]),
             # the file this device was last sent: the campaign's delta or the image
             "served": r["served"],
+            "bytes_sent": r["bytes_sent"],
             "delta_refused": bool(r["refused"]),
             "last_seen": r["last_seen"],
         })

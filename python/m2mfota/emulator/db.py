@@ -103,6 +103,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE devices ADD COLUMN delta_id INTEGER REFERENCES deltas(id);
     ALTER TABLE campaign_devices ADD COLUMN delta_refused INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE campaign_devices ADD COLUMN served TEXT;  -- 'delta' or 'full', last sent
+    ALTER TABLE devices ADD COLUMN bytes_sent INTEGER NOT NULL DEFAULT 0;  -- see state.py
     """,
 )
 

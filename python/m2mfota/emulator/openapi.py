@@ -127,7 +127,10 @@ def document() -> dict:
                     "file_id": _NULLABLE_STR, "token_expires": _NULLABLE_NUM,
                     "delta_id": {"type": "integer", "nullable": True,
                                  "description": "the delta file being downloaded (null: "
-                                 "the full image)"}}},
+                                 "the full image)"},
+                    "bytes_sent": {"type": "integer", "description": "file bytes the file "
+                                   "server sent for the desired firmware, by the downloads "
+                                   "that ended (the current one: /download)"}}},
                 "faults": _ref("Faults"),
             }},
         "Firmware": {

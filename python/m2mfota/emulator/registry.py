@@ -160,6 +160,8 @@ def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *,
             "token_expires": row["token_expires"],
             # the download published now: a delta file (its id) or the image (None)
             "delta_id": row["delta_id"],
+            # file bytes sent for the desired firmware by downloads that ended
+            "bytes_sent": row["bytes_sent"],
         },
         "faults": json.loads(row["faults"]) if row["faults"] else None,
         "secret": MASK,

@@ -15,8 +15,8 @@ that reports version X and, to any other device, what the campaign's
 ``others`` says: the full image ("full") or nothing ("skip").  A device that
 refuses the delta because its running image is not the delta's source
 (fota.error ``delta_source``) or because it applies no deltas
-(``delta_unsupported``) is from then on treated as one on another version: the emulator never falls back to the full image unless the
-campaign said so.
+(``delta_unsupported``) is from then on treated as one on another version:
+the emulator never falls back to the full image unless the campaign said so.
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ class UpdateManager:
         self.conn.execute(
             "UPDATE devices SET desired_firmware_id = ?, campaign_id = ?, update_status = ?,"
             " attempts = 0, retry_limit = COALESCE(?, retry_limit), file_id = NULL,"
-            " token_expires = NULL, delta_id = NULL WHERE imei = ?",
+            " token_expires = NULL, delta_id = NULL, bytes_sent = 0 WHERE imei = ?",
             (firmware_id, campaign_id, status, retry_limit, imei))
         if campaign_id is not None:
             self.conn.execute(
@@ -423,7 +423,17 @@ class UpdateManager:
                              desired, row["delta_id"])
 
     def _withdraw(self, row: Mapping[str, Any]) -> None:
+        """Stop serving the device's file, adding the body bytes the file server
+        sent of it to ``devices.bytes_sent`` (the airtime its update cost, over
+        every download since its desired firmware was set)."""
         if row["file_id"]:
+            try:
+                sent = self.fileserver.stats(row["file_id"])["bytes_sent"]
+            except KeyError:
+                sent = 0  # forgotten by the file server (a restart): not counted
+            if sent:
+                self.conn.execute("UPDATE devices SET bytes_sent = bytes_sent + ? WHERE imei = ?",
+                                  (sent, row["imei"]))
             try:
                 self.fileserver.unpublish(row["file_id"])
             except KeyError:
