@@ -273,7 +273,7 @@ def apply_delta_file(old: bytes, delta_file: bytes, *, chunk: int = 4096) -> byt
     """Apply a delta file (``MFDP`` header + patch) to ``old`` with the C
     applier, as the device does: the first ``source_size`` bytes of ``old``
     must have the header's SHA-256 (else ``MFOTA_ERR_DELTA_SOURCE``), and the
-    result must have the target SHA-256 (else ``MFOTA_ERR_IMAGE_SHA256``).
+    result must have the target SHA-256 (else ``MFOTA_ERR_DELTA_TARGET``).
     ``ValueError`` when ``delta_file`` is not a delta file."""
     old = bytes(_args.buffer("old", old))
     delta_file = bytes(_args.buffer("delta_file", delta_file))
@@ -287,5 +287,5 @@ def apply_delta_file(old: bytes, delta_file: bytes, *, chunk: int = 4096) -> byt
                       source_sha256=head.source_sha256, chunk=chunk,
                       max_size=max(head.target_size, 1))
     if hashlib.sha256(new).digest() != head.target_sha256:
-        raise DeltaError("MFOTA_ERR_IMAGE_SHA256", "the rebuilt image is not the target")
+        raise DeltaError("MFOTA_ERR_DELTA_TARGET", "the rebuilt image is not the target")
     return new
