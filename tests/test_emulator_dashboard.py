@@ -326,8 +326,12 @@ def test_delta_campaign_form_and_firmware_page(browser):
         assert f"delta from 1.0.0: {delta['size']} B delta file for a {len(v2)} B image" in text
         assert "other versions: skipped" in text
 
-        assert on_v1.downlink(firmware="1.0.0")["size"] == delta["size"]
+        cmd = on_v1.downlink(firmware="1.0.0")
+        assert cmd["size"] == delta["size"]
         assert on_v0.downlink(firmware="0.9.0") is None
+        got = request(port, "GET", "/f/v1/" + cmd["url"].rsplit("/", 1)[1],
+                      headers={"Authorization": f"Bearer {cmd['token']}"})
+        assert got.status == 200 and got.body[:4] == b"MFDP"
 
         def count(kind: str) -> int:
             el = browser.find_elements(By.CSS_SELECTOR, f".count-{kind}")
@@ -349,6 +353,9 @@ def test_delta_campaign_form_and_firmware_page(browser):
         browser.get(f"{srv.base}/#/device/{on_v1.imei}")
         wait_for(lambda: "delta_source: delta: the running image is not the delta's source"
                  in browser.find_element(By.ID, "device-state").text, what="error by name")
+        # its download was withdrawn when it failed: the bytes it fetched are counted
+        assert browser.find_element(By.ID, "device-bytes-sent").text.startswith(
+            f"{delta['size']} bytes")
         browser.get(f"{srv.base}/#/events")
         wait_for(lambda: "fota.error delta_source (delta: the running image is not" in
                  browser.find_element(By.ID, "events-table").text, what="event by name")

@@ -116,6 +116,8 @@ async function showDevice(imei) {
     <tr><th>File server</th><td class="mono">${st ? `${st.requests} requests on ${st.connections}
       connections, ${st.bytes_sent} bytes sent, statuses ${esc(JSON.stringify(st.statuses))}`
       : "no file published"}</td></tr>
+    <tr><th>Sent for this update</th><td id="device-bytes-sent">${esc(d.update.bytes_sent)} bytes
+      by the downloads that ended</td></tr>
     <tr><th>Last seen</th><td>${when(d.last_seen)}</td></tr></tbody></table>`;
   const rows = uplinks.map((u) => `<tr><td>${when(u.received)}</td>
     <td class="mono">${esc(u.records.map(recordText).join("  "))}</td>
