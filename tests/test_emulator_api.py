@@ -302,7 +302,7 @@ def test_campaign_counts_and_targets(server):
     fw = add_firmware(port, os.urandom(1000), "9.9.9")
     by_type = campaign(port, firmware_id=fw["id"], type="tracker", name="trackers")
     assert by_type["counts"] == {"pending": 6, "downloading": 0, "done": 0, "failed": 0,
-                                 "superseded": 0, "total": 6}
+                                 "superseded": 0, "skipped": 0, "total": 6}
     assert {d["imei"] for d in by_type["devices"]} == {d.imei for d in devs[:6]}
     # devs[0] done, devs[1] downloading, devs[2] failed, devs[3..5] pending
     assert devs[0].downlink(firmware="1") is not None
@@ -313,7 +313,7 @@ def test_campaign_counts_and_targets(server):
     assert devs[2].downlink(firmware="1", result=6) is None
     got = request(port, "GET", f"/api/campaigns/{by_type['id']}").json()
     assert got["counts"] == {"pending": 3, "downloading": 1, "done": 1, "failed": 1,
-                             "superseded": 0, "total": 6}
+                             "superseded": 0, "skipped": 0, "total": 6}
     per_device = {d["imei"]: d for d in got["devices"]}
     assert per_device[devs[1].imei]["progress"] == 42
     assert per_device[devs[0].imei]["reported"] == "9.9.9"

@@ -285,3 +285,105 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         csp = [e["message"] for e in browser.get_log("browser")
                if "Content Security Policy" in e["message"]]
         assert csp == []
+
+
+@pytest.mark.external_build
+def test_delta_campaign_form_and_firmware_page(browser):
+    """A campaign "delta from 1.0.0" started through the form; the firmware
+    page shows both images and the delta file; a delta error by name."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    pytest.importorskip("detools")
+    v1 = bytes(range(256)) * 60 + hashlib.sha256(b"v1").digest() * 100
+    v2 = v1[:5000] + b"the fix" + v1[5000:]
+    v3 = v2[:9000] + b"another fix" + v2[9000:]
+    with ServerThread() as srv:
+        port = srv.port
+        ids = [request(port, "POST", f"/api/firmware?version={ver}", body=data,
+                       headers={"Content-Type": "application/octet-stream"}).json()["id"]
+               for ver, data in (("1.0.0", v1), ("2.0.0", v2), ("3.0.0", v3))]
+        on_v1 = register(port, "356938035643901", type="meter")
+        on_v0 = register(port, "356938035643902", type="meter")
+        browser.get(f"{srv.base}/")
+        browser.execute_script(f"sessionStorage.setItem('m2mfota-api-key', '{API_KEY}')")
+        browser.get(f"{srv.base}/#/new")
+        wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#cf-delta-from option"))
+                 == 4, what="delta source choices")
+        Select(browser.find_element(By.ID, "cf-firmware")).select_by_value(str(ids[1]))
+        Select(browser.find_element(By.ID, "cf-delta-from")).select_by_value("1.0.0")
+        Select(browser.find_element(By.ID, "cf-others")).select_by_value("skip")
+        browser.find_element(By.ID, "cf-name").send_keys("meters, delta")
+        Select(browser.find_element(By.ID, "cf-target")).select_by_value("type")
+        browser.find_element(By.ID, "cf-value").send_keys("meter")
+        browser.find_element(By.ID, "cf-submit").click()
+        wait_for(lambda: browser.current_url.split("#", 1)[1].startswith("/campaign/"),
+                 what="the campaign page")
+        camp = request(port, "GET", "/api/campaigns/1").json()
+        delta = camp["delta"]
+        assert delta["source"]["version"] == "1.0.0" and delta["others"] == "skip"
+        text = wait_for(lambda: browser.find_element(By.ID, "campaign-delta").text)
+        assert f"delta from 1.0.0: {delta['size']} B delta file for a {len(v2)} B image" in text
+        assert "other versions: skipped" in text
+
+        cmd = on_v1.downlink(firmware="1.0.0")
+        assert cmd["size"] == delta["size"]
+        assert on_v0.downlink(firmware="0.9.0") is None
+        got = request(port, "GET", "/f/v1/" + cmd["url"].rsplit("/", 1)[1],
+                      headers={"Authorization": f"Bearer {cmd['token']}"})
+        assert got.status == 200 and got.body[:4] == b"MFDP"
+
+        def count(kind: str) -> int:
+            el = browser.find_elements(By.CSS_SELECTOR, f".count-{kind}")
+            return int(el[0].get_attribute("data-count")) if el else -1
+
+        wait_for(lambda: count("skipped") == 1 and count("downloading") == 1,
+                 what="1 skipped, 1 downloading")
+        assert on_v1.downlink(firmware="1.0.0", state="idle", result=5,
+                              error="delta_source") is None
+
+        def row(imei: str, cls: str) -> str:
+            return browser.find_element(By.ID, f"campaign-row-{imei}").find_element(
+                By.CSS_SELECTOR, cls).text
+
+        wait_for(lambda: "delta_source" in row(on_v1.imei, ".error"), what="error in row")
+        assert row(on_v1.imei, ".served") == "delta"
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_delta_campaign.png"))
+        browser.get(f"{srv.base}/#/device/{on_v1.imei}")
+        wait_for(lambda: "delta_source: delta: the running image is not the delta's source"
+                 in browser.find_element(By.ID, "device-state").text, what="error by name")
+        # its download was withdrawn when it failed: the bytes it fetched are counted
+        assert browser.find_element(By.ID, "device-bytes-sent").text.startswith(
+            f"{delta['size']} bytes")
+        browser.get(f"{srv.base}/#/events")
+        wait_for(lambda: "fota.error delta_source (delta: the running image is not" in
+                 browser.find_element(By.ID, "events-table").text, what="event by name")
+
+        # The firmware page: the campaign's delta file, both images and the patch.
+        browser.get(f"{srv.base}/#/firmware")
+        wait_for(lambda: "1.0.0 → 2.0.0" in
+                 browser.find_element(By.ID, "delta-row-1").text, what="delta row")
+        click(browser, "#delta-row-1 .delta-show")
+        detail = wait_for(lambda: browser.find_element(By.ID, "delta-1").text)
+        for needle in (hashlib.sha256(v1).hexdigest(), hashlib.sha256(v2).hexdigest(),
+                       delta["sha256"], f"{delta['size']} bytes, {delta['ratio'] * 100:.1f} %"):
+            assert needle in detail, needle
+        # "make delta" on the page: 2.0.0 to 3.0.0
+        wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#delta-target option"))
+                 == 3, what="delta choices")
+        Select(browser.find_element(By.ID, "delta-source")).select_by_value(str(ids[1]))
+        Select(browser.find_element(By.ID, "delta-target")).select_by_value(str(ids[2]))
+        browser.find_element(By.ID, "delta-submit").click()
+        made = wait_for(lambda: browser.find_elements(By.ID, "delta-2"), what="new delta")[0]
+        assert hashlib.sha256(v3).hexdigest() in made.text
+        wait_for(lambda: browser.find_elements(By.ID, "delta-row-2"), what="its row")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_delta_firmware.png"))
+        # the same pair again is an error the form shows
+        Select(browser.find_element(By.ID, "delta-target")).select_by_value(str(ids[1]))
+        browser.find_element(By.ID, "delta-submit").click()
+        wait_for(lambda: "same image" in
+                 browser.find_element(By.ID, "delta-form-result").text, what="form error")
+        csp = [e["message"] for e in browser.get_log("browser")
+               if "Content Security Policy" in e["message"]]
+        assert csp == []

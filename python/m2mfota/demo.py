@@ -16,13 +16,18 @@ Retry-After, stalls, a server that ignores Range, chunked bodies, 206) and
 one device a power cut in the middle of its download (it resumes from the
 journal after the "reboot").  ``--bootloader none`` runs the same with a
 raw image (no header, no signature) and devices that choose not to check
-one.  Exit status 0 only when every device ends on the desired version.
+one.  ``--delta`` makes 2.0.0 a small change of 1.0.0 (a version string and
+one "function"), gives every device 1.0.0 in its running slot, and starts a
+campaign "delta from 1.0.0": the devices download the delta file and rebuild
+2.0.0 from it, and the summary shows the bytes each one received against the
+full image.  Exit status 0 only when every device ends on the desired version.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import random
@@ -39,6 +44,7 @@ from m2mfota._cli_types import float_range, int_range
 from m2mfota.emulator.background import BackgroundServer
 
 FROM_VERSION = "1.0.0"
+FROM_TUPLE = (1, 0, 0)
 TO_VERSION = (2, 0, 0)
 
 # One file-server fault per device with --faults (cycled), each one the
@@ -79,6 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds the whole fleet may take, more than 0 [%(default)s]")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the firmware bytes (default: a random one)")
+    parser.add_argument("--delta", action="store_true",
+                        help="devices run 1.0.0 and get a delta file from it instead of the "
+                             "2.0.0 image (needs detools: pip install 'm2mfota[delta]')")
     parser.add_argument("--bootloader", choices=("mcuboot", "none"), default="mcuboot",
                         help="mcuboot: signed MCUboot image, checked by every device; "
                              "none: raw image, explicitly unchecked [%(default)s]")
@@ -124,6 +133,30 @@ def public_pem(key: Any) -> bytes:
 
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def small_change(payload: bytes, seed: int | None) -> bytes:
+    """``payload`` as the next release would change it: a new version string
+    near the start and one rewritten "function" (256 bytes) in the middle."""
+    rnd = random.Random(seed)
+    new = bytearray(payload)
+    new[16:32] = b"version 2.0.0\0\0\0"[:len(new[16:32])]
+    mid = len(new) // 2
+    new[mid:mid + 256] = bytes(rnd.getrandbits(8) for _ in range(len(new[mid:mid + 256])))
+    return bytes(new)
+
+
+def running_slot(image: bytes, sector: int = SECTOR) -> Any:
+    """A NOR flash holding ``image`` from offset 0: the slot a device runs
+    (MCUboot's primary slot), which a delta is applied against."""
+    from m2mfota.flash import NorFlash
+
+    nor = NorFlash(max(sector, -(-len(image) // sector) * sector), sector_size=sector,
+                   program_size=8)
+    for off in range(0, len(image), sector):
+        piece = image[off:off + sector]
+        nor.program(off, piece + b"\xff" * (-len(piece) % 8))
+    return nor
 
 
 # ---- the emulator in a thread ----------------------------------------------------
@@ -197,7 +230,7 @@ class DeviceRun:
 
 
 def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline: float,
-               on_progress: Any, boot: dict[str, Any]) -> None:
+               on_progress: Any, boot: dict[str, Any], running: bytes | None = None) -> None:
     from m2mfota.client import Client
     from m2mfota.flash import FlashRegion, NorFlash, PowerCut
 
@@ -207,6 +240,8 @@ def run_device(dev: DeviceRun, server: str, size: int, part_size: int, deadline:
                    cut_after=dev.power_cut_after)
     slot = FlashRegion(nor, 0, slot_size)
     journal = FlashRegion(nor, slot_size, 2 * sector)
+    if running is not None:  # the image it runs: what a delta file is applied against
+        boot = {**boot, "delta_source": running_slot(running)}
 
     def on_event(ev: Any) -> None:
         if ev.kind == "progress":
@@ -271,15 +306,24 @@ def run(args: argparse.Namespace) -> int:
         console = Console(width=80)  # the summary is laid out for 80 columns
     rnd = random.Random(args.seed)
     payload = bytes(rnd.getrandbits(8) for _ in range(max(0, args.size - 80)))
+    old_payload = payload
+    if getattr(args, "delta", False):
+        if importlib.util.find_spec("detools") is None:
+            console.print("m2mfota demo: error: --delta needs detools: "
+                          "pip install 'm2mfota[delta]'")
+            return 2
+        # 2.0.0 is a small change of the 1.0.0 every device runs
+        payload = small_change(old_payload, args.seed)
     if args.bootloader == "mcuboot":
         from cryptography.hazmat.primitives.asymmetric import ed25519
 
         signing_key = ed25519.Ed25519PrivateKey.generate()
         image = mcuboot_image(payload, TO_VERSION, key=signing_key)
+        old_image = mcuboot_image(old_payload, FROM_TUPLE, key=signing_key)
         boot: dict[str, Any] = {"bootloader": "mcuboot", "keys": [public_pem(signing_key)]}
         kind = "signed MCUboot image, Ed25519"
     else:
-        image = payload
+        image, old_image = payload, old_payload
         boot = {"bootloader": "none"}
         kind = "raw image, unchecked"
     to_version = ".".join(str(v) for v in TO_VERSION)
@@ -290,6 +334,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         fw = emu.api("POST", f"/api/firmware?version={to_version}&filename=app.signed.bin",
                      raw=image)
+        running = None
+        if args.delta:
+            emu.api("POST", f"/api/firmware?version={FROM_VERSION}&filename=app-1.signed.bin",
+                    raw=old_image)
+            running = old_image
         devices = []
         for i in range(args.devices):
             imei = f"35{i:013d}"
@@ -304,10 +353,17 @@ def run(args: argparse.Namespace) -> int:
                     dev.power_cut_after = 120  # mid-download: a few sectors in
                     dev.fault += " + power cut"
             devices.append(dev)
-        camp = emu.api("POST", "/api/campaigns", {"name": "demo", "firmware_id": fw["id"],
-                                                  "type": "demo", "retry_limit": 5})
+        body: dict[str, Any] = {"name": "demo", "firmware_id": fw["id"], "type": "demo",
+                                "retry_limit": 5}
+        if args.delta:
+            body.update(delta_from=FROM_VERSION, others="full")
+        camp = emu.api("POST", "/api/campaigns", body)
         console.print(f"emulator  {emu.base}/  (campaign {camp['id']}, firmware {to_version}, "
                       f"{len(image)} bytes, {kind})")
+        if args.delta:
+            d = camp["delta"]
+            console.print(f"delta     from {FROM_VERSION}: delta file {d['size']} bytes, "
+                          f"{d['ratio'] * 100:.1f} % of the image")
 
         deadline = time.monotonic() + args.timeout
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
@@ -317,17 +373,22 @@ def run(args: argparse.Namespace) -> int:
                      for d in devices}
 
             def on_progress(d: DeviceRun) -> None:
-                progress.update(tasks[d.imei], completed=d.done,
+                # the file's own size once known: a delta file is far smaller
+                progress.update(tasks[d.imei], completed=d.done, total=d.total or len(image),
                                 status=d.outcome if d.outcome != "-" else d.fault)
 
             threads = [threading.Thread(target=run_device, daemon=True,
                                         args=(d, emu.base, len(image), args.part_size,
-                                              deadline, on_progress, boot)) for d in devices]
+                                              deadline, on_progress, boot, running))
+                       for d in devices]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join(max(0.0, deadline - time.monotonic()) + 30)
 
+        if args.delta:
+            ok = delta_summary(console, emu, camp["id"], devices, len(image), to_version)
+            return finish(console, emu, devices, ok, to_version, args.keep_open)
         ok = True
         # 80 columns: short headings, one space between columns, bytes in KiB,
         # retries/reconnects/resumes in one column; only the fault may wrap.
@@ -350,20 +411,72 @@ def run(args: argparse.Namespace) -> int:
                           f"{d.bytes / 1024:.0f}", f"{d.seconds:.1f}s",
                           f"[green]{status}[/green]" if good else f"[red]{status}[/red]")
         console.print(table)
-        for d in devices:
-            if d.log:
-                console.print(f"{d.imei}: " + ", ".join(d.log[:12]))
-        console.print("[green]every device runs " + to_version + "[/green]" if ok else
-                      "[red]some devices did not reach " + to_version + "[/red]")
-        if args.keep_open:
-            console.print(f"dashboard {emu.base}/  (Ctrl-C to stop)")
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-        return 0 if ok else 1
+        return finish(console, emu, devices, ok, to_version, args.keep_open)
     finally:
         emu.stop()
         tmp.cleanup()
+
+
+def finish(console: Any, emu: Emulator, devices: list[DeviceRun], ok: bool, to_version: str,
+           keep_open: bool) -> int:
+    """The lines under the summary; with ``keep_open`` wait for Ctrl-C."""
+    for d in devices:
+        if d.log:
+            console.print(f"{d.imei}: " + ", ".join(d.log[:12]))
+    console.print("[green]every device runs " + to_version + "[/green]" if ok else
+                  "[red]some devices did not reach " + to_version + "[/red]")
+    if keep_open:
+        console.print(f"dashboard {emu.base}/  (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    return 0 if ok else 1
+
+
+def delta_summary(console: Any, emu: Emulator, campaign_id: int, devices: list[DeviceRun],
+                  image_size: int, to_version: str) -> bool:
+    """The --delta table: per device the file it was sent, the file bytes the
+    emulator's file server sent it (retries and restarts included: the airtime
+    it cost) against the full image, and the total; True when every device
+    runs ``to_version``."""
+    from rich import box
+    from rich.table import Table
+
+    served = {d["imei"]: d for d in
+              emu.api("GET", f"/api/campaigns/{campaign_id}")["devices"]}
+    # 80 columns: bytes sent and saved in bytes (exact: what the test
+    # compares with the file server's count), one space between columns
+    table = Table(title="m2mfota demo: delta update", box=box.SIMPLE_HEAD,
+                  show_edge=False, padding=(0, 0))
+    for col in ("device", "from → to", "file", "req", "sent", "saved", "%",
+                "time", "result"):
+        table.add_column(col, justify="left" if col in (
+            "device", "from → to", "file", "result") else "right", no_wrap=True)
+    ok = True
+    total_sent = 0
+    for d in devices:
+        info = emu.api("GET", f"/api/devices/{d.imei}")
+        reported = info["reported"]["firmware"]
+        status = info["update"]["status"]
+        good = status == "done" and reported == to_version
+        ok &= good
+        # counted by the server when a download ends: every device that is
+        # done has ended its downloads
+        sent = served[d.imei]["bytes_sent"]
+        total_sent += sent
+        saved = image_size - sent
+        table.add_row(d.imei, f"{FROM_VERSION} → {reported}", served[d.imei]["served"] or "-",
+                      str(d.requests), str(sent), str(saved),
+                      f"{100 * saved / image_size:.1f}", f"{d.seconds:.1f}s",
+                      f"[green]{status}[/green]" if good else f"[red]{status}[/red]")
+    full = image_size * len(devices)
+    table.add_section()
+    table.add_row("total", "", "", str(sum(d.requests for d in devices)), str(total_sent),
+                  str(full - total_sent), f"{100 * (full - total_sent) / full:.1f}", "", "")
+    console.print(table)
+    console.print(f"on the wire {total_sent} bytes instead of {full} for {len(devices)} full "
+                  f"images of {image_size} bytes")
+    return ok
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from m2mfota.emulator import campaigns, firmware, mcuboot_sig, openapi, registry
+from m2mfota.emulator import campaigns, deltas, firmware, mcuboot_sig, openapi, registry
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.events import KINDS
 from m2mfota.emulator.ingestion import PATH as INGESTION_PATH
@@ -206,6 +206,35 @@ async def delete_firmware(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def create_delta(request: web.Request) -> web.Response:
+    """Make (or find) the delta file from one firmware to another: 201 when
+    made now, 200 when it was stored already."""
+    emu = request.app[EMULATOR]
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "body must be a JSON object", "body")
+    for key in body:
+        if key not in ("source_id", "target_id"):
+            raise ApiError(400, f"unknown field {key}", str(key))
+    ids = []
+    for key in ("source_id", "target_id"):
+        value = body.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError(400, f"{key} must be an integer", key)
+        ids.append(value)
+    with emu.transaction() as conn:
+        out, made = deltas.make(conn, ids[0], ids[1], now=emu.clock())
+    return _ok(out, 201 if made else 200)
+
+
+async def list_deltas(request: web.Request) -> web.Response:
+    return _ok(deltas.list_all(request.app[EMULATOR].conn))
+
+
+async def get_delta(request: web.Request) -> web.Response:
+    return _ok(deltas.get(request.app[EMULATOR].conn, _int_param(request, "id")))
+
+
 async def api_index(request: web.Request) -> web.Response:
     """What lives under /api/: every path and its methods, from the OpenAPI document."""
     doc = openapi.document()
@@ -273,6 +302,9 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/firmware", upload_firmware)
     r.add_get("/firmware/{id}", get_firmware)
     r.add_delete("/firmware/{id}", delete_firmware)
+    r.add_get("/deltas", list_deltas)
+    r.add_post("/deltas", create_delta)
+    r.add_get("/deltas/{id}", get_delta)
     r.add_get("/", api_index)
     r.add_get("/campaigns", list_campaigns)
     r.add_post("/campaigns", create_campaign)

@@ -197,7 +197,7 @@ class Emulator:
         for row in self.conn.execute(
                 "SELECT * FROM devices WHERE update_status = 'downloading'"
                 " AND file_id IS NOT NULL AND token_expires > ?", (now,)).fetchall():
-            data = self.updates.firmware_data(row["desired_firmware_id"])
+            data = self.updates.file_data(row)
             self.fileserver.publish(data, device=row["imei"], ttl=row["token_expires"] - now,
                                     faults=self.updates.faults_for(row), file_id=row["file_id"])
 

@@ -6,13 +6,16 @@ import json
 import sqlite3
 from typing import Any
 
+from m2mfota.emulator import deltas, firmware, registry
 from m2mfota.emulator import faults as faults_mod
-from m2mfota.emulator import firmware, registry
 from m2mfota.emulator.errors import ApiError
-from m2mfota.emulator.state import COUNT_GROUP, UpdateManager, result_name
+from m2mfota.emulator.state import COUNT_GROUP, UpdateManager, error_name, result_name
 
 TARGETS = ("imeis", "type", "client")
 MAX_IMEIS = 100_000
+#: what a delta campaign does with a device that runs another version than
+#: the delta's source: send it the full image, or leave it alone
+OTHERS = ("full", "skip")
 
 
 def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
@@ -20,7 +23,8 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object", "body")
     for key in body:
-        if key not in {"name", "firmware_id", "retry_limit", "faults", *TARGETS}:
+        if key not in {"name", "firmware_id", "retry_limit", "faults", "delta_from", "others",
+                       *TARGETS}:
             raise ApiError(400, f"unknown field {key}", str(key))
     name = body.get("name", "")
     if not isinstance(name, str) or len(name) > 100:
@@ -35,6 +39,14 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
                                     or not 0 <= retry_limit <= 100):
         raise ApiError(400, "retry_limit must be an integer 0-100", "retry_limit")
     faults = faults_mod.parse(body.get("faults"))
+    delta_from, others = body.get("delta_from"), body.get("others")
+    if delta_from is None and others is not None:
+        raise ApiError(400, "others applies to a delta campaign: give delta_from too", "others")
+    if delta_from is not None and others not in OTHERS:
+        # never a silent default: whether devices on another version get the
+        # full image or nothing is the operator's choice
+        raise ApiError(400, "a delta campaign must say what devices on another version get: "
+                       "others \"full\" or \"skip\"", "others")
     given = [k for k in TARGETS if k in body]
     if len(given) != 1:
         raise ApiError(400, "give exactly one target: imeis, type or client", "target")
@@ -57,13 +69,23 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
             f"SELECT imei FROM devices WHERE {kind} = ? ORDER BY imei", (value,))]
         if not imeis:
             raise ApiError(404, f"no device has {kind} {value}", kind)
+    delta_id = None
+    if delta_from is not None:
+        source = deltas.find_version(conn, delta_from)
+        if source["version"] == fw["version"]:
+            raise ApiError(400, f"delta_from {delta_from} is the campaign's own version: "
+                           "nothing to patch", "delta_from")
+        delta_id = deltas.make(conn, source["id"], fw_id, now=updates.clock(),
+                               field="delta_from")[0]["id"]
     if not name:
         name = f"{fw['version']} to {kind} {value if kind != 'imeis' else len(imeis)}"
+        if delta_from is not None:
+            name += f" (delta from {delta_from})"
     cur = conn.execute(
         "INSERT INTO campaigns (name, firmware_id, target_kind, target_value, retry_limit,"
-        " faults, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " faults, created, delta_id, others) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (name, fw_id, kind, json.dumps(value), retry_limit,
-         json.dumps(faults) if faults else None, updates.clock()))
+         json.dumps(faults) if faults else None, updates.clock(), delta_id, others))
     campaign_id = int(cur.lastrowid)
     for imei in imeis:
         updates.set_desired(imei, fw_id, campaign_id=campaign_id, retry_limit=retry_limit)
@@ -80,7 +102,8 @@ def _row(conn: sqlite3.Connection, campaign_id: int) -> sqlite3.Row:
 
 
 def counts(conn: sqlite3.Connection, campaign_id: int) -> dict[str, int]:
-    out = {"pending": 0, "downloading": 0, "done": 0, "failed": 0, "superseded": 0}
+    out = {"pending": 0, "downloading": 0, "done": 0, "failed": 0, "superseded": 0,
+           "skipped": 0}
     for r in conn.execute("SELECT status, COUNT(*) AS n FROM campaign_devices"
                           " WHERE campaign_id = ? GROUP BY status", (campaign_id,)):
         out[COUNT_GROUP.get(r["status"], r["status"])] += r["n"]
@@ -100,6 +123,8 @@ def summary(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
         "faults": json.loads(row["faults"]) if row["faults"] else None,
         "created": row["created"],
         "counts": counts(conn, row["id"]),
+        "delta": (None if row["delta_id"] is None else
+                  {**deltas.get(conn, row["delta_id"]), "others": row["others"]}),
     }
 
 
@@ -109,7 +134,8 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> dict:
     out = summary(conn, row)
     devices = []
     for r in conn.execute(
-            "SELECT cd.status AS cstatus, cd.attempts AS cattempts, d.* FROM campaign_devices"
+            "SELECT cd.status AS cstatus, cd.attempts AS cattempts,"
+            " cd.delta_refused AS refused, cd.served AS served, d.* FROM campaign_devices"
             " cd JOIN devices d ON d.imei = cd.imei WHERE cd.campaign_id = ? ORDER BY d.imei",
             (campaign_id,)):
         devices.append({
@@ -123,6 +149,11 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> dict:
             "result": r["fota_result"],
             "result_name": result_name(r["fota_result"]),
             "error": r["fota_error"],
+            "error_name": error_name(r["fota_error"]),
+            # the file this device was last sent: the campaign's delta or the image
+            "served": r["served"],
+            "bytes_sent": r["bytes_sent"],
+            "delta_refused": bool(r["refused"]),
             "last_seen": r["last_seen"],
         })
     out["devices"] = devices

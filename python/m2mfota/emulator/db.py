@@ -80,6 +80,31 @@ MIGRATIONS: tuple[str, ...] = (
         value BLOB NOT NULL
     );
     """,
+    # 2: delta campaigns.  A delta file (m2mfota header + detools patch) is
+    # made once per (source, target) pair and kept like firmware; a campaign
+    # "delta from version X" names it and says what devices on another
+    # version get (others); a device remembers which delta it was served.
+    """
+    CREATE TABLE deltas (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id INTEGER NOT NULL REFERENCES firmware(id),
+        target_id INTEGER NOT NULL REFERENCES firmware(id),
+        compression TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        crc32 TEXT NOT NULL,             -- of the whole delta file
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        seconds REAL NOT NULL,           -- time detools took to make it
+        created REAL NOT NULL,
+        UNIQUE (source_id, target_id, compression)
+    );
+    ALTER TABLE campaigns ADD COLUMN delta_id INTEGER REFERENCES deltas(id);
+    ALTER TABLE campaigns ADD COLUMN others TEXT;  -- 'full' or 'skip', NULL: no delta
+    ALTER TABLE devices ADD COLUMN delta_id INTEGER REFERENCES deltas(id);
+    ALTER TABLE campaign_devices ADD COLUMN delta_refused INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE campaign_devices ADD COLUMN served TEXT;  -- 'delta' or 'full', last sent
+    ALTER TABLE devices ADD COLUMN bytes_sent INTEGER NOT NULL DEFAULT 0;  -- see state.py
+    """,
 )
 
 

@@ -128,4 +128,7 @@ def delete(conn: sqlite3.Connection, firmware_id: int) -> None:
     if dev is not None:
         raise ApiError(409, f"device {dev['imei']} should run firmware {firmware_id}",
                        "firmware_id")
+    from m2mfota.emulator import deltas  # deltas builds on this module
+
+    deltas.forget_firmware(conn, firmware_id)
     conn.execute("DELETE FROM firmware WHERE id = ?", (firmware_id,))

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.senml_io import decode_pack
-from m2mfota.emulator.state import reported_from_records
+from m2mfota.emulator.state import report_text, reported_from_records
 
 PATH = "/ingestion/m2m/senml/v1"
 MAX_BODY = 64 * 1024
@@ -121,8 +121,10 @@ async def handle_uplink(request: web.Request) -> web.Response:
         for imei, recs in groups.items():
             mine = imei == imei0
             group.store(imei, now, text_body, _JSON.encode(recs), text if mine else None)
+            fota = report_text(reports[imei])
             group.log("uplink", now, imei=imei, status=200 if text and mine else 204,
-                      message=f"{len(recs)} records" + ("" if mine else f" via gateway {imei0}"),
+                      message=f"{len(recs)} records" + ("" if mine else f" via gateway {imei0}")
+                      + (f": {fota}" if fota else ""),
                       records=[r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]])
         if downlink:
             group.log("downlink", now, imei=imei0, status=200,

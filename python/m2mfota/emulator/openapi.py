@@ -46,6 +46,13 @@ def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None
     return op
 
 
+def _also_ok(op: dict) -> dict:
+    """``op`` (a 201 creation) also answering 200: the thing existed already."""
+    op["responses"]["200"] = {"description": "OK, it existed already",
+                              "content": op["responses"]["201"]["content"]}
+    return op
+
+
 def _campaign_create(target: str, spec: dict) -> dict:
     return {
         "type": "object", "required": ["firmware_id", target], "additionalProperties": False,
@@ -56,9 +63,19 @@ def _campaign_create(target: str, spec: dict) -> dict:
             "retry_limit": {"type": "integer", "minimum": 0, "maximum": 100,
                             "description": "default: each device's own"},
             "faults": _ref("Faults"),
+            "delta_from": {"type": "string", "pattern": "^[0-9A-Za-z.+_-]{1,64}$",
+                           "description": "send devices that report this version a delta "
+                           "file (made from that firmware to firmware_id) instead of the "
+                           "image; needs others"},
+            "others": {"type": "string", "enum": ["full", "skip"],
+                       "description": "delta campaigns only, required: what devices on "
+                       "another version get, the full image or nothing"},
         }}
 
 
+_IMAGE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "version": {"type": "string"},
+    "kind": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"}}}
 _IMEI = {"name": "imei", "in": "path", "required": True,
          "schema": {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0,
@@ -97,15 +114,23 @@ def document() -> dict:
                     "firmware": _NULLABLE_STR, "state": _NULLABLE_STR,
                     "progress": _NULLABLE_NUM, "result": {"type": "integer", "nullable": True},
                     "result_name": _NULLABLE_STR,
-                    "error": _NULLABLE_STR}},
+                    "error": _NULLABLE_STR,
+                    "error_name": {**_NULLABLE_STR, "description": "what fota.error means"}}},
                 "desired": {"type": "object", "nullable": True, "properties": {
                     "firmware_id": {"type": "integer"}, "version": {"type": "string"}}},
                 "update": {"type": "object", "properties": {
                     "status": {"type": "string", "enum": [
-                        "idle", "pending", "downloading", "retry", "failed", "done"]},
+                        "idle", "pending", "downloading", "retry", "failed", "done",
+                        "skipped"]},
                     "attempts": {"type": "integer"}, "retry_limit": {"type": "integer"},
                     "campaign_id": {"type": "integer", "nullable": True},
-                    "file_id": _NULLABLE_STR, "token_expires": _NULLABLE_NUM}},
+                    "file_id": _NULLABLE_STR, "token_expires": _NULLABLE_NUM,
+                    "delta_id": {"type": "integer", "nullable": True,
+                                 "description": "the delta file being downloaded (null: "
+                                 "the full image)"},
+                    "bytes_sent": {"type": "integer", "description": "file bytes the file "
+                                   "server sent for the desired firmware, by the downloads "
+                                   "that ended (the current one: /download)"}}},
                 "faults": _ref("Faults"),
             }},
         "Firmware": {
@@ -130,7 +155,20 @@ def document() -> dict:
                 ("client", _text(64, 1)))]},
         "Counts": {"type": "object", "properties": {
             k: {"type": "integer"}
-            for k in ("pending", "downloading", "done", "failed", "superseded", "total")}},
+            for k in ("pending", "downloading", "done", "failed", "superseded", "skipped",
+                      "total")}},
+        "Delta": {
+            "type": "object",
+            "description": "a delta file: m2mfota header and detools patch from source to "
+                           "target",
+            "properties": {
+                "id": {"type": "integer"}, "source": _IMAGE, "target": _IMAGE,
+                "compression": {"type": "string"},
+                "size": {"type": "integer", "description": "bytes of the delta file"},
+                "crc32": {"type": "string"}, "sha256": {"type": "string"},
+                "ratio": {"type": "number", "description": "size / target size"},
+                "saved": {"type": "integer", "description": "target size - size"},
+                "seconds": {"type": "number"}, "created": {"type": "number"}}},
         "Campaign": {
             "type": "object",
             "properties": {
@@ -139,6 +177,8 @@ def document() -> dict:
                 "retry_limit": {"type": "integer", "nullable": True},
                 "faults": _ref("Faults"),
                 "created": {"type": "number"}, "counts": _ref("Counts"),
+                "delta": {"nullable": True, "allOf": [_ref("Delta")],
+                          "description": "delta campaigns: the delta file and others"},
                 "devices": {"type": "array", "items": {"type": "object"}}}},
         "Event": {
             "type": "object", "required": ["id", "time", "kind", "message"],
@@ -240,13 +280,27 @@ def document() -> dict:
             "delete": _op("Remove a firmware no campaign or device refers to", None,
                           status="204", params=[_ID], errors=("400", "404", "409")),
         },
+        "/api/deltas": {
+            "get": _op("List the delta files made", {"type": "array", "items": _ref("Delta")},
+                       errors=()),
+            "post": _also_ok(_op("Make the delta file from one firmware to another (200 if it "
+                        "exists already)", _ref("Delta"), status="201",
+                        body=_json({"type": "object", "required": ["source_id", "target_id"],
+                                    "additionalProperties": False, "properties": {
+                                        "source_id": {"type": "integer"},
+                                        "target_id": {"type": "integer"}}}))),
+        },
+        "/api/deltas/{id}": {
+            "get": _op("One delta file", _ref("Delta"), params=[_ID]),
+        },
         "/api/": {"get": _op("Index of the API: its paths and their methods",
                              {"type": "object"}, errors=())},
         "/api/campaigns": {
             "get": _op("List campaigns with counts", {"type": "array",
                                                       "items": _ref("Campaign")}, errors=()),
-            "post": _op("Start a campaign", _ref("Campaign"), status="201",
-                        body=_json(_ref("CampaignCreate"))),
+            "post": _op("Start a campaign (delta_from: a delta campaign)", _ref("Campaign"),
+                        status="201", body=_json(_ref("CampaignCreate")),
+                        errors=("400", "404", "409")),
         },
         "/api/campaigns/{id}": {
             "get": _op("A campaign, per device and in total", _ref("Campaign"), params=[_ID]),

@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 from m2mfota.emulator.errors import ApiError
-from m2mfota.emulator.state import result_name
+from m2mfota.emulator.state import error_name, result_name
 
 IMEI_RE = re.compile(r"[0-9A-Za-z]{1,32}")
 NAME_MAX = 64
@@ -148,6 +148,7 @@ def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *,
             "result": row["fota_result"],
             "result_name": result_name(row["fota_result"]),
             "error": row["fota_error"],
+            "error_name": error_name(row["fota_error"]),
         },
         "desired": desired,
         "update": {
@@ -157,6 +158,10 @@ def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *,
             "campaign_id": row["campaign_id"],
             "file_id": row["file_id"],
             "token_expires": row["token_expires"],
+            # the download published now: a delta file (its id) or the image (None)
+            "delta_id": row["delta_id"],
+            # file bytes sent for the desired firmware by downloads that ended
+            "bytes_sent": row["bytes_sent"],
         },
         "faults": json.loads(row["faults"]) if row["faults"] else None,
         "secret": MASK,

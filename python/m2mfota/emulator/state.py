@@ -7,6 +7,16 @@ Statuses (``devices.update_status``):
   retry        the device reported a failure; the next uplink gets a new downlink
   failed       failures used up the retry limit (1 + retry_limit downlinks were sent)
   done         the device reported the desired version
+  skipped      a delta campaign with others "skip": the device runs another version
+               than the delta's source; it gets the delta once it reports that version
+
+A delta campaign ("delta from version X") sends its delta file to a device
+that reports version X and, to any other device, what the campaign's
+``others`` says: the full image ("full") or nothing ("skip").  A device that
+refuses the delta because its running image is not the delta's source
+(fota.error ``delta_source``) or because it applies no deltas
+(``delta_unsupported``) is from then on treated as one on another version:
+the emulator never falls back to the full image unless the campaign said so.
 """
 
 from __future__ import annotations
@@ -17,8 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+from m2mfota.emulator import deltas, firmware
 from m2mfota.emulator import faults as faults_mod
-from m2mfota.emulator import firmware
 from m2mfota.emulator.errors import ApiError
 
 # fota.result values that mean the attempt failed (LwM2M /5 numbering, docs/protocol.md §5).
@@ -33,14 +43,69 @@ RESULT_NAMES = {0: "initial", 1: "success", 2: "not enough flash", 3: "out of RA
                 9: "unsupported protocol"}
 
 
+#: fota.error reasons the C engine sends, by what they mean to the operator
+#: (the rest are shown as sent).
+ERROR_NAMES = {
+    "crc_mismatch": "image CRC-32 differs from the downlink's",
+    "sha256_mismatch": "image SHA-256 differs from the downlink's",
+    "size_mismatch": "image size differs from the downlink's",
+    "readback": "flash read back differs from what was written",
+    "image_hash": "MCUboot hash TLV does not match the image",
+    "image_signature": "no trusted key signed the image",
+    "image_no_signature": "the image is not signed",
+    "image_no_header": "no MCUboot header",
+    "token": "file server refused the token",
+    "not_found": "file gone from the file server",
+    "budget": "request budget of the download spent",
+    "file_changed": "the file changed during the download",
+    "delta_source": "delta: the running image is not the delta's source",
+    "delta_header": "delta: bad delta file header",
+    "delta_target": "delta: rebuilt image differs from the delta's target",
+    "delta_unsupported": "delta: this device does not apply delta files",
+    "delta_format": "delta: patch compression or format the device cannot read",
+    "delta_corrupt": "delta: malformed or truncated patch",
+}
+#: fota.error values by which a device says it cannot use the delta (its
+#: image is not the source, or it applies no deltas): it then counts as a
+#: device on another version (the campaign's others decide).
+DELTA_SOURCE_ERRORS = frozenset({"delta_source", "delta_unsupported"})
+
+
 def result_name(result: int | None) -> str | None:
     """The name of a fota.result code (None for none; "result N" if unknown)."""
     if result is None:
         return None
     return RESULT_NAMES.get(result, f"result {result}")
+
+
+def error_name(error: str | None) -> str | None:
+    """What a fota.error reason means (None for none; the reason itself if unknown)."""
+    if error is None:
+        return None
+    return ERROR_NAMES.get(error, error)
+
+
+def report_text(rep: Reported) -> str:
+    """The FOTA part of an uplink in words, for the event log ("" if none):
+    state, progress, and a result with its name and error."""
+    parts = []
+    if rep.state is not None:
+        parts.append(f"fota.state {rep.state}")
+    if rep.progress is not None:
+        parts.append(f"{rep.progress:.0f}%")
+    if rep.result is not None:
+        text = f"fota.result {rep.result} ({result_name(rep.result)})"
+        if rep.error is not None:
+            text += f", fota.error {rep.error} ({error_name(rep.error)})"
+        parts.append(text)
+    elif rep.error is not None:
+        parts.append(f"fota.error {rep.error} ({error_name(rep.error)})")
+    return ", ".join(parts)
+
+
 # How campaign counts group the statuses.
 COUNT_GROUP = {"pending": "pending", "retry": "pending", "downloading": "downloading",
-               "done": "done", "failed": "failed", "idle": "pending"}
+               "done": "done", "failed": "failed", "idle": "pending", "skipped": "skipped"}
 
 
 @dataclass
@@ -110,6 +175,11 @@ class UpdateManager:
         # of a campaign then shares one copy on the file server, and an issued
         # download does not read the blob from SQLite again.
         self._data: dict[int, bytes] = {}
+        # Delta files and what a campaign sends (delta_id, others, source
+        # version): rows that never change once made, cached like firmware.
+        self._delta_data: dict[int, bytes] = {}
+        self._delta_info: dict[int, dict] = {}
+        self._campaign_delta: dict[int, tuple[int | None, str | None, str | None]] = {}
 
     def _desired(self, firmware_id: int) -> dict:
         fw = self._firmware.get(firmware_id)
@@ -126,6 +196,53 @@ class UpdateManager:
                 del self._data[next(iter(self._data))]
             self._data[firmware_id] = data
         return data
+
+    def delta_data(self, delta_id: int) -> bytes:
+        """The bytes of a delta file (cached like firmware_data)."""
+        data = self._delta_data.get(delta_id)
+        if data is None:
+            data = deltas.data(self.conn, delta_id)
+            if len(self._delta_data) >= DATA_CACHE:
+                del self._delta_data[next(iter(self._delta_data))]
+            self._delta_data[delta_id] = data
+        return data
+
+    def file_data(self, row: Mapping[str, Any]) -> bytes:
+        """The bytes a device's download serves: its delta file or its desired image."""
+        if row["delta_id"] is not None:
+            return self.delta_data(row["delta_id"])
+        return self.firmware_data(row["desired_firmware_id"])
+
+    def _delta(self, delta_id: int) -> dict:
+        info = self._delta_info.get(delta_id)
+        if info is None:
+            info = self._delta_info[delta_id] = deltas.get(self.conn, delta_id)
+        return info
+
+    def _plan(self, row: Mapping[str, Any]) -> tuple[str, int | None]:
+        """What the device's next download is: ("delta", id), ("full", None)
+        or ("skip", None), by its campaign and the version it reports."""
+        campaign_id = row["campaign_id"]
+        if campaign_id is None:
+            return "full", None
+        plan = self._campaign_delta.get(campaign_id)
+        if plan is None:
+            camp = self.conn.execute("SELECT delta_id, others FROM campaigns WHERE id = ?",
+                                     (campaign_id,)).fetchone()
+            source = (None if camp["delta_id"] is None
+                      else self._delta(camp["delta_id"])["source"]["version"])
+            plan = self._campaign_delta[campaign_id] = (camp["delta_id"], camp["others"],
+                                                        source)
+        delta_id, others, source_version = plan
+        if delta_id is None:
+            return "full", None
+        if row["reported_firmware"] == source_version:
+            refused = self.conn.execute(
+                "SELECT delta_refused FROM campaign_devices WHERE campaign_id = ? AND imei = ?",
+                (campaign_id, row["imei"])).fetchone()
+            if refused is None or not refused["delta_refused"]:
+                return "delta", delta_id
+        return str(others), None
 
     # -- desired state -------------------------------------------------------------
     def set_desired(self, imei: str, firmware_id: int | None, *, campaign_id: int | None = None,
@@ -145,7 +262,7 @@ class UpdateManager:
         self.conn.execute(
             "UPDATE devices SET desired_firmware_id = ?, campaign_id = ?, update_status = ?,"
             " attempts = 0, retry_limit = COALESCE(?, retry_limit), file_id = NULL,"
-            " token_expires = NULL WHERE imei = ?",
+            " token_expires = NULL, delta_id = NULL, bytes_sent = 0 WHERE imei = ?",
             (firmware_id, campaign_id, status, retry_limit, imei))
         if campaign_id is not None:
             self.conn.execute(
@@ -226,6 +343,12 @@ class UpdateManager:
             return self._after_failure(row, desired, public_base, retry_now=False)
         if status == "downloading":
             if rep.result in FAILURE_RESULTS:
+                if row["delta_id"] is not None and rep.error in DELTA_SOURCE_ERRORS:
+                    # Its image is not the delta's source: from now on the
+                    # campaign's choice for other versions applies to it.
+                    self.conn.execute(
+                        "UPDATE campaign_devices SET delta_refused = 1 WHERE campaign_id = ?"
+                        " AND imei = ?", (row["campaign_id"], imei))
                 return self._after_failure(row, desired, public_base, retry_now=False)
             expires = row["token_expires"]
             if expires is not None and now >= expires:
@@ -236,7 +359,7 @@ class UpdateManager:
                 # (a reboot).  Send the same URL again so it resumes from its journal.
                 return self._resend(row, desired, public_base)
             return None
-        if status in ("pending", "retry"):
+        if status in ("pending", "retry", "skipped"):
             return self._issue(row, desired, public_base)
         return None
 
@@ -251,27 +374,41 @@ class UpdateManager:
         self._set_status(row, "retry", file_id=None, token_expires=None)
         return None
 
-    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: Base) -> list:
+    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: Base) -> list | None:
         self._withdraw(row)
-        data = self.firmware_data(desired["id"])
+        plan, delta_id = self._plan(row)
+        if plan == "skip":
+            if row["update_status"] != "skipped" or row["file_id"]:
+                self._set_status(row, "skipped", file_id=None, token_expires=None,
+                                 delta_id=None)
+            return None
+        data = self.delta_data(delta_id) if delta_id is not None \
+            else self.firmware_data(desired["id"])
         pub = self.fileserver.publish(data, device=row["imei"], ttl=self.token_ttl,
                                       faults=self.faults_for(row))
         attempts = row["attempts"] + 1
         self._set_status(row, "downloading", file_id=pub.file_id, token_expires=pub.expires,
-                         attempts=attempts)
-        return self._command(row, _base(public_base) + pub.path, pub.token, desired)
+                         attempts=attempts, delta_id=delta_id)
+        if row["campaign_id"] is not None:
+            self.conn.execute("UPDATE campaign_devices SET served = ? WHERE campaign_id = ?"
+                              " AND imei = ?", (plan, row["campaign_id"], row["imei"]))
+        return self._command(row, _base(public_base) + pub.path, pub.token, desired, delta_id)
 
-    def _command(self, row: sqlite3.Row, url: str, token: str, desired: dict) -> list:
+    def _command(self, row: Mapping[str, Any], url: str, token: str, desired: dict,
+                 delta_id: int | None) -> list:
         pack = [
             {"bn": f"urn:dev:IMEI:{row['imei']}:"},
             {"n": "url", "vs": url},
             {"n": "token", "vs": token},
         ]
         if self.downlink_extras:  # the project's optional records; KPN sends none
+            # size and checksums describe the file served (a delta file: its
+            # own); version is the image the device ends up running
+            served = desired if delta_id is None else self._delta(delta_id)
             pack += [
-                {"n": "size", "v": desired["size"]},
-                {"n": "crc32", "vs": desired["crc32"]},
-                {"n": "sha256", "vs": desired["sha256"]},
+                {"n": "size", "v": served["size"]},
+                {"n": "crc32", "vs": served["crc32"]},
+                {"n": "sha256", "vs": served["sha256"]},
                 {"n": "version", "vs": desired["version"]},
             ]
         return pack
@@ -283,10 +420,20 @@ class UpdateManager:
         except KeyError:  # the file server forgot the file: a new download
             return self._issue(row, desired, public_base)
         return self._command(row, _base(public_base) + "/f/v1/" + row["file_id"], token,
-                             desired)
+                             desired, row["delta_id"])
 
     def _withdraw(self, row: Mapping[str, Any]) -> None:
+        """Stop serving the device's file, adding the body bytes the file server
+        sent of it to ``devices.bytes_sent`` (the airtime its update cost, over
+        every download since its desired firmware was set)."""
         if row["file_id"]:
+            try:
+                sent = self.fileserver.stats(row["file_id"])["bytes_sent"]
+            except KeyError:
+                sent = 0  # forgotten by the file server (a restart): not counted
+            if sent:
+                self.conn.execute("UPDATE devices SET bytes_sent = bytes_sent + ? WHERE imei = ?",
+                                  (sent, row["imei"]))
             try:
                 self.fileserver.unpublish(row["file_id"])
             except KeyError:

@@ -75,7 +75,7 @@ async function showDevices() {
       <td class="reported">${fwCell(d.reported.firmware, desired)}</td>
       <td class="desired">${esc(desired ?? "—")}</td>
       <td class="status">${badge(d.update.status)}</td>
-      <td>${esc(d.reported.state ?? "")}${d.reported.error ? " (" + esc(d.reported.error) + ")" : ""}</td>
+      <td>${esc(d.reported.state ?? "")}${d.reported.error ? ` (<span title="${esc(d.reported.error_name)}">${esc(d.reported.error)}</span>)` : ""}</td>
       <td>${progressBar(d.imei, d.update.status, d.reported.progress)}</td>
       <td>${esc(d.update.attempts)}/${esc(1 + d.update.retry_limit)}</td>
       <td>${when(d.last_seen)}</td></tr>`;
@@ -103,16 +103,21 @@ async function showDevice(imei) {
       <button type="button" id="reveal-secret" data-imei="${esc(d.imei)}">reveal</button></td></tr>
     <tr><th>Reported firmware</th><td>${fwCell(d.reported.firmware, desired)}</td></tr>
     <tr><th>Desired firmware</th><td>${esc(desired ?? "—")}</td></tr>
+    <tr><th>Download</th><td id="device-download">${d.update.delta_id !== null ?
+      `delta file #${esc(d.update.delta_id)}` : d.update.file_id ? "full image" : "—"}</td></tr>
     <tr><th>Update</th><td>${badge(d.update.status)} attempt ${esc(d.update.attempts)} of
       ${esc(1 + d.update.retry_limit)}${d.update.campaign_id ?
         ` · <a href="#/campaign/${d.update.campaign_id}">campaign ${d.update.campaign_id}</a>` : ""}</td></tr>
     <tr><th>FOTA state</th><td id="device-state">${esc(d.reported.state ?? "")}${d.reported.result_name ?
-      " · " + esc(d.reported.result_name) : ""}${d.reported.error ? " (" + esc(d.reported.error) + ")" : ""}</td></tr>
+      " · " + esc(d.reported.result_name) : ""}${d.reported.error ? " (" + esc(d.reported.error) + ": " +
+      esc(d.reported.error_name) + ")" : ""}</td></tr>
     <tr><th>Progress</th><td>${progressBar(d.imei, d.update.status, d.reported.progress)}</td></tr>
     <tr><th>Faults</th><td class="mono" id="device-faults">${esc(d.faults ? JSON.stringify(d.faults) : "none")}</td></tr>
     <tr><th>File server</th><td class="mono">${st ? `${st.requests} requests on ${st.connections}
       connections, ${st.bytes_sent} bytes sent, statuses ${esc(JSON.stringify(st.statuses))}`
       : "no file published"}</td></tr>
+    <tr><th>Sent for this update</th><td id="device-bytes-sent">${esc(d.update.bytes_sent)} bytes
+      by the downloads that ended</td></tr>
     <tr><th>Last seen</th><td>${when(d.last_seen)}</td></tr></tbody></table>`;
   const rows = uplinks.map((u) => `<tr><td>${when(u.received)}</td>
     <td class="mono">${esc(u.records.map(recordText).join("  "))}</td>
@@ -123,14 +128,15 @@ async function showDevice(imei) {
 }
 
 function countsHtml(c) {
-  return ["pending", "downloading", "done", "failed"].map((k) =>
+  return ["pending", "downloading", "done", "failed", "skipped"].map((k) =>
     `<div class="count-${k}" data-count="${c[k]}"><b>${c[k]}</b>${k}</div>`).join("");
 }
 
 async function showCampaigns() {
   const list = await api("GET", "/api/campaigns");
   const rows = list.map((c) => `<tr><td><a href="#/campaign/${c.id}">${c.id}</a></td>
-    <td>${esc(c.name)}</td><td>${esc(c.firmware.version)} (${esc(c.firmware.kind)})</td>
+    <td>${esc(c.name)}</td><td>${esc(c.firmware.version)} (${esc(c.firmware.kind)})${c.delta ?
+      ` · delta from ${esc(c.delta.source.version)}` : ""}</td>
     <td class="mono">${esc(JSON.stringify(c.target))}</td>
     <td>${c.counts.pending}</td><td>${c.counts.downloading}</td><td>${c.counts.done}</td>
     <td>${c.counts.failed}</td></tr>`).join("");
@@ -144,16 +150,21 @@ async function showCampaign(id) {
   $("#campaign-title").textContent = `${c.id}: ${c.name} → ${c.firmware.version}`;
   $("#campaign-counts").innerHTML = countsHtml(c.counts) +
     `<div class="meta">target <span class="mono">${esc(JSON.stringify(c.target))}</span><br>
-     faults <span class="mono" id="campaign-faults">${esc(c.faults ? JSON.stringify(c.faults) : "none")}</span></div>`;
+     faults <span class="mono" id="campaign-faults">${esc(c.faults ? JSON.stringify(c.faults) : "none")}</span>
+     ${c.delta ? `<br><span id="campaign-delta">delta from ${esc(c.delta.source.version)}:
+       ${esc(c.delta.size)} B delta file for a ${esc(c.delta.target.size)} B image
+       (${pct(c.delta.ratio)}); other versions: ${c.delta.others === "full" ?
+       "the full image" : "skipped"}</span>` : ""}</div>`;
   const rows = c.devices.map((d) => `<tr id="campaign-row-${esc(d.imei)}">
     <td class="mono"><a href="#/device/${esc(d.imei)}">${esc(d.imei)}</a></td>
     <td class="reported">${fwCell(d.reported, d.desired)}</td><td>${esc(d.desired)}</td>
     <td class="status">${badge(d.status)}</td><td>${esc(d.state ?? "")}</td>
     <td>${progressBar(d.imei, d.status, d.progress)}</td>
-    <td>${esc([d.result_name, d.error].filter(Boolean).join(" · "))}</td>
+    <td class="served">${esc(d.served ?? "")}</td>
+    <td class="error" title="${esc(d.error_name)}">${esc([d.result_name, d.error].filter(Boolean).join(" · "))}</td>
     <td>${when(d.last_seen)}</td></tr>`).join("");
   $("#campaign-devices").innerHTML = `<table><thead><tr><th>IMEI</th><th>Reported</th>
-    <th>Desired</th><th>Status</th><th>FOTA state</th><th>Progress</th><th>Error</th>
+    <th>Desired</th><th>Status</th><th>FOTA state</th><th>Progress</th><th>Sent</th><th>Error</th>
     <th>Last seen</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
@@ -170,6 +181,41 @@ async function showEvents() {
 }
 
 const short = (hex) => `${esc(hex.slice(0, 12))}…`;
+const pct = (ratio) => `${(ratio * 100).toFixed(1)} %`;
+
+// A delta file beside its two images: what a device on the source downloads.
+function deltaDetail(d) {
+  const image = (label, f) => `<tr><th>${label}</th><td>#${esc(f.id)} ${esc(f.version)}
+    (${esc(f.kind)}), ${esc(f.size)} bytes</td><td class="mono">${esc(f.sha256)}</td></tr>`;
+  return `<table id="delta-${d.id}"><tbody>
+    ${image("Source", d.source)}${image("Target", d.target)}
+    <tr><th>Delta file</th><td id="delta-size">${esc(d.size)} bytes, ${pct(d.ratio)} of the
+      target (${esc(d.compression)}), saves ${esc(d.saved)} bytes</td>
+      <td class="mono">${esc(d.sha256)}</td></tr></tbody></table>`;
+}
+
+async function showDeltas(list) {
+  const sig = JSON.stringify(list.map((f) => f.id));
+  for (const sel of [$("#delta-source"), $("#delta-target")]) {
+    if (sel.dataset.sig === sig) continue;  // unchanged: leave an open dropdown alone
+    sel.dataset.sig = sig;
+    const keep = sel.value;
+    sel.innerHTML = list.map((f) =>
+      `<option value="${f.id}">${esc(f.version)} (#${f.id}, ${esc(f.size)} B)</option>`).join("");
+    if (list.some((f) => String(f.id) === keep)) sel.value = keep;
+  }
+  const deltas = await api("GET", "/api/deltas");
+  const rows = deltas.map((d) => `<tr id="delta-row-${d.id}"><td>${d.id}</td>
+    <td>${esc(d.source.version)} → ${esc(d.target.version)}</td>
+    <td>${esc(d.source.size)}</td><td>${esc(d.target.size)}</td><td>${esc(d.size)}</td>
+    <td>${pct(d.ratio)}</td><td class="mono" title="${esc(d.sha256)}">${short(d.sha256)}</td>
+    <td><button type="button" class="delta-show" data-id="${d.id}">show</button></td></tr>`)
+    .join("");
+  $("#deltas-table").innerHTML = `<table><thead><tr><th>#</th><th>From → to</th>
+    <th>Source bytes</th><th>Target bytes</th><th>Delta bytes</th><th>Ratio</th>
+    <th>SHA-256</th><th></th></tr></thead><tbody>${rows ||
+    '<tr><td colspan="8">No delta files yet.</td></tr>'}</tbody></table>`;
+}
 
 async function showFirmware() {
   const list = await api("GET", "/api/firmware");
@@ -183,6 +229,7 @@ async function showFirmware() {
     <th>File</th><th>Bytes</th><th>CRC-32</th><th>SHA-256</th><th>Uploaded</th><th></th>
     </tr></thead><tbody>${rows || '<tr><td colspan="9">No firmware yet.</td></tr>'}</tbody>
     </table>`;
+  await showDeltas(list);
 }
 
 async function showNew() {
@@ -195,6 +242,12 @@ async function showNew() {
   sel.innerHTML = '<option value="">upload the file below</option>' + list.map((f) =>
     `<option value="${f.id}">${esc(f.version)} (#${f.id}, ${esc(f.kind)}, ${esc(f.size)} B)</option>`).join("");
   sel.value = list.some((f) => String(f.id) === keep) ? keep : "";
+  const from = $("#cf-delta-from");
+  const keepFrom = from.value;
+  const versions = [...new Set(list.map((f) => f.version))];
+  from.innerHTML = '<option value="">no: send the full image</option>' + versions.map((v) =>
+    `<option value="${esc(v)}">${esc(v)}</option>`).join("");
+  from.value = versions.includes(keepFrom) ? keepFrom : "";
 }
 
 // -- routing and polling ----------------------------------------------------
@@ -221,7 +274,7 @@ function route() {
   $("#nav-logout").hidden = !apiKey();
   // Views share element ids (a device's progress bar): only the shown one keeps content.
   ["#devices-table", "#device-detail", "#device-uplinks", "#campaigns-table",
-   "#campaign-counts", "#campaign-devices", "#events-table", "#firmware-table"]
+   "#campaign-counts", "#campaign-devices", "#events-table", "#firmware-table", "#deltas-table"]
     .forEach((sel) => { $(sel).innerHTML = ""; });
   showView(name);
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active",
@@ -335,6 +388,7 @@ $("#campaign-form").addEventListener("submit", async (ev) => {
     const body = {firmware_id: fw.id, name: f.get("name").trim(),
                   [kind]: kind === "imeis" ? value.split(/[\s,]+/).filter(Boolean) : value};
     if (f.get("retry_limit") !== "") body.retry_limit = Number(f.get("retry_limit"));
+    if (f.get("delta_from")) { body.delta_from = f.get("delta_from"); body.others = f.get("others"); }
     const faults = parseFaults(f.get("faults"));
     if (faults) body.faults = faults;
     const c = await api("POST", "/api/campaigns", body);
@@ -376,6 +430,25 @@ $("#firmware-table").addEventListener("click", async (ev) => {
   if (!ev.target.classList.contains("fw-delete")) return;
   try { await api("DELETE", `/api/firmware/${id}`); await showFirmware(); }
   catch (e) { report($("#firmware-table-result"), e); }
+});
+
+$("#delta-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  try {
+    const d = await api("POST", "/api/deltas", {source_id: Number(f.get("source")),
+                                                target_id: Number(f.get("target"))});
+    $("#delta-detail").innerHTML = deltaDetail(d);
+    report($("#delta-form-result"), null, `delta file #${d.id}: ${d.size} bytes`);
+    await showFirmware();
+  } catch (e) { report($("#delta-form-result"), e); }
+});
+
+$("#deltas-table").addEventListener("click", async (ev) => {
+  if (!ev.target.classList.contains("delta-show")) return;
+  try { $("#delta-detail").innerHTML = deltaDetail(
+          await api("GET", `/api/deltas/${ev.target.dataset.id}`)); }
+  catch (e) { report($("#delta-form-result"), e); }
 });
 
 window.addEventListener("hashchange", route);
