@@ -174,6 +174,11 @@ struct mfota_client {
     uint64_t done, total;         /* bytes committed, image size */
     char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
     uint8_t has_pending;          /* an image was marked pending in this cycle */
+    /* The literal HTTP status of the last answer, 0 until one came: an
+     * error name (MFOTA_ERR_CLIENT_REFUSED) says a 4xx refused the uplink,
+     * the status says which (401: unknown IMEI or wrong secret). */
+    uint16_t uplink_http_status;  /* of the ingestion endpoint's last answer */
+    uint16_t download_http_status;/* of the file server's last answer (404: file gone) */
     int hal_error;                /* the port's own negative value behind the MFOTA_ERR_HAL that
                                    * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* ---- private ---- */

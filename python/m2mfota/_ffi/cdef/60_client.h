@@ -68,6 +68,8 @@ struct mfota_client {
     uint64_t done, total;
     char pending_version[...];
     uint8_t has_pending;
+    uint16_t uplink_http_status;
+    uint16_t download_http_status;
     int hal_error;
     ...;
 };
