@@ -69,8 +69,8 @@ struct mfota_client {
     char pending_version[...];
     uint8_t has_pending;
     uint16_t uplink_http_status;
-    uint16_t download_http_status;
     int hal_error;
+    uint16_t download_http_status;
     ...;
 };
 void mfota_client_config_default(struct mfota_client_config *cfg);
