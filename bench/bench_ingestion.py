@@ -13,6 +13,13 @@ still runs, so an uplink acknowledged but not yet committed would be missing),
 or through the API for ``:memory:``.  The emulator runs as ``m2mfota serve``
 does by default: API key on, event log on, bare-LF normaliser in front.
 
+Two figures compare the emulator with the peer, both from the same
+interleaved runs (the servers take turns, in alternating order): uplinks/s,
+and server CPU time per uplink (user + system time of the server process,
+from /proc).  The CPU figure hardly moves when other work shares the
+machine, the rate does; both are given as ratios of medians and of the best
+run of each server.
+
     python bench/bench_ingestion.py [--devices 1000] [--uplinks 5] [--runs 3] [--json]
 """
 
@@ -146,10 +153,21 @@ def summarize(latencies: list[float], elapsed: float) -> tuple[float, float, flo
 
 
 def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process used so far (Linux /proc)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds a process's threads spent on a CPU so far (Linux /proc).
+
+    From each thread's schedstat (nanoseconds); /proc/PID/stat counts clock
+    ticks (10 ms), too coarse for a short run.  Falls back to it where
+    schedstat is missing."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def count_in_file(path: str) -> int:
@@ -224,6 +242,8 @@ def measure(devices: int, uplinks: int, runs: int) -> dict[str, list[Run]]:
                 ("m2mfota emulator, SQLite :memory:", serve + [":memory:"], True, None),
                 (PEER, [sys.executable, "-c", PEER_SERVER], False, None),
             ]
+            if run % 2:  # A B P, P B A, ...: no server always runs first or last
+                configs.reverse()
             for name, cmd, registered, db_file in configs:
                 results.setdefault(name, []).append(
                     run_server(cmd, devices, uplinks, registered=registered, db_file=db_file))
@@ -242,6 +262,24 @@ def ratios(results: dict[str, list[Run]]) -> dict[str, float]:
             if name != PEER}
 
 
+def cpu_ratios(results: dict[str, list[Run]]) -> dict[str, float]:
+    """The peer's median server CPU per uplink over each emulator's (1.0: the
+    emulator costs what the bare handler costs; 0.5: twice as much)."""
+    peer = medians(results[PEER])["server_cpu"]
+    return {name: peer / medians(runs)["server_cpu"] for name, runs in results.items()
+            if name != PEER}
+
+
+def best_ratios(results: dict[str, list[Run]]) -> dict[str, tuple[float, float]]:
+    """(uplinks/s, CPU) ratios of each server's best run: the highest rate,
+    the lowest CPU per uplink (the runs least disturbed by other work)."""
+    peer = results[PEER]
+    peer_rate, peer_cpu = max(r.rate for r in peer), min(r.server_cpu for r in peer)
+    return {name: (max(r.rate for r in runs) / peer_rate,
+                   peer_cpu / min(r.server_cpu for r in runs))
+            for name, runs in results.items() if name != PEER}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", type=int, default=1000)
@@ -250,7 +288,9 @@ def main() -> int:
     ap.add_argument("--json", action="store_true",
                     help="also print every run's figures as one JSON line")
     args = ap.parse_args()
+    load_before = os.getloadavg()
     results = measure(args.devices, args.uplinks, args.runs)
+    load_after = os.getloadavg()
     print(f"{args.devices} devices x {args.uplinks} uplinks, all concurrent, one client "
           f"process; median of {args.runs} runs; every uplink checked stored")
     print("| server                             | uplinks/s | p50 (ms) | p99 (ms) "
@@ -261,11 +301,26 @@ def main() -> int:
         m = medians(runs)
         print(f"| {name:<34} | {m['rate']:>9.0f} | {m['p50']:>8.1f} | {m['p99']:>8.1f} "
               f"| {m['server_cpu']:>22.0f} | {m['client_cpu']:>22.0f} |")
-    ratio = ratios(results)
+    ratio, cpu, best = ratios(results), cpu_ratios(results), best_ratios(results)
+    print(f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    print("| emulator vs bare handler           | uplinks/s, medians | uplinks/s, best "
+          "| CPU/uplink, medians | CPU/uplink, best |")
+    print("| ---------------------------------- | ------------------ | --------------- "
+          "| ------------------- | ---------------- |")
+    for name in ratio:
+        print(f"| {name:<34} | {ratio[name]:>17.2f}x | {best[name][0]:>14.2f}x "
+              f"| {cpu[name]:>18.2f}x | {best[name][1]:>15.2f}x |")
     for name, value in ratio.items():
         print(f"{name}: {value:.2f}x the bare aiohttp handler's uplinks/s")
+    for name, value in cpu.items():
+        print(f"{name}: {value:.2f}x the bare aiohttp handler's CPU efficiency "
+              f"(its server CPU per uplink over the emulator's)")
     if args.json:
         print(json.dumps({"devices": args.devices, "uplinks": args.uplinks, "ratios": ratio,
+                          "cpu_ratios": cpu,
+                          "best_ratios": {k: v[0] for k, v in best.items()},
+                          "best_cpu_ratios": {k: v[1] for k, v in best.items()},
+                          "loadavg": [load_before[0], load_after[0]],
                           "runs": {name: [asdict(r) for r in runs]
                                    for name, runs in results.items()}}))
     return 0

@@ -151,6 +151,10 @@ FATAL = {
 }
 
 
+FATAL_STATUS = {"expire_token": 401, "forbidden": 403, "not_found": 404, "replaced": 200,
+                "replaced_same_size": 200}
+
+
 @pytest.mark.parametrize("name", sorted(FATAL))
 def test_fatal_file_server_fault_is_reported(srv, fw, name):
     data, meta = fw
@@ -160,6 +164,9 @@ def test_fatal_file_server_fault_is_reported(srv, fw, name):
     dev.desire(meta["id"])
     out = dev.client().run(timeout=60)
     assert (out.result, out.reason, out.version, out.state) == (result, reason, None, "idle")
+    # the file server's own status, beside the reason (a replaced file: its last 200)
+    assert out.http_status.download == FATAL_STATUS[name], out.http_status
+    assert out.http_status.uplink in (200, 204)
     assert not dev.trailer_magic_set()
     last = uplinks(srv, dev.imei)[-1]
     assert (last["fota.state"], last["fota.result"], last["fota.error"]) == ("idle", result,
@@ -370,6 +377,8 @@ def test_wrong_secret_is_a_result_not_an_exception(srv, fw):
     dev.secret = "not-the-secret"
     out = dev.client().run(timeout=10)
     assert (out.result, out.reason, out.error) == (4, "uplink", "MFOTA_ERR_CLIENT_REFUSED")
+    # the literal status behind the error name; no download was tried
+    assert out.http_status == (401, None)
     assert dev.nor.programs == 0
 
 

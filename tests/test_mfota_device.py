@@ -84,8 +84,8 @@ def test_device_reports_a_failed_update(device_exe, srv, tmp_path):
     proc = _run(device_exe, srv, tmp_path, imei)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     # the LwM2M number, its name, the reason and the C error behind it
-    assert re.search(r"update failed: result 4 \(connection_lost\) not_found: MFOTA_ERR_\w+",
-                     proc.stdout), proc.stdout
+    assert re.search(r"update failed: result 4 \(connection_lost\) not_found: MFOTA_ERR_\w+"
+                     r" \(file server answered 404\)$", proc.stdout, re.M), proc.stdout
     info = api(srv, "GET", f"/api/devices/{imei}")
     assert (info["reported"]["result"], info["reported"]["error"]) == (4, "not_found")
 
@@ -118,13 +118,14 @@ def test_progress_uplinks_follow_the_devices_own_policy(device_exe, srv, tmp_pat
     assert bad.returncode == 2 and "--progress-step" in bad.stderr
 
 
-def test_refused_uplink_is_printed_by_name(device_exe, srv, tmp_path):
+def test_refused_uplink_is_printed_with_its_status_and_name(device_exe, srv, tmp_path):
     """An unknown IMEI or a wrong secret: the server answers 401, the device
-    names the error (the client's API exposes the error, not the status)."""
+    prints that status (the client's uplink_http_status) and the error."""
     api(srv, "POST", "/api/devices", {"imei": "861000000000021", "secret": "other-secret"})
     for imei in ("861000000000020", "861000000000021"):  # unknown; wrong secret
         proc = _run(device_exe, srv, tmp_path, imei, "--bootloader", "file")
         assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "uplink refused: MFOTA_ERR_CLIENT_REFUSED" in proc.stdout
+        assert ("uplink refused: 401 MFOTA_ERR_CLIENT_REFUSED (unknown IMEI or wrong secret?)"
+                in proc.stdout), proc.stdout
         assert ("update failed: result 4 (connection_lost) uplink: MFOTA_ERR_CLIENT_REFUSED"
                 in proc.stdout)

@@ -945,6 +945,11 @@ static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
         return rc < 0 ? rc : mfota_client_go_(c, MFOTA_PHASE_PROGRESS);
     }
     rc = mfota_dl_step(&c->dl_, io_wait_ms);
+    /* The downloader keeps no status of its own once a response is over;
+     * its parser still holds the last one (0 between requests). */
+    if (c->dl_.resp_.status != 0u) {
+        c->download_http_status = c->dl_.resp_.status;
+    }
     if (c->hal_err_) {
         return c->hal_err_;
     }

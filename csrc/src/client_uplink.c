@@ -162,6 +162,7 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
         default: /* US_RESP */
             t->close(t->ctx);
             rearm(c);
+            c->uplink_http_status = c->up_resp_.status;
             if (c->up_resp_.status >= 200 && c->up_resp_.status < 300) {
                 return MFOTA_DONE;
             }

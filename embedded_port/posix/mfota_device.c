@@ -159,9 +159,18 @@ static int fb_confirm(void *ctx)
 
 /* ---- events ------------------------------------------------------------------ */
 
+/* What the event callback sees: the client itself is read for the HTTP
+ * status behind an uplink event (the event carries the error name only). */
+struct event_ctx {
+    int last_pct;
+    const struct mfota_client *client;
+};
+
 static void on_event(void *ctx, const struct mfota_client_event *ev)
 {
-    int *last_pct = (int *)ctx;
+    struct event_ctx *ec = (struct event_ctx *)ctx;
+    int *last_pct = &ec->last_pct;
+    unsigned status = ec->client->uplink_http_status;
     switch (ev->kind) {
     case MFOTA_CLIENT_EV_STATE:
         printf("state %s\n", mfota_state_name((enum mfota_state)ev->state));
@@ -180,14 +189,16 @@ static void on_event(void *ctx, const struct mfota_client_event *ev)
         printf("downlink %s\n", ev->error ? mfota_err_name(ev->error) : "accepted");
         break;
     case MFOTA_CLIENT_EV_UPLINK:
-        /* By name: a refused uplink (a 4xx answer: unknown device, wrong
-         * secret) is not retried, and otherwise only shows up as fota.result
-         * 4.  The client's public API gives the error, not the HTTP status. */
+        /* A refused uplink (a 4xx answer: unknown device, wrong secret) is
+         * not retried, and otherwise only shows up as fota.result 4: print
+         * the server's own status first, then the error name. */
         if (ev->error == MFOTA_ERR_CLIENT_REFUSED) {
-            printf("uplink refused: %s (the server answered 4xx: unknown IMEI or wrong "
-                   "secret?)\n", mfota_err_name(ev->error));
+            printf("uplink refused: %u %s%s\n", status, mfota_err_name(ev->error),
+                   status == 401u ? " (unknown IMEI or wrong secret?)" : "");
+        } else if (ev->error != 0 && status != 0u) {
+            printf("uplink failed: %u %s\n", status, mfota_err_name(ev->error));
         } else if (ev->error != 0) {
-            printf("uplink failed: %s\n", mfota_err_name(ev->error));
+            printf("uplink failed: %s (no HTTP answer)\n", mfota_err_name(ev->error));
         }
         break;
     default:
@@ -265,7 +276,8 @@ int main(int argc, char **argv)
     struct mfota_bootloader bl;
     struct mfota_mcuboot_port port;
     char new_version[MFOTA_THINGS_VERSION_MAX + 1];
-    int i, rc, last_pct = -1;
+    int i, rc;
+    struct event_ctx ev_ctx;
 
     for (i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
@@ -374,7 +386,9 @@ int main(int argc, char **argv)
     cfg.journal_flash = &journal;
     cfg.bootloader = &bl;
     cfg.on_event = on_event;
-    cfg.event_ctx = &last_pct;
+    ev_ctx.last_pct = -1;
+    ev_ctx.client = &client;
+    cfg.event_ctx = &ev_ctx;
     cfg.part_size = (uint32_t)part;
     cfg.io_timeout_ms = 10000;
     cfg.retry_base_ms = 200;
@@ -404,10 +418,15 @@ int main(int argc, char **argv)
             printf("no update offered\n");
             return 3;
         }
-        printf("update failed: result %d (%s) %s%s%s\n", client.result,
+        printf("update failed: result %d (%s) %s%s%s", client.result,
                mfota_result_name((enum mfota_result)client.result),
                client.reason ? client.reason : "-", client.error ? ": " : "",
                client.error ? mfota_err_name(client.error) : "");
+        /* The file server's refusal (401 token, 404 file gone) by number. */
+        if (client.download_http_status >= 400u) {
+            printf(" (file server answered %u)", (unsigned)client.download_http_status);
+        }
+        printf("\n");
         return 1;
     }
     memcpy(new_version, client.pending_version, sizeof new_version);

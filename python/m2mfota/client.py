@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from m2mfota import _args
 from m2mfota._bridge import Bridge, reraise, trampoline
@@ -30,7 +30,7 @@ from m2mfota.flash import ImageError
 from m2mfota.flash._hal import FlashHal, KvHal
 from m2mfota.trust import KeyLike, Trust
 
-__all__ = ["Client", "ClientError", "Event", "Outcome"]
+__all__ = ["Client", "ClientError", "Event", "HttpStatus", "Outcome"]
 
 _EVENT_KINDS = {
     lib.MFOTA_CLIENT_EV_STATE: "state",
@@ -62,6 +62,16 @@ class Event:
     total: int             #: image size (0 while unknown)
 
 
+class HttpStatus(NamedTuple):
+    """The literal HTTP status of the last answers the client got (``None``:
+    no answer yet), beside the error names: ``uplink=401`` says why an uplink
+    was refused (unknown IMEI or wrong secret), ``download=404`` that the
+    file is gone."""
+
+    uplink: int | None    #: the ingestion endpoint's last answer
+    download: int | None  #: the file server's last answer
+
+
 @dataclass
 class Outcome:
     """How one cycle (uplink, and the update its downlink asked for) ended."""
@@ -72,6 +82,8 @@ class Outcome:
     stats: dict[str, int] = field(default_factory=dict)
     reason: str | None = None  #: fota.error that went up with a failure
     error: str | None = None   #: the C error behind a failure
+    #: the last HTTP statuses of uplink and download (see :class:`HttpStatus`)
+    http_status: HttpStatus = HttpStatus(None, None)
 
 
 def _state_name(state: int) -> str:
@@ -408,6 +420,7 @@ class Client:
             stats=self.stats,
             reason=ffi.string(c.reason).decode() if c.reason != ffi.NULL else None,
             error=err_name(c.error) if c.error else None,
+            http_status=self.http_status,
         )
 
     def _run(self, timeout: float) -> Outcome:
@@ -428,6 +441,14 @@ class Client:
         """The port's own negative value behind an ``MFOTA_ERR_HAL`` that ended
         the cycle (what a :class:`~m2mfota.flash.HalFailure` carried), else 0."""
         return self.c.hal_error
+
+    @property
+    def http_status(self) -> HttpStatus:
+        """The literal HTTP status of the last uplink answer and of the last
+        file-server answer (``None`` until one came), e.g. ``uplink=401``
+        behind ``MFOTA_ERR_CLIENT_REFUSED``."""
+        c = self.c
+        return HttpStatus(c.uplink_http_status or None, c.download_http_status or None)
 
     @property
     def state(self) -> str:

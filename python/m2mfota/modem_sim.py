@@ -148,6 +148,10 @@ class _Link:
         return self.free_at + self.latency_s
 
 
+def _closed(s: _Socket) -> bool:
+    return s.writer is None
+
+
 class _Socket:
     def __init__(self, sid: int) -> None:
         self.sid = sid
@@ -158,7 +162,7 @@ class _Socket:
         self.notified = False        # a +UUSORD is out for the current buffer
         self.received = 0
         self.error = 0
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task[None]] = []
         self.up: deque[tuple[float, bytes]] = deque()
         self.up_event = asyncio.Event()
 
@@ -410,7 +414,7 @@ class _Session:
         data = await self.read_exact(n)
         if data is None:
             return
-        if s.writer is None:  # closed while the bytes came in
+        if _closed(s):  # closed while the bytes came in (a call: mypy kept the check above)
             await self.error()
             return
         s.up.append((self.up.arrival(len(data)), data))
@@ -472,6 +476,9 @@ class _Session:
     async def _downlink(self, s: _Socket) -> None:
         """Server -> modem buffer, through the link; +UUSORD when the buffer
         was empty (as UBX-17003787 describes for TCP)."""
+        reader = s.reader
+        if reader is None:  # started only once connected: nothing to pump otherwise
+            return
         queue: deque[tuple[float, bytes]] = deque()
         wake = asyncio.Event()
         eof = False
@@ -501,7 +508,7 @@ class _Session:
         limit = self.sim.faults.close_after
         try:
             while True:
-                data = await s.reader.read(4096)
+                data = await reader.read(4096)
                 if not data:
                     break
                 if (limit is not None and not self.sim.close_fired
@@ -541,7 +548,9 @@ class _Session:
 
 def _args(text: str) -> list[str]:
     """Split AT parameters at commas outside quotes."""
-    out, cur, quoted = [], [], False
+    out: list[str] = []
+    cur: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -574,7 +583,7 @@ class ModemSim:
         self.close_fired = False
         self.silence_fired = False
         self.sessions = 0
-        self._live: set[asyncio.Task] = set()
+        self._live: set[asyncio.Task[None]] = set()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.sessions += 1
@@ -590,10 +599,10 @@ class ModemSim:
             self._live.discard(task)
             writer.close()
 
-    async def serve(self, host: str, port: int) -> asyncio.AbstractServer:
+    async def serve(self, host: str, port: int) -> asyncio.Server:
         return await asyncio.start_server(self._client, host, port)
 
-    async def shutdown(self, server: asyncio.AbstractServer) -> None:
+    async def shutdown(self, server: asyncio.Server) -> None:
         """Stop listening and end every UART session (and its sockets)."""
         server.close()
         for task in list(self._live):

@@ -79,6 +79,17 @@ def iter_records(data: Buffer, *, lenient: bool = False, base_only: bool = False
     return _iter_records(raw, lenient, base_only, thingsml)
 
 
+# Looked up once: attribute access on ``lib`` costs as much as a small C call,
+# and the emulator decodes every uplink through this loop.
+_DEC_NEXT = lib.mfota_senml_dec_next
+_DONE = ERR["MFOTA_DONE"]
+_KIND_NONE = lib.MFOTA_SENML_KIND_NONE
+_KIND_NUM = lib.MFOTA_SENML_KIND_NUM
+_KIND_STR = lib.MFOTA_SENML_KIND_STR
+_KIND_BOOL = lib.MFOTA_SENML_KIND_BOOL
+_KIND_DATA = lib.MFOTA_SENML_KIND_DATA
+
+
 def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool,
                   thingsml: bool) -> Iterator[Record]:
     buf = ffi.from_buffer(raw)
@@ -88,28 +99,40 @@ def _iter_records(raw: bytes | memoryview, lenient: bool, base_only: bool,
     if thingsml:
         mode |= lib.MFOTA_SENML_THINGSML
     lib.mfota_senml_dec_init(dec, buf, len(buf), mode)
+    null, unpack = ffi.NULL, ffi.unpack
+    # The base name is the same C slice for every record after the one that
+    # set it: decoded once, not per record.
+    bn_ptr, bn_text = null, ""
     while True:
-        rc = lib.mfota_senml_dec_next(dec, rec)
-        if rc == ERR["MFOTA_DONE"]:
+        rc = _DEC_NEXT(dec, rec)
+        if rc == _DONE:
             return
         if rc < 0:
             raise SenMLError(rc, "bad SenML pack", lib.mfota_senml_dec_offset(dec))
         kind = rec.kind
-        if kind == lib.MFOTA_SENML_KIND_NONE and not rec.has_s and not base_only:
+        if kind == _KIND_NONE and not rec.has_s and not base_only:
             continue
         out: Record = {}
-        name = _name(rec)
+        bn, n = rec.bn, rec.n
+        if bn.escaped or n.escaped:
+            name = _name(rec)
+        else:
+            if bn.ptr != bn_ptr:
+                bn_ptr = bn.ptr
+                bn_text = unpack(bn_ptr, bn.len).decode("utf-8") if bn_ptr != null else ""
+            name = bn_text + unpack(n.ptr, n.len).decode("utf-8") if n.ptr != null else bn_text
         if name:
             out["n"] = name
-        if rec.u.ptr != ffi.NULL:
-            out["u"] = _str(rec.u)
-        if kind == lib.MFOTA_SENML_KIND_NUM:
+        u = rec.u
+        if u.ptr != null:
+            out["u"] = _str(u)
+        if kind == _KIND_NUM:
             out["v"] = rec.v
-        elif kind == lib.MFOTA_SENML_KIND_STR:
+        elif kind == _KIND_STR:
             out["vs"] = _str(rec.vs)
-        elif kind == lib.MFOTA_SENML_KIND_BOOL:
+        elif kind == _KIND_BOOL:
             out["vb"] = bool(rec.vb)
-        elif kind == lib.MFOTA_SENML_KIND_DATA:
+        elif kind == _KIND_DATA:
             out["vd"] = _str(rec.vs)
         if rec.has_s:
             out["s"] = rec.s

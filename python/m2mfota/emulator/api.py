@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from m2mfota.emulator import campaigns, deltas, firmware, mcuboot_sig, openapi, registry
@@ -168,6 +168,8 @@ async def upload_firmware(request: web.Request) -> web.Response:
         try:
             reader = await request.multipart()
             async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    raise ApiError(400, "nested multipart bodies are not accepted", "body")
                 if part.name == "file":
                     filename = part.filename or filename
                     data = await part.read()
@@ -190,10 +192,11 @@ async def get_firmware(request: web.Request) -> web.Response:
     """One firmware; an MCUboot image also with its version, hash and signature check."""
     emu = request.app[EMULATOR]
     fw_id = _int_param(request, "id")
-    out = firmware.get(emu.conn, fw_id)
-    if out["kind"] == "mcuboot":
+    info = firmware.get(emu.conn, fw_id)
+    out: dict[str, object] = dict(info)
+    if info["kind"] == "mcuboot":
         data = firmware.data(emu.conn, fw_id)
-        out["mcuboot"] = {"version": out["version"],
+        out["mcuboot"] = {"version": info["version"],
                           **mcuboot_sig.inspect(data, emu.mcuboot_keys)}
     return _ok(out)
 

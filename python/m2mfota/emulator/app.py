@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from m2mfota.emulator import api, db, ingestion, security
 from m2mfota.emulator.errors import ApiError
@@ -216,7 +217,7 @@ class Emulator:
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler: Callable) -> web.StreamResponse:
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Client errors on the API become ``{"error", "field"}`` JSON with a 4xx status."""
     try:
         return await handler(request)

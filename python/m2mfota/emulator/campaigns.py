@@ -9,6 +9,7 @@ from typing import Any
 from m2mfota.emulator import deltas, firmware, registry
 from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.jsontypes import JsonObject
 from m2mfota.emulator.state import COUNT_GROUP, UpdateManager, error_name, result_name
 
 TARGETS = ("imeis", "type", "client")
@@ -18,7 +19,7 @@ MAX_IMEIS = 100_000
 OTHERS = ("full", "skip")
 
 
-def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
+def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> JsonObject:
     """Start a campaign: every targeted device gets the firmware as its desired state."""
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object", "body")
@@ -86,7 +87,8 @@ def create(conn: sqlite3.Connection, updates: UpdateManager, body: Any) -> dict:
         " faults, created, delta_id, others) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (name, fw_id, kind, json.dumps(value), retry_limit,
          json.dumps(faults) if faults else None, updates.clock(), delta_id, others))
-    campaign_id = int(cur.lastrowid)
+    campaign_id = cur.lastrowid
+    assert campaign_id is not None  # an INSERT always sets it
     for imei in imeis:
         updates.set_desired(imei, fw_id, campaign_id=campaign_id, retry_limit=retry_limit)
     return get(conn, campaign_id)
@@ -111,7 +113,7 @@ def counts(conn: sqlite3.Connection, campaign_id: int) -> dict[str, int]:
     return out
 
 
-def summary(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
+def summary(conn: sqlite3.Connection, row: sqlite3.Row) -> JsonObject:
     fw = firmware.get(conn, row["firmware_id"])
     return {
         "id": row["id"],
@@ -128,7 +130,7 @@ def summary(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
     }
 
 
-def get(conn: sqlite3.Connection, campaign_id: int) -> dict:
+def get(conn: sqlite3.Connection, campaign_id: int) -> JsonObject:
     """The campaign with its counts and, per device, desired vs reported state."""
     row = _row(conn, campaign_id)
     out = summary(conn, row)
@@ -160,12 +162,12 @@ def get(conn: sqlite3.Connection, campaign_id: int) -> dict:
     return out
 
 
-def list_all(conn: sqlite3.Connection) -> list[dict]:
+def list_all(conn: sqlite3.Connection) -> list[JsonObject]:
     return [summary(conn, r) for r in conn.execute("SELECT * FROM campaigns ORDER BY id DESC")]
 
 
 def set_faults(conn: sqlite3.Connection, updates: UpdateManager, campaign_id: int,
-               value: Any) -> dict | None:
+               value: Any) -> JsonObject | None:
     _row(conn, campaign_id)
     parsed = faults_mod.parse(value)
     conn.execute("UPDATE campaigns SET faults = ? WHERE id = ?",

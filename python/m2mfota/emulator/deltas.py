@@ -13,6 +13,7 @@ from typing import Any
 
 from m2mfota.emulator import firmware
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.jsontypes import FirmwareInfo, JsonObject
 
 COMPRESSION = "heatshrink"  # what the device's applier reads with the least RAM
 _COLUMNS = "id, source_id, target_id, compression, size, crc32, sha256, seconds, created"
@@ -30,7 +31,7 @@ def _producer() -> Any:
     return create_delta_file
 
 
-def find_version(conn: sqlite3.Connection, version: Any, field: str = "delta_from") -> dict:
+def find_version(conn: sqlite3.Connection, version: Any, field: str = "delta_from") -> FirmwareInfo:
     """The firmware whose version is ``version`` (404 if none; 409 if several
     with different bytes: which one the devices run cannot be told)."""
     if not isinstance(version, str) or not firmware.VERSION_RE.fullmatch(version):
@@ -46,7 +47,7 @@ def find_version(conn: sqlite3.Connection, version: Any, field: str = "delta_fro
 
 
 def make(conn: sqlite3.Connection, source_id: int, target_id: int, *, now: float,
-         field: str = "source_id") -> tuple[dict, bool]:
+         field: str = "source_id") -> tuple[JsonObject, bool]:
     """The delta file from firmware ``source_id`` to ``target_id``, made now
     unless it is stored already; and whether it was made."""
     source = firmware.get(conn, source_id)
@@ -75,7 +76,9 @@ def make(conn: sqlite3.Connection, source_id: int, target_id: int, *, now: float
         " seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (source_id, target_id, COMPRESSION, len(data), f"{zlib.crc32(data):08x}",
          hashlib.sha256(data).hexdigest(), data, seconds, now))
-    return get(conn, int(cur.lastrowid)), True
+    delta_id = cur.lastrowid
+    assert delta_id is not None  # an INSERT always sets it
+    return get(conn, delta_id), True
 
 
 def _row(conn: sqlite3.Connection, delta_id: int) -> sqlite3.Row:
@@ -88,12 +91,12 @@ def _row(conn: sqlite3.Connection, delta_id: int) -> sqlite3.Row:
     return row
 
 
-def describe(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
+def describe(conn: sqlite3.Connection, row: sqlite3.Row) -> JsonObject:
     """A delta as the API shows it: both images, the file and what it saves."""
     source = firmware.get(conn, row["source_id"])
     target = firmware.get(conn, row["target_id"])
 
-    def image(fw: dict) -> dict:
+    def image(fw: FirmwareInfo) -> JsonObject:
         return {k: fw[k] for k in ("id", "version", "kind", "size", "sha256")}
 
     return {"id": row["id"], "source": image(source), "target": image(target),
@@ -105,7 +108,7 @@ def describe(conn: sqlite3.Connection, row: sqlite3.Row) -> dict:
             "seconds": round(row["seconds"], 3), "created": row["created"]}
 
 
-def get(conn: sqlite3.Connection, delta_id: int) -> dict:
+def get(conn: sqlite3.Connection, delta_id: int) -> JsonObject:
     return describe(conn, _row(conn, delta_id))
 
 
@@ -115,7 +118,7 @@ def data(conn: sqlite3.Connection, delta_id: int) -> bytes:
                               (delta_id,)).fetchone()["data"])
 
 
-def list_all(conn: sqlite3.Connection) -> list[dict]:
+def list_all(conn: sqlite3.Connection) -> list[JsonObject]:
     return [describe(conn, r) for r in conn.execute(
         f"SELECT {_COLUMNS} FROM deltas ORDER BY id")]
 

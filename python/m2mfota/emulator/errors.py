@@ -12,8 +12,8 @@ class ApiError(Exception):
         self.message = message
         self.field = field
 
-    def to_json(self) -> dict:
-        body: dict = {"error": self.message}
+    def to_json(self) -> dict[str, str]:
+        body: dict[str, str] = {"error": self.message}
         if self.field is not None:
             body["field"] = self.field
         return body

@@ -39,7 +39,7 @@ class EventLog:
     def query(self, *, after: int = 0, limit: int = 100, kind: str | None = None,
               imei: str | None = None) -> list[dict[str, Any]]:
         """The newest ``limit`` events with id > ``after``, newest first."""
-        out = []
+        out: list[dict[str, Any]] = []
         for ev in reversed(self._events):
             if ev["id"] <= after or len(out) >= limit:
                 break

@@ -14,6 +14,7 @@ from typing import Any
 
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.fileserver import Faults
+from m2mfota.emulator.jsontypes import JsonObject
 
 _JSON_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string"}
 
@@ -31,7 +32,7 @@ def _field_types() -> dict[str, tuple[str, bool]]:
     return out
 
 
-def _default(f: dataclasses.Field) -> Any:
+def _default(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
     if f.default_factory is not dataclasses.MISSING:
@@ -39,7 +40,7 @@ def _default(f: dataclasses.Field) -> Any:
     return None
 
 
-def schema() -> dict:
+def schema() -> JsonObject:
     """OpenAPI schema of a faults object."""
     defaults = {f.name: _default(f) for f in dataclasses.fields(Faults)}
     props = {}
@@ -68,14 +69,14 @@ def _check(kind: str, value: Any) -> bool:
     return isinstance(value, str) and len(value) <= 1000
 
 
-def parse(value: Any, field: str = "faults") -> dict | None:
+def parse(value: Any, field: str = "faults") -> JsonObject | None:
     """A JSON faults object checked field by field; None (or {}) means no faults."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise ApiError(400, f"{field} must be an object", field)
     types = _field_types()
-    out = {}
+    out: dict[str, Any] = {}  # JSON values, each checked against its field's type
     for key, item in value.items():
         where = f"{field}.{key}"
         if key not in types:

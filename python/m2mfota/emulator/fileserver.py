@@ -44,7 +44,7 @@ def _b64url(data: bytes) -> bytes:
     return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
-def _hs256_jwt(claims: dict, key: bytes) -> str:
+def _hs256_jwt(claims: dict[str, str | int | float], key: bytes) -> str:
     """A compact HS256 JWT (RFC 7519) of ``claims``.  Written out because
     PyJWT's encoder cost a quarter of an issued downlink's time under load;
     tokens are still checked with PyJWT, so the two must agree."""
@@ -129,9 +129,9 @@ class _File:
     device: str
     faults: Faults
     requests: int = 0
-    connections: set = field(default_factory=set)
+    connections: set[int] = field(default_factory=set)  # id() of each transport
     bytes_sent: int = 0
-    statuses: Counter = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
     replaced: bool = False
     # counters of the transient faults
     drops: int = 0
@@ -210,7 +210,7 @@ class FileServer:
         self.on_event: Callable[..., None] | None = None
         self._device_faults: dict[str, Faults] = {}
         # id(transport) -> (transport, requests served on it)
-        self._conns: dict[int, tuple[object, int]] = {}
+        self._conns: dict[int, tuple[asyncio.BaseTransport | None, int]] = {}
 
     # ---- management ----------------------------------------------------
 
@@ -218,7 +218,8 @@ class FileServer:
         """A fresh bearer token for a published file and its expiry."""
         f = self._files[file_id]
         expires = self.clock() + ttl
-        claims = {"file_id": file_id, "device": f.device, "exp": int(expires)}
+        claims: dict[str, str | int | float] = {"file_id": file_id, "device": f.device,
+                                                "exp": int(expires)}
         return _hs256_jwt(claims, self.jwt_secret), float(int(expires))
 
     def publish(
@@ -262,7 +263,7 @@ class FileServer:
         """Stop serving a file (later requests get 404).  Unknown ids are ignored."""
         self._files.pop(file_id, None)
 
-    def stats(self, file_id: str) -> dict:
+    def stats(self, file_id: str) -> dict[str, object]:
         """Counters of a file: requests, connections, bytes_sent, statuses
         (status code -> count, keys as strings), replaced.  KeyError if unknown."""
         f = self._files[file_id]
@@ -292,7 +293,7 @@ class FileServer:
         if len(self._conns) > 256:  # forget closed connections now and then
             self._conns = {
                 k: v for k, v in self._conns.items()
-                if v[0] is not None and not v[0].is_closing()  # type: ignore[attr-defined]
+                if v[0] is not None and not v[0].is_closing()
             }
         return key, n
 
@@ -397,13 +398,13 @@ class FileServer:
 
     @staticmethod
     def _plain(request: web.Request, status: int, text: str, close: bool,
-               headers: dict | None = None) -> web.Response:
+               headers: dict[str, str] | None = None) -> web.Response:
         resp = web.Response(status=status, text=text, headers=headers)
         if close:
             resp.force_close()
         return resp
 
-    async def _send_body(self, request: web.Request, f: _File, status: int, headers: dict,
+    async def _send_body(self, request: web.Request, f: _File, status: int, headers: dict[str, str],
                          body: bytes, close: bool) -> web.StreamResponse:
         fl = f.faults
         # Counted before the bytes leave, so a client that has its answer

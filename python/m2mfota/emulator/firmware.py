@@ -10,6 +10,7 @@ import zlib
 from dataclasses import dataclass
 
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.jsontypes import FirmwareInfo
 
 MCUBOOT_MAGIC = 0x96F3B83D
 # magic, load_addr, hdr_size, protect_tlv_size, img_size, flags, major, minor, revision, build
@@ -60,7 +61,7 @@ def check_version(value: object) -> str:
 
 
 def store(conn: sqlite3.Connection, data: bytes, *, version: str | None, filename: str,
-          now: float) -> dict:
+          now: float) -> FirmwareInfo:
     """Save a firmware file; an MCUboot image's header gives (and must agree with) the version."""
     if not data:
         raise ApiError(400, "file is empty", "file")
@@ -82,7 +83,9 @@ def store(conn: sqlite3.Connection, data: bytes, *, version: str | None, filenam
         (version, kind, filename[:200], len(data), f"{zlib.crc32(data):08x}",
          hashlib.sha256(data).hexdigest(), data, now),
     )
-    return get(conn, int(cur.lastrowid))
+    rowid = cur.lastrowid
+    assert rowid is not None  # an INSERT always sets it
+    return get(conn, rowid)
 
 
 def _row(conn: sqlite3.Connection, firmware_id: int) -> sqlite3.Row:
@@ -96,8 +99,14 @@ def _row(conn: sqlite3.Connection, firmware_id: int) -> sqlite3.Row:
     return row
 
 
-def get(conn: sqlite3.Connection, firmware_id: int) -> dict:
-    return dict(_row(conn, firmware_id))
+def _info(row: sqlite3.Row) -> FirmwareInfo:
+    return FirmwareInfo(id=row["id"], version=row["version"], kind=row["kind"],
+                        filename=row["filename"], size=row["size"], crc32=row["crc32"],
+                        sha256=row["sha256"], created=row["created"])
+
+
+def get(conn: sqlite3.Connection, firmware_id: int) -> FirmwareInfo:
+    return _info(_row(conn, firmware_id))
 
 
 def data(conn: sqlite3.Connection, firmware_id: int) -> bytes:
@@ -108,8 +117,8 @@ def data(conn: sqlite3.Connection, firmware_id: int) -> bytes:
     return bytes(row["data"])
 
 
-def list_all(conn: sqlite3.Connection) -> list[dict]:
-    return [dict(r) for r in conn.execute(
+def list_all(conn: sqlite3.Connection) -> list[FirmwareInfo]:
+    return [_info(r) for r in conn.execute(
         "SELECT id, version, kind, filename, size, crc32, sha256, created FROM firmware"
         " ORDER BY id")]
 

@@ -11,9 +11,14 @@ import hmac
 import json
 import re
 import sqlite3
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+if TYPE_CHECKING:
+    from m2mfota.emulator.app import Emulator
+
+from m2mfota.emulator.jsontypes import Record
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.senml_io import decode_pack
 from m2mfota.emulator.state import report_text, reported_from_records
@@ -38,25 +43,40 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def _refuse(emu, status: int, answer: str, *, reason: str | None = None,
-            imei: str | None = None, **detail) -> web.Response:
+def _refuse(emu: Emulator, status: int, answer: str, *, reason: str | None = None,
+            imei: str | None = None, code: str | None = None,
+            offset: int | None = None) -> web.Response:
     """The device's error answer, and the event the operator reads (whose
     reason may say more than the device is told, e.g. unknown IMEI)."""
-    emu.events.add("refused", imei=imei, status=status, message=reason or answer, **detail)
+    if code is None:
+        emu.events.add("refused", imei=imei, status=status, message=reason or answer)
+    else:  # a bad SenML pack: the decoder's error code and byte offset
+        emu.events.add("refused", imei=imei, status=status, message=reason or answer,
+                       code=code, offset=offset)
     return _error(status, answer)
 
 
-def split_by_device(records: list[dict]) -> dict[str, list[dict]]:
+def split_by_device(records: list[Record]) -> dict[str, list[Record]]:
     """The records of a pack grouped by the IMEI their resolved name starts
     with, in the order the devices first appear.  A gateway (KPN's SDK)
     writes several base names into one pack, one per device it speaks for.
     Raises ValueError for a record that names no device."""
-    groups: dict[str, list[dict]] = {}
+    groups: dict[str, list[Record]] = {}
+    prefix, group = "", None  # the last device's name prefix and its records
     for i, rec in enumerate(records):
-        match = URN_RE.match(rec.get("n", ""))
+        name = rec.get("n", "")
+        # A name that starts with the previous record's urn:dev:IMEI:<imei>:
+        # is that device's (the regex would match the same prefix): no regex
+        # for the common case, a whole pack under one base name.
+        if group is not None and name.startswith(prefix):
+            group.append(rec)
+            continue
+        match = URN_RE.match(name)
         if match is None:
             raise ValueError(f"record {i} has no base name urn:dev:IMEI:<imei>:")
-        groups.setdefault(match.group(1), []).append(rec)
+        prefix = match.group(0)
+        group = groups.setdefault(match.group(1), [])
+        group.append(rec)
     return groups
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from m2mfota.emulator import faults
 from m2mfota.emulator.events import KINDS
+from m2mfota.emulator.jsontypes import JsonObject
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
@@ -14,7 +15,7 @@ _NULLABLE_NUM = {"type": "number", "nullable": True}
 _NO_CONTROL = "^[^\\x00-\\x1f]*$"
 
 
-def _text(max_len: int, min_len: int = 0) -> dict:
+def _text(max_len: int, min_len: int = 0) -> JsonObject:
     out: dict[str, Any] = {"type": "string", "maxLength": max_len, "pattern": _NO_CONTROL}
     if min_len:
         out["minLength"] = min_len
@@ -22,16 +23,17 @@ def _text(max_len: int, min_len: int = 0) -> dict:
 
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> JsonObject:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict) -> dict:
+def _json(schema: JsonObject) -> JsonObject:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None = None,
-        params: list | None = None, errors: tuple[str, ...] = ("400", "404")) -> dict:
+def _op(summary: str, ok: JsonObject | None, *, status: str = "200",
+        body: JsonObject | None = None, params: list[JsonObject] | None = None,
+        errors: tuple[str, ...] = ("400", "404")) -> JsonObject:
     responses: dict[str, Any] = {status: ({"description": "OK", **_json(ok)} if ok
                                           else {"description": "No content"})}
     # every /api/ operation can meet the guard: no key (401), a foreign Host or
@@ -46,14 +48,14 @@ def _op(summary: str, ok: dict | None, *, status: str = "200", body: dict | None
     return op
 
 
-def _also_ok(op: dict) -> dict:
+def _also_ok(op: JsonObject) -> JsonObject:
     """``op`` (a 201 creation) also answering 200: the thing existed already."""
     op["responses"]["200"] = {"description": "OK, it existed already",
                               "content": op["responses"]["201"]["content"]}
     return op
 
 
-def _campaign_create(target: str, spec: dict) -> dict:
+def _campaign_create(target: str, spec: JsonObject) -> JsonObject:
     return {
         "type": "object", "required": ["firmware_id", target], "additionalProperties": False,
         "properties": {
@@ -82,7 +84,7 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer
                                                           "maximum": 2**63 - 1}}
 
 
-def document() -> dict:
+def document() -> JsonObject:
     """The whole OpenAPI document (faults fields come from the file server's dataclass)."""
     schemas = {
         "Error": _ERROR,

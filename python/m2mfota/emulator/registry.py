@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.jsontypes import JsonObject
 from m2mfota.emulator.state import error_name, result_name
 
 IMEI_RE = re.compile(r"[0-9A-Za-z]{1,32}")
@@ -18,7 +19,7 @@ SECRET_MAX = 256
 MASK = "********"
 
 
-def _text(body: dict, key: str, default: str = "", limit: int = NAME_MAX) -> str:
+def _text(body: JsonObject, key: str, default: str = "", limit: int = NAME_MAX) -> str:
     value = body.get(key, default)
     if not isinstance(value, str):
         raise ApiError(400, f"{key} must be a string", key)
@@ -35,7 +36,7 @@ def check_imei(value: Any, field: str = "imei") -> str:
     return value
 
 
-def create(conn: sqlite3.Connection, body: Any, now: float) -> dict:
+def create(conn: sqlite3.Connection, body: Any, now: float) -> JsonObject:
     """Register a device; the secret is generated when the body gives none."""
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object", "body")
@@ -56,7 +57,7 @@ def create(conn: sqlite3.Connection, body: Any, now: float) -> dict:
     return get(conn, imei)
 
 
-def update(conn: sqlite3.Connection, imei: str, body: Any) -> dict:
+def update(conn: sqlite3.Connection, imei: str, body: Any) -> JsonObject:
     """Change type, client, secret or retry limit of a device."""
     if not isinstance(body, dict):
         raise ApiError(400, "body must be a JSON object", "body")
@@ -93,17 +94,17 @@ def load(conn: sqlite3.Connection, imei: str) -> sqlite3.Row:
     return row
 
 
-def get(conn: sqlite3.Connection, imei: str) -> dict:
+def get(conn: sqlite3.Connection, imei: str) -> JsonObject:
     return to_json(conn, load(conn, imei))
 
 
-def reveal_secret(conn: sqlite3.Connection, imei: str) -> dict:
+def reveal_secret(conn: sqlite3.Connection, imei: str) -> JsonObject:
     """The one answer that carries a device's secret (the API masks it elsewhere)."""
     return {"imei": imei, "secret": load(conn, imei)["secret"]}
 
 
 def list_all(conn: sqlite3.Connection, *, dtype: str | None = None,
-             client: str | None = None) -> list[dict]:
+             client: str | None = None) -> list[JsonObject]:
     query, args = "SELECT * FROM devices", []
     where = []
     if dtype is not None:
@@ -124,7 +125,7 @@ def _firmware_versions(conn: sqlite3.Connection) -> dict[int, str]:
 
 
 def to_json(conn: sqlite3.Connection, row: sqlite3.Row, *,
-            versions: dict[int, str] | None = None) -> dict:
+            versions: dict[int, str] | None = None) -> JsonObject:
     """The API's view of a device: identity, reported, desired and update status;
     the secret masked."""
     desired = None
@@ -175,7 +176,7 @@ def _retry_limit(value: Any) -> int:
     return value
 
 
-def _reject_unknown(body: dict, allowed: set[str]) -> None:
+def _reject_unknown(body: JsonObject, allowed: set[str]) -> None:
     for key in body:
         if key not in allowed:
             raise ApiError(400, f"unknown field {key}", str(key))

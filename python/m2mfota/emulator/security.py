@@ -27,6 +27,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from m2mfota.emulator import db
 
@@ -121,11 +122,11 @@ def allowed_hosts(request: web.Request, public_url: str | None) -> set[str]:
 
 
 def guard(get_digest: Callable[[], bytes | None],
-          get_public_url: Callable[[], str | None]) -> Callable:
+          get_public_url: Callable[[], str | None]) -> Middleware:
     """The middleware enforcing everything in the module docstring on ``/api/``."""
 
     @web.middleware
-    async def middleware(request: web.Request, handler: Callable) -> web.StreamResponse:
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
         if not path.startswith("/api/") and path != "/api":
             return await handler(request)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from m2mfota.senml import loads
+from m2mfota.senml import Record, loads
 
 
-def decode_pack(body: bytes) -> list[dict]:
+def decode_pack(body: bytes) -> list[Record]:
     """Resolved records (keys among n u v vs vb vd s t ut) of a SenML JSON pack.
 
     KPN ThingsML is accepted as KPN Things accepts it: ``"i_"`` indexes

@@ -123,8 +123,8 @@ async def _serve(args: argparse.Namespace) -> None:
     except BaseException:
         await runner.cleanup()
         raise
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    host, port = sockets[0].getsockname()[:2] if sockets else (args.host, args.port)
+    addresses = runner.addresses  # (host, port[, ...]) of each listening socket
+    host, port = addresses[0][:2] if addresses else (args.host, args.port)
     base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     emu = app[EMULATOR]
     print("\n".join(banner(base, args.db, auth=not args.no_auth, new_key=emu.new_api_key,

@@ -30,6 +30,7 @@ from typing import Any, Union
 from m2mfota.emulator import deltas, firmware
 from m2mfota.emulator import faults as faults_mod
 from m2mfota.emulator.errors import ApiError
+from m2mfota.emulator.jsontypes import Downlink, FirmwareInfo, JsonObject, Record
 
 # fota.result values that mean the attempt failed (LwM2M /5 numbering, docs/protocol.md §5).
 FAILURE_RESULTS = frozenset(range(2, 10))
@@ -119,7 +120,7 @@ class Reported:
     error: str | None = None
 
 
-def reported_from_records(records: list[dict], prefix: str) -> Reported:
+def reported_from_records(records: list[Record], prefix: str) -> Reported:
     """Pick the project's FOTA records (names relative to ``prefix``) out of an uplink.
 
     Raises ValueError for a ``fota.result`` that is no result code (it must
@@ -170,7 +171,7 @@ class UpdateManager:
         self.token_ttl = token_ttl
         # Firmware rows never change and ids are never reused (AUTOINCREMENT);
         # a deleted one is desired by no device: the cache needs no invalidation.
-        self._firmware: dict[int, dict] = {}
+        self._firmware: dict[int, FirmwareInfo] = {}
         # The bytes of the firmware being handed out, read once: every device
         # of a campaign then shares one copy on the file server, and an issued
         # download does not read the blob from SQLite again.
@@ -178,10 +179,10 @@ class UpdateManager:
         # Delta files and what a campaign sends (delta_id, others, source
         # version): rows that never change once made, cached like firmware.
         self._delta_data: dict[int, bytes] = {}
-        self._delta_info: dict[int, dict] = {}
+        self._delta_info: dict[int, JsonObject] = {}
         self._campaign_delta: dict[int, tuple[int | None, str | None, str | None]] = {}
 
-    def _desired(self, firmware_id: int) -> dict:
+    def _desired(self, firmware_id: int) -> FirmwareInfo:
         fw = self._firmware.get(firmware_id)
         if fw is None:
             fw = self._firmware[firmware_id] = firmware.get(self.conn, firmware_id)
@@ -213,7 +214,7 @@ class UpdateManager:
             return self.delta_data(row["delta_id"])
         return self.firmware_data(row["desired_firmware_id"])
 
-    def _delta(self, delta_id: int) -> dict:
+    def _delta(self, delta_id: int) -> JsonObject:
         info = self._delta_info.get(delta_id)
         if info is None:
             info = self._delta_info[delta_id] = deltas.get(self.conn, delta_id)
@@ -269,7 +270,7 @@ class UpdateManager:
                 "INSERT OR REPLACE INTO campaign_devices (campaign_id, imei, status, attempts,"
                 " updated) VALUES (?, ?, ?, 0, ?)", (campaign_id, imei, status, self.clock()))
 
-    def set_device_faults(self, imei: str, value: Any) -> dict | None:
+    def set_device_faults(self, imei: str, value: Any) -> JsonObject | None:
         parsed = faults_mod.parse(value)
         row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
         if row is None:
@@ -302,7 +303,7 @@ class UpdateManager:
 
     # -- uplinks -------------------------------------------------------------------
     def on_uplink(self, row: Mapping[str, Any], rep: Reported, *, public_base: Base,
-                  downlink: bool = True) -> list | None:
+                  downlink: bool = True) -> Downlink | None:
         """Record what the device reported; return the downlink pack to answer with, if any.
 
         ``public_base`` (``http://ip:port`` of the file server, or a function
@@ -363,8 +364,8 @@ class UpdateManager:
             return self._issue(row, desired, public_base)
         return None
 
-    def _after_failure(self, row: Mapping[str, Any], desired: dict, public_base: Base, *,
-                       retry_now: bool) -> list | None:
+    def _after_failure(self, row: Mapping[str, Any], desired: FirmwareInfo, public_base: Base, *,
+                       retry_now: bool) -> Downlink | None:
         self._withdraw(row)
         if row["attempts"] >= 1 + row["retry_limit"]:
             self._set_status(row, "failed", file_id=None, token_expires=None)
@@ -374,7 +375,8 @@ class UpdateManager:
         self._set_status(row, "retry", file_id=None, token_expires=None)
         return None
 
-    def _issue(self, row: Mapping[str, Any], desired: dict, public_base: Base) -> list | None:
+    def _issue(self, row: Mapping[str, Any], desired: FirmwareInfo,
+               public_base: Base) -> Downlink | None:
         self._withdraw(row)
         plan, delta_id = self._plan(row)
         if plan == "skip":
@@ -394,9 +396,9 @@ class UpdateManager:
                               " AND imei = ?", (plan, row["campaign_id"], row["imei"]))
         return self._command(row, _base(public_base) + pub.path, pub.token, desired, delta_id)
 
-    def _command(self, row: Mapping[str, Any], url: str, token: str, desired: dict,
-                 delta_id: int | None) -> list:
-        pack = [
+    def _command(self, row: Mapping[str, Any], url: str, token: str, desired: FirmwareInfo,
+                 delta_id: int | None) -> Downlink:
+        pack: Downlink = [
             {"bn": f"urn:dev:IMEI:{row['imei']}:"},
             {"n": "url", "vs": url},
             {"n": "token", "vs": token},
@@ -413,7 +415,8 @@ class UpdateManager:
             ]
         return pack
 
-    def _resend(self, row: Mapping[str, Any], desired: dict, public_base: Base) -> list:
+    def _resend(self, row: Mapping[str, Any], desired: FirmwareInfo,
+                public_base: Base) -> Downlink | None:
         try:
             token, _ = self.fileserver.token_for(
                 row["file_id"], ttl=max(1.0, row["token_expires"] - self.clock()))

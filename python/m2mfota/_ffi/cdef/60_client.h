@@ -69,7 +69,9 @@ struct mfota_client {
     uint64_t done, total;
     char pending_version[...];
     uint8_t has_pending;
+    uint16_t uplink_http_status;
     int hal_error;
+    uint16_t download_http_status;
     ...;
 };
 void mfota_client_config_default(struct mfota_client_config *cfg);
