@@ -1,0 +1,188 @@
+"""Delta updates on the QEMU mps2-an386 board: the app (built with
+MFOTA_DELTA=1, its source bound to MCUboot's primary slot) downloads a delta
+file through the modem simulator, rebuilds v2 in the secondary slot from the
+running v1, checks it like a full image (hash and ECDSA signature), and
+MCUboot swaps it in.
+
+The board build, the emulator and the helpers are test_on_target's: this
+module imports its fixtures (a module-scoped fixture is set up once per
+module that uses it, so the board is built once more here: a few seconds
+with Ninja).  The delta file is what a campaign uploads instead of the
+image: ``create_delta_file(v1, v2)``, the signed files as uploaded, so the
+source is the first bytes of the primary slot.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from cbuild import ROOT
+from client_harness import api, upload
+from conftest import require_tool
+from test_on_target import (  # noqa: F401 (board, emu: fixtures shared with test_on_target)
+    SECRET,
+    V1,
+    V2,
+    _assert_healthy,
+    _confirmed,
+    _cut_phase,
+    _device_info,
+    _imeis,
+    _modem,
+    _net_boot,
+    _net_final,
+    _net_flash,
+    board,
+    emu,
+)
+
+from m2mfota import qemu_device as qd
+from m2mfota.delta import create_delta_file, parse_delta_header
+
+#: A delta for this small change must be at most this share of the image.
+DELTA_SHARE_MAX = 0.10
+#: Random power cuts during the delta apply (each followed by a reboot).
+DELTA_CUTS = 3
+BOOT_MAGIC = bytes.fromhex("77c295f360d2ef7f3552500f2cb67980")  # MCUboot's trailer magic
+
+
+def _other_v1(board: Path, tmp_path: Path) -> bytes:  # noqa: F811
+    """The same v1 code signed as 1.0.1: another image of the same size, so
+    only the source hash in the delta header can tell them apart."""
+    imgtool = require_tool("imgtool")
+    key = ROOT / "embedded_port" / "keys" / "test-signing-key-ec-p256.pem"
+    out = tmp_path / "app-v1.0.1.signed.bin"
+    subprocess.run([imgtool, "sign", "--key", str(key), "--header-size", "0x200",
+                    "--pad-header", "--align", "8", "--max-sectors", "64", "--slot-size",
+                    "0x20000", "--version", "1.0.1", str(board / "app-v1.bin"), str(out)],
+                   check=True, capture_output=True)
+    return out.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def images(board) -> dict[str, bytes]:  # noqa: F811
+    return {name: (board / f"{name}.signed.bin").read_bytes() for name in ("app-v1", "app-v2")}
+
+
+@pytest.fixture(scope="module")
+def delta(images) -> bytes:
+    """The v1 -> v2 delta file (heatshrink, the default)."""
+    return create_delta_file(images["app-v1"], images["app-v2"])
+
+
+def _delta_device(emu, data: bytes) -> str:  # noqa: F811
+    """A new device whose desired firmware is ``data`` uploaded as plain
+    firmware 2.0.0 (the file server serves whatever was uploaded)."""
+    fw = upload(emu, data, "2.0.0")
+    imei = f"3569380357{next(_imeis):05d}"
+    api(emu, "POST", "/api/devices", {"imei": imei, "secret": SECRET})
+    api(emu, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": fw["id"]})
+    return imei
+
+
+def _sent(emu, imei: str) -> int:  # noqa: F811
+    """Bytes the file server sent for this device's file."""
+    return api(emu, "GET", f"/api/devices/{imei}/download")["stats"]["bytes_sent"]
+
+
+def _primary_writes(boot: qd.Boot) -> list[str]:
+    """Programs and erases of the primary slot (the delta's source) in a boot's trace."""
+    return [op for op in boot.op_log
+            if qd.PRIMARY_OFF <= int(op.split()[1], 16) < qd.PRIMARY_OFF + qd.PRIMARY_SIZE]
+
+
+@pytest.mark.external_build
+def test_delta_update_through_the_modem(board, emu, images, delta, tmp_path):  # noqa: F811
+    """v1 downloads the delta file (a few KiB, not the image) through the
+    modem, rebuilds v2 from its own primary slot, checks its signature and
+    marks it pending; MCUboot swaps; v2 confirms; the emulator shows done on
+    2.0.0.  The primary slot then holds v2 bit for bit, and the v1 boot never
+    wrote the primary slot (the source)."""
+    v2 = images["app-v2"]
+    header = parse_delta_header(delta)
+    assert header is not None and header.target_size == len(v2)
+    assert len(delta) <= DELTA_SHARE_MAX * len(v2), (len(delta), len(v2))
+    imei = _delta_device(emu, delta)
+    flash = _net_flash(board, tmp_path, emu, imei)
+    with _modem() as sim:
+        # Counting the flash operations traces them (the v1 boot's op_log).
+        run = _net_boot(board, flash, sim, power_cut_after_ops=10**9)
+    _assert_healthy(run)
+    assert [b.status for b in run.boots] == [qd.EXIT_REBOOT, qd.EXIT_IDLE], "\n".join(run.lines)
+    assert run.running_images() == [V1, V2]
+    assert any("v2 feature" in ln for ln in run.boots[1].lines)
+    assert "[app] client start_boot (confirm): MFOTA_OK" in run.boots[1].lines
+    assert _confirmed(flash)
+    assert not _primary_writes(run.boots[0]), run.boots[0].op_log
+    dev = qd.FileFlash(flash)
+    assert dev.read(qd.PRIMARY_OFF, len(v2)) == v2
+    # Only the delta file came from the file server.
+    assert _sent(emu, imei) == len(delta)
+    info = _device_info(emu, imei)
+    assert info["update"]["status"] == "done", info
+    assert info["reported"]["firmware"] == "2.0.0" and info["reported"]["result"] == 1, info
+
+
+@pytest.mark.external_build
+def test_delta_for_another_source_is_refused(board, emu, images, tmp_path):  # noqa: F811
+    """A delta made against another v1 (the same code signed as 1.0.1): the
+    board refuses it before it writes the update slot's trailer, reports the
+    delta source error, marks nothing pending and keeps running v1."""
+    other = _other_v1(board, tmp_path)
+    assert len(other) == len(images["app-v1"]) and other != images["app-v1"]
+    imei = _delta_device(emu, create_delta_file(other, images["app-v2"]))
+    flash = _net_flash(board, tmp_path, emu, imei)
+    with _modem() as sim:
+        run = _net_boot(board, flash, sim)
+    _assert_healthy(run)
+    assert [b.status for b in run.boots] == [qd.EXIT_IDLE], "\n".join(run.lines)
+    assert run.running_images() == [V1]
+    assert any("MFOTA_ERR_DELTA_SOURCE" in ln for ln in run.lines), "\n".join(run.lines)
+    trailer = qd.SECONDARY_OFF + qd.SECONDARY_SIZE - 48
+    dev = qd.FileFlash(flash)
+    assert dev.read(trailer + 32, 16) != BOOT_MAGIC and not _confirmed(flash)
+    assert dev.read(qd.STATE_OFF, 32) == b"\xff" * 32  # no attempt recorded
+    info = _device_info(emu, imei)
+    assert info["reported"]["firmware"] == "1.0.0", info
+    assert info["reported"]["error"] == "delta_source", info
+    assert info["update"]["status"] != "done", info
+
+
+@pytest.mark.external_build
+def test_random_power_cuts_during_the_delta_apply(board, emu, images, delta, tmp_path):  # noqa: F811
+    """DELTA_CUTS kills of QEMU at random flash operations of the v1 boot
+    (the delta being applied into the secondary slot), each followed by a
+    reboot: the apply starts again from the patch's first byte and the update
+    ends with v2 confirmed (or v1 retrying), never an unbootable board, and
+    the primary slot is never written by v1."""
+    rng = random.Random(15)
+    imei = _delta_device(emu, delta)
+    with _modem() as sim:
+        probe = _net_boot(board, _net_flash(board, tmp_path, emu, imei, "probe.bin"), sim,
+                          power_cut_after_ops=10**9)  # counts, never cuts
+        assert probe.running_images() == [V1, V2], "\n".join(probe.lines)
+        v1_ops = probe.boots[0].flash_ops
+        assert v1_ops > 20, v1_ops  # the rebuilt image's sectors, programs, the trailer
+        imei = _delta_device(emu, delta)
+        flash = _net_flash(board, tmp_path, emu, imei)
+        phases: list[str] = []
+        for _ in range(DELTA_CUTS):
+            run = _net_boot(board, flash, sim, power_cut_after_ops=rng.randint(1, v1_ops - 1))
+            _assert_healthy(run)
+            assert run.power_cut, "\n".join(run.lines)
+            assert run.running_images() == [V1], "\n".join(run.lines)
+            assert not _primary_writes(run.boots[-1]), run.boots[-1].op_log
+            phases.append(_cut_phase(run.boots[-1]))
+        final = _net_final(board, flash, sim)
+    assert phases.count("v1 download") >= 2, phases  # the apply writes the update slot
+    assert final in (V1, V2)
+    info = _device_info(emu, imei)
+    if final == V2:
+        assert info["update"]["status"] == "done", info
+        v2 = images["app-v2"]
+        assert qd.FileFlash(flash).read(qd.PRIMARY_OFF, len(v2)) == v2
+    # Re-download is at most the patch per attempt: never the image.
+    assert _sent(emu, imei) <= (DELTA_CUTS + 1) * len(delta), _sent(emu, imei)
