@@ -12,6 +12,8 @@ import detools
 import pytest
 from test_cli import assert_one_line_error, run_main
 
+from m2mfota.delta import parse_delta_header
+
 
 @pytest.fixture
 def images(tmp_path):
@@ -28,7 +30,7 @@ def images(tmp_path):
 def test_make_and_apply_round_trip(images, capsys, compression):
     d, old, new = images
     code, out, err = run_main(["delta", str(d / "old.bin"), str(d / "new.bin"), "-o",
-                               str(d / "p.patch"), "--compression", compression], capsys)
+                               str(d / "p.patch"), "--compression", compression, "--raw"], capsys)
     assert code == 0, err
     patch = (d / "p.patch").read_bytes()
     m = re.search(r"old (\d+) bytes, new (\d+) bytes, patch (\d+) bytes \(([\d.]+) % of new", out)
@@ -49,9 +51,47 @@ def test_make_and_apply_round_trip(images, capsys, compression):
     assert hashlib.sha256(new).hexdigest() in out
 
 
+def test_default_output_is_a_delta_file_and_prints_the_saving(images, capsys):
+    d, old, new = images
+    code, out, err = run_main(["delta", str(d / "old.bin"), str(d / "new.bin"), "-o",
+                               str(d / "p.mfdp")], capsys)
+    assert code == 0, err
+    data = (d / "p.mfdp").read_bytes()
+    head = parse_delta_header(data)
+    assert head is not None
+    assert (head.source_size, head.target_size) == (len(old), len(new))
+    assert head.source_sha256 == hashlib.sha256(old).digest()
+    assert head.target_sha256 == hashlib.sha256(new).digest()
+    # Behind the header is an ordinary detools patch.
+    rebuilt = io.BytesIO()
+    detools.apply_patch(io.BytesIO(old), io.BytesIO(data[head.header_size:]), rebuilt)
+    assert rebuilt.getvalue() == new
+    m = re.search(r"delta file (\d+) bytes .*\nsaving (\d+) bytes \(([\d.]+) %", out)
+    assert m, out
+    assert int(m.group(1)) == len(data)
+    assert int(m.group(2)) == len(new) - len(data)
+    assert float(m.group(3)) == pytest.approx(100 * (len(new) - len(data)) / len(new), abs=0.05)
+    # --apply recognises the delta file and checks both hashes in it.
+    code, out, err = run_main(["delta", "--apply", str(d / "old.bin"), str(d / "p.mfdp"), "-o",
+                               str(d / "out.bin")], capsys)
+    assert code == 0, err
+    assert (d / "out.bin").read_bytes() == new
+    code, _, err = run_main(["delta", "--apply", str(d / "new.bin"), str(d / "p.mfdp"), "-o",
+                             str(d / "x.bin")], capsys)
+    assert_one_line_error(code, err, "delta", "MFOTA_ERR_DELTA_SOURCE")
+    bad = bytearray(data)
+    bad[20] ^= 1  # inside the source hash: the header CRC no longer matches
+    (d / "bad.mfdp").write_bytes(bytes(bad))
+    code, _, err = run_main(["delta", "--apply", str(d / "old.bin"), str(d / "bad.mfdp"), "-o",
+                             str(d / "x.bin")], capsys)
+    assert_one_line_error(code, err, "delta", "MFOTA_ERR_DELTA_HEADER")
+    assert not (d / "x.bin").exists()
+
+
 def test_apply_errors_are_one_line(images, capsys):
     d, old, new = images
-    run_main(["delta", str(d / "old.bin"), str(d / "new.bin"), "-o", str(d / "p.patch")], capsys)
+    run_main(["delta", str(d / "old.bin"), str(d / "new.bin"), "-o", str(d / "p.patch"), "--raw"],
+             capsys)
     # The wrong source: the C applier's own error.
     code, _, err = run_main(["delta", "--apply", str(d / "new.bin"), str(d / "p.patch"), "-o",
                              str(d / "x.bin"), "--source-sha256",

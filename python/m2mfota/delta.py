@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 from dataclasses import dataclass
 
 from m2mfota import _args
+from m2mfota._checksums import crc32
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 from m2mfota.flash import FlashDevice, FlashWriter, NorFlash
@@ -66,6 +68,94 @@ def patch_info(patch: bytes) -> PatchInfo:
         i += 1
         if not b & 0x80:
             return PatchInfo(compression, value)
+
+
+#: First bytes of a delta file: the m2mfota header that precedes the patch.
+DELTA_MAGIC = b"MFDP"
+DELTA_VERSION = 1
+#: Size of a version 1 delta file header; the detools patch starts here.
+DELTA_HEADER_SIZE = 84
+# magic, version, flags, header size, source size, source SHA-256, target
+# size, target SHA-256; the CRC-32 of these 80 bytes follows.
+_HEADER = struct.Struct("<4sBBHI32sI32s")
+
+
+@dataclass(frozen=True)
+class DeltaHeader:
+    """The header of a delta file (``MFDP``): what the patch was made against
+    (``source_*``), what it rebuilds (``target_*``), and where it starts."""
+
+    source_size: int
+    source_sha256: bytes
+    target_size: int
+    target_sha256: bytes
+    header_size: int
+
+
+def _header_fault(why: str) -> DeltaError:
+    return DeltaError("MFOTA_ERR_DELTA_HEADER", f"delta file header: {why}")
+
+
+def parse_delta_header(data: bytes) -> DeltaHeader | None:
+    """Read a delta file's header.
+
+    Returns None when ``data`` does not start with ``MFDP`` (a full image,
+    not a delta file).  A file that starts with it but whose header is bad
+    (too short, another version, flags set, a wrong header size or CRC, or a
+    patch whose own image size differs from the target size) raises
+    :class:`DeltaError` ``MFOTA_ERR_DELTA_HEADER``: it is never an image.
+    The patch's size is only checked when ``data`` holds its first bytes."""
+    data = bytes(_args.buffer("data", data))
+    if data[:4] != DELTA_MAGIC:
+        return None
+    if len(data) < DELTA_HEADER_SIZE:
+        raise _header_fault(f"{len(data)} bytes, a header has {DELTA_HEADER_SIZE}")
+    (_, version, flags, header_size, source_size, source_sha256, target_size,
+     target_sha256) = _HEADER.unpack_from(data)
+    (want_crc,) = struct.unpack_from("<I", data, _HEADER.size)
+    if version != DELTA_VERSION:
+        raise _header_fault(f"version {version}, this reader knows {DELTA_VERSION}")
+    if flags:
+        raise _header_fault(f"flags 0x{flags:02x}, none are defined")
+    if header_size != DELTA_HEADER_SIZE:
+        raise _header_fault(f"header size {header_size}, version 1 has {DELTA_HEADER_SIZE}")
+    if crc32(data[:_HEADER.size]) != want_crc:
+        raise _header_fault("CRC-32 mismatch")
+    if len(data) > header_size:
+        try:
+            to_size = patch_info(data[header_size:]).to_size
+        except ValueError:
+            to_size = None  # only the patch's first bytes are there, or a bad patch
+        if to_size is not None and to_size != target_size:
+            raise _header_fault(f"the patch rebuilds {to_size} bytes, the header says "
+                                f"{target_size}")
+    return DeltaHeader(source_size, source_sha256, target_size, target_sha256, header_size)
+
+
+def delta_header(source: bytes, target: bytes) -> bytes:
+    """The 84-byte header of a delta file from ``source`` to ``target``."""
+    source = bytes(_args.buffer("source", source))
+    target = bytes(_args.buffer("target", target))
+    if len(source) > _args.U32 or len(target) > _args.U32:
+        raise ValueError("images are limited to 4 GiB")
+    head = _HEADER.pack(DELTA_MAGIC, DELTA_VERSION, 0, DELTA_HEADER_SIZE, len(source),
+                        hashlib.sha256(source).digest(), len(target),
+                        hashlib.sha256(target).digest())
+    return head + struct.pack("<I", crc32(head))
+
+
+def create_delta_file(old: bytes, new: bytes, *, compression: str = "heatshrink",
+                      window_sz2: int = 8) -> bytes:
+    """A delta file from ``old`` (the image the device runs; for MCUboot the
+    signed file as uploaded) to ``new``: the ``MFDP`` header, then a detools
+    sequential patch (:func:`create_patch`).  This is what a campaign uploads
+    instead of ``new``.  Needs ``detools``."""
+    old = bytes(_args.buffer("old", old))
+    new = bytes(_args.buffer("new", new))
+    window_sz2 = _args.integer("window_sz2", window_sz2, 4, 15)
+    patch = create_patch(old, new, compression, window_sz2=window_sz2,
+                         lookahead_sz2=min(7, window_sz2 - 1))
+    return delta_header(old, new) + patch
 
 
 def create_patch(old: bytes, new: bytes, compression: str = "heatshrink", *,
@@ -177,3 +267,25 @@ def apply_patch(old: bytes, patch: bytes, *, check_source: bool = True,
     applier.finish()
     return dst.read(0, to_size)
 
+
+
+def apply_delta_file(old: bytes, delta_file: bytes, *, chunk: int = 4096) -> bytes:
+    """Apply a delta file (``MFDP`` header + patch) to ``old`` with the C
+    applier, as the device does: the first ``source_size`` bytes of ``old``
+    must have the header's SHA-256 (else ``MFOTA_ERR_DELTA_SOURCE``), and the
+    result must have the target SHA-256 (else ``MFOTA_ERR_IMAGE_SHA256``).
+    ``ValueError`` when ``delta_file`` is not a delta file."""
+    old = bytes(_args.buffer("old", old))
+    delta_file = bytes(_args.buffer("delta_file", delta_file))
+    head = parse_delta_header(delta_file)
+    if head is None:
+        raise ValueError("not a delta file (no MFDP header)")
+    if len(old) < head.source_size:
+        raise DeltaError("MFOTA_ERR_DELTA_SOURCE",
+                         f"the source has {len(old)} bytes, the patch needs {head.source_size}")
+    new = apply_patch(old[:head.source_size], delta_file[head.header_size:],
+                      source_sha256=head.source_sha256, chunk=chunk,
+                      max_size=max(head.target_size, 1))
+    if hashlib.sha256(new).digest() != head.target_sha256:
+        raise DeltaError("MFOTA_ERR_IMAGE_SHA256", "the rebuilt image is not the target")
+    return new

@@ -1,7 +1,9 @@
-"""``m2mfota delta``: make a detools patch, or apply one with the device's C applier.
+"""``m2mfota delta``: make a delta file (or a bare detools patch), or apply
+one with the device's C applier.
 
-    m2mfota delta OLD NEW -o PATCH            # detools underneath
-    m2mfota delta --apply OLD PATCH -o NEW    # the C applier, as on the device
+    m2mfota delta OLD NEW -o FILE             # MFDP header + detools patch
+    m2mfota delta OLD NEW -o PATCH --raw      # the bare detools patch
+    m2mfota delta --apply OLD FILE -o NEW     # the C applier, as on the device
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ import sys
 import time
 
 from m2mfota._cli_types import UserError, input_file
-from m2mfota.delta import COMPRESSIONS, WINDOW_SZ2_MAX, apply_patch, create_patch, patch_info
+from m2mfota.delta import (
+    COMPRESSIONS,
+    WINDOW_SZ2_MAX,
+    DeltaError,
+    apply_delta_file,
+    apply_patch,
+    create_patch,
+    delta_header,
+    parse_delta_header,
+    patch_info,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("second", type=input_file, metavar="NEW|PATCH",
                         help="the new image; with --apply, the patch")
     parser.add_argument("-o", "--output", required=True, metavar="FILE",
-                        help="where to write the patch (with --apply: the new image)")
+                        help="where to write the delta file (with --apply: the new image)")
+    parser.add_argument("--raw", action="store_true",
+                        help="write the bare detools patch, without the delta file header "
+                             "the device needs to recognise it")
     parser.add_argument("--apply", action="store_true",
                         help="apply PATCH to OLD with the C applier instead of making a patch")
     parser.add_argument("--compression", choices=COMPRESSIONS, default="heatshrink",
@@ -59,15 +74,35 @@ def run(args: argparse.Namespace) -> int:
         took = time.perf_counter() - t0
     except RuntimeError as exc:  # detools missing
         raise UserError(str(exc)) from None
+    out = patch if args.raw else delta_header(old, second) + patch
     with open(args.output, "wb") as f:
-        f.write(patch)
-    print(f"old {len(old)} bytes, new {len(second)} bytes, patch {len(patch)} bytes "
-          f"({_ratio(len(patch), len(second))} of new, {args.compression}, {took:.2f} s)")
+        f.write(out)
+    kind = "patch" if args.raw else "delta file"
+    print(f"old {len(old)} bytes, new {len(second)} bytes, {kind} {len(out)} bytes "
+          f"({_ratio(len(out), len(second))} of new, {args.compression}, {took:.2f} s)")
+    print(f"saving {len(second) - len(out)} bytes ({_ratio(len(second) - len(out), len(second))})"
+          f" against sending the new image")
     print(f"old sha256 {hashlib.sha256(old).hexdigest()}")
     return 0
 
 
 def _apply(args: argparse.Namespace, old: bytes, patch: bytes) -> int:
+    try:
+        head = parse_delta_header(patch)
+    except DeltaError as exc:
+        raise UserError(f"{args.second}: {exc}") from None
+    if head is not None:
+        if args.source_sha256 is not None:
+            raise UserError("a delta file carries its source SHA-256: drop --source-sha256")
+        t0 = time.perf_counter()
+        new = apply_delta_file(old, patch)  # DeltaError: a wrong source, a wrong result
+        took = time.perf_counter() - t0
+        with open(args.output, "wb") as f:
+            f.write(new)
+        print(f"delta file {len(patch)} bytes + old {head.source_size} bytes -> new {len(new)} "
+              f"bytes in {took:.3f} s; new sha256 {hashlib.sha256(new).hexdigest()} (as the "
+              f"header says)")
+        return 0
     try:
         info = patch_info(patch)
     except ValueError as exc:
