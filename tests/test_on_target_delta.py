@@ -14,12 +14,13 @@ source is the first bytes of the primary slot.
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import subprocess
 from pathlib import Path
 
 import pytest
-from cbuild import ROOT
+from cbuild import ROOT, cmake_build
 from client_harness import api, upload
 from conftest import require_tool
 from test_on_target import (  # noqa: F401 (board, emu: fixtures shared with test_on_target)
@@ -31,6 +32,7 @@ from test_on_target import (  # noqa: F401 (board, emu: fixtures shared with tes
     _cut_phase,
     _device_info,
     _imeis,
+    _mcuboot_dir,
     _modem,
     _net_boot,
     _net_final,
@@ -203,3 +205,57 @@ def test_random_power_cuts_during_the_delta_apply(board, emu, images, delta, tmp
     # Each attempt downloads at most the delta file, never the image (the
     # air bytes also count the uplinks' responses and HTTP headers).
     assert air_down < (DELTA_CUTS + 1) * (len(delta) + 4096) < len(images["app-v2"]), air_down
+
+
+def _board_sizes():
+    spec = importlib.util.spec_from_file_location("board_sizes", ROOT / "tools" / "board_sizes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.external_build
+def test_delta_option_cost_on_the_board(board, tmp_path_factory, capsys):  # noqa: F811
+    """The board built with -DMFOTA_BOARD_DELTA=OFF against the default
+    (delta on): tools/board_sizes.py --baseline shows what MFOTA_DELTA adds
+    to the app -- the applier's code in the core, and its context (at
+    least MFOTA_DELTA_RAM_BOUND bytes) in the app's struct mfota_client --
+    and nothing to the bootloader."""
+    base = tmp_path_factory.mktemp("board-nodelta")
+    cmake_build(ROOT / "embedded_port" / "board", base, f"MCUBOOT_DIR={_mcuboot_dir()}",
+                "MFOTA_BOARD_DELTA=OFF", cross=True)
+    sizes = _board_sizes()
+    with_delta, parts = sizes.parse_map(board / "app-v1.map")
+    without, base_parts = sizes.parse_map(base / "app-v1.map")
+    core = "m2mfota core"
+    added_code = parts[core]["text"] - base_parts[core]["text"]
+    added_ram = with_delta["bss"] - without["bss"]
+    ram_bound = (1 << 8) + 2 * 64 + 96  # MFOTA_DELTA_RAM_BOUND with the defaults (delta.h)
+    assert added_code > 2000, (added_code, parts[core], base_parts[core])
+    assert added_ram >= ram_bound, (added_ram, with_delta, without)
+    assert sizes.parse_map(board / "bootloader.map")[0] == sizes.parse_map(
+        base / "bootloader.map")[0]
+    assert sizes.main([str(board), "--baseline", str(base)]) == 0
+    out = capsys.readouterr().out
+    assert f"| app v1 | {with_delta['text']} |" in out
+    assert f"| +{with_delta['text'] - without['text']} |" in out
+    print(f"MFOTA_DELTA on the board app: +{with_delta['text'] - without['text']} B text "
+          f"(core +{added_code}), +{added_ram} B bss")
+
+
+@pytest.mark.external_build
+def test_qemu_demo_delta(board, delta, images, capsys):  # noqa: F811
+    """`m2mfota qemu-demo --delta`: the campaign uploads the delta file; the
+    board ends on 2.0.0, and the summary shows the file server's bytes (the
+    delta file's) and the bytes saved against the image."""
+    from m2mfota.cli import main
+
+    rc = main(["qemu-demo", "--board-dir", str(board), "--link", "none", "--delta"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    flat = " ".join(out.split())  # rich wraps long lines at 80 columns
+    assert "the board runs 2.0.0, confirmed" in flat
+    assert f"delta file of {len(delta)} bytes" in flat
+    assert f"{len(delta)} bytes sent" in flat
+    saved = len(images["app-v2"]) - len(delta)
+    assert f"{len(delta)} bytes instead of {len(images['app-v2'])}: {saved} bytes" in flat, out
