@@ -206,6 +206,22 @@ static const char *reason_for(int err)
         return "image_no_signature";
     case MFOTA_ERR_THINGS_WRONG_DEVICE:
         return "wrong_device";
+    case MFOTA_ERR_DELTA_SOURCE:
+        return "delta_source";
+    case MFOTA_ERR_DELTA_HEADER:
+        return "delta_header";
+    case MFOTA_ERR_DELTA_TARGET:
+        return "delta_target";
+    case MFOTA_ERR_DELTA_UNSUPPORTED:
+        return "delta_unsupported";
+    case MFOTA_ERR_DELTA_COMPRESSION:
+    case MFOTA_ERR_DELTA_WINDOW:
+    case MFOTA_ERR_DELTA_DATA_FORMAT:
+        return "delta_format";
+    case MFOTA_ERR_DELTA_CORRUPT:
+    case MFOTA_ERR_DELTA_OVERRUN:
+    case MFOTA_ERR_DELTA_TRUNCATED:
+        return "delta_corrupt";
     case MFOTA_ERR_THINGS_NO_URL:
     case MFOTA_ERR_THINGS_BAD_URL:
         return "bad_url";
@@ -281,7 +297,8 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         if (rc < 0) {
             return hal_check(c, rc);
         }
-        if (resumed && fresh) {
+        if (resumed && (fresh || (c->jrec_.flags & MFOTA_JOURNAL_DELTA))) {
+            /* A delta download never resumes at an offset (client_delta.c). */
             rc = mfota_journal_restart(&c->journal_);
             if (rc < 0) {
                 return hal_check(c, rc);
@@ -290,6 +307,8 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
             resumed = 0;
         }
     }
+    mfota_client_delta_reset_(c);
+    c->writer_.journal = has_journal(c) ? &c->journal_ : NULL; /* a delta took it away */
     rc = mfota_flash_writer_begin(&c->writer_, (uint32_t)size,
                                   resumed ? &c->jrec_ : NULL);
     if (rc == MFOTA_ERR_INVAL && resumed) {
@@ -331,7 +350,7 @@ static int sink_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len
     if (!c->writer_begun_) {
         return MFOTA_ERR_STATE;
     }
-    return hal_check(c, mfota_flash_writer_write(&c->writer_, (uint32_t)offset, data, len));
+    return hal_check(c, mfota_client_file_data_(c, offset, data, len));
 }
 
 /* A progress uplink is due (report_policy.h).  Not at 100 %: the final
@@ -357,12 +376,18 @@ static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc
     int rc;
     /* The journal record the writer may write carries the budget spent. */
     c->journal_.rec.requests = c->dl_.plan.requests;
-    rc = mfota_flash_writer_part_commit(&c->writer_, (uint32_t)offset, (uint32_t)len,
-                                        verified ? &crc : NULL);
+    rc = mfota_client_delta_part_done_(c, offset, len);
     if (rc < 0) {
         return hal_check(c, rc);
     }
-    c->done = c->writer_.committed.offset;
+    if (rc == 0) { /* an image */
+        rc = mfota_flash_writer_part_commit(&c->writer_, (uint32_t)offset, (uint32_t)len,
+                                            verified ? &crc : NULL);
+        if (rc < 0) {
+            return hal_check(c, rc);
+        }
+        c->done = c->writer_.committed.offset;
+    }
     mfota_backoff_reset(&c->backoff_); /* progress: earlier failures are forgiven */
     emit(c, MFOTA_CLIENT_EV_PROGRESS, 0, NULL);
     return work_between_parts(c); /* 1: back to the engine once the part is settled */
@@ -375,6 +400,10 @@ static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason
     int rc;
     (void)len;
     (void)reason;
+    rc = mfota_client_delta_part_failed_(c, offset);
+    if (rc != 0) {
+        return rc < 0 ? rc : MFOTA_OK;
+    }
     rc = mfota_flash_writer_part_abort(&c->writer_, (uint32_t)offset, &refetch);
     if (rc < 0) {
         return hal_check(c, rc);
@@ -396,7 +425,8 @@ static int sink_total(void *ctx, uint64_t total, int restarted)
         return MFOTA_ERR_CLIENT_SIZE;
     }
     if (c->writer_begun_ && !restarted) {
-        return total == c->writer_.size ? MFOTA_OK : MFOTA_ERR_CLIENT_SIZE;
+        /* c->total: the file's size (a delta's writer holds the target's) */
+        return total == c->total ? MFOTA_OK : MFOTA_ERR_CLIENT_SIZE;
     }
     rc = begin_image(c, total, restarted);
     if (rc < 0) {
@@ -433,7 +463,7 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     }
     dc.offset = offset;
     if (c->writer_begun_) {
-        dc.total = c->writer_.size;
+        dc.total = c->total;
         dc.has_total = 1;
     }
     dc.requests_used = c->requests_used_;
@@ -454,7 +484,7 @@ static int resume_offset(struct mfota_client *c, uint64_t *offset)
 {
     uint32_t refetch = 0;
     int rc;
-    if (!c->writer_begun_) {
+    if (!c->writer_begun_ || mfota_client_delta_resume_(c)) {
         *offset = 0;
         return MFOTA_OK;
     }
@@ -485,7 +515,9 @@ static int is_transient(int err)
     case MFOTA_ERR_STATE:
         return 0;
     default:
-        return 1;
+        /* A delta error comes from a part that checked out: fetching the
+         * file again would rebuild the same fault. */
+        return !(err <= MFOTA_ERR_DELTA_HEADER && err >= MFOTA_ERR_DELTA_UNSUPPORTED);
     }
 }
 
@@ -518,6 +550,9 @@ static int download_failed(struct mfota_client *c, int err)
     }
     if (err == MFOTA_ERR_FLASH_BOUNDS || err == MFOTA_ERR_DL_TOO_LARGE) {
         result = MFOTA_RESULT_NO_FLASH;
+    }
+    if (err <= MFOTA_ERR_DELTA_HEADER && err >= MFOTA_ERR_DELTA_UNSUPPORTED) {
+        result = mfota_image_result(err);
     }
     return fail(c, result, reason_for(err), err);
 }
@@ -719,6 +754,7 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
     if (rc != MFOTA_OK) {
         return rc;
     }
+    mfota_client_delta_init_(c);
     c->sink_.data = sink_data;
     c->sink_.part_done = sink_part_done;
     c->sink_.part_failed = sink_part_failed;
@@ -953,7 +989,14 @@ static int step_verify(struct mfota_client *c)
     if (!c->writer_begun_) {
         return fail(c, MFOTA_RESULT_UPDATE_FAILED, "state", MFOTA_ERR_STATE);
     }
-    rc = mfota_image_verify_writer(&c->writer_, &c->expect_, &rep);
+#if MFOTA_DELTA
+    if (c->delta_.kind == MFOTA_DELTA_KIND_DELTA) {
+        rc = mfota_client_delta_verify_(c, &rep);
+    } else
+#endif
+    {
+        rc = mfota_image_verify_writer(&c->writer_, &c->expect_, &rep);
+    }
     if (rc < 0) {
         if (is_hal_error(rc)) {
             return rc;

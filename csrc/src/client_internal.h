@@ -33,4 +33,38 @@ int mfota_client_uplink_begin_(struct mfota_client *c, int state, int progress, 
  * MFOTA_ERR_CLIENT_REFUSED when this attempt failed (connection closed). */
 int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms);
 
+/* ---- client_delta.c: the file's first bytes decide image or delta ---- */
+
+/* Bind the delta source HAL (errors through mfota_client_hal_()). */
+void mfota_client_delta_init_(struct mfota_client *c);
+
+/* Forget the file's kind: its next byte at offset 0 decides again. */
+void mfota_client_delta_reset_(struct mfota_client *c);
+
+/* The sink's data(): an image goes to the flash writer, a delta file's patch
+ * to the applier.  Delta errors are held until the part is judged. */
+int mfota_client_file_data_(struct mfota_client *c, uint64_t offset, const uint8_t *data,
+                            size_t len);
+
+/* The sink's part_done() for a file that is not (or not yet known to be) an
+ * image: 1 when handled (c->done set), 0 when the caller commits the part
+ * to the writer as an image, or the held delta error. */
+int mfota_client_delta_part_done_(struct mfota_client *c, uint64_t offset, uint64_t len);
+
+/* The sink's part_failed(): 0 for an image (the caller aborts the part), 1
+ * when the same part is fetched again (it was the first), or
+ * MFOTA_ERR_CLIENT_RESTART with restart_at_ = 0: a delta starts over. */
+int mfota_client_delta_part_failed_(struct mfota_client *c, uint64_t offset);
+
+/* A new download attempt (DL_RESUME): 1 when it must start at offset 0
+ * (a delta file, or a file still undecided), else 0. */
+int mfota_client_delta_resume_(struct mfota_client *c);
+
+#if MFOTA_DELTA
+/* VERIFY for a delta file: the applier finished, the file matches the
+ * downlink's size/crc32/sha256, the rebuilt image the header's target
+ * (MFOTA_ERR_DELTA_TARGET). */
+int mfota_client_delta_verify_(struct mfota_client *c, struct mfota_image_report *rep);
+#endif
+
 #endif /* MFOTA_CLIENT_INTERNAL_H */

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "m2mfota/sha256.h"
 
@@ -300,6 +301,9 @@ static int header_byte(struct mfota_delta *d, uint8_t b)
         if (rc == 0) {
             return MFOTA_OK;
         }
+        if (d->want_size && d->vint != d->to_size) {
+            return MFOTA_ERR_DELTA_HEADER; /* the patch is not the one the header describes */
+        }
         d->to_size = d->vint;
         if (d->to_size > d->out->flash->slot_size) {
             return MFOTA_ERR_DELTA_OVERRUN;
@@ -384,6 +388,14 @@ int mfota_delta_begin(struct mfota_delta *d, const struct mfota_flash *source,
     return MFOTA_OK;
 }
 
+void mfota_delta_expect_size(struct mfota_delta *d, uint32_t to_size)
+{
+    if (d != NULL) {
+        d->to_size = to_size;
+        d->want_size = 1;
+    }
+}
+
 int mfota_delta_feed(struct mfota_delta *d, const void *data, size_t len)
 {
     const uint8_t *p = (const uint8_t *)data;
@@ -426,4 +438,93 @@ int mfota_delta_finish(struct mfota_delta *d)
         return fail(d, MFOTA_ERR_DELTA_TRUNCATED);
     }
     return MFOTA_OK;
+}
+
+/* ---- delta files ------------------------------------------------------- */
+
+static const uint8_t magic[4] = {'M', 'F', 'D', 'P'};
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+int mfota_delta_header_parse(const uint8_t *buf, size_t len, struct mfota_delta_header *out)
+{
+    if (buf == NULL || out == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    if (len < MFOTA_DELTA_FILE_HEADER_SIZE || memcmp(buf, magic, sizeof magic) != 0) {
+        return MFOTA_ERR_DELTA_HEADER;
+    }
+    /* Version, flags and size are checked before the CRC only to name the
+     * fault; the CRC guards them all the same. */
+    if (buf[4] != MFOTA_DELTA_FILE_VERSION || buf[5] != 0u ||
+        ((uint32_t)buf[6] | ((uint32_t)buf[7] << 8)) != MFOTA_DELTA_FILE_HEADER_SIZE ||
+        mfota_crc32(0, buf, 80) != le32(buf + 80)) {
+        return MFOTA_ERR_DELTA_HEADER;
+    }
+    out->header_size = (uint16_t)MFOTA_DELTA_FILE_HEADER_SIZE;
+    out->source_size = le32(buf + 8);
+    memcpy(out->source_sha256, buf + 12, 32);
+    out->target_size = le32(buf + 44);
+    memcpy(out->target_sha256, buf + 48, 32);
+    return MFOTA_OK;
+}
+
+void mfota_delta_reader_init(struct mfota_delta_reader *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+int mfota_delta_reader_feed(struct mfota_delta_reader *r, const void *data, size_t len,
+                            size_t *used, struct mfota_delta_header *out)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    size_t n = 0;
+    int rc;
+    if (r == NULL || used == NULL || out == NULL || (data == NULL && len > 0)) {
+        return MFOTA_ERR_INVAL;
+    }
+    *used = 0;
+    if (r->kind != MFOTA_DELTA_KIND_UNKNOWN) {
+        return MFOTA_DONE;
+    }
+    /* The magic decides, byte by byte: an image is known at its first byte
+     * that differs, and only the bytes matched so far were held. */
+    while (r->len < sizeof magic && n < len) {
+        if (p[n] != magic[r->len]) {
+            r->kind = MFOTA_DELTA_KIND_IMAGE;
+            return MFOTA_DONE;
+        }
+        r->buf[r->len++] = p[n++];
+    }
+    while (r->len < MFOTA_DELTA_FILE_HEADER_SIZE && n < len) {
+        r->buf[r->len++] = p[n++];
+    }
+    *used = n;
+    if (r->len < MFOTA_DELTA_FILE_HEADER_SIZE) {
+        return MFOTA_NEED_MORE;
+    }
+    rc = mfota_delta_header_parse(r->buf, r->len, out);
+    if (rc < 0) {
+        return rc;
+    }
+    r->kind = MFOTA_DELTA_KIND_DELTA;
+    return MFOTA_DONE;
+}
+
+int mfota_delta_reader_end(struct mfota_delta_reader *r)
+{
+    if (r == NULL) {
+        return MFOTA_ERR_INVAL;
+    }
+    if (r->kind == MFOTA_DELTA_KIND_UNKNOWN) {
+        if (r->len >= sizeof magic) {
+            return MFOTA_ERR_DELTA_HEADER;
+        }
+        r->kind = MFOTA_DELTA_KIND_IMAGE;
+    }
+    return MFOTA_DONE;
 }

@@ -119,6 +119,8 @@ static const struct err_entry err_table[] = {
     E(MFOTA_ERR_DELTA_CORRUPT),
     E(MFOTA_ERR_DELTA_OVERRUN),
     E(MFOTA_ERR_DELTA_TRUNCATED),
+    E(MFOTA_ERR_DELTA_TARGET),
+    E(MFOTA_ERR_DELTA_UNSUPPORTED),
 
     /* client engine */
     E(MFOTA_ERR_RETRIES_EXHAUSTED),

@@ -297,7 +297,10 @@ int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *wa
         want->crc32 = j->rec.crc32;
         want->sha = j->rec.sha;
         want->requests = j->rec.requests;
-        want->flags = (want->flags & ~MFOTA_JOURNAL_COMPLETE) | (j->rec.flags & MFOTA_JOURNAL_COMPLETE);
+        /* COMPLETE and DELTA describe the stored progress: the caller must
+         * see a delta download (whose offsets are not image offsets). */
+        want->flags = (want->flags & ~(MFOTA_JOURNAL_COMPLETE | MFOTA_JOURNAL_DELTA)) |
+                      (j->rec.flags & (MFOTA_JOURNAL_COMPLETE | MFOTA_JOURNAL_DELTA));
         want->seq = j->rec.seq;
         j->rec = *want;
         *resumed = 1;

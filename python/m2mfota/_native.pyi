@@ -70,6 +70,11 @@ class _Lib:
     MFOTA_DELTA_BUF: int
     MFOTA_DELTA_COMPRESSION_HEATSHRINK: int
     MFOTA_DELTA_COMPRESSION_NONE: int
+    MFOTA_DELTA_FILE_HEADER_SIZE: int
+    MFOTA_DELTA_FILE_VERSION: int
+    MFOTA_DELTA_KIND_DELTA: int
+    MFOTA_DELTA_KIND_IMAGE: int
+    MFOTA_DELTA_KIND_UNKNOWN: int
     MFOTA_DELTA_RAM_BOUND: int
     MFOTA_DELTA_WINDOW_SZ2_MAX: int
     MFOTA_EXPECT_CRC32: int
@@ -81,6 +86,7 @@ class _Lib:
     MFOTA_HTTP_EV_HEADERS: int
     MFOTA_HTTP_EV_NONE: int
     MFOTA_JOURNAL_COMPLETE: int
+    MFOTA_JOURNAL_DELTA: int
     MFOTA_JOURNAL_HAS_CRC32: int
     MFOTA_JOURNAL_HAS_SHA256: int
     MFOTA_JOURNAL_HAS_VALIDATOR: int
@@ -214,9 +220,19 @@ class _Lib:
     @staticmethod
     def mfota_delta_begin(__0: Any, __1: Any, __2: int, __3: Any, __4: Any) -> int: ...
     @staticmethod
+    def mfota_delta_expect_size(__0: Any, __1: int) -> None: ...
+    @staticmethod
     def mfota_delta_feed(__0: Any, __1: Any, __2: int) -> int: ...
     @staticmethod
     def mfota_delta_finish(__0: Any) -> int: ...
+    @staticmethod
+    def mfota_delta_header_parse(__0: Any, __1: int, __2: Any) -> int: ...
+    @staticmethod
+    def mfota_delta_reader_end(__0: Any) -> int: ...
+    @staticmethod
+    def mfota_delta_reader_feed(__0: Any, __1: Any, __2: int, __3: Any, __4: Any) -> int: ...
+    @staticmethod
+    def mfota_delta_reader_init(__0: Any) -> None: ...
     @staticmethod
     def mfota_dl_abort(__0: Any) -> None: ...
     @staticmethod

@@ -201,6 +201,14 @@ class Client:
     ``transports`` replaces the POSIX sockets with an (uplink, download) pair
     of objects that carry a ``struct mfota_transport *`` in ``.transport``
     (two :class:`m2mfota.modem.ModemSocket` of one SARA-R4 modem).
+
+    Delta files (``MFDP`` + a detools patch, :func:`m2mfota.delta.create_delta_file`)
+    are applied against ``delta_source``: a flash object holding the running
+    image from ``delta_source_offset`` on (for MCUboot the primary slot,
+    whose start is the signed file as uploaded), only ever read.  Without
+    it a delta file is refused (fota.result 6, ``delta_unsupported``); a
+    delta made for another image is refused before anything is written
+    (``delta_source``).
     """
 
     def __init__(
@@ -226,6 +234,8 @@ class Client:
         permanent: bool = False,
         seed: int = 0,
         transports: tuple[Any, Any] | None = None,
+        delta_source: Any = None,
+        delta_source_offset: int = 0,
     ) -> None:
         # -- argument checks (before anything reaches C) --
         _args.text("imei", imei, ascii=True)
@@ -274,6 +284,15 @@ class Client:
         self._journal: Any = None
         if journal is not None:
             self._journal = _KvHal(journal) if kv else _Hal(journal, name="journal")
+        self._delta_src: _Hal | None = None
+        if delta_source is not None:
+            if delta_source is flash:
+                raise ValueError("delta_source must not be the update slot (flash): the "
+                                 "running image would be overwritten while it is read")
+            self._delta_src = _Hal(delta_source, delta_source_offset, name="delta_source",
+                                   offset_name="delta_source_offset")
+        elif delta_source_offset != 0:
+            raise ValueError("delta_source_offset goes with delta_source")
         self._trust: Trust | None = None
         self._bl: _PyBootloader | None = None
         if transports is not None:
@@ -343,6 +362,7 @@ class Client:
         cfg.journal_flash = self._journal.c if self._journal is not None and not kv else ffi.NULL
         cfg.journal_kv = self._journal.c if kv else ffi.NULL
         cfg.bootloader = bl
+        cfg.delta_source = self._delta_src.c if self._delta_src is not None else ffi.NULL
         cfg.on_event = lib._py_client_event
         cfg.event_ctx = self._events.handle
         cfg.part_size = part_size
@@ -365,7 +385,8 @@ class Client:
     # -- plumbing -----------------------------------------------------------------
     def _reraise(self) -> None:
         # The HALs first, then on_event (which may have been told of the failure).
-        reraise(*(hal.bridge for hal in (self._slot, self._journal, self._bl, self._trust)
+        reraise(*(hal.bridge for hal in (self._slot, self._journal, self._delta_src, self._bl,
+                                         self._trust)
                   if hal is not None), *self._hal_bridges, self._events)
 
     def _check(self, rc: int, what: str) -> int:

@@ -32,6 +32,21 @@
  * waits: waiting happens in the transport's recv() timeout or the clock's
  * sleep_ms().  mfota_client_run() is the blocking loop on top.
  *
+ * Delta files (MFOTA_DELTA, docs/delta.md): the file's first bytes decide.
+ * "MFDP" starts a delta file: its header is checked, the running image
+ * (cfg.delta_source) is hashed and compared with the header before anything
+ * is written (MFOTA_ERR_DELTA_SOURCE otherwise), and the patch is applied
+ * into the update slot as it arrives.  The downlink's size/crc32/sha256
+ * describe the file and are checked on the file; the rebuilt image is
+ * checked against the header's target size and SHA-256 (MFOTA_ERR_DELTA_*)
+ * and then by the bootloader's check_image like any image.  Anything else
+ * is an image.  A delta update never resumes at an offset: after a failed
+ * part, a lost connection or a reboot it starts again from the file's first
+ * byte (the journal marks the download MFOTA_JOURNAL_DELTA), so re-download
+ * is at most the delta file; the source is only ever read.  Delta errors end
+ * the update with their own fota.error ("delta_source", ...); the engine
+ * falls back to nothing: the campaign decides.
+ *
  * Memory: struct mfota_client holds every buffer (one for the uplink request
  * and the downlink body, which are never in use together; the receive
  * buffers; journal and writer); its size is fixed at compile time by
@@ -47,6 +62,7 @@
 #include "m2mfota/backoff.h"
 #include "m2mfota/bootloader.h"
 #include "m2mfota/config.h"
+#include "m2mfota/delta.h"
 #include "m2mfota/downloader.h"
 #include "m2mfota/flash.h"
 #include "m2mfota/flash_writer.h"
@@ -123,6 +139,12 @@ struct mfota_client_config {
     const struct mfota_flash *journal_flash;/* two sectors, or NULL */
     const struct mfota_kv *journal_kv;      /* or a key-value store, or NULL: no journal */
     const struct mfota_bootloader *bootloader; /* check_image and mark_pending required */
+    /* The running image a delta file is applied against, read only: a flash
+     * HAL whose slot_offset is the image's first byte (MCUboot: the primary
+     * slot, whose start is the signed file as uploaded; raw: the running
+     * slot).  NULL: delta files are refused (MFOTA_ERR_DELTA_UNSUPPORTED).
+     * Ignored when MFOTA_DELTA is 0.  Must outlive the client. */
+    const struct mfota_flash *delta_source;
     /* May be NULL.  Runs inside step(): of this API it may only call
      * mfota_client_downlink() (and read the client). */
     void (*on_event)(void *ctx, const struct mfota_client_event *ev);
@@ -162,6 +184,25 @@ enum mfota_phase {
     MFOTA_PHASE_DONE,         /* the cycle ended: c->result, c->state tell how */
     MFOTA_PHASE_FAILED,       /* a HAL failed: re-initialise the client */
     MFOTA_PHASE_COUNT_
+};
+
+/* The engine's delta state (client_delta.c); private. */
+struct mfota_client_delta {
+    uint8_t kind;          /* MFOTA_DELTA_KIND_* of the file being downloaded */
+#if MFOTA_DELTA
+    int pending_err;       /* an applier error held until its part's CRC is known */
+    uint32_t file_size;    /* the delta file's size (the download's total) */
+    uint32_t file_pos;     /* file bytes fed so far */
+    uint32_t file_crc;     /* CRC-32 of file bytes [0, file_pos) */
+    struct mfota_sha256 file_sha; /* SHA-256 of the same bytes */
+    struct mfota_delta_header hdr;
+    struct mfota_delta_reader rd;
+    struct mfota_delta ap;
+    struct mfota_flash source_hal; /* cfg.delta_source, errors through client_hal.c */
+#else
+    uint8_t matched;       /* bytes of "MFDP" matched so far */
+    uint8_t head[3];       /* the matched bytes, held until decided */
+#endif
 };
 
 struct mfota_client {
@@ -211,6 +252,7 @@ struct mfota_client {
     uint8_t up_state_;                   /* the status uplink's fota.state (enum mfota_state) */
     int8_t up_progress_;                 /* its fota.progress, -1: none */
     uint8_t writer_begun_, in_step_;
+    struct mfota_client_delta delta_;    /* client_delta.c */
     /* The uplink request, then its response's body (the downlink): a
      * request is rebuilt for each attempt, so one buffer serves both. */
     char io_[MFOTA_CLIENT_IO_MAX];

@@ -281,6 +281,16 @@
 
 /* ---- delta updates (detools patches) ---------------------------------- */
 
+/* 1: the client engine applies delta files (an "MFDP" header + a detools
+ * patch, delta.h) against the running image named by cfg.delta_source;
+ * costs the applier's RAM in struct mfota_client (MFOTA_DELTA_RAM_BOUND plus
+ * about 250 bytes) and its code.  0: a delta file is refused with
+ * MFOTA_ERR_DELTA_UNSUPPORTED (never written as an image).
+ * Default: 0 on microcontrollers, else 1. */
+#ifndef MFOTA_DELTA
+#define MFOTA_DELTA (!MFOTA_TARGET_MCU_)
+#endif
+
 /* Largest heatshrink window exponent a patch may use: the applier keeps a
  * window of 1 << this many bytes.  detools' default is 8 (256 bytes). */
 #ifndef MFOTA_DELTA_WINDOW_SZ2_MAX

@@ -42,6 +42,13 @@
  * patch.  Give the flash writer no journal (or ignore its resume record):
  * a resume offset inside the image means nothing to a patch stream.
  *
+ * Delta files.  What a campaign uploads is a delta file: an 84-byte header
+ * ("MFDP", version 1, flags 0, header size, source size and SHA-256, target
+ * size and SHA-256, CRC-32 of the first 80 bytes; docs/delta.md) followed by
+ * the patch.  The header carries what the applier needs to check its source
+ * and its result; mfota_delta_reader_feed() tells a delta file from an image
+ * by the file's first bytes, in any split.
+ *
  * RAM: everything lives in the caller's struct mfota_delta, at most
  *   (1 << MFOTA_DELTA_WINDOW_SZ2_MAX) + 2 * MFOTA_DELTA_BUF + 96 bytes
  * (288 + 2 * 64 + 96 = 480 bytes with the defaults, plus the caller's flash
@@ -85,6 +92,7 @@ struct mfota_delta {
     uint8_t hstate;        /* header / decompressor state */
     uint8_t compression;   /* MFOTA_DELTA_COMPRESSION_* */
     uint8_t failed;        /* an error was returned: only begin() helps */
+    uint8_t want_size;     /* 1: to_size holds the size the patch must announce */
     /* heatshrink decoder */
     uint8_t hs_window_sz2;
     uint8_t hs_lookahead_sz2;
@@ -102,6 +110,59 @@ struct mfota_delta {
     uint8_t window[1u << MFOTA_DELTA_WINDOW_SZ2_MAX];
 };
 
+/* ---- delta files ------------------------------------------------------- */
+
+#define MFOTA_DELTA_FILE_VERSION 1u
+#define MFOTA_DELTA_FILE_HEADER_SIZE 84u
+
+/* What a delta file's header says (integers little-endian in the file). */
+struct mfota_delta_header {
+    uint32_t source_size;  /* bytes of the running image the patch was made against */
+    uint32_t target_size;  /* bytes of the image the patch rebuilds */
+    uint16_t header_size;  /* the patch starts at this file offset */
+    uint8_t source_sha256[32];
+    uint8_t target_sha256[32];
+};
+
+/* What a file's first bytes make it (struct mfota_delta_reader.kind). */
+#define MFOTA_DELTA_KIND_UNKNOWN 0u /* not enough bytes yet */
+#define MFOTA_DELTA_KIND_IMAGE 1u   /* no "MFDP" magic: a full image */
+#define MFOTA_DELTA_KIND_DELTA 2u   /* a delta file with a valid header */
+
+/* Streamed reader of a file's first bytes (caller-allocated, 88 bytes). */
+struct mfota_delta_reader {
+    uint8_t buf[MFOTA_DELTA_FILE_HEADER_SIZE]; /* the file's first bytes, held */
+    uint8_t len;                               /* bytes held in buf */
+    uint8_t kind;                              /* MFOTA_DELTA_KIND_* */
+};
+
+/* Parse a complete delta file header (`len` >= MFOTA_DELTA_FILE_HEADER_SIZE
+ * bytes from the file's start) into `out`.  MFOTA_ERR_DELTA_HEADER when the
+ * magic, version, flags, header size or CRC-32 is wrong, or `len` is short;
+ * MFOTA_ERR_INVAL for NULL.  Does not look at the patch behind it. */
+int mfota_delta_header_parse(const uint8_t *buf, size_t len, struct mfota_delta_header *out);
+
+/* Start reading a file from its first byte. */
+void mfota_delta_reader_init(struct mfota_delta_reader *r);
+
+/* Feed the file's next `len` bytes, in any split.  Returns MFOTA_NEED_MORE
+ * while undecided (all bytes taken and held in r->buf), or MFOTA_DONE once
+ * r->kind is known:
+ *  - MFOTA_DELTA_KIND_IMAGE: *used = 0; the file is an image whose first
+ *    r->len bytes are in r->buf (pass them on, then all of `data`);
+ *  - MFOTA_DELTA_KIND_DELTA: the header is parsed into `out` and *used bytes
+ *    of `data` completed it; data + *used is the patch's first byte.
+ * MFOTA_ERR_DELTA_HEADER when the file starts with "MFDP" but its header is
+ * bad: such a file is never an image.  Once decided, further calls return
+ * MFOTA_DONE with *used = 0. */
+int mfota_delta_reader_feed(struct mfota_delta_reader *r, const void *data, size_t len,
+                            size_t *used, struct mfota_delta_header *out);
+
+/* The file ended while the reader was undecided: MFOTA_DONE with kind IMAGE
+ * (a file of 1..3 bytes, or none, that is a prefix of the magic) or
+ * MFOTA_ERR_DELTA_HEADER (a delta file cut inside its header). */
+int mfota_delta_reader_end(struct mfota_delta_reader *r);
+
 /* Start applying a patch.  `source` is the slot holding the image the patch
  * was made against (read only); `source_size` its size in bytes (<= its
  * slot_size); `source_sha256` the SHA-256 of those bytes, or NULL to skip
@@ -115,6 +176,11 @@ struct mfota_delta {
 int mfota_delta_begin(struct mfota_delta *d, const struct mfota_flash *source,
                       uint32_t source_size, const uint8_t *source_sha256,
                       struct mfota_flash_writer *out);
+
+/* After mfota_delta_begin(), before the first byte: the patch's own image
+ * size must be `to_size` (a delta file's target size), else feeding its
+ * header fails with MFOTA_ERR_DELTA_HEADER. */
+void mfota_delta_expect_size(struct mfota_delta *d, uint32_t to_size);
 
 /* Consume `len` patch bytes (any split, including 0).  Returns
  * MFOTA_NEED_MORE while the image is incomplete, MFOTA_DONE once the last

@@ -116,7 +116,7 @@ enum mfota_err {
     MFOTA_ERR_MCUBOOT_SIG = -416,        /* no signature TLV made by a trusted key verifies */
     MFOTA_ERR_MCUBOOT_NO_SIG = -417,     /* keys are configured but the image carries no signature for them */
     MFOTA_ERR_BOOT_STATE = -420,         /* bootloader trailer in an unexpected state */
-    MFOTA_ERR_DELTA_HEADER = -440,       /* not a detools sequential patch, or a bad image size */
+    MFOTA_ERR_DELTA_HEADER = -440,       /* bad delta file header (MFDP), or not a detools sequential patch */
     MFOTA_ERR_DELTA_COMPRESSION = -441,  /* patch compression other than none or heatshrink */
     MFOTA_ERR_DELTA_WINDOW = -442,       /* heatshrink window/lookahead beyond MFOTA_DELTA_WINDOW_SZ2_MAX */
     MFOTA_ERR_DELTA_DATA_FORMAT = -443,  /* patch uses a detools data format (arm-cortex-m4...) */
@@ -124,6 +124,8 @@ enum mfota_err {
     MFOTA_ERR_DELTA_CORRUPT = -445,      /* malformed patch: bad size, read outside the source, trailing bytes */
     MFOTA_ERR_DELTA_OVERRUN = -446,      /* patch writes past its image size, or the image exceeds the slot */
     MFOTA_ERR_DELTA_TRUNCATED = -447,    /* the patch ended before the image was complete */
+    MFOTA_ERR_DELTA_TARGET = -448,       /* the rebuilt image differs from the delta file's target SHA-256 */
+    MFOTA_ERR_DELTA_UNSUPPORTED = -449,  /* a delta file, but MFOTA_DELTA is 0 or no delta_source is configured */
 
     /* ---- client engine (-500..-599) ---- */
     MFOTA_ERR_RETRIES_EXHAUSTED = -500, /* a bounded retry budget ran out */

@@ -43,6 +43,7 @@ extern "C" {
 #define MFOTA_JOURNAL_HAS_CRC32 0x02u     /* expect_crc32 came with the downlink */
 #define MFOTA_JOURNAL_HAS_SHA256 0x04u    /* expect_sha256 came with the downlink */
 #define MFOTA_JOURNAL_COMPLETE 0x08u      /* every byte is written and verified */
+#define MFOTA_JOURNAL_DELTA 0x10u         /* a delta file: offsets are file offsets, never resumed */
 
 struct mfota_journal_record {
     uint32_t seq;        /* set by mfota_journal_write() */

@@ -47,6 +47,7 @@ struct mfota_client_config {
     const struct mfota_flash *journal_flash;
     const struct mfota_kv *journal_kv;
     const struct mfota_bootloader *bootloader;
+    const struct mfota_flash *delta_source;
     void (*on_event)(void *ctx, const struct mfota_client_event *ev);
     void *event_ctx;
     uint32_t part_size;
