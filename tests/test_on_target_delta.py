@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cbuild import ROOT, cmake_build
+from cbuild import ROOT, TOOLCHAIN, _run, generator_args
 from client_harness import api, upload
 from conftest import require_tool
 from test_on_target import (  # noqa: F401 (board, emu: fixtures shared with test_on_target)
@@ -224,8 +224,11 @@ def test_delta_option_cost_on_the_board(board, tmp_path_factory, capsys):  # noq
     least MFOTA_DELTA_RAM_BOUND bytes) in the app's struct mfota_client --
     and nothing to the bootloader."""
     base = tmp_path_factory.mktemp("board-nodelta")
-    cmake_build(ROOT / "embedded_port" / "board", base, f"MCUBOOT_DIR={_mcuboot_dir()}",
-                "MFOTA_BOARD_DELTA=OFF", cross=True)
+    cmake = require_tool("cmake")
+    _run([cmake, "-S", ROOT / "embedded_port" / "board", "-B", base, *generator_args(),
+          f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN}", f"-DMCUBOOT_DIR={_mcuboot_dir()}",
+          "-DMFOTA_BOARD_DELTA=OFF"])
+    _run([cmake, "--build", base, "-j2", "--target", "app-v1", "bootloader"])  # the two maps
     sizes = _board_sizes()
     with_delta, parts = sizes.parse_map(board / "app-v1.map")
     without, base_parts = sizes.parse_map(base / "app-v1.map")
@@ -261,3 +264,21 @@ def test_qemu_demo_delta(board, delta, images, capsys):  # noqa: F811
     assert f"{len(delta)} bytes sent" in flat
     saved = len(images["app-v2"]) - len(delta)
     assert f"{len(delta)} bytes instead of {len(images['app-v2'])}: {saved} bytes" in flat, out
+
+
+@pytest.mark.external_build
+def test_bench_measures_the_board_update_through_the_engine(board, images, tmp_path):  # noqa: F811
+    """bench_delta.py's on-board figures come from the real engine path: the
+    board app downloading the image, then the delta file, through the modem
+    simulator; the file server sends each file once, and the delta's
+    download-and-apply phase is shorter than the image's download."""
+    spec = importlib.util.spec_from_file_location("bench_delta",
+                                                  ROOT / "bench" / "bench_delta.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    runs = bench.board_update(board, tmp_path)
+    delta_size = len(create_delta_file(images["app-v1"], images["app-v2"]))
+    assert runs["image"]["file"] == runs["image"]["sent"] == len(images["app-v2"]), runs
+    assert runs["delta"]["file"] == runs["delta"]["sent"] == delta_size, runs
+    assert 0 < runs["delta"]["download_s"] < runs["image"]["download_s"], runs
+    assert runs["delta"]["mark_s"] > 0 and runs["image"]["mark_s"] > 0, runs
