@@ -146,14 +146,16 @@ def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
             "instructions_per_byte": insns / len(new)}
 
 
-def board_update(board_dir: Path, work: Path) -> dict | None:
+def board_update(board_dir: Path, work: Path,
+                 uploads: tuple[str, ...] = ("image", "delta")) -> dict | None:
     """The v1 -> v2 update on the QEMU board through the real client engine,
     once with the full image and once with the delta file uploaded: per run
     the file's size, the bytes the file server sent, and the wall time (host
     clock, QEMU TCG) from the app's "state downloading" to "downloaded" (the
     transfer through the modem, writing the image or applying the delta,
     then the hash and signature check) and on to "updating" (the trailer
-    that marks it pending).  None when QEMU is missing."""
+    that marks it pending).  ``uploads``: which of the two to run.  None when
+    QEMU is missing."""
     if shutil.which("qemu-system-arm") is None:
         return None
     from m2mfota.delta import create_delta_file
@@ -161,8 +163,8 @@ def board_update(board_dir: Path, work: Path) -> dict | None:
     v1 = (board_dir / "app-v1.signed.bin").read_bytes()
     v2 = (board_dir / "app-v2.signed.bin").read_bytes()
     work.mkdir(parents=True, exist_ok=True)
-    return {label: _board_run(board_dir, work / label, v1, data)
-            for label, data in (("image", v2), ("delta", create_delta_file(v1, v2)))}
+    files = {"image": lambda: v2, "delta": lambda: create_delta_file(v1, v2)}
+    return {label: _board_run(board_dir, work / label, v1, files[label]()) for label in uploads}
 
 
 def _board_run(board_dir: Path, work: Path, v1: bytes, data: bytes) -> dict:
