@@ -75,7 +75,9 @@ def build_device(build: Path, cflags: str | None) -> bytes:
 def build_apply_bench(out: Path) -> Path:
     exe = out / "mfota_bench_delta"
     subprocess.run(["gcc", "-O2", "-std=c99", f"-I{ROOT / 'csrc' / 'include'}",
-                    f"-I{ROOT / 'csrc' / 'src'}", str(ROOT / "bench" / "bench_delta_apply.c"),
+                    f"-I{ROOT / 'csrc' / 'src'}", f"-I{ROOT / 'tests' / 'c'}",
+                    str(ROOT / "bench" / "bench_delta_apply.c"),
+                    str(ROOT / "tests" / "c" / "fake_hal.c"),
                     *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))), "-o", str(exe)],
                    check=True)
     return exe
@@ -129,6 +131,7 @@ def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
     subprocess.run([gcc, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
                     "-ffunction-sections", "-fdata-sections", f"-I{work}",
                     f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
+                    f"-I{ROOT / 'tests' / 'c'}", str(ROOT / "tests" / "c" / "fake_hal.c"),
                     str(board / "startup.S"), str(ROOT / "bench" / "bench_delta_mcu.c"),
                     *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))),
                     "--specs=rdimon.specs", "-nostartfiles", f"-L{board}",

@@ -2,8 +2,10 @@
  *
  *   mfota_bench_delta OLD PATCH NEW [ROUNDS]
  *
- * Source and update slot are RAM arrays behind struct mfota_flash (4 KiB
- * sectors, 8-byte programs, read-back verification on, as on a device).
+ * Source and update slot are the test suite's RAM NOR flash
+ * (tests/c/fake_hal.h: program ANDs, erase to 0xFF; 4 KiB sectors, 8-byte
+ * programs), read-back verification on, as on a device; the source must
+ * see no program or erase.
  * The patch is fed in 512-byte pieces, like download parts arriving; the
  * result is compared with NEW.  Prints one line:
  *   ok image=<bytes> patch=<bytes> us=<best of ROUNDS> ram=<sizeof ctx>
@@ -16,55 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "fake_hal.h"
 #include "m2mfota/delta.h"
 #include "m2mfota/err.h"
 #include "m2mfota/flash_writer.h"
 #include "m2mfota/sha256.h"
 
 #define SECTOR 4096u
-
-static uint8_t *src_mem, *slot_mem;
-static uint32_t slot_size;
-
-static int rd_src(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    memcpy(buf, src_mem + off, len);
-    return 0;
-}
-
-static int rd_slot(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    memcpy(buf, slot_mem + off, len);
-    return 0;
-}
-
-static int prog(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    (void)ctx;
-    memcpy(slot_mem + off, data, len);
-    return 0;
-}
-
-static int er(void *ctx, uint32_t off)
-{
-    (void)ctx;
-    memset(slot_mem + off, 0xFF, SECTOR);
-    return 0;
-}
-
-static int no_prog(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    (void)ctx, (void)off, (void)data, (void)len;
-    return MFOTA_ERR_HAL;
-}
-
-static int no_er(void *ctx, uint32_t off)
-{
-    (void)ctx, (void)off;
-    return MFOTA_ERR_HAL;
-}
 
 static uint8_t *load(const char *path, uint32_t *size)
 {
@@ -93,7 +53,9 @@ static uint32_t round_up(uint32_t n)
 int main(int argc, char **argv)
 {
     uint32_t old_size, patch_size, new_size, off, n;
-    uint8_t *old, *patch, *new_img, digest[32];
+    uint8_t *old, *patch, *new_img, *src_mem, *slot_mem, digest[32];
+    uint32_t src_size, slot_size;
+    struct fake_nor src_nor, slot_nor;
     struct mfota_flash src, slot;
     struct mfota_flash_writer w;
     struct mfota_delta d;
@@ -110,21 +72,24 @@ int main(int argc, char **argv)
     patch = load(argv[2], &patch_size);
     new_img = load(argv[3], &new_size);
     rounds = argc > 4 ? atoi(argv[4]) : 5;
-    src_mem = calloc(round_up(old_size), 1);
+    src_size = round_up(old_size);
     slot_size = round_up(new_size);
+    src_mem = malloc(src_size);
     slot_mem = malloc(slot_size);
     if (src_mem == NULL || slot_mem == NULL) {
         return 2;
     }
-    memcpy(src_mem, old, old_size);
-    src = (struct mfota_flash){rd_src, no_prog, no_er, NULL, 8, SECTOR, 0xFF, 0,
-                               round_up(old_size)};
-    slot = (struct mfota_flash){rd_slot, prog, er, NULL, 8, SECTOR, 0xFF, 0, slot_size};
+    fake_nor_init(&src_nor, src_mem, src_size, SECTOR, 8u);
+    memcpy(src_mem, old, old_size); /* factory-programmed running image */
+    fake_nor_hal(&src_nor, &src, 0, src_size);
+    fake_nor_init(&slot_nor, slot_mem, slot_size, SECTOR, 8u);
+    fake_nor_hal(&slot_nor, &slot, 0, slot_size);
     mfota_sha256_init(&sha);
     mfota_sha256_update(&sha, old, old_size);
     mfota_sha256_final(&sha, digest);
     for (r = 0; r < rounds; r++) {
         memset(slot_mem, 0, slot_size); /* the writer must erase it */
+        slot_nor.violations = 0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (mfota_flash_writer_init(&w, &slot, NULL) != MFOTA_OK ||
             mfota_delta_begin(&d, &src, old_size, digest, &w) != MFOTA_OK) {
@@ -141,7 +106,8 @@ int main(int argc, char **argv)
         }
         rc = mfota_delta_finish(&d);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (rc != MFOTA_OK || memcmp(slot_mem, new_img, new_size) != 0) {
+        if (rc != MFOTA_OK || memcmp(slot_mem, new_img, new_size) != 0 ||
+            slot_nor.violations != 0u) {
             fprintf(stderr, "wrong result: %s\n", mfota_err_name(rc));
             return 1;
         }
@@ -149,6 +115,10 @@ int main(int argc, char **argv)
         if (us < best) {
             best = us;
         }
+    }
+    if (src_nor.programs != 0u || src_nor.erases != 0u) {
+        fprintf(stderr, "the source was written\n");
+        return 1;
     }
     printf("ok image=%lu patch=%lu us=%.0f ram=%lu\n", (unsigned long)new_size,
            (unsigned long)patch_size, best, (unsigned long)sizeof d);

@@ -3,9 +3,10 @@
  *
  * bench/bench_delta.py generates delta_mcu_data.h (the source image, the
  * patch, the new image's SHA-256) and builds this file with the core at -Os.
- * The source is read from code memory through a flash HAL, the image goes to
- * a RAM slot through the flash writer (read-back on), the patch is fed in
- * 512-byte pieces.  SysTick (processor clock) measures; a calibration loop
+ * Source and slot are the test suite's RAM NOR flash (tests/c/fake_hal.h),
+ * the source copied in from code memory first; the image goes to the slot
+ * through the flash writer (read-back on), the patch is fed in 512-byte
+ * pieces; the source must see no program or erase.  SysTick (processor clock) measures; a calibration loop
  * of a known instruction count converts ticks to instructions.  Prints
  *   ok ticks=<apply> calib_ticks=<calib> calib_insns=<n> image=<bytes>
  * and exits 0, or "FAIL ..." and exits 1. */
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "delta_mcu_data.h"
+#include "fake_hal.h"
 #include "m2mfota/delta.h"
 #include "m2mfota/err.h"
 #include "m2mfota/sha256.h"
@@ -29,51 +31,8 @@ extern void initialise_monitor_handles(void);
 #define SRC_SLOT (((DELTA_OLD_SIZE + SECTOR - 1u) / SECTOR + 1u) * SECTOR)
 #define CALIB_LOOPS 1000000u
 
-static uint8_t slot[SLOT_SIZE];
-
-static int rd_src(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    if (off + len > DELTA_OLD_SIZE) { /* beyond the image: erased */
-        memset(buf, 0xFF, len);
-        return 0;
-    }
-    memcpy(buf, delta_old + off, len);
-    return 0;
-}
-
-static int rd_slot(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    (void)ctx;
-    memcpy(buf, slot + off, len);
-    return 0;
-}
-
-static int prog(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    (void)ctx;
-    memcpy(slot + off, data, len);
-    return 0;
-}
-
-static int er(void *ctx, uint32_t off)
-{
-    (void)ctx;
-    memset(slot + off, 0xFF, SECTOR);
-    return 0;
-}
-
-static int no_prog(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    (void)ctx, (void)off, (void)data, (void)len;
-    return MFOTA_ERR_HAL;
-}
-
-static int no_er(void *ctx, uint32_t off)
-{
-    (void)ctx, (void)off;
-    return MFOTA_ERR_HAL;
-}
+static uint8_t slot[SLOT_SIZE], src_mem[SRC_SLOT];
+static struct fake_nor slot_nor, src_nor;
 
 static uint32_t ticks_since(uint32_t start)
 {
@@ -88,10 +47,7 @@ static void calib_loop(uint32_t n)
 
 int main(void)
 {
-    static const struct mfota_flash src = {rd_src, no_prog, no_er, NULL, 8, SECTOR, 0xFF, 0,
-                                           SRC_SLOT};
-    static const struct mfota_flash dst = {rd_slot, prog, er, NULL, 8, SECTOR, 0xFF, 0,
-                                           SLOT_SIZE};
+    static struct mfota_flash src, dst;
     static struct mfota_flash_writer w;
     static struct mfota_delta d;
     struct mfota_sha256 sha;
@@ -100,6 +56,11 @@ int main(void)
     int rc = MFOTA_NEED_MORE;
 
     initialise_monitor_handles();
+    fake_nor_init(&src_nor, src_mem, sizeof src_mem, SECTOR, 8u);
+    memcpy(src_mem, delta_old, DELTA_OLD_SIZE);
+    fake_nor_hal(&src_nor, &src, 0, SRC_SLOT);
+    fake_nor_init(&slot_nor, slot, sizeof slot, SECTOR, 8u);
+    fake_nor_hal(&slot_nor, &dst, 0, SLOT_SIZE);
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;
     SYST_CSR = 5u; /* enable, processor clock, no interrupt */
@@ -132,7 +93,8 @@ int main(void)
     mfota_sha256_init(&sha);
     mfota_sha256_update(&sha, slot, DELTA_NEW_SIZE);
     mfota_sha256_final(&sha, digest);
-    if (rc != MFOTA_OK || memcmp(digest, delta_new_sha256, 32) != 0) {
+    if (rc != MFOTA_OK || memcmp(digest, delta_new_sha256, 32) != 0 || src_nor.programs != 0u ||
+        src_nor.erases != 0u || slot_nor.violations != 0u) {
         printf("FAIL wrong image (%s)\n", mfota_err_name(rc));
         return 1;
     }

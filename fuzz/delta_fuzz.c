@@ -2,7 +2,10 @@
  * splits chosen by the input's first byte, against a fixed 2 KiB source.
  * The source must never be written, the update slot only as NOR allows,
  * every refusal must be one of the applier's or the writer's errors, and a
- * patch that completes must finish cleanly. */
+ * patch that completes must finish cleanly.  The same bytes in the same
+ * splits also go through the delta file reader (mfota_delta_reader_feed):
+ * it must decide consistently, hold only a prefix of the input, and never
+ * claim more bytes than it was given. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +78,42 @@ static int slot_er(void *ctx, uint32_t off)
     return 0;
 }
 
+/* The delta file reader on `data`, fed `split` bytes at a time. */
+static void check_reader(const uint8_t *data, size_t size, size_t split)
+{
+    static struct mfota_delta_reader r;
+    struct mfota_delta_header h;
+    size_t pos, step, used;
+    int rc = MFOTA_NEED_MORE;
+    mfota_delta_reader_init(&r);
+    for (pos = 0; pos < size && rc == MFOTA_NEED_MORE; pos += step) {
+        step = size - pos < split ? size - pos : split;
+        rc = mfota_delta_reader_feed(&r, data + pos, step, &used, &h);
+        if (used > step || r.len > MFOTA_DELTA_FILE_HEADER_SIZE ||
+            memcmp(r.buf, data, r.len) != 0) {
+            abort();
+        }
+        if (rc == MFOTA_DONE && r.kind == MFOTA_DELTA_KIND_DELTA &&
+            (pos + used != MFOTA_DELTA_FILE_HEADER_SIZE ||
+             mfota_delta_header_parse(data, size, &h) != MFOTA_OK)) {
+            abort();
+        }
+        if (rc == MFOTA_DONE && r.kind == MFOTA_DELTA_KIND_IMAGE &&
+            (used != 0 || r.len >= 4u || memcmp(data, "MFDP", r.len + 1u) == 0)) {
+            abort(); /* an image differs from the magic right after the held bytes */
+        }
+        if (rc != MFOTA_NEED_MORE && rc != MFOTA_DONE && rc != MFOTA_ERR_DELTA_HEADER) {
+            abort();
+        }
+    }
+    if (rc == MFOTA_NEED_MORE) {
+        rc = mfota_delta_reader_end(&r);
+        if (rc != MFOTA_DONE && rc != MFOTA_ERR_DELTA_HEADER) {
+            abort();
+        }
+    }
+}
+
 static int expected_error(int rc)
 {
     return (rc <= MFOTA_ERR_DELTA_HEADER && rc >= MFOTA_ERR_DELTA_TRUNCATED);
@@ -103,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     split = (size_t)data[0] + 1u; /* 1..256 bytes per feed */
     data++;
     size--;
+    check_reader(data, size, split);
     if (mfota_flash_writer_init(&w, &slot, NULL) != MFOTA_OK ||
         mfota_delta_begin(&d, &src, SRC_SIZE, NULL, &w) != MFOTA_OK) {
         abort();

@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import random
 import struct
+import subprocess
 import zlib
+from pathlib import Path
 
 import pytest
 from client_harness import Device, uplinks, upload
+from conftest import require_tool
 from emulator_harness import ServerThread
 
 from m2mfota.delta import create_delta_file
@@ -195,3 +198,33 @@ def test_power_cut_at_every_flash_operation_of_a_delta_update(srv):
         # Re-download is at most the delta file.
         assert out.stats["bytes"] == len(data), cut
         assert out.stats["resumes"] == 0, cut
+
+
+# ---- MFOTA_DELTA 0 (the default on microcontrollers) ---------------------------------
+
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wshadow", "-Wconversion", "-Werror"]
+
+
+@pytest.mark.external_build
+def test_c_client_selftest_without_delta(tmp_path):
+    """The engine's C self-test (tests/c/selftest_client.c) built with
+    MFOTA_DELTA 0 refuses the delta file ("delta_unsupported", the slot
+    untouched, never written as an image).  With 1 (the host default) the
+    same suite applies it: tests/test_c_build.py runs it through ctest."""
+    delta = 0
+    cc = require_tool("gcc")
+    root = Path(__file__).resolve().parent.parent
+    main = tmp_path / "main.c"
+    main.write_text("#include <stdio.h>\nint mfota_selftest_client(void);\n"
+                    "int main(void) { return mfota_selftest_client() != 0; }\n")
+    exe = tmp_path / "selftest_client"
+    srcs = sorted((root / "csrc" / "src").glob("*.c"))
+    subprocess.run([cc, *STRICT, "-O1", f"-DMFOTA_DELTA={delta}", f"-I{root / 'csrc' / 'include'}",
+                    f"-I{root / 'tests' / 'c'}", *map(str, srcs),
+                    str(root / "tests" / "c" / "selftest_client.c"),
+                    str(root / "tests" / "c" / "fake_hal.c"), str(main), "-o", str(exe)],
+                   check=True, capture_output=True, timeout=600)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout
+    assert "ok client delta file\n" in out.stdout, out.stdout
+    assert "ok client delta file, wrong source\n" in out.stdout, out.stdout

@@ -13,7 +13,11 @@ import zlib
 
 import detools
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from m2mfota._errors import ERR
+from m2mfota._native import ffi, lib
 from m2mfota.delta import (
     DELTA_HEADER_SIZE,
     DeltaError,
@@ -124,7 +128,7 @@ def test_apply_delta_file_refuses_the_wrong_source_and_a_wrong_target():
     forged = bytes(head) + struct.pack("<I", zlib.crc32(head)) + data[84:]
     with pytest.raises(DeltaError) as e:
         apply_delta_file(old, forged)
-    assert e.value.code == "MFOTA_ERR_IMAGE_SHA256"
+    assert e.value.code == "MFOTA_ERR_DELTA_TARGET"
     with pytest.raises(ValueError, match="not a delta file"):
         apply_delta_file(old, new)
 
@@ -139,3 +143,79 @@ def test_window_is_passed_to_the_patch():
     assert apply_delta_file(old, small) == new
     with pytest.raises(ValueError):
         create_delta_file(old, new, window_sz2=3)
+
+
+# ---- the C reader (delta.c) against the Python producer ------------------------------
+
+_PAIR = firmware_pair(9, 3000)
+_FILE = create_delta_file(*_PAIR)
+
+
+def c_read(data: bytes, cuts: list[int]) -> tuple[int, int, int, object, bytes]:
+    """Feed ``data`` to mfota_delta_reader_feed in the pieces ``cuts`` make;
+    return (last rc, kind, bytes used before the patch, header, held bytes)."""
+    r = ffi.new("struct mfota_delta_reader *")
+    hdr = ffi.new("struct mfota_delta_header *")
+    used = ffi.new("size_t *")
+    lib.mfota_delta_reader_init(r)
+    bounds = [0, *sorted(set(c for c in cuts if 0 < c < len(data))), len(data)]
+    consumed = 0
+    rc = ERR["MFOTA_NEED_MORE"]
+    for a, b in zip(bounds, bounds[1:]):
+        rc = lib.mfota_delta_reader_feed(r, data[a:b], b - a, used, hdr)
+        consumed = a + used[0]
+        if rc != ERR["MFOTA_NEED_MORE"]:
+            break
+    return rc, r.kind, consumed, hdr, bytes(r.buf[0:r.len])
+
+
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(0, 120), max_size=8))
+def test_c_reader_finds_the_header_in_any_split(cuts):
+    rc, kind, consumed, hdr, _ = c_read(_FILE[:200], cuts)
+    want = parse_delta_header(_FILE)
+    assert rc == ERR["MFOTA_DONE"] and kind == lib.MFOTA_DELTA_KIND_DELTA
+    assert consumed == want.header_size == 84  # the next byte is the patch's first
+    assert (hdr.source_size, hdr.target_size, hdr.header_size) == (
+        want.source_size, want.target_size, want.header_size)
+    assert bytes(hdr.source_sha256) == want.source_sha256
+    assert bytes(hdr.target_sha256) == want.target_sha256
+
+
+@settings(max_examples=40, deadline=None)
+@given(prefix=st.sampled_from([b"", b"M", b"MF", b"MFD"]), rest=st.binary(min_size=1, max_size=20),
+       cuts=st.lists(st.integers(0, 24), max_size=4))
+def test_c_reader_knows_an_image_at_its_first_differing_byte(prefix, rest, cuts):
+    data = prefix + rest
+    if data.startswith(b"MFDP"):
+        return
+    rc, kind, consumed, _, held = c_read(data, cuts)
+    assert rc == ERR["MFOTA_DONE"] and kind == lib.MFOTA_DELTA_KIND_IMAGE
+    # Only the bytes matching the magic were held; the caller passes them on.
+    assert held == data[:len(held)] and b"MFDP".startswith(held)
+    assert consumed == len(held) or consumed < len(data)
+
+
+@pytest.mark.parametrize("offset", [4, 5, 6, 7, 8, 40, 79, 80, 83])
+def test_c_reader_refuses_every_damaged_header_as_python_does(offset):
+    bad = bytearray(_FILE[:120])
+    bad[offset] ^= 0x20
+    with pytest.raises(DeltaError):
+        parse_delta_header(bytes(bad))
+    rc, *_ = c_read(bytes(bad), [offset])
+    assert rc == ERR["MFOTA_ERR_DELTA_HEADER"]
+
+
+def test_c_reader_end_of_file():
+    r = ffi.new("struct mfota_delta_reader *")
+    hdr = ffi.new("struct mfota_delta_header *")
+    used = ffi.new("size_t *")
+    for data, want in [(b"", ERR["MFOTA_DONE"]), (b"MF", ERR["MFOTA_DONE"]),
+                       (b"MFDP", ERR["MFOTA_ERR_DELTA_HEADER"]),
+                       (_FILE[:83], ERR["MFOTA_ERR_DELTA_HEADER"])]:
+        lib.mfota_delta_reader_init(r)
+        assert lib.mfota_delta_reader_feed(r, data, len(data), used, hdr) == ERR["MFOTA_NEED_MORE"]
+        assert lib.mfota_delta_reader_end(r) == want, data
+    out = ffi.new("struct mfota_delta_header *")
+    assert lib.mfota_delta_header_parse(_FILE, 83, out) == ERR["MFOTA_ERR_DELTA_HEADER"]
+    assert lib.mfota_delta_header_parse(_FILE, 84, out) == ERR["MFOTA_OK"]

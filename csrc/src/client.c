@@ -206,14 +206,15 @@ static const char *reason_for(int err)
         return "image_no_signature";
     case MFOTA_ERR_THINGS_WRONG_DEVICE:
         return "wrong_device";
+    case MFOTA_ERR_DELTA_UNSUPPORTED:
+        return "delta_unsupported";
+#if MFOTA_DELTA /* without it no other delta error can occur */
     case MFOTA_ERR_DELTA_SOURCE:
         return "delta_source";
     case MFOTA_ERR_DELTA_HEADER:
         return "delta_header";
     case MFOTA_ERR_DELTA_TARGET:
         return "delta_target";
-    case MFOTA_ERR_DELTA_UNSUPPORTED:
-        return "delta_unsupported";
     case MFOTA_ERR_DELTA_COMPRESSION:
     case MFOTA_ERR_DELTA_WINDOW:
     case MFOTA_ERR_DELTA_DATA_FORMAT:
@@ -222,6 +223,7 @@ static const char *reason_for(int err)
     case MFOTA_ERR_DELTA_OVERRUN:
     case MFOTA_ERR_DELTA_TRUNCATED:
         return "delta_corrupt";
+#endif
     case MFOTA_ERR_THINGS_NO_URL:
     case MFOTA_ERR_THINGS_BAD_URL:
         return "bad_url";

@@ -25,18 +25,20 @@ int mfota_image_result(int err)
     case MFOTA_ERR_MCUBOOT_SIG:
     case MFOTA_ERR_MCUBOOT_NO_SIG:
         return MFOTA_RESULT_INTEGRITY;
+#if MFOTA_DELTA /* without it only MFOTA_ERR_DELTA_UNSUPPORTED can occur */
     case MFOTA_ERR_DELTA_HEADER: /* a delta file damaged, or not what it says */
     case MFOTA_ERR_DELTA_CORRUPT:
     case MFOTA_ERR_DELTA_OVERRUN:
     case MFOTA_ERR_DELTA_TRUNCATED:
     case MFOTA_ERR_DELTA_TARGET:
         return MFOTA_RESULT_INTEGRITY;
-    case MFOTA_ERR_MCUBOOT_MAGIC: /* not an MCUboot image at all */
-    case MFOTA_ERR_DELTA_SOURCE:  /* a patch for another image: the campaign decides */
-    case MFOTA_ERR_DELTA_UNSUPPORTED:
+    case MFOTA_ERR_DELTA_SOURCE: /* a patch for another image: the campaign decides */
     case MFOTA_ERR_DELTA_COMPRESSION:
     case MFOTA_ERR_DELTA_WINDOW:
     case MFOTA_ERR_DELTA_DATA_FORMAT:
+#endif
+    case MFOTA_ERR_DELTA_UNSUPPORTED:
+    case MFOTA_ERR_MCUBOOT_MAGIC: /* not an MCUboot image at all */
         return MFOTA_RESULT_UNSUPPORTED_PACKAGE;
     default:
         return MFOTA_RESULT_UPDATE_FAILED;

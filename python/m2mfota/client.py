@@ -27,7 +27,7 @@ from m2mfota._bridge import Bridge, reraise, trampoline
 from m2mfota._errors import ERR, M2mfotaError, err_name
 from m2mfota._native import ffi, lib
 from m2mfota.flash import ImageError
-from m2mfota.flash._hal import _Hal, _KvHal
+from m2mfota.flash._hal import FlashHal, KvHal
 from m2mfota.trust import KeyLike, Trust
 
 __all__ = ["Client", "ClientError", "Event", "Outcome"]
@@ -278,18 +278,20 @@ class Client:
             self._keep.append(obj)
             return obj
 
-        self._slot = _Hal(flash)
+        self._slot = FlashHal(flash)
         # A journal is two flash sectors, or a key-value store (get()/set()).
         kv = journal is not None and not hasattr(journal, "read") and hasattr(journal, "get")
         self._journal: Any = None
         if journal is not None:
-            self._journal = _KvHal(journal) if kv else _Hal(journal, name="journal")
-        self._delta_src: _Hal | None = None
+            self._journal = KvHal(journal) if kv else FlashHal(journal, name="journal")
+        self._delta_src: FlashHal | None = None
+        delta_source_offset = _args.integer("delta_source_offset", delta_source_offset, 0,
+                                            _args.U32)
         if delta_source is not None:
             if delta_source is flash:
                 raise ValueError("delta_source must not be the update slot (flash): the "
                                  "running image would be overwritten while it is read")
-            self._delta_src = _Hal(delta_source, delta_source_offset, name="delta_source",
+            self._delta_src = FlashHal(delta_source, delta_source_offset, name="delta_source",
                                    offset_name="delta_source_offset")
         elif delta_source_offset != 0:
             raise ValueError("delta_source_offset goes with delta_source")

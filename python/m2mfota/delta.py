@@ -19,7 +19,7 @@ from m2mfota._checksums import crc32
 from m2mfota._errors import ERR, M2mfotaError
 from m2mfota._native import ffi, lib
 from m2mfota.flash import FlashDevice, FlashWriter, NorFlash
-from m2mfota.flash._hal import _check, _Hal
+from m2mfota.flash._hal import FlashHal, check_hal_rc
 
 #: Compressions the C applier reads, as detools names them.
 COMPRESSIONS = ("heatshrink", "none")
@@ -197,7 +197,7 @@ class DeltaApplier:
             raise TypeError(f"out must be a FlashWriter, not {type(out).__name__}")
         # The HAL region runs to the device end (whole sectors, as the C
         # geometry check wants); source_size says how much of it is the image.
-        self._src = _Hal(source, source_offset, name="source", offset_name="source_offset")
+        self._src = FlashHal(source, source_offset, name="source", offset_name="source_offset")
         region = self._src.c.slot_size
         source_size = _args.optional_integer("source_size", source_size, 0, region)
         sha = _args.optional_buffer("source_sha256", source_sha256, size=32)
@@ -209,7 +209,7 @@ class DeltaApplier:
                                           digest, out.c), "begin")
 
     def _check(self, rc: int, what: str) -> int:
-        return _check(rc, self._src, self.out._hal, error=DeltaError, what=what)
+        return check_hal_rc(rc, self._src, self.out._hal, error=DeltaError, what=what)
 
     def feed(self, data: bytes | bytearray | memoryview) -> bool:
         """Apply the next patch bytes; True once the image is complete."""
@@ -273,7 +273,7 @@ def apply_delta_file(old: bytes, delta_file: bytes, *, chunk: int = 4096) -> byt
     """Apply a delta file (``MFDP`` header + patch) to ``old`` with the C
     applier, as the device does: the first ``source_size`` bytes of ``old``
     must have the header's SHA-256 (else ``MFOTA_ERR_DELTA_SOURCE``), and the
-    result must have the target SHA-256 (else ``MFOTA_ERR_IMAGE_SHA256``).
+    result must have the target SHA-256 (else ``MFOTA_ERR_DELTA_TARGET``).
     ``ValueError`` when ``delta_file`` is not a delta file."""
     old = bytes(_args.buffer("old", old))
     delta_file = bytes(_args.buffer("delta_file", delta_file))
@@ -287,5 +287,5 @@ def apply_delta_file(old: bytes, delta_file: bytes, *, chunk: int = 4096) -> byt
                       source_sha256=head.source_sha256, chunk=chunk,
                       max_size=max(head.target_size, 1))
     if hashlib.sha256(new).digest() != head.target_sha256:
-        raise DeltaError("MFOTA_ERR_IMAGE_SHA256", "the rebuilt image is not the target")
+        raise DeltaError("MFOTA_ERR_DELTA_TARGET", "the rebuilt image is not the target")
     return new

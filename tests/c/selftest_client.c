@@ -9,13 +9,17 @@
  * slot and the journal; a fake clock advances only when the engine sleeps.
  * Cases: a full update (+ the boot report), a corrupted part that is
  * re-fetched, a bad downlink (result 7, nothing written), a 401 (result 4
- * "token"). */
+ * "token"), a delta file (applied against a source flash when MFOTA_DELTA
+ * is 1, refused with "delta_unsupported" when it is 0, as on the MCU) and
+ * one made for another source (result 6 "delta_source", nothing written). */
 #include <string.h>
 
 #include "m2mfota/client.h"
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "m2mfota/http_request.h"
+#include "m2mfota/sha256.h"
+#include "delta_vectors.h"
 #include "fake_hal.h"
 #include "selftests.h"
 
@@ -29,6 +33,9 @@ struct world {
     struct fake_clock clock;
     uint8_t image[IMAGE_SIZE];
     uint8_t nor[SLOT_SIZE + 2u * SECTOR];
+    uint32_t file_size;       /* bytes of image[] the file server serves */
+    struct fake_nor src;      /* the running image a delta file is made against */
+    uint8_t src_mem[2u * SECTOR];
     const char *downlink;     /* body of the first uplink's answer */
     unsigned uplinks, requests;
     unsigned corrupt_request; /* 1-based request whose body gets a flipped byte */
@@ -113,7 +120,7 @@ static void answer_file(struct fake_conn *c, const char *req, size_t len)
     char head[256];
     size_t n = 0;
     const char *r = fake_find(req, len, "bytes="), *e;
-    uint64_t first = 0, last = IMAGE_SIZE - 1u;
+    uint64_t first = 0, last = w.file_size - 1u;
     uint8_t body[4096];
     size_t blen;
     w.requests++;
@@ -125,8 +132,8 @@ static void answer_file(struct fake_conn *c, const char *req, size_t len)
     if (r != NULL) {
         first = fake_parse_uint(r + 6, &e);
         last = fake_parse_uint(e + 1, &e);
-        if (last >= IMAGE_SIZE) {
-            last = IMAGE_SIZE - 1u;
+        if (last >= w.file_size) {
+            last = w.file_size - 1u;
         }
     }
     blen = (size_t)(last - first + 1u);
@@ -138,7 +145,7 @@ static void answer_file(struct fake_conn *c, const char *req, size_t len)
     n = fake_put_str(head, n, "-");
     n = fake_put_uint(head, n, last);
     n = fake_put_str(head, n, "/");
-    n = fake_put_uint(head, n, IMAGE_SIZE);
+    n = fake_put_uint(head, n, w.file_size);
     n = fake_put_str(head, n, "\r\nDigest: crc32=");
     n = fake_put_hex8(head, n, mfota_crc32(0, body, blen));
     n = fake_put_str(head, n, "\r\n\r\n");
@@ -194,7 +201,7 @@ static uint32_t r_next(void *ctx)
 static struct mfota_transport up_t, dl_t;
 static struct mfota_clock clk;
 static struct mfota_random rnd;
-static struct mfota_flash slot, journal;
+static struct mfota_flash slot, journal, source;
 static struct mfota_bootloader bl;
 
 static void on_event(void *ctx, const struct mfota_client_event *ev)
@@ -222,6 +229,7 @@ static void setup(const char *downlink, const char *version)
     w.saw_downloading = w.saw_updating = 0;
     w.last_result = -1;
     w.marked = w.confirmed = 0;
+    w.file_size = IMAGE_SIZE;
     memset(w.phases, 0, sizeof w.phases);
     w.busy_first = w.retry_same = 0;
     /* a fresh device: empty slot and journal */
@@ -239,6 +247,12 @@ static void setup(const char *downlink, const char *version)
     rnd.ctx = NULL;
     fake_nor_hal(&w.flash, &slot, 0, SLOT_SIZE);
     fake_nor_hal(&w.flash, &journal, SLOT_SIZE, 2u * SECTOR);
+    /* the running image: the delta vectors' source, factory-programmed */
+    fake_nor_init(&w.src, w.src_mem, sizeof w.src_mem, SECTOR, 8u);
+    for (i = 0; i < DELTA_SOURCE_SIZE; i++) {
+        w.src_mem[i] = DELTA_SOURCE_BYTE(i);
+    }
+    fake_nor_hal(&w.src, &source, 0, sizeof w.src_mem);
     bl.mark_pending = b_mark;
     bl.confirm = b_confirm;
     bl.running_version = NULL;
@@ -257,6 +271,7 @@ static void setup(const char *downlink, const char *version)
     cfg.slot = &slot;
     cfg.journal_flash = &journal;
     cfg.bootloader = &bl;
+    cfg.delta_source = &source;
     cfg.part_size = 2048;
     cfg.retry_base_ms = 10;
     cfg.retry_max_ms = 100;
@@ -291,6 +306,55 @@ static const char *downlink_with_token(size_t token_len)
 static const char *good_downlink(void)
 {
     return downlink_with_token(3);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* Serve a delta file: the MFDP header (written here from the format's
+ * table, not by delta.c) + the heatshrink vector, with a command for it. */
+static const char *delta_file_downlink(void)
+{
+    uint8_t *f = w.image;
+    size_t n = 0;
+    (void)delta_patch_none;
+    memcpy(f, "MFDP", 4);
+    f[4] = 1;
+    f[5] = 0;
+    f[6] = 84;
+    f[7] = 0;
+    put_le32(f + 8, DELTA_SOURCE_SIZE);
+    memcpy(f + 12, delta_source_sha256, 32);
+    put_le32(f + 44, DELTA_NEW_SIZE);
+    memcpy(f + 48, delta_new_sha256, 32);
+    put_le32(f + 80, mfota_crc32(0, f, 80));
+    memcpy(f + 84, delta_patch_heatshrink, sizeof delta_patch_heatshrink);
+    w.file_size = 84u + (uint32_t)sizeof delta_patch_heatshrink;
+    n = fake_put_str(downlink_buf, n, "[{\"bn\":\"urn:dev:IMEI:350000000000001:\"},"
+                                      "{\"n\":\"url\",\"vs\":\"http://10.0.0.2/f/v1/d\"},"
+                                      "{\"n\":\"token\",\"vs\":\"t\"},{\"n\":\"size\",\"v\":");
+    n = fake_put_uint(downlink_buf, n, w.file_size);
+    n = fake_put_str(downlink_buf, n, "},{\"n\":\"crc32\",\"vs\":\"");
+    n = fake_put_hex8(downlink_buf, n, mfota_crc32(0, w.image, w.file_size));
+    n = fake_put_str(downlink_buf, n, "\"}]");
+    downlink_buf[n] = '\0';
+    return downlink_buf;
+}
+
+static int slot_erased(uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        if (w.nor[i] != 0xFFu) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* The transitions docs/client.md draws, written out pair by pair (not from
@@ -523,5 +587,46 @@ int mfota_selftest_client(void)
     SELFTEST_CHECK(failures, w.last_result == 4 && strcmp(w.last_error, "token") == 0,
                    "401 reported as token");
     report(failures, &before, "client token refused");
+
+    /* A delta file instead of an image. */
+    setup(NULL, "1.0.0");
+    w.downlink = delta_file_downlink();
+    rc = run_cycle(600000u);
+#if MFOTA_DELTA
+    {
+        struct mfota_sha256 sha;
+        uint8_t digest[32];
+        mfota_sha256_init(&sha);
+        mfota_sha256_update(&sha, w.nor, DELTA_NEW_SIZE);
+        mfota_sha256_final(&sha, digest);
+        SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending && w.marked &&
+                                     w.marked_size == DELTA_NEW_SIZE,
+                       "delta file: the rebuilt image is marked pending");
+        SELFTEST_CHECK(failures, memcmp(digest, delta_new_sha256, 32) == 0,
+                       "delta file: the slot holds the new image");
+        SELFTEST_CHECK(failures, w.requests == 1u && w.last_result == 0,
+                       "delta file: one request, result 0");
+    }
+#else
+    SELFTEST_CHECK(failures, rc == MFOTA_OK && !client.has_pending && w.last_result == 6 &&
+                                 strcmp(w.last_error, "delta_unsupported") == 0,
+                   "delta file without MFOTA_DELTA: result 6 delta_unsupported");
+    SELFTEST_CHECK(failures, slot_erased(SLOT_SIZE), "delta file without MFOTA_DELTA: slot untouched");
+#endif
+    SELFTEST_CHECK(failures, w.src.programs == 0u && w.src.erases == 0u,
+                   "delta file: the source is never written");
+    report(failures, &before, "client delta file");
+
+    /* A delta file made against another image: refused before any write. */
+    setup(NULL, "1.0.0");
+    w.downlink = delta_file_downlink();
+    w.src_mem[100] ^= 0x01u;
+    rc = run_cycle(600000u);
+    SELFTEST_CHECK(failures, rc == MFOTA_OK && !client.has_pending && w.last_result == 6 &&
+                                 strcmp(w.last_error, MFOTA_DELTA ? "delta_source"
+                                                                  : "delta_unsupported") == 0,
+                   "delta file for another source: result 6");
+    SELFTEST_CHECK(failures, slot_erased(SLOT_SIZE), "delta file for another source: slot untouched");
+    report(failures, &before, "client delta file, wrong source");
     return failures;
 }

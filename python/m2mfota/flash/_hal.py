@@ -57,7 +57,7 @@ class KeyValueStore(Protocol):
     def set(self, value: bytes) -> None: ...
 
 
-class _Hal:
+class FlashHal:
     """A Python flash object seen by C as a ``struct mfota_flash``."""
 
     def __init__(self, dev: FlashDevice, offset: int = 0, size: int | None = None,
@@ -83,7 +83,7 @@ class _Hal:
                                      f"{name}: unusable flash geometry of {dev!r}")
 
 
-class _KvHal:
+class KvHal:
     """A Python key-value store seen by C as a ``struct mfota_kv``."""
 
     def __init__(self, kv: KeyValueStore) -> None:
@@ -133,8 +133,10 @@ def _kv_set(kv: KeyValueStore, data: Any, size: int) -> int:
     return 0
 
 
-def _check(rc: int, *hals: Any, error: type[M2mfotaError] = FlashError, what: str = "") -> int:
-    """Re-raise the exception a Python HAL stored, else map rc < 0 to `error`.
+def check_hal_rc(rc: int, *hals: Any, error: type[M2mfotaError] = FlashError,
+                 what: str = "") -> int:
+    """Re-raise the exception a Python HAL stored, else map rc < 0 to `error`
+    (shared by the flash wrappers, the client and the delta applier).
     ``hals`` are adapters with a ``.bridge`` (or None)."""
     reraise(*(hal.bridge for hal in hals if hal is not None))
     if rc < 0:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from m2mfota import _args
 from m2mfota._native import ffi, lib
-from m2mfota.flash._hal import FlashDevice, ImageError, _check, _Hal
+from m2mfota.flash._hal import FlashDevice, FlashHal, ImageError, check_hal_rc
 
 if TYPE_CHECKING:
     from m2mfota.trust import KeyLike
@@ -68,10 +68,11 @@ def mcuboot_check(
     flash: FlashDevice, limit: int, *, offset: int = 0, slot_size: int | None = None
 ) -> McubootImage:
     """Check the MCUboot image at the start of a slot, reading below ``limit``."""
-    hal = _Hal(flash, offset, slot_size)
+    hal = FlashHal(flash, offset, slot_size)
     limit = _args.integer("limit", limit, 0, _args.U32)
     out = ffi.new("struct mfota_mcuboot_image *")
-    _check(lib.mfota_mcuboot_check(hal.c, limit, out), hal, error=ImageError, what="MCUboot check")
+    check_hal_rc(lib.mfota_mcuboot_check(hal.c, limit, out), hal, error=ImageError,
+                 what="MCUboot check")
     return _mcuboot(out)
 
 
@@ -84,25 +85,26 @@ def mcuboot_mark_pending(
     slot_size: int | None = None,
 ) -> None:
     """Write the slot's MCUboot trailer: install for a test, or for good."""
-    hal = _Hal(flash, offset, slot_size)
+    hal = FlashHal(flash, offset, slot_size)
     image_size = _args.integer("image_size", image_size, 0, _args.U32)
     _args.flag("permanent", permanent)
     rc = lib.mfota_mcuboot_mark_pending(hal.c, image_size, 1 if permanent else 0)
-    _check(rc, hal, error=ImageError, what="MCUboot trailer")
+    check_hal_rc(rc, hal, error=ImageError, what="MCUboot trailer")
 
 
 def mcuboot_clear_pending(
     flash: FlashDevice, *, offset: int = 0, slot_size: int | None = None
 ) -> None:
     """Erase an armed trailer (a download that starts over)."""
-    hal = _Hal(flash, offset, slot_size)
-    _check(lib.mfota_mcuboot_clear_pending(hal.c), hal, error=ImageError, what="MCUboot trailer")
+    hal = FlashHal(flash, offset, slot_size)
+    check_hal_rc(lib.mfota_mcuboot_clear_pending(hal.c), hal, error=ImageError,
+                 what="MCUboot trailer")
 
 
 def mcuboot_confirm(flash: FlashDevice, *, offset: int = 0, slot_size: int | None = None) -> None:
     """Set image_ok in the primary slot's trailer after a test boot."""
-    hal = _Hal(flash, offset, slot_size)
-    _check(lib.mfota_mcuboot_confirm(hal.c), hal, error=ImageError, what="MCUboot confirm")
+    hal = FlashHal(flash, offset, slot_size)
+    check_hal_rc(lib.mfota_mcuboot_confirm(hal.c), hal, error=ImageError, what="MCUboot confirm")
 
 
 class McubootBootloader:
@@ -114,8 +116,8 @@ class McubootBootloader:
                  keys: Sequence[KeyLike] | None = None) -> None:
         from m2mfota.trust import Trust
 
-        self._p = _Hal(primary, name="primary")
-        self._s = _Hal(secondary, name="secondary")
+        self._p = FlashHal(primary, name="primary")
+        self._s = FlashHal(secondary, name="secondary")
         self._port = ffi.new("struct mfota_mcuboot_port *")
         self._port.primary = self._p.c
         self._port.secondary = self._s.c
@@ -134,20 +136,20 @@ class McubootBootloader:
         image_size = _args.integer("image_size", image_size, 0, _args.U32)
         buf = ffi.new("char[48]")
         rc = self.c.check_image(self.c.ctx, image_size, buf, 48)
-        _check(rc, self._p, self._s, self._trust, error=ImageError, what="check image")
+        check_hal_rc(rc, self._p, self._s, self._trust, error=ImageError, what="check image")
         return ffi.string(buf).decode()
 
     def mark_pending(self, image_size: int, permanent: bool = False) -> None:
         image_size = _args.integer("image_size", image_size, 0, _args.U32)
         _args.flag("permanent", permanent)
         rc = self.c.mark_pending(self.c.ctx, image_size, 1 if permanent else 0)
-        _check(rc, self._p, self._s, error=ImageError, what="mark pending")
+        check_hal_rc(rc, self._p, self._s, error=ImageError, what="mark pending")
 
     def confirm(self) -> None:
-        _check(self.c.confirm(self.c.ctx), self._p, self._s, error=ImageError, what="confirm")
+        check_hal_rc(self.c.confirm(self.c.ctx), self._p, self._s, error=ImageError, what="confirm")
 
     def running_version(self) -> str:
         buf = ffi.new("char[48]")
         rc = self.c.running_version(self.c.ctx, buf, 48)
-        _check(rc, self._p, self._s, error=ImageError, what="running version")
+        check_hal_rc(rc, self._p, self._s, error=ImageError, what="running version")
         return ffi.string(buf).decode()

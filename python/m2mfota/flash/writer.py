@@ -16,12 +16,12 @@ from m2mfota._errors import ERR
 from m2mfota._native import ffi, lib
 from m2mfota.flash._hal import (
     FlashDevice,
+    FlashHal,
     ImageError,
     KeyValueStore,
-    _check,
-    _Hal,
-    _KvHal,
+    KvHal,
     _stats,
+    check_hal_rc,
 )
 
 __all__ = [
@@ -81,14 +81,14 @@ class Journal:
             raise ValueError("give exactly one of region or kv")
         interval_sectors = _args.integer("interval_sectors", interval_sectors, 1, _args.U32)
         self.c = ffi.new("struct mfota_journal *")
-        self._hal: _Hal | _KvHal | None = None
+        self._hal: FlashHal | KvHal | None = None
         if region is not None:
-            self._hal = _Hal(region, name="region")
+            self._hal = FlashHal(region, name="region")
             rc = lib.mfota_journal_init_flash(self.c, self._hal.c)
         else:
-            self._hal = _KvHal(cast(KeyValueStore, kv))  # not None: checked above
+            self._hal = KvHal(cast(KeyValueStore, kv))  # not None: checked above
             rc = lib.mfota_journal_init_kv(self.c, self._hal.c)
-        _check(rc, self._hal, what="journal init")
+        check_hal_rc(rc, self._hal, what="journal init")
         self.c.interval_sectors = interval_sectors
 
     def _record(self, c_rec: Any, resumed: bool = False) -> JournalRecord:
@@ -109,9 +109,9 @@ class Journal:
         out = ffi.new("struct mfota_journal_record *")
         rc = lib.mfota_journal_load(self.c, out)
         if rc == ERR["MFOTA_ERR_JOURNAL_EMPTY"]:
-            _check(0, self._hal)
+            check_hal_rc(0, self._hal)
             return None
-        _check(rc, self._hal, what="journal load")
+        check_hal_rc(rc, self._hal, what="journal load")
         return self._record(out)
 
     def begin(
@@ -141,13 +141,13 @@ class Journal:
             rec.flags |= lib.MFOTA_JOURNAL_HAS_SHA256
             ffi.memmove(rec.expect_sha256, bytes(sha256), 32)
         resumed = ffi.new("int *")
-        _check(lib.mfota_journal_begin(self.c, rec, resumed), self._hal, what="journal begin")
+        check_hal_rc(lib.mfota_journal_begin(self.c, rec, resumed), self._hal, what="journal begin")
         return self._record(rec, bool(resumed[0]))
 
     def restart(self) -> None:
         """Start the download in force over from offset 0 (a slot that can no
         longer be trusted)."""
-        _check(lib.mfota_journal_restart(self.c), self._hal, what="journal restart")
+        check_hal_rc(lib.mfota_journal_restart(self.c), self._hal, what="journal restart")
 
     @property
     def requests(self) -> int:
@@ -191,16 +191,16 @@ class FlashWriter:
         if journal is not None and not isinstance(journal, Journal):
             raise TypeError(f"journal must be a Journal or None, not {type(journal).__name__}")
         _args.flag("verify", verify)
-        self._hal = _Hal(flash, offset, size, size_name="size")
+        self._hal = FlashHal(flash, offset, size, size_name="size")
         self.journal = journal
         self._jhal = journal._hal if journal is not None else None
         self.c = ffi.new("struct mfota_flash_writer *")
         jc = journal.c if journal is not None else ffi.NULL
-        _check(lib.mfota_flash_writer_init(self.c, self._hal.c, jc), self._hal)
+        check_hal_rc(lib.mfota_flash_writer_init(self.c, self._hal.c, jc), self._hal)
         self.c.verify = 1 if verify else 0
 
     def _check(self, rc: int, what: str) -> int:
-        return _check(rc, self._hal, self._jhal, what=what)
+        return check_hal_rc(rc, self._hal, self._jhal, what=what)
 
     def begin(self, size: int, resume: JournalRecord | None = None) -> int:
         """Start an image of ``size`` bytes (continue ``resume`` when it resumed);
@@ -246,7 +246,7 @@ class FlashWriter:
         exp = _expect(size, crc32, sha256)
         out = ffi.new("struct mfota_image_report *")
         rc = lib.mfota_image_verify_writer(self.c, exp, out)
-        _check(rc, self._hal, error=ImageError, what="image verification")
+        check_hal_rc(rc, self._hal, error=ImageError, what="image verification")
         return _report(out)
 
     @property
@@ -314,11 +314,11 @@ def verify_image(
     """Read ``size`` bytes of the slot back; check them against the CRC combined
     from the verified parts and the downlink's size/crc32/sha256.  Raises
     :class:`ImageError` (``.result`` 5) on a mismatch."""
-    hal = _Hal(flash, offset, slot_size)
+    hal = FlashHal(flash, offset, slot_size)
     size = _args.integer("size", size, 0, _args.U32)
     parts_crc32 = _args.integer("parts_crc32", parts_crc32, 0, _args.U32)
     exp = _expect(expect_size, crc32, sha256, "expect_size")
     out = ffi.new("struct mfota_image_report *")
     rc = lib.mfota_image_verify(hal.c, size, parts_crc32, exp, out)
-    _check(rc, hal, error=ImageError, what="image verification")
+    check_hal_rc(rc, hal, error=ImageError, what="image verification")
     return _report(out)
