@@ -6,10 +6,10 @@ MCUboot swaps it in.
 
 The board build, the emulator and the helpers are test_on_target's: this
 module imports its fixtures (a module-scoped fixture is set up once per
-module that uses it, so the board is built once more here: a few seconds
-with Ninja).  The delta file is what a campaign uploads instead of the
-image: ``create_delta_file(v1, v2)``, the signed files as uploaded, so the
-source is the first bytes of the primary slot.
+module that uses it, so the board is built once more here).  The delta
+file is what a campaign uploads instead of the image:
+``create_delta_file(v1, v2)``, the signed files as uploaded, so the source
+is the first bytes of the primary slot.
 """
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def test_delta_update_through_the_modem(board, emu, images, delta, tmp_path):  #
     assert any("v2 feature" in ln for ln in run.boots[1].lines)
     assert "[app] client start_boot (confirm): MFOTA_OK" in run.boots[1].lines
     assert _confirmed(flash)
+    assert sum(map(_applying, run.boots[0].op_log)) > 20, run.boots[0].op_log  # traced
     assert not _primary_writes(run.boots[0]), run.boots[0].op_log
     dev = qd.FileFlash(flash)
     assert dev.read(qd.PRIMARY_OFF, len(v2)) == v2
