@@ -274,17 +274,18 @@ int mfota_client_file_data_(struct mfota_client *c, uint64_t offset, const uint8
         return write_image(c, offset, data, len);
     }
     while (n < len && data[n] == magic[d->matched]) {
-        if (d->matched == sizeof d->head) {
+        if (d->matched == sizeof magic - 1u) {
             /* Never written as an image: this build cannot apply it. */
             return MFOTA_ERR_DELTA_UNSUPPORTED;
         }
-        d->head[d->matched++] = data[n++];
+        d->matched++;
+        n++;
     }
     if (n == len) {
         return MFOTA_OK; /* all of it matched: still undecided */
     }
     d->kind = MFOTA_DELTA_KIND_IMAGE;
-    rc = write_image(c, 0, d->head, d->matched);
+    rc = write_image(c, 0, magic, d->matched); /* the held bytes are the magic's */
     return rc < 0 ? rc : write_image(c, d->matched, data + n, len - n);
 }
 
@@ -299,7 +300,7 @@ int mfota_client_delta_part_done_(struct mfota_client *c, uint64_t offset, uint6
         return MFOTA_ERR_STATE; /* a part of 1..3 bytes; parts are whole sectors */
     }
     d->kind = MFOTA_DELTA_KIND_IMAGE; /* a file of 0..3 bytes */
-    rc = write_image(c, 0, d->head, d->matched);
+    rc = write_image(c, 0, magic, d->matched);
     return rc < 0 ? rc : 0;
 }
 

@@ -200,8 +200,7 @@ struct mfota_client_delta {
     struct mfota_delta ap;
     struct mfota_flash source_hal; /* cfg.delta_source, errors through client_hal.c */
 #else
-    uint8_t matched;       /* bytes of "MFDP" matched so far */
-    uint8_t head[3];       /* the matched bytes, held until decided */
+    uint8_t matched;       /* bytes of "MFDP" matched so far (held: they are the magic's) */
 #endif
 };
 
