@@ -12,7 +12,13 @@ Pairs (each built here from this repository):
 For each pair and each compression the device reads (heatshrink, none):
 patch size / image size, detools' patch time on the host, and the C
 applier's apply time on the host (bench/bench_delta_apply.c: RAM flash with
-read-back verification, 512-byte feeds, best of 5).  RAM: sizeof(struct
+read-back verification, 512-byte feeds, best of 5).  On Cortex-M4 (QEMU):
+the bare applier's instruction count (bench/bench_delta_mcu.c, -icount), and
+the real engine path on the QEMU board: the board app (MFOTA_DELTA=1)
+downloading the v1 -> v2 delta file through the modem simulator and
+rebuilding v2 from its primary slot, against the same board downloading the
+full v2 (wall time of each phase of v1's update, file server bytes).
+RAM: sizeof(struct
 mfota_delta) on the host and on Cortex-M4 (arm-none-eabi-gcc), and the
 applier's code size on Cortex-M4.  Target: patch <= 10 % of the image for
 the small-change pairs.
@@ -143,6 +149,65 @@ def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
             "instructions_per_byte": insns / len(new)}
 
 
+def board_update(board_dir: Path, work: Path,
+                 uploads: tuple[str, ...] = ("image", "delta")) -> dict | None:
+    """The v1 -> v2 update on the QEMU board through the real client engine,
+    once with the full image and once with the delta file uploaded: per run
+    the file's size, the bytes the file server sent, and the wall time (host
+    clock, QEMU TCG) from the app's "state downloading" to "downloaded" (the
+    transfer through the modem, writing the image or applying the delta,
+    then the hash and signature check) and on to "updating" (the trailer
+    that marks it pending).  ``uploads``: which of the two to run.  None when
+    QEMU is missing."""
+    if shutil.which("qemu-system-arm") is None:
+        return None
+    from m2mfota.delta import create_delta_file
+
+    v1 = (board_dir / "app-v1.signed.bin").read_bytes()
+    v2 = (board_dir / "app-v2.signed.bin").read_bytes()
+    work.mkdir(parents=True, exist_ok=True)
+    files = {"image": lambda: v2, "delta": lambda: create_delta_file(v1, v2)}
+    return {label: _board_run(board_dir, work / label, v1, files[label]()) for label in uploads}
+
+
+def _board_run(board_dir: Path, work: Path, v1: bytes, data: bytes) -> dict:
+    """One update of a fresh board (v1) to ``data`` uploaded as 2.0.0."""
+    from m2mfota import qemu_device as qd
+    from m2mfota.demo import Emulator
+    from m2mfota.modem_sim import ModemSim, RunningSim
+
+    imei, secret = "356938035643809", "bench-secret"
+    work.mkdir(parents=True, exist_ok=True)
+    emu = Emulator(str(work / "emulator.sqlite3"))
+    emu.start()
+    stamps: dict[str, float] = {}
+    sent: list[int] = []
+
+    def on_line(boot: int, line: str) -> None:
+        if boot == 1 and line.startswith("[app] state "):
+            stamps.setdefault(line.split()[-1], time.monotonic())
+        if boot == 1 and line.startswith("[app] client cycle:"):
+            # The emulator withdraws the file once v2 reports: count now.
+            sent.append(emu.api("GET", f"/api/devices/{imei}/download")["stats"]["bytes_sent"])
+
+    try:
+        fw = emu.api("POST", "/api/firmware?version=2.0.0", raw=data)
+        emu.api("POST", "/api/devices", {"imei": imei, "secret": secret})
+        emu.api("PUT", f"/api/devices/{imei}/desired", {"firmware_id": fw["id"]})
+        flash = work / "flash.bin"
+        qd.provision(flash, v1, imei=imei, secret=secret, server=emu.base)
+        with RunningSim(ModemSim(link="none"), max_lifetime=900) as sim:
+            run = qd.run_board(flash, board_dir / "bootloader.elf", boots=2, boot_timeout=400,
+                               modem=("127.0.0.1", sim.port), on_line=on_line)
+        done = emu.api("GET", f"/api/devices/{imei}")["update"]["status"] == "done"
+    finally:
+        emu.stop()
+    assert done and run.running_images()[-1] == "2.0.0+0", "\n".join(run.lines)
+    return {"file": len(data), "sent": sent[0],
+            "download_s": stamps["downloaded"] - stamps["downloading"],
+            "mark_s": stamps["updating"] - stamps["downloaded"]}
+
+
 def measure(name: str, old: bytes, new: bytes, bench: Path, work: Path,
             small: bool) -> list[dict]:
     rows = []
@@ -186,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         rows += measure("mfota-device", device, device_fn, bench, top, True)
         arm = arm_figures(top)
         mcu = mcu_apply(board["app-v1"], board["app-v2"], top / "mcu")
+        on_board = board_update(top / "board", top / "qemu-board")
     if args.json:
-        print(json.dumps({"rows": rows, **arm, "mcu_v1_v2": mcu}, indent=1))
+        print(json.dumps({"rows": rows, **arm, "mcu_v1_v2": mcu, "board_update": on_board},
+                         indent=1))
     else:
         print("| pair | compression | image | patch | patch/image | patch time (host) "
               "| apply time (host) |")
@@ -205,6 +272,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"({mcu['instructions_per_byte']:.0f} per image byte; "
                   f"{mcu['instructions'] / 64e3:.0f} ms at 64 MHz and 1 instruction per cycle, "
                   "flash erase/program time not included)")
+        if on_board is not None:
+            print("\nthe QEMU board's v1 -> v2 update through the engine (modem simulator, "
+                  "link none; wall time, QEMU TCG):\n")
+            print("| uploaded | file | file server sent | downloading -> downloaded (transfer, "
+                  "write or apply, hash + signature) | downloaded -> updating (trailer) |")
+            print("|---|---:|---:|---:|---:|")
+            for label, r in on_board.items():
+                print(f"| {label} | {r['file']} | {r['sent']} | {r['download_s']:.2f} s "
+                      f"| {r['mark_s']:.3f} s |")
     missed = [r for r in rows if r["small_change"] and r["compression"] == "heatshrink"
               and r["ratio"] > SMALL_CHANGE_TARGET]
     for r in missed:

@@ -2,6 +2,11 @@
 """Text, data and bss of the QEMU board's bootloader and app, from the link maps.
 
     python tools/board_sizes.py BUILD_DIR        # a build of embedded_port/board
+    python tools/board_sizes.py BUILD_DIR --baseline OTHER_BUILD
+
+With --baseline (for example a build configured with -DMFOTA_BOARD_DELTA=OFF)
+it also prints what BUILD_DIR adds to each image and to each component of
+the app: the code and RAM an option costs.
 
 Reads BUILD_DIR/bootloader.map and app-v1.map (written by the linker,
 -Wl,-Map) and prints Markdown tables: the totals per image, and the share of
@@ -91,22 +96,55 @@ def table(rows: list[tuple[str, dict[str, int]]], head: str) -> str:
     return "\n".join(out)
 
 
+def difference(rows: list[tuple[str, dict[str, int], dict[str, int]]], head: str) -> str:
+    """Rows of (name, baseline sizes, sizes): both, and what the second adds."""
+    out = [f"| {head} | text | data | bss | text + | data + | bss + |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, base, new in rows:
+        sizes = [new.get(k, 0) for k in ("text", "data", "bss")]
+        adds = [new.get(k, 0) - base.get(k, 0) for k in ("text", "data", "bss")]
+        out.append(f"| {name} | " + " | ".join(str(v) for v in sizes) + " | "
+                   + " | ".join(f"{v:+d}" for v in adds) + " |")
+    return "\n".join(out)
+
+
+def _maps(build_dir: Path) -> dict[str, Path] | None:
+    paths = {"bootloader": build_dir / "bootloader.map", "app v1": build_dir / "app-v1.map"}
+    for path in paths.values():
+        if not path.is_file():
+            print(f"board_sizes: no {path} (build embedded_port/board first)", file=sys.stderr)
+            return None
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", type=Path, help="a build of embedded_port/board")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another build: also print what build_dir adds to it")
     args = parser.parse_args(argv)
-    images = (("bootloader", "bootloader.map"), ("app v1", "app-v1.map"))
+    maps = _maps(args.build_dir)
+    base_maps = _maps(args.baseline) if args.baseline is not None else None
+    if maps is None or (args.baseline is not None and base_maps is None):
+        return 2
     totals = []
-    for label, name in images:
-        path = args.build_dir / name
-        if not path.is_file():
-            print(f"board_sizes: no {path} (build embedded_port/board first)", file=sys.stderr)
-            return 2
+    for label, path in maps.items():
         total, parts = parse_map(path)
         totals.append((label, total))
         rows = sorted(parts.items(), key=lambda kv: -kv[1].get("text", 0))
         print(f"### {label}\n\n{table(rows, 'component')}\n")
     print(f"### totals\n\n{table(totals, 'image')}")
+    if base_maps is not None:
+        base_totals = {label: parse_map(path)[0] for label, path in base_maps.items()}
+        print(f"\n### against {args.baseline}\n\n"
+              + difference([(label, base_totals[label], total) for label, total in totals],
+                           "image"))
+        base_parts = parse_map(base_maps["app v1"])[1]
+        parts = parse_map(maps["app v1"])[1]
+        rows = [(name, base_parts.get(name, {}), parts.get(name, {}))
+                for name in sorted(set(parts) | set(base_parts))]
+        print(f"\n### app v1 components against {args.baseline}\n\n"
+              + difference(rows, "component"))
     return 0
 
 

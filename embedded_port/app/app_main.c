@@ -15,7 +15,13 @@
  *      mfota_mcuboot_bootloader() with the trusted key, so the client checks
  *      the downloaded image's ECDSA signature itself (tinycrypt) before it
  *      marks it pending.  mfota_client_start_boot() on the first boot of a
- *      test-swapped image -- it confirms it -- else mfota_client_start();
+ *      test-swapped image -- it confirms it -- else mfota_client_start().
+ *      Built with MFOTA_DELTA=1 (the board's CMake option MFOTA_BOARD_DELTA),
+ *      the client also takes a delta file instead of an image: its source
+ *      is the primary slot, whose first bytes are the running image as it
+ *      was uploaded (the signed file), so the engine hashes exactly what
+ *      the delta was made against and rebuilds the new image into the
+ *      secondary slot, where it is checked like a downloaded one;
  *   4. when the cycle left an image pending, asks the host for a reboot
  *      (exit status BOARD_EXIT_REBOOT); otherwise idles (BOARD_EXIT_IDLE).
  * The v2 built with APP_CONFIRM=0 stands for a firmware that dies before it
@@ -313,6 +319,9 @@ static int client_cycle(const struct config *cfg, const struct mfota_mcuboot_ima
     cc.journal_flash = &journal;
     cc.bootloader = &bl;
     cc.check_mcuboot = 1;
+#if MFOTA_DELTA
+    cc.delta_source = &primary; /* read only: the engine never writes its source */
+#endif
     cc.on_event = on_event;
     cc.part_size = APP_PART_SIZE;
     cc.io_timeout_ms = 30000;

@@ -15,6 +15,10 @@ Everything runs on this machine, on 127.0.0.1:
 v1 downloads v2 through the modem, checks it, marks it pending and asks for a
 reboot; MCUboot swaps; v2 confirms and reports 2.0.0.  Exit status 0 only
 when the emulator shows the device done on the desired version.
+
+With ``--delta`` the campaign uploads a delta file from v1 to the update
+(``create_delta_file``) instead of the image: the board downloads only that
+and rebuilds the update from its running v1; the demo prints the bytes saved.
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "default: $M2MFOTA_BOARD_DIR)")
     parser.add_argument("--update", type=Path, default=None,
                         help="signed update image (default: BOARD_DIR/app-v2.signed.bin)")
+    parser.add_argument("--delta", action="store_true",
+                        help="upload a delta file from v1 to the update instead of the image "
+                             "(the board rebuilds the update from its running v1)")
     parser.add_argument("--version", dest="update_version", default="2.0.0",
                         help="the update's version as the server knows it [%(default)s]")
     parser.add_argument("--link", choices=("ltem", "nbiot", "none"), default="ltem",
@@ -94,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     image = update.read_bytes()
+    if args.delta:
+        image = _delta_file((board / "app-v1.signed.bin").read_bytes(), image)
     tmp = None
     if args.workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="m2mfota-qemu-demo-")
@@ -108,6 +117,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+def _delta_file(v1: bytes, update: bytes) -> bytes:
+    """The delta file a campaign uploads instead of ``update``."""
+    from m2mfota.delta import create_delta_file
+
+    try:
+        return create_delta_file(v1, update)
+    except ImportError as exc:
+        raise UserError(f"--delta needs detools ({exc}): pip install detools") from None
 
 
 def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, sim: Any,
@@ -139,8 +158,9 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
                      secret=secret, server=emu.base)
         started = time.monotonic()
         with running_sim(sim, max_lifetime=args.timeout * args.boots + 60) as modem:
+            what = "delta file" if args.delta else "image"
             console.print(f"emulator  {emu.base}/  (device {IMEI}, desired "
-                          f"{args.update_version}, {len(image)} bytes)")
+                          f"{args.update_version}, {what} of {len(image)} bytes)")
             console.print(f"modem-sim 127.0.0.1:{modem.port}  link={args.link} "
                           f"uart={args.uart_baud or 'unpaced'} faults={args.faults or '-'}")
             console.print(f"board     {board}  flash {flash}")
@@ -148,8 +168,13 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
                           TextColumn("{task.fields[status]}"), console=console,
                           transient=False) as progress:
                 task = progress.add_task("boot 1", total=len(image), status="starting")
+                sent: list[int] = []
 
                 def on_line(boot: int, line: str) -> None:
+                    if line.startswith("[app] client cycle:") and not sent:
+                        # The file is withdrawn once v2 reports: count the bytes now.
+                        stats = emu.api("GET", f"/api/devices/{IMEI}/download")["stats"]
+                        sent.extend([stats["bytes_sent"]] if stats else [])
                     m = _PROGRESS.search(line)
                     if m:
                         progress.update(task, completed=int(m[1]), total=int(m[2]))
@@ -179,6 +204,12 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
         table.add_row("update", f"[green]{status}[/green]" if ok else f"[red]{status}[/red]")
         table.add_row("modem", f"{stats.commands} AT commands, {stats.connects} connects, "
                                f"{stats.air_bytes_down} bytes down, {stats.air_bytes_up} up")
+        if sent:
+            table.add_row("file server", f"{sent[0]} bytes sent")
+        if args.delta:
+            full = update_size(args, board)
+            table.add_row("delta", f"{len(image)} bytes instead of {full}: "
+                                   f"{full - len(image)} bytes ({1 - len(image) / full:.1%}) saved")
         table.add_row("time", f"{seconds:.1f} s")
         console.print(table)
         if ok:
@@ -190,3 +221,8 @@ def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, si
         return 1
     finally:
         emu.stop()
+
+
+def update_size(args: argparse.Namespace, board: Path) -> int:
+    """Bytes of the full update image (what --delta saves against)."""
+    return (args.update or board / "app-v2.signed.bin").stat().st_size
