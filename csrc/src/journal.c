@@ -47,13 +47,20 @@ static void encode(const struct mfota_journal_record *r, uint8_t *b)
     put32(b + 232, mfota_crc32(0, b, 232));
 }
 
-/* 1 when `b` holds a record whose magic and CRC check out. */
-static int decode(const uint8_t *b, struct mfota_journal_record *r)
+/* 1 when `b` holds a record whose magic and CRC check out and whose progress
+ * does not contradict itself (offset <= total size, SHA-256 length ==
+ * offset): checked on the bytes, so a scan needs no decoded copy. */
+static int valid(const uint8_t *b)
+{
+    return memcmp(b, rec_magic, 4) == 0 && get32(b + 232) == mfota_crc32(0, b, 232) &&
+           get32(b + 16) <= get32(b + 12) && get32(b + 160) == get32(b + 16) &&
+           get32(b + 164) == 0u;
+}
+
+/* A record that valid() accepted. */
+static void decode(const uint8_t *b, struct mfota_journal_record *r)
 {
     unsigned i;
-    if (memcmp(b, rec_magic, 4) != 0 || get32(b + 232) != mfota_crc32(0, b, 232)) {
-        return 0;
-    }
     r->seq = get32(b + 4);
     r->flags = get32(b + 8);
     r->total_size = get32(b + 12);
@@ -67,10 +74,8 @@ static int decode(const uint8_t *b, struct mfota_journal_record *r)
     for (i = 0; i < 8; i++) {
         r->sha.state[i] = get32(b + 128 + 4 * i);
     }
-    r->sha.length = (uint64_t)get32(b + 160) | ((uint64_t)get32(b + 164) << 32);
+    r->sha.length = get32(b + 160);
     memcpy(r->sha.buffer, b + 168, 64);
-    /* A record whose progress contradicts itself is as bad as a torn one. */
-    return r->offset <= r->total_size && r->sha.length == r->offset;
 }
 
 static void journal_reset(struct mfota_journal *j)
@@ -126,12 +131,14 @@ static int is_erased(const uint8_t *b, size_t n, uint8_t erased)
     return 1;
 }
 
-static int load_flash(struct mfota_journal *j)
+/* Find the newest valid record, decode it into `out` (j->rec is left
+ * alone: it may hold the record a caller wants to compare with), and set
+ * have_rec and where the next record goes. */
+static int load_flash(struct mfota_journal *j, struct mfota_journal_record *out)
 {
     const struct mfota_flash *f = j->flash;
     uint8_t buf[REC_BUF];
-    struct mfota_journal_record r;
-    uint32_t slots = f->sector_size / j->stride, sec, slot;
+    uint32_t slots = f->sector_size / j->stride, sec, slot, best_pos = 0, best_seq = 0;
     uint32_t last_used[2] = {0, 0}; /* 1 + index of the last non-erased slot */
     uint32_t best_sector = 0;
     int rc;
@@ -150,8 +157,9 @@ static int load_flash(struct mfota_journal *j)
                 continue;
             }
             last_used[sec] = slot + 1u;
-            if (decode(buf, &r) && (!j->have_rec || seq_newer(r.seq, j->rec.seq))) {
-                j->rec = r;
+            if (valid(buf) && (!j->have_rec || seq_newer(get32(buf + 4), best_seq))) {
+                best_seq = get32(buf + 4);
+                best_pos = pos;
                 j->have_rec = 1;
                 best_sector = sec;
             }
@@ -171,10 +179,19 @@ static int load_flash(struct mfota_journal *j)
         j->next_pos = (1u - best_sector) * f->sector_size;
         j->need_erase = 1;
     }
+    /* Read once more rather than keep a decoded copy of every candidate. */
+    rc = f->read(f->ctx, f->slot_offset + best_pos, buf, REC_SIZE);
+    if (rc < 0) {
+        return rc;
+    }
+    if (!valid(buf)) {
+        return MFOTA_ERR_JOURNAL_EMPTY; /* changed under us: nothing to trust */
+    }
+    decode(buf, out);
     return MFOTA_OK;
 }
 
-static int load_kv(struct mfota_journal *j)
+static int load_kv(struct mfota_journal *j, struct mfota_journal_record *out)
 {
     uint8_t buf[REC_SIZE];
     int n = j->kv->get(j->kv->ctx, buf, sizeof buf);
@@ -182,11 +199,17 @@ static int load_kv(struct mfota_journal *j)
     if (n < 0) {
         return n;
     }
-    if (n == (int)REC_SIZE && decode(buf, &j->rec)) {
+    if (n == (int)REC_SIZE && valid(buf)) {
+        decode(buf, out);
         j->have_rec = 1;
         return MFOTA_OK;
     }
     return MFOTA_ERR_JOURNAL_EMPTY;
+}
+
+static int load_into(struct mfota_journal *j, struct mfota_journal_record *out)
+{
+    return j->flash != NULL ? load_flash(j, out) : load_kv(j, out);
 }
 
 int mfota_journal_load(struct mfota_journal *j, struct mfota_journal_record *out)
@@ -195,7 +218,7 @@ int mfota_journal_load(struct mfota_journal *j, struct mfota_journal_record *out
     if (j == NULL || (j->flash == NULL && j->kv == NULL)) {
         return MFOTA_ERR_INVAL;
     }
-    rc = j->flash != NULL ? load_flash(j) : load_kv(j);
+    rc = load_into(j, &j->rec);
     if (rc == MFOTA_OK && out != NULL) {
         *out = j->rec;
     }
@@ -277,14 +300,21 @@ static int same_download(const struct mfota_journal_record *a, const struct mfot
 
 int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed)
 {
+    struct mfota_journal_record old;
+    struct mfota_journal_record *rec;
     int rc;
-    if (j == NULL || want == NULL || resumed == NULL) {
+    if (j == NULL || want == NULL || resumed == NULL || (j->flash == NULL && j->kv == NULL)) {
         return MFOTA_ERR_INVAL;
     }
     *resumed = 0;
-    rc = mfota_journal_load(j, NULL);
+    /* The wanted download becomes the record in force; `want` may be j->rec
+     * itself (the client engine keeps no other copy). */
+    rec = &j->rec;
+    if (want != rec) {
+        *rec = *want;
+    }
+    rc = load_into(j, &old);
     if (rc == MFOTA_ERR_JOURNAL_EMPTY) {
-        j->rec = *want;
         /* Nothing could be resumed by mistake: the first progress record is
          * the first write. */
         return MFOTA_OK;
@@ -292,23 +322,26 @@ int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *wa
     if (rc < 0) {
         return rc;
     }
-    if (same_download(&j->rec, want)) {
-        want->offset = j->rec.offset;
-        want->crc32 = j->rec.crc32;
-        want->sha = j->rec.sha;
-        want->requests = j->rec.requests;
-        want->flags = (want->flags & ~MFOTA_JOURNAL_COMPLETE) | (j->rec.flags & MFOTA_JOURNAL_COMPLETE);
-        want->seq = j->rec.seq;
-        j->rec = *want;
+    rec->seq = old.seq; /* the next write continues the sequence */
+    if (same_download(&old, rec)) {
+        rec->offset = old.offset;
+        rec->crc32 = old.crc32;
+        rec->sha = old.sha;
+        rec->requests = old.requests;
+        rec->flags = (rec->flags & ~MFOTA_JOURNAL_COMPLETE) | (old.flags & MFOTA_JOURNAL_COMPLETE);
         *resumed = 1;
-        return MFOTA_OK;
+    } else {
+        rec->offset = 0;
+        rec->crc32 = 0;
+        rec->requests = 0;
+        rec->flags &= ~MFOTA_JOURNAL_COMPLETE;
+        mfota_sha256_init(&rec->sha);
+        rc = mfota_journal_write(j, rec);
     }
-    want->offset = 0;
-    want->crc32 = 0;
-    want->requests = 0;
-    want->flags &= ~MFOTA_JOURNAL_COMPLETE;
-    mfota_sha256_init(&want->sha);
-    return mfota_journal_write(j, want);
+    if (want != rec) {
+        *want = *rec;
+    }
+    return rc;
 }
 
 int mfota_journal_restart(struct mfota_journal *j)

@@ -170,7 +170,8 @@ struct mfota_client {
     int result;                   /* enum mfota_result of the last update (0: none / pending) */
     int error;                    /* enum mfota_err behind a failed result, else 0 */
     const char *reason;           /* fota.error of the last failure, or NULL */
-    struct mfota_client_stats stats;
+    struct mfota_client_stats stats;     /* finished downloads included; the running one
+                                          * too with mfota_client_stats() */
     uint64_t done, total;         /* bytes committed, image size */
     char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
     uint8_t has_pending;          /* an image was marked pending in this cycle */
@@ -187,15 +188,14 @@ struct mfota_client {
     struct mfota_fota_command cmd_;      /* the command in force: the one copy of its token
                                           * (the downloader sends requests from it) */
     struct mfota_image_expect expect_;   /* what the command in force promised */
-    struct mfota_journal_record jrec_;   /* its journal identity and progress */
     struct mfota_dl dl_;
     struct mfota_dl_sink sink_;
     struct mfota_flash_writer writer_;
-    struct mfota_journal journal_;
+    struct mfota_journal journal_;       /* its rec: the command in force's identity and
+                                          * progress, with or without a journal HAL */
     struct mfota_report_policy report_;
     struct mfota_backoff backoff_;
     struct mfota_http_response up_resp_; /* the uplink's response; its body goes to io_ */
-    struct mfota_dl_stats base_;         /* counters of finished downloads */
     uint64_t wake_at_;
     uint64_t up_deadline_;               /* the uplink attempt fails at this clock time */
     uint64_t restart_at_;                /* where DL_RESTART starts the download */
