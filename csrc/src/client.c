@@ -439,6 +439,8 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     dc.max_size = c->cfg_.slot->slot_size;
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
+    dc.tx_buf = c->scratch_;
+    dc.tx_cap = sizeof c->scratch_;
     rc = mfota_dl_init(&c->dl_, &dc);
     return rc == MFOTA_OK ? mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD) : rc;
 }
@@ -681,15 +683,15 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
         c->io_[n] = '/';
         rc = mfota_url_parse(c->io_, n + 1u, &c->server_);
     }
-    if (rc == MFOTA_OK && c->server_.host_len >= sizeof c->host_) {
-        rc = MFOTA_ERR_URL_TOO_LONG; /* MFOTA_HOST_MAX */
+    if (rc == MFOTA_OK && c->server_.host_len > MFOTA_HOST_MAX) {
+        rc = MFOTA_ERR_URL_TOO_LONG; /* it must fit scratch_, NUL-terminated */
     }
     if (rc != MFOTA_OK) {
         return rc;
     }
-    memcpy(c->host_, c->server_.host, c->server_.host_len);
-    c->host_[c->server_.host_len] = '\0';
-    c->server_.host = c->host_;
+    /* The same bytes in the caller's string, which outlives the client:
+     * nothing of the URL is copied. */
+    c->server_.host = cfg->server + (c->server_.host - c->io_);
     c->server_.path = NULL;
     c->server_.path_len = 0;
     if (cfg->journal_flash != NULL) {

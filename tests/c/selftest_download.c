@@ -42,6 +42,7 @@ static uint32_t opt_trickle_ms, opt_timeout_ms, opt_max_time_ms, opt_max_retries
 static int opt_refuse_when_closing; /* sends fail once the server said Connection: close */
 static struct got sink_state;
 static uint8_t rx[700];
+static uint8_t tx[MFOTA_DL_SEND_CHUNK];
 static struct mfota_dl dl;
 
 static size_t put_num(char *o, size_t at, uint64_t v, int hex)
@@ -200,6 +201,8 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     }
     cfg.rx_buf = rx;
     cfg.rx_cap = sizeof rx;
+    cfg.tx_buf = tx;
+    cfg.tx_cap = sizeof tx;
     if (opt_timeout_ms != 0u) {
         cfg.timeout_ms = opt_timeout_ms;
         cfg.max_time_ms = opt_max_time_ms;

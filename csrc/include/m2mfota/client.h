@@ -183,8 +183,7 @@ struct mfota_client {
     const struct mfota_kv *port_kv_;
     struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
     struct mfota_kv kv_hal_;
-    struct mfota_url server_;
-    char host_[MFOTA_HOST_MAX + 1];
+    struct mfota_url server_;           /* host and port slices of cfg_.server */
     struct mfota_fota_command cmd_;      /* the command in force: the one copy of its token
                                           * (the downloader sends requests from it) */
     struct mfota_image_expect expect_;   /* what the command in force promised */
@@ -214,7 +213,11 @@ struct mfota_client {
     /* The uplink request, then its response's body (the downlink): a
      * request is rebuilt for each attempt, so one buffer serves both. */
     char io_[MFOTA_CLIENT_IO_MAX];
-    uint8_t up_rx_[MFOTA_CLIENT_UPLINK_RX_MAX]; /* the uplink response arrives through this */
+    /* Scratch, never kept between two uses: the uplink response arrives
+     * through it, the download's requests leave through it (its tx_buf),
+     * and a host waits in it, NUL-terminated, for connect() and the uplink's
+     * Host line. */
+    uint8_t scratch_[MFOTA_CLIENT_SCRATCH_MAX];
     uint8_t rx_[MFOTA_CLIENT_RX_MAX];           /* the download's receive buffer */
 };
 

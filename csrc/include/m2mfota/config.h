@@ -369,6 +369,20 @@
 #define MFOTA_CLIENT_IO_MAX MFOTA_CLIENT_DOWNLINK_MAX
 #endif
 
+/* The engine's scratch buffer, the largest of its uses (never two at once):
+ * an uplink response arrives through it, a download request leaves through
+ * it, and a host name waits in it, NUL-terminated, for connect(). */
+#if MFOTA_CLIENT_UPLINK_RX_MAX > MFOTA_DL_SEND_CHUNK
+#define MFOTA_CLIENT_SCRATCH_A_ MFOTA_CLIENT_UPLINK_RX_MAX
+#else
+#define MFOTA_CLIENT_SCRATCH_A_ MFOTA_DL_SEND_CHUNK
+#endif
+#if MFOTA_CLIENT_SCRATCH_A_ > MFOTA_HOST_MAX
+#define MFOTA_CLIENT_SCRATCH_MAX MFOTA_CLIENT_SCRATCH_A_
+#else
+#define MFOTA_CLIENT_SCRATCH_MAX (MFOTA_HOST_MAX + 1)
+#endif
+
 /* Progress uplinks: at most every this many percent and milliseconds. */
 #ifndef MFOTA_CLIENT_PROGRESS_STEP
 #define MFOTA_CLIENT_PROGRESS_STEP 10
