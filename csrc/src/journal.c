@@ -1,5 +1,6 @@
 #include "m2mfota/journal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "m2mfota/crc32.h"
@@ -24,26 +25,60 @@ static uint32_t get32(const uint8_t *p)
            ((uint32_t)p[3] << 24);
 }
 
+/* The serialized layout (journal.h) in spans of the record: runs of uint32_t
+ * fields, stored little-endian, and runs of bytes, copied.  Encoding and
+ * decoding walk the same table, so the two cannot disagree. */
+#define R_(field) ((uint16_t)offsetof(struct mfota_journal_record, field))
+static const struct {
+    uint16_t rec;   /* offset in struct mfota_journal_record */
+    uint8_t at;     /* offset in the serialized record */
+    uint8_t words;  /* uint32_t fields, or 0: `bytes` bytes */
+    uint8_t bytes;
+} spans[] = {
+    {R_(seq), 4, 7, 0},            /* seq .. expect_crc32 */
+    {R_(url_hash), 32, 0, 96},     /* url_hash, validator_hash, expect_sha256 */
+    {R_(sha.state), 128, 8, 0},
+    {R_(sha.buffer), 168, 0, 64},
+};
+#undef R_
+
+/* The fields the spans name lie where they say, without padding between. */
+typedef char journal_layout_check_[
+    (offsetof(struct mfota_journal_record, expect_crc32) ==
+         offsetof(struct mfota_journal_record, seq) + 24u &&
+     offsetof(struct mfota_journal_record, expect_sha256) ==
+         offsetof(struct mfota_journal_record, url_hash) + 64u) ? 1 : -1];
+
+/* Record -> bytes when `to_bytes`, else bytes -> record (without the magic,
+ * the SHA-256 length and the CRC, which the callers handle). */
+static void convert(struct mfota_journal_record *r, uint8_t *b, int to_bytes)
+{
+    unsigned i, k;
+    for (i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+        uint8_t *f = (uint8_t *)r + spans[i].rec, *s = b + spans[i].at;
+        if (spans[i].words == 0u) {
+            memcpy(to_bytes ? s : f, to_bytes ? f : s, spans[i].bytes);
+        }
+        for (k = 0; k < spans[i].words; k++, f += 4, s += 4) {
+            uint32_t v;
+            if (to_bytes) {
+                memcpy(&v, f, 4);
+                put32(s, v);
+            } else {
+                v = get32(s);
+                memcpy(f, &v, 4);
+            }
+        }
+    }
+}
+
 static void encode(const struct mfota_journal_record *r, uint8_t *b)
 {
-    unsigned i;
     memcpy(b, rec_magic, 4);
-    put32(b + 4, r->seq);
-    put32(b + 8, r->flags);
-    put32(b + 12, r->total_size);
-    put32(b + 16, r->offset);
-    put32(b + 20, r->crc32);
-    put32(b + 24, r->requests);
-    put32(b + 28, r->expect_crc32);
-    memcpy(b + 32, r->url_hash, 32);
-    memcpy(b + 64, r->validator_hash, 32);
-    memcpy(b + 96, r->expect_sha256, 32);
-    for (i = 0; i < 8; i++) {
-        put32(b + 128 + 4 * i, r->sha.state[i]);
-    }
+    /* convert() only reads the record when writing bytes. */
+    convert((struct mfota_journal_record *)(uintptr_t)r, b, 1);
     put32(b + 160, (uint32_t)r->sha.length);
     put32(b + 164, (uint32_t)(r->sha.length >> 32));
-    memcpy(b + 168, r->sha.buffer, 64);
     put32(b + 232, mfota_crc32(0, b, 232));
 }
 
@@ -58,24 +93,10 @@ static int valid(const uint8_t *b)
 }
 
 /* A record that valid() accepted. */
-static void decode(const uint8_t *b, struct mfota_journal_record *r)
+static void decode(uint8_t *b, struct mfota_journal_record *r)
 {
-    unsigned i;
-    r->seq = get32(b + 4);
-    r->flags = get32(b + 8);
-    r->total_size = get32(b + 12);
-    r->offset = get32(b + 16);
-    r->crc32 = get32(b + 20);
-    r->requests = get32(b + 24);
-    r->expect_crc32 = get32(b + 28);
-    memcpy(r->url_hash, b + 32, 32);
-    memcpy(r->validator_hash, b + 64, 32);
-    memcpy(r->expect_sha256, b + 96, 32);
-    for (i = 0; i < 8; i++) {
-        r->sha.state[i] = get32(b + 128 + 4 * i);
-    }
+    convert(r, b, 0);
     r->sha.length = get32(b + 160);
-    memcpy(r->sha.buffer, b + 168, 64);
 }
 
 static void journal_reset(struct mfota_journal *j)
