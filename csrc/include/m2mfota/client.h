@@ -164,6 +164,14 @@ enum mfota_phase {
     MFOTA_PHASE_COUNT_
 };
 
+/* Private: a port's flash HAL as the engine's modules see it (client_hal.c):
+ * `hal` calls `port` and turns its negative returns into MFOTA_ERR_HAL. */
+struct mfota_client_flash_ {
+    struct mfota_flash hal;
+    const struct mfota_flash *port;
+    struct mfota_client *client;
+};
+
 struct mfota_client {
     /* ---- read-only for the caller ---- */
     int state;                    /* enum mfota_state */
@@ -179,9 +187,8 @@ struct mfota_client {
                                    * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* ---- private ---- */
     struct mfota_client_config cfg_;     /* its slot / journal HALs point at the copies below */
-    const struct mfota_flash *port_slot_, *port_journal_; /* the port's own HALs */
+    struct mfota_client_flash_ slot_w_, journal_w_; /* client_hal.c */
     const struct mfota_kv *port_kv_;
-    struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
     struct mfota_kv kv_hal_;
     struct mfota_url server_;           /* host and port slices of cfg_.server */
     struct mfota_fota_command cmd_;      /* the command in force: the one copy of its token
