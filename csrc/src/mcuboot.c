@@ -391,46 +391,21 @@ static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
     return 1;
 }
 
-/* One trailer field: `len` bytes (8 or 16, program_size <= 8) at `off` from
- * the slot end, holding `value` then erased bytes. */
-struct field {
-    uint32_t off;
-    uint8_t len;
-    uint8_t block[16];
-};
-
-static void field_init(struct field *fl, const struct mfota_flash *f, uint32_t off,
-                       const uint8_t *value, size_t vlen, uint8_t len)
-{
-    fl->off = off;
-    fl->len = len;
-    memset(fl->block, f->erased_value, sizeof fl->block);
-    memcpy(fl->block, value, vlen);
-}
-
-/* 1: the field already holds its value, 0: it is erased, -1: anything else. */
-static int field_state(const struct mfota_flash *f, const uint8_t *trailer, const struct field *fl)
-{
-    const uint8_t *p = trailer + TRAILER_SPAN - fl->off;
-    if (memcmp(p, fl->block, fl->len) == 0) {
-        return 1;
-    }
-    return all_erased(p, fl->len, f->erased_value) ? 0 : -1;
-}
-
-static int put_field(const struct mfota_flash *f, const struct field *fl)
+/* Program `len` bytes (a trailer field: 8, or 16 for the magic; program_size
+ * <= 8) at `off` from the slot end, and read them back. */
+static int put_field(const struct mfota_flash *f, uint32_t off, const uint8_t *block, size_t len)
 {
     uint8_t back[16];
-    uint32_t at = f->slot_offset + f->slot_size - fl->off;
-    int rc = f->program(f->ctx, at, fl->block, fl->len);
+    uint32_t at = f->slot_offset + f->slot_size - off;
+    int rc = f->program(f->ctx, at, block, len);
     if (rc < 0) {
         return rc;
     }
-    rc = f->read(f->ctx, at, back, fl->len);
+    rc = f->read(f->ctx, at, back, len);
     if (rc < 0) {
         return rc;
     }
-    return memcmp(fl->block, back, fl->len) == 0 ? MFOTA_OK : MFOTA_ERR_FLASH_VERIFY;
+    return memcmp(block, back, len) == 0 ? MFOTA_OK : MFOTA_ERR_FLASH_VERIFY;
 }
 
 static int trailer_sector(const struct mfota_flash *f, uint32_t *sector_off)
@@ -440,11 +415,18 @@ static int trailer_sector(const struct mfota_flash *f, uint32_t *sector_off)
     return MFOTA_OK;
 }
 
+/* The trailer span, TRAILER_SPAN bytes before the slot end, is five fields:
+ * swap_size, swap_info, copy_done, image_ok (8 bytes each) and the magic
+ * (16): the length of the field at index i of the span. */
+static size_t field_len(size_t i)
+{
+    return i < TRAILER_SPAN - 16u ? 8u : 16u;
+}
+
 int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size, int permanent)
 {
-    uint8_t trailer[TRAILER_SPAN], v;
-    struct field fields[3];
-    size_t nf = 0, i;
+    uint8_t trailer[TRAILER_SPAN], want[TRAILER_SPAN];
+    size_t i;
     uint32_t sector;
     int rc = mfota_flash_check(f), clash = 0;
     if (rc != MFOTA_OK) {
@@ -454,34 +436,25 @@ int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size,
         image_size > f->slot_size - TRAILER_SPAN) {
         return MFOTA_ERR_MCUBOOT_TRAILER;
     }
-    /* MCUboot's order would work too; magic last makes the request atomic. */
-    v = (uint8_t)(permanent ? MFOTA_MCUBOOT_SWAP_TYPE_PERM : MFOTA_MCUBOOT_SWAP_TYPE_TEST);
-    field_init(&fields[nf++], f, MFOTA_MCUBOOT_SWAP_INFO_OFF, &v, 1, 8);
+    /* The span as it must end up: swap type, image_ok when permanent, magic;
+     * every other byte erased. */
+    memset(want, f->erased_value, sizeof want);
+    want[TRAILER_SPAN - MFOTA_MCUBOOT_SWAP_INFO_OFF] =
+        (uint8_t)(permanent ? MFOTA_MCUBOOT_SWAP_TYPE_PERM : MFOTA_MCUBOOT_SWAP_TYPE_TEST);
     if (permanent) {
-        v = 0x01;
-        field_init(&fields[nf++], f, MFOTA_MCUBOOT_IMAGE_OK_OFF, &v, 1, 8);
+        want[TRAILER_SPAN - MFOTA_MCUBOOT_IMAGE_OK_OFF] = 0x01;
     }
-    field_init(&fields[nf++], f, MFOTA_MCUBOOT_MAGIC_OFF, boot_magic, sizeof boot_magic, 16);
+    memcpy(want + TRAILER_SPAN - MFOTA_MCUBOOT_MAGIC_OFF, boot_magic, sizeof boot_magic);
 
     rc = f->read(f->ctx, f->slot_offset + f->slot_size - TRAILER_SPAN, trailer, TRAILER_SPAN);
     if (rc < 0) {
         return rc;
     }
-    /* A field in another state than erased or wanted (an old trailer, a torn
-     * write), or a value in a field we leave erased, means erase first. */
-    for (i = 0; i < nf; i++) {
-        clash |= field_state(f, trailer, &fields[i]) < 0;
-    }
-    for (i = 0; i < TRAILER_SPAN; i++) {
-        uint32_t off = TRAILER_SPAN - (uint32_t)i;
-        int ours = off == MFOTA_MCUBOOT_SWAP_INFO_OFF ||
-                   (permanent && off == MFOTA_MCUBOOT_IMAGE_OK_OFF) ||
-                   off == MFOTA_MCUBOOT_MAGIC_OFF;
-        if (ours) {
-            i += (off == MFOTA_MCUBOOT_MAGIC_OFF ? 16u : 8u) - 1u;
-        } else if (trailer[i] != f->erased_value) {
-            clash = 1;
-        }
+    /* A field neither erased nor as wanted (an old trailer, a torn write, a
+     * value in a field we leave erased) means erase first. */
+    for (i = 0; i < TRAILER_SPAN; i += field_len(i)) {
+        clash |= memcmp(trailer + i, want + i, field_len(i)) != 0 &&
+                 !all_erased(trailer + i, field_len(i), f->erased_value);
     }
     if (clash) {
         trailer_sector(f, &sector);
@@ -494,9 +467,11 @@ int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size,
         }
         memset(trailer, f->erased_value, sizeof trailer);
     }
-    for (i = 0; i < nf; i++) {
-        if (field_state(f, trailer, &fields[i]) == 0) {
-            rc = put_field(f, &fields[i]);
+    /* In span order: the magic last, which makes the request atomic
+     * (MCUboot's own order would work too). */
+    for (i = 0; i < TRAILER_SPAN; i += field_len(i)) {
+        if (memcmp(trailer + i, want + i, field_len(i)) != 0) {
+            rc = put_field(f, (uint32_t)(TRAILER_SPAN - i), want + i, field_len(i));
             if (rc < 0) {
                 return rc;
             }
@@ -526,8 +501,7 @@ int mfota_mcuboot_clear_pending(const struct mfota_flash *f)
 
 int mfota_mcuboot_confirm(const struct mfota_flash *f)
 {
-    uint8_t magic[16], ok[8], v = 0x01;
-    struct field fl;
+    uint8_t magic[16], ok[8];
     int rc = mfota_flash_check(f);
     if (rc != MFOTA_OK) {
         return rc;
@@ -552,8 +526,9 @@ int mfota_mcuboot_confirm(const struct mfota_flash *f)
     if (ok[0] != f->erased_value) {
         return MFOTA_ERR_BOOT_STATE;
     }
-    field_init(&fl, f, MFOTA_MCUBOOT_IMAGE_OK_OFF, &v, 1, 8);
-    return put_field(f, &fl);
+    memset(ok, f->erased_value, sizeof ok);
+    ok[0] = 0x01;
+    return put_field(f, MFOTA_MCUBOOT_IMAGE_OK_OFF, ok, sizeof ok);
 }
 
 static int bl_mark_pending(void *ctx, uint32_t image_size, int permanent)
