@@ -734,22 +734,15 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_BODY:
             dl->stats.body_bytes += ev.len;
             if (dl->mode_ == M_ACCEPT) {
-                if (ev.len > dl->expect_len_ - dl->delivered_ && dl->whole_ &&
-                    !dl->plan.has_total) {
-                    /* A file of unknown size past max_size: asking again
-                     * would stream it again.  (Past a known total it is a
-                     * bad body, retried below like a bad range.) */
-                    if (dl->delivered_ > 0u && s->part_failed != NULL) {
-                        rc = s->part_failed(s->ctx, dl->part_first_, dl->delivered_,
-                                            MFOTA_ERR_DL_TOO_LARGE);
-                        if (rc < 0) {
-                            return fail(dl, rc);
-                        }
-                    }
-                    dl->delivered_ = 0;
-                    return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
-                }
                 if (ev.len > dl->expect_len_ - dl->delivered_) {
+                    if (dl->whole_ && !dl->plan.has_total) {
+                        /* A file of unknown size past max_size: asking
+                         * again would stream it again, so this attempt is
+                         * the last (the part is still failed to the sink). */
+                        dl->attempts_ = dl->cfg_.max_retries;
+                        return attempt_failed(dl, MFOTA_ERR_DL_TOO_LARGE, 0);
+                    }
+                    /* Past a known total: a bad body, retried like a bad range. */
                     return attempt_failed(dl, MFOTA_ERR_HTTP_RANGE, 0);
                 }
                 rc = s->data(s->ctx, dl->pos_, ev.data, ev.len);
