@@ -50,11 +50,13 @@ typedef char journal_layout_check_[
          offsetof(struct mfota_journal_record, url_hash) + 64u) ? 1 : -1];
 
 /* Record -> bytes when `to_bytes`, else bytes -> record (without the magic,
- * the SHA-256 length and the CRC, which the callers handle). */
-static void convert(struct mfota_journal_record *r, uint8_t *b, int to_bytes)
+ * the SHA-256 length and the CRC, which the callers handle), from span
+ * `first` on (SPAN_SHA: only the SHA-256 state). */
+#define SPAN_SHA 2u
+static void convert(struct mfota_journal_record *r, uint8_t *b, int to_bytes, unsigned first)
 {
     unsigned i, k;
-    for (i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+    for (i = first; i < sizeof spans / sizeof spans[0]; i++) {
         uint8_t *f = (uint8_t *)r + spans[i].rec, *s = b + spans[i].at;
         if (spans[i].words == 0u) {
             memcpy(to_bytes ? s : f, to_bytes ? f : s, spans[i].bytes);
@@ -76,7 +78,7 @@ static void encode(const struct mfota_journal_record *r, uint8_t *b)
 {
     memcpy(b, rec_magic, 4);
     /* convert() only reads the record when writing bytes. */
-    convert((struct mfota_journal_record *)(uintptr_t)r, b, 1);
+    convert((struct mfota_journal_record *)(uintptr_t)r, b, 1, 0);
     put32(b + 160, (uint32_t)r->sha.length);
     put32(b + 164, (uint32_t)(r->sha.length >> 32));
     put32(b + 232, mfota_crc32(0, b, 232));
@@ -95,7 +97,7 @@ static int valid(const uint8_t *b)
 /* A record that valid() accepted. */
 static void decode(uint8_t *b, struct mfota_journal_record *r)
 {
-    convert(r, b, 0);
+    convert(r, b, 0, 0);
     r->sha.length = get32(b + 160);
 }
 
@@ -152,13 +154,12 @@ static int is_erased(const uint8_t *b, size_t n, uint8_t erased)
     return 1;
 }
 
-/* Find the newest valid record, decode it into `out` (j->rec is left
- * alone: it may hold the record a caller wants to compare with), and set
+/* Find the newest valid record and leave its bytes in buf (REC_BUF bytes;
+ * j->rec is left alone: it may hold the record a caller compares with); set
  * have_rec and where the next record goes. */
-static int load_flash(struct mfota_journal *j, struct mfota_journal_record *out)
+static int load_flash(struct mfota_journal *j, uint8_t *buf)
 {
     const struct mfota_flash *f = j->flash;
-    uint8_t buf[REC_BUF];
     uint32_t slots = f->sector_size / j->stride, sec, slot, best_pos = 0, best_seq = 0;
     uint32_t last_used[2] = {0, 0}; /* 1 + index of the last non-erased slot */
     uint32_t best_sector = 0;
@@ -205,43 +206,43 @@ static int load_flash(struct mfota_journal *j, struct mfota_journal_record *out)
     if (rc < 0) {
         return rc;
     }
-    if (!valid(buf)) {
-        return MFOTA_ERR_JOURNAL_EMPTY; /* changed under us: nothing to trust */
-    }
-    decode(buf, out);
-    return MFOTA_OK;
+    return valid(buf) ? MFOTA_OK : MFOTA_ERR_JOURNAL_EMPTY; /* changed under us? */
 }
 
-static int load_kv(struct mfota_journal *j, struct mfota_journal_record *out)
+static int load_kv(struct mfota_journal *j, uint8_t *buf)
 {
-    uint8_t buf[REC_SIZE];
-    int n = j->kv->get(j->kv->ctx, buf, sizeof buf);
+    int n = j->kv->get(j->kv->ctx, buf, REC_SIZE);
     j->have_rec = 0;
     if (n < 0) {
         return n;
     }
     if (n == (int)REC_SIZE && valid(buf)) {
-        decode(buf, out);
         j->have_rec = 1;
         return MFOTA_OK;
     }
     return MFOTA_ERR_JOURNAL_EMPTY;
 }
 
-static int load_into(struct mfota_journal *j, struct mfota_journal_record *out)
+/* The newest valid record's bytes into buf (REC_BUF bytes): one buffer, in
+ * the caller's frame, for either store. */
+static int load_raw(struct mfota_journal *j, uint8_t *buf)
 {
-    return j->flash != NULL ? load_flash(j, out) : load_kv(j, out);
+    return j->flash != NULL ? load_flash(j, buf) : load_kv(j, buf);
 }
 
 int mfota_journal_load(struct mfota_journal *j, struct mfota_journal_record *out)
 {
+    uint8_t buf[REC_BUF];
     int rc;
     if (j == NULL || (j->flash == NULL && j->kv == NULL)) {
         return MFOTA_ERR_INVAL;
     }
-    rc = load_into(j, &j->rec);
-    if (rc == MFOTA_OK && out != NULL) {
-        *out = j->rec;
+    rc = load_raw(j, buf);
+    if (rc == MFOTA_OK) {
+        decode(buf, &j->rec);
+        if (out != NULL) {
+            *out = j->rec;
+        }
     }
     return rc;
 }
@@ -312,16 +313,19 @@ void mfota_journal_record_init(struct mfota_journal_record *rec, const char *url
     mfota_sha256_init(&rec->sha);
 }
 
-static int same_download(const struct mfota_journal_record *a, const struct mfota_journal_record *b)
+/* Whether the stored record `b` (bytes) is of the download `r` describes:
+ * same URL hash, total size and validator (or none on both sides). */
+static int same_download(const uint8_t *b, const struct mfota_journal_record *r)
 {
-    uint32_t va = a->flags & MFOTA_JOURNAL_HAS_VALIDATOR, vb = b->flags & MFOTA_JOURNAL_HAS_VALIDATOR;
-    return memcmp(a->url_hash, b->url_hash, 32) == 0 && a->total_size == b->total_size && va == vb &&
-           (!va || memcmp(a->validator_hash, b->validator_hash, 32) == 0);
+    uint32_t vb = get32(b + 8) & MFOTA_JOURNAL_HAS_VALIDATOR;
+    uint32_t vr = r->flags & MFOTA_JOURNAL_HAS_VALIDATOR;
+    return memcmp(b + 32, r->url_hash, 32) == 0 && get32(b + 12) == r->total_size && vb == vr &&
+           (!vr || memcmp(b + 64, r->validator_hash, 32) == 0);
 }
 
 int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed)
 {
-    struct mfota_journal_record old;
+    uint8_t buf[REC_BUF]; /* the newest stored record, compared as bytes */
     struct mfota_journal_record *rec;
     int rc;
     if (j == NULL || want == NULL || resumed == NULL || (j->flash == NULL && j->kv == NULL)) {
@@ -334,7 +338,7 @@ int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *wa
     if (want != rec) {
         *rec = *want;
     }
-    rc = load_into(j, &old);
+    rc = load_raw(j, buf);
     if (rc == MFOTA_ERR_JOURNAL_EMPTY) {
         /* Nothing could be resumed by mistake: the first progress record is
          * the first write. */
@@ -343,13 +347,16 @@ int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *wa
     if (rc < 0) {
         return rc;
     }
-    rec->seq = old.seq; /* the next write continues the sequence */
-    if (same_download(&old, rec)) {
-        rec->offset = old.offset;
-        rec->crc32 = old.crc32;
-        rec->sha = old.sha;
-        rec->requests = old.requests;
-        rec->flags = (rec->flags & ~MFOTA_JOURNAL_COMPLETE) | (old.flags & MFOTA_JOURNAL_COMPLETE);
+    rec->seq = get32(buf + 4); /* the next write continues the sequence */
+    if (same_download(buf, rec)) {
+        /* Its progress; the identity is the same, the expectations are the
+         * new command's. */
+        rec->offset = get32(buf + 16);
+        rec->crc32 = get32(buf + 20);
+        rec->requests = get32(buf + 24);
+        convert(rec, buf, 0, SPAN_SHA);
+        rec->sha.length = get32(buf + 160);
+        rec->flags = (rec->flags & ~MFOTA_JOURNAL_COMPLETE) | (get32(buf + 8) & MFOTA_JOURNAL_COMPLETE);
         *resumed = 1;
     } else {
         rec->offset = 0;
