@@ -62,6 +62,7 @@ class Target:
     prefix: str
     cpu: tuple[str, ...]
     libc: tuple[str, ...]
+    ld: tuple[str, ...] = ()  # link-only flags
 
 
 TARGETS = {t.name: t for t in (
@@ -75,7 +76,10 @@ TARGETS = {t.name: t for t in (
            ("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=soft"),
            ("--specs=nano.specs", "--specs=nosys.specs")),
     Target("rv32imac", "RV32IMAC", "riscv64-unknown-elf-",
-           ("-march=rv32imac", "-mabi=ilp32"), ("--specs=picolibc.specs",)),
+           ("-march=rv32imac", "-mabi=ilp32"), ("--specs=picolibc.specs",),
+           # picolibc's default 32 KiB RAM region cannot hold the fake HAL's
+           # buffers beside the client (the firmware is linked, never run)
+           ("-Wl,--defsym=__ram_size=0x40000",)),
 )}
 
 # Helpers a client image must not link: double/float arithmetic (Arm RTABI
@@ -141,7 +145,7 @@ PORT = r"""
 #include "fake_hal.h"
 
 #define SECTOR 4096u
-static uint8_t nor_mem[18u * SECTOR];    /* a 16-sector slot + a 2-sector journal */
+static uint8_t nor_mem[6u * SECTOR];     /* a 4-sector slot + a 2-sector journal */
 static struct fake_nor nor;
 static struct fake_conn up_conn, dl_conn;
 static struct fake_clock clock_;
@@ -152,8 +156,8 @@ struct mfota_flash g_slot, g_journal;
 void port_setup(void)
 {
     fake_nor_init(&nor, nor_mem, sizeof nor_mem, SECTOR, 8u);
-    fake_nor_hal(&nor, &g_slot, 0u, 16u * SECTOR);
-    fake_nor_hal(&nor, &g_journal, 16u * SECTOR, 2u * SECTOR);
+    fake_nor_hal(&nor, &g_slot, 0u, 4u * SECTOR);
+    fake_nor_hal(&nor, &g_journal, 4u * SECTOR, 2u * SECTOR);
     fake_conn_init(&up_conn);
     fake_conn_init(&dl_conn);
     fake_conn_transport(&up_conn, &g_up);
@@ -296,7 +300,7 @@ def measure(target: Target, out: Path) -> Figures:
         run([cc, *cflags, f"-I{FAKE_HAL.parent}", "-c", str(out / f"{name}.c"), "-o",
              str(out / f"{name}.o")])
     run([cc, *cflags, f"-I{FAKE_HAL.parent}", "-c", str(FAKE_HAL), "-o", str(out / "fake_hal.o")])
-    ldflags = [*target.cpu, *target.libc, "-Os", "-Wl,--gc-sections"]
+    ldflags = [*target.cpu, *target.libc, *target.ld, "-Os", "-Wl,--gc-sections"]
     client_elf, empty_elf = out / "client.elf", out / "empty.elf"
     run([cc, *ldflags, str(out / "app.o"), str(out / "port.o"), str(out / "fake_hal.o"),
          *map(str, objs), "-o",
