@@ -53,6 +53,7 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     static uint8_t rx[65536];
+    static uint8_t tx[MFOTA_DL_SEND_CHUNK];
     struct mem m;
     struct mfota_transport t;
     struct mfota_posix_transport pt;
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
         }
         cfg.rx_buf = rx;
         cfg.rx_cap = sizeof rx;
+        cfg.tx_buf = tx;
+        cfg.tx_cap = sizeof tx;
         rc = mfota_dl_init(&dl, &cfg);
         t0 = now_s();
         if (rc == MFOTA_OK) {

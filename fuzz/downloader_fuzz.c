@@ -121,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char url[] = "http://10.1.2.3/f/v1/x";
     static uint8_t rx[512];
+    static uint8_t tx[MFOTA_DL_SEND_CHUNK];
     static struct mfota_dl dl;
     struct mfota_transport t;
     struct mfota_clock c;
@@ -162,6 +163,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.plan.align = 1;
     cfg.rx_buf = rx;
     cfg.rx_cap = 64u + (size_t)data[1] % (sizeof rx - 63u);
+    cfg.tx_buf = tx;
+    cfg.tx_cap = sizeof tx;
     cfg.pipeline = (uint8_t)(data[2] & 1u);
     cfg.max_retry_after_s = 5;
     if (mfota_dl_init(&dl, &cfg) != MFOTA_OK) {

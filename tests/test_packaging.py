@@ -27,7 +27,7 @@ ZEPHYR_HEADER = ROOT / "zephyr" / "m2mfota_zephyr_config.h"
 # lets a port turn them on where they exist.
 PER_TARGET = {"MFOTA_CRC32_HW", "MFOTA_SHA256_HW"}
 # The members of the CRC-32 kernel choice (MFOTA_CRC32_VARIANT's values).
-CHOICE_MEMBERS = {f"M2MFOTA_CRC32_{v}" for v in ("BITWISE", "NIBBLE", "BYTE", "SLICE8")}
+CHOICE_MEMBERS = {f"M2MFOTA_CRC32_{v}" for v in ("AUTO", "BITWISE", "NIBBLE", "BYTE", "SLICE8")}
 
 
 def config_options() -> list[str]:

@@ -70,6 +70,27 @@ def test_figures_are_plausible(figures):
         assert re.search(rf" [tT] {fn}$", nm, re.M), fn
 
 
+@pytest.mark.external_build
+def test_firmware_runs_on_the_fake_hal_which_is_not_counted(figures):
+    figs, build = figures
+    out = build / "cortex-m4"
+    nm = subprocess.run(["arm-none-eabi-nm", str(out / "client.elf")],
+                        capture_output=True, text=True, check=True).stdout
+    # the C tests' fake HAL is what the engine's HAL calls reach
+    for fn in ("nor_program", "nor_erase", "t_connect", "t_recv", "k_now"):
+        assert re.search(rf" [tT] {fn}$", nm, re.M), fn
+    hal_flash, hal_ram = size_client.hal_bytes((out / "client.map").read_text())
+    assert hal_flash > 500 and hal_ram > 12_000
+    # ... and it is taken off the figures: the client image minus the empty
+    # one, minus the fake HAL, is the client code
+    client = size_client.sections("arm-none-eabi-", out / "client.elf")
+    empty = size_client.sections("arm-none-eabi-", out / "empty.elf")
+    f = figs["cortex-m4"]
+    assert f.code == client[0] - empty[0] - hal_flash
+    assert f.static_ram == client[1] - empty[1] - hal_ram
+    assert "fake_hal" not in f.objects and "port" not in f.objects
+
+
 def _fig(label: str, code: int = 100, context: int = 100, stack: int = 100,
          helpers: list[str] | None = None) -> size_client.Figures:
     return size_client.Figures(label.lower(), label, "gcc", code, context, context, stack,

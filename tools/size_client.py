@@ -7,12 +7,13 @@ the core (csrc/src/*.c, default config.h: 1024-character token, 4 KiB parts,
 the MCU number build) with the cross toolchain file's flags and -Os
 (-ffunction-sections -fdata-sections, soft-float ABI), links two images with
 --gc-sections -- one whose main() runs the client engine with a static
-struct mfota_client and the MCUboot bootloader HAL, one with an empty
-main() -- and reports:
+struct mfota_client and the MCUboot bootloader HAL on the C tests' fake HAL
+(tests/c/fake_hal.c), one with an empty main() -- and reports:
 
 * client code: allocated read-only bytes (.text, .rodata, ...) of the client
-  image minus those of the empty one, so only what the engine pulls in counts
-  (libc and libgcc helpers included);
+  image minus those of the empty one and minus the fake HAL's own sections
+  (from the linker map), so only what the engine pulls in counts (libc and
+  libgcc helpers included);
 * sizeof(struct mfota_client), the engine's one context;
 * worst-case stack through the client: the deepest path of a static call
   graph from the engine's entry points (mfota_client_init, _start_boot,
@@ -61,6 +62,7 @@ class Target:
     prefix: str
     cpu: tuple[str, ...]
     libc: tuple[str, ...]
+    ld: tuple[str, ...] = ()  # link-only flags
 
 
 TARGETS = {t.name: t for t in (
@@ -74,7 +76,10 @@ TARGETS = {t.name: t for t in (
            ("-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=soft"),
            ("--specs=nano.specs", "--specs=nosys.specs")),
     Target("rv32imac", "RV32IMAC", "riscv64-unknown-elf-",
-           ("-march=rv32imac", "-mabi=ilp32"), ("--specs=picolibc.specs",)),
+           ("-march=rv32imac", "-mabi=ilp32"), ("--specs=picolibc.specs",),
+           # picolibc's default 32 KiB RAM region cannot hold the fake HAL's
+           # buffers beside the client (the firmware is linked, never run)
+           ("-Wl,--defsym=__ram_size=0x40000",)),
 )}
 
 # Helpers a client image must not link: double/float arithmetic (Arm RTABI
@@ -97,13 +102,15 @@ APP = r"""
 struct mfota_client g_client;            /* the engine's whole RAM, in .bss */
 static struct mfota_bootloader g_bl;
 static struct mfota_mcuboot_port g_port;
-extern const struct mfota_transport g_up, g_dl;
-extern const struct mfota_clock g_clock;
-extern const struct mfota_flash g_slot, g_journal;
+extern struct mfota_transport g_up, g_dl;
+extern struct mfota_clock g_clock;
+extern struct mfota_flash g_slot, g_journal;
+void port_setup(void);
 
 int main(void)
 {
     struct mfota_client_config cfg;
+    port_setup();
     mfota_client_config_default(&cfg);
     g_port.primary = &g_slot;
     g_port.secondary = &g_slot;
@@ -129,15 +136,39 @@ int main(void)
 }
 """
 
-# The HAL instances are the port's; here they are only addresses to link
-# (4 KiB sectors is what the port's flash would declare; the client's RAM and
-# code do not depend on it, the part size MFOTA_DL_PART_SIZE is 4096).
+# The port: the C tests' one fake HAL (tests/c/fake_hal.c: NOR flash with 4
+# KiB sectors, scripted transports, a manual clock).  It is linked into the
+# client image only, and what it adds (its own objects and port.o, from the
+# linker map) is taken off the client's figures: see HAL_OBJECTS.
 PORT = r"""
 #include "m2mfota/m2mfota.h"
-const struct mfota_transport g_up, g_dl;
-const struct mfota_clock g_clock;
-const struct mfota_flash g_slot, g_journal;
+#include "fake_hal.h"
+
+#define SECTOR 4096u
+static uint8_t nor_mem[6u * SECTOR];     /* a 4-sector slot + a 2-sector journal */
+static struct fake_nor nor;
+static struct fake_conn up_conn, dl_conn;
+static struct fake_clock clock_;
+struct mfota_transport g_up, g_dl;
+struct mfota_clock g_clock;
+struct mfota_flash g_slot, g_journal;
+
+void port_setup(void)
+{
+    fake_nor_init(&nor, nor_mem, sizeof nor_mem, SECTOR, 8u);
+    fake_nor_hal(&nor, &g_slot, 0u, 4u * SECTOR);
+    fake_nor_hal(&nor, &g_journal, 4u * SECTOR, 2u * SECTOR);
+    fake_conn_init(&up_conn);
+    fake_conn_init(&dl_conn);
+    fake_conn_transport(&up_conn, &g_up);
+    fake_conn_transport(&dl_conn, &g_dl);
+    fake_clock_hal(&clock_, &g_clock);
+}
 """
+FAKE_HAL = ROOT / "tests" / "c" / "fake_hal.c"
+# Objects of the port: linked into the client image, not counted as client
+# code or RAM (nor are their stack frames).
+HAL_OBJECTS = ("port", "fake_hal")
 
 EMPTY = "int main(void) { return 0; }\n"
 
@@ -188,7 +219,7 @@ def deepest_stack(out: Path, roots: tuple[str, ...]) -> tuple[int, list[str]]:
     name_of: dict[str, str] = {}
     edges: dict[str, set[str]] = {}
     for ci in out.glob("*.ci"):
-        if ci.stem in ("app", "port", "empty"):
+        if ci.stem in ("app", "empty", *HAL_OBJECTS):
             continue
         text = ci.read_text()
         node = r'node: \{ title: "([^"]+)" label: "([^\\"]+)\\n[^"]*?(\d+) bytes'
@@ -232,9 +263,25 @@ def per_object(map_text: str) -> dict[str, int]:
     for m in re.finditer(pattern, text, re.M):
         name = Path(m.group(2)).name
         name = name[:-2] if name.endswith(".o") else re.sub(r".*\((.*)\.o\)$", r"lib: \1", name)
-        if name not in ("app", "port"):
+        if name not in ("app", *HAL_OBJECTS):
             per[name] = per.get(name, 0) + int(m.group(1), 16)
     return dict(sorted(per.items(), key=lambda kv: -kv[1]))
+
+
+def hal_bytes(map_text: str) -> tuple[int, int]:
+    """(flash, RAM) the port's objects (HAL_OBJECTS) occupy in the image,
+    from the linker map: input sections kept from port.o and fake_hal.o."""
+    text = map_text[map_text.index("Linker script and memory map"):]
+    flash = ram = 0
+    pattern = r"^ (\.\S+?)(?:\.\S*)?\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+(\S+)$"
+    for m in re.finditer(pattern, re.sub(r"^ (\.\S+)\n\s+", r" \1 ", text, flags=re.M), re.M):
+        if Path(m.group(3)).name not in tuple(f"{o}.o" for o in HAL_OBJECTS):
+            continue
+        if m.group(1) in (".text", ".rodata"):
+            flash += int(m.group(2), 16)
+        elif m.group(1) in (".data", ".bss"):
+            ram += int(m.group(2), 16)
+    return flash, ram
 
 
 def measure(target: Target, out: Path) -> Figures:
@@ -250,10 +297,13 @@ def measure(target: Target, out: Path) -> Figures:
         objs.append(obj)
     for name, text in (("app", APP), ("port", PORT), ("empty", EMPTY)):
         (out / f"{name}.c").write_text(text)
-        run([cc, *cflags, "-c", str(out / f"{name}.c"), "-o", str(out / f"{name}.o")])
-    ldflags = [*target.cpu, *target.libc, "-Os", "-Wl,--gc-sections"]
+        run([cc, *cflags, f"-I{FAKE_HAL.parent}", "-c", str(out / f"{name}.c"), "-o",
+             str(out / f"{name}.o")])
+    run([cc, *cflags, f"-I{FAKE_HAL.parent}", "-c", str(FAKE_HAL), "-o", str(out / "fake_hal.o")])
+    ldflags = [*target.cpu, *target.libc, *target.ld, "-Os", "-Wl,--gc-sections"]
     client_elf, empty_elf = out / "client.elf", out / "empty.elf"
-    run([cc, *ldflags, str(out / "app.o"), str(out / "port.o"), *map(str, objs), "-o",
+    run([cc, *ldflags, str(out / "app.o"), str(out / "port.o"), str(out / "fake_hal.o"),
+         *map(str, objs), "-o",
          str(client_elf), f"-Wl,-Map={out / 'client.map'}"])
     run([cc, *ldflags, str(out / "empty.o"), "-o", str(empty_elf)])
     nm = run([f"{target.prefix}nm", "-S", str(client_elf)])
@@ -262,11 +312,12 @@ def measure(target: Target, out: Path) -> Figures:
     helpers = sorted(s for s in linked if SOFT_FLOAT.match(s) or DIV64.match(s))
     cflash, cram = sections(target.prefix, client_elf)
     eflash, eram = sections(target.prefix, empty_elf)
+    map_text = (out / "client.map").read_text()
+    hflash, hram = hal_bytes(map_text)
     depth, path = deepest_stack(out, ENTRY_POINTS)
     version = run([cc, "-dumpversion"]).strip()
-    return Figures(target.name, target.label, f"{cc} {version}", cflash - eflash, ctx,
-                   cram - eram, depth, path, helpers,
-                   per_object((out / "client.map").read_text()))
+    return Figures(target.name, target.label, f"{cc} {version}", cflash - eflash - hflash, ctx,
+                   cram - eram - hram, depth, path, helpers, per_object(map_text))
 
 
 # ---- the README block ----------------------------------------------------------
@@ -357,8 +408,16 @@ def render_docs(figs: list[Figures]) -> str:
         "",
         "A minimal firmware whose `main()` configures and runs the client engine",
         "(`mfota_client_init`, `_start_boot`, `_start`, `_run`) with a static",
-        "`struct mfota_client` and the MCUboot bootloader HAL; the port's HAL",
-        "instances are only addresses.  The core is compiled with the default",
+        "`struct mfota_client` and the MCUboot bootloader HAL.  The port is the C",
+        "tests' fake HAL (`tests/c/fake_hal.c`: NOR flash with 4 KiB sectors,",
+        "scripted transports, a manual clock), linked into that firmware but not",
+        "counted: its own objects (`fake_hal.o`, and `port.o` that sets it up)",
+        "are taken off the code and RAM figures, by their input sections in the",
+        "linker map, and its stack frames are left out.  It is not linked into",
+        "the empty firmware instead, because then the libc functions it calls",
+        "(`memcpy`, `memset`, ...) would land in both images and drop out of",
+        "the client's figure although the client needs them too.  The core is",
+        "compiled with the default",
         "`config.h` (1024-character token, 4 KiB parts; on these targets SenML",
         "numbers are integers and fixed point, `MFOTA_SENML_FLOAT` 0) with the cross",
         "toolchain file's flags: `-Os -ffunction-sections -fdata-sections`,",
@@ -366,8 +425,9 @@ def render_docs(figs: list[Figures]) -> str:
         "picolibc (RISC-V).",
         "",
         "- **client code**: read-only allocated bytes (`.text`, `.rodata`, ...) of",
-        "  that firmware minus those of a firmware with an empty `main()`: what the",
-        "  engine pulls in, libc and compiler helpers included.",
+        "  that firmware minus those of a firmware with an empty `main()` and minus",
+        "  the fake HAL's: what the engine pulls in, libc and compiler helpers",
+        "  included (section alignment makes it exact to a few bytes).",
         "- **`sizeof(struct mfota_client)`**: the engine's one context (every buffer).",
         "- **worst-case stack**: the deepest path of a static call graph from the",
         "  four entry points.  gcc's `-fstack-usage` gives each function's frame,",

@@ -147,16 +147,10 @@ static void add_stats(struct mfota_client_stats *acc, const struct mfota_dl_stat
  * the caller moves on.  Nothing to do when no download is open. */
 static void end_download(struct mfota_client *c)
 {
-    const struct mfota_dl_stats *s = &c->dl_.stats;
     if (!download_open(c)) {
         return;
     }
-    c->base_.requests += s->requests;
-    c->base_.connections += s->connections;
-    c->base_.retries += s->retries;
-    c->base_.restarts += s->restarts;
-    c->base_.unverified_parts += s->unverified_parts;
-    c->base_.body_bytes += s->body_bytes;
+    add_stats(&c->stats, &c->dl_.stats);
     c->requests_used_ = c->dl_.plan.requests;
     mfota_dl_abort(&c->dl_);
     (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME); /* allowed from both open phases */
@@ -284,18 +278,19 @@ static int hal_check(struct mfota_client *c, int rc)
  * journal holds this download.  `fresh`: the file changed, never resume. */
 static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
 {
+    struct mfota_journal_record *rec = &c->journal_.rec; /* the one record: identity + progress */
     int resumed = 0, rc;
     if (size > c->cfg_.slot->slot_size) {
         return MFOTA_ERR_CLIENT_SIZE;
     }
-    c->jrec_.total_size = (uint32_t)size;
-    c->jrec_.offset = 0;
-    c->jrec_.crc32 = 0;
-    c->jrec_.requests = 0;
-    c->jrec_.flags &= ~MFOTA_JOURNAL_COMPLETE;
-    mfota_sha256_init(&c->jrec_.sha);
+    rec->total_size = (uint32_t)size;
+    rec->offset = 0;
+    rec->crc32 = 0;
+    rec->requests = 0;
+    rec->flags &= ~MFOTA_JOURNAL_COMPLETE;
+    mfota_sha256_init(&rec->sha);
     if (has_journal(c)) {
-        rc = mfota_journal_begin(&c->journal_, &c->jrec_, &resumed);
+        rc = mfota_journal_begin(&c->journal_, rec, &resumed);
         if (rc < 0) {
             return hal_check(c, rc);
         }
@@ -305,14 +300,13 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
             if (rc < 0) {
                 return hal_check(c, rc);
             }
-            c->jrec_ = c->journal_.rec;
             resumed = 0;
         }
     }
     mfota_client_delta_reset_(c);
     c->writer_.journal = has_journal(c) ? &c->journal_ : NULL; /* a delta took it away */
     rc = mfota_flash_writer_begin(&c->writer_, (uint32_t)size,
-                                  resumed ? &c->jrec_ : NULL);
+                                  resumed ? rec : NULL);
     if (rc == MFOTA_ERR_INVAL && resumed) {
         /* A record the writer cannot continue from: start over. */
         resumed = 0;
@@ -336,9 +330,9 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         }
     }
 #endif
-    if (resumed && c->jrec_.offset > 0u) {
+    if (resumed && rec->offset > 0u) {
         c->stats.resumes++;
-        c->requests_used_ = c->jrec_.requests;
+        c->requests_used_ = rec->requests;
     }
     c->writer_begun_ = 1;
     c->total = size;
@@ -477,6 +471,8 @@ static int start_download(struct mfota_client *c, uint64_t offset)
     dc.max_size = c->cfg_.slot->slot_size;
     dc.rx_buf = c->rx_;
     dc.rx_cap = sizeof c->rx_;
+    dc.tx_buf = c->scratch_;
+    dc.tx_cap = sizeof c->scratch_;
     rc = mfota_dl_init(&c->dl_, &dc);
     return rc == MFOTA_OK ? mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD) : rc;
 }
@@ -562,6 +558,7 @@ static int download_failed(struct mfota_client *c, int err)
 /* A valid command is in cmd_: start (or resume) its update. */
 static int begin_command(struct mfota_client *c)
 {
+    struct mfota_journal_record *rec;
     int rc;
     memset(&c->expect_, 0, sizeof c->expect_);
     if (c->cmd_.has_size) {
@@ -576,14 +573,17 @@ static int begin_command(struct mfota_client *c)
         c->expect_.flags |= MFOTA_EXPECT_SHA256;
         memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
     }
-    mfota_journal_record_init(&c->jrec_, c->cmd_.url, c->cmd_.url_len, NULL, 0, 0);
+    /* The journal's record in force is the wanted download from here on:
+     * journal_begin() compares it with what flash holds (begin_image). */
+    rec = &c->journal_.rec;
+    mfota_journal_record_init(rec, c->cmd_.url, c->cmd_.url_len, NULL, 0, 0);
     if (c->cmd_.has_crc32) {
-        c->jrec_.flags |= MFOTA_JOURNAL_HAS_CRC32;
-        c->jrec_.expect_crc32 = c->cmd_.crc32;
+        rec->flags |= MFOTA_JOURNAL_HAS_CRC32;
+        rec->expect_crc32 = c->cmd_.crc32;
     }
     if (c->cmd_.has_sha256) {
-        c->jrec_.flags |= MFOTA_JOURNAL_HAS_SHA256;
-        memcpy(c->jrec_.expect_sha256, c->cmd_.sha256, sizeof c->jrec_.expect_sha256);
+        rec->flags |= MFOTA_JOURNAL_HAS_SHA256;
+        memcpy(rec->expect_sha256, c->cmd_.sha256, sizeof rec->expect_sha256);
     }
     c->writer_begun_ = 0;
     c->requests_used_ = 0;
@@ -720,15 +720,15 @@ int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *
         c->io_[n] = '/';
         rc = mfota_url_parse(c->io_, n + 1u, &c->server_);
     }
-    if (rc == MFOTA_OK && c->server_.host_len >= sizeof c->host_) {
-        rc = MFOTA_ERR_URL_TOO_LONG; /* MFOTA_HOST_MAX */
+    if (rc == MFOTA_OK && c->server_.host_len > MFOTA_HOST_MAX) {
+        rc = MFOTA_ERR_URL_TOO_LONG; /* it must fit scratch_, NUL-terminated */
     }
     if (rc != MFOTA_OK) {
         return rc;
     }
-    memcpy(c->host_, c->server_.host, c->server_.host_len);
-    c->host_[c->server_.host_len] = '\0';
-    c->server_.host = c->host_;
+    /* The same bytes in the caller's string, which outlives the client:
+     * nothing of the URL is copied. */
+    c->server_.host = cfg->server + (c->server_.host - c->io_);
     c->server_.path = NULL;
     c->server_.path_len = 0;
     if (cfg->journal_flash != NULL) {
@@ -1204,8 +1204,7 @@ int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms)
 
 void mfota_client_stats(const struct mfota_client *c, struct mfota_client_stats *out)
 {
-    *out = c->stats;
-    add_stats(out, &c->base_);
+    *out = c->stats; /* finished downloads included (end_download) */
     if (download_open(c)) {
         add_stats(out, &c->dl_.stats);
     }

@@ -24,46 +24,23 @@ int mfota_client_hal_(struct mfota_client *c, int rc)
     return MFOTA_ERR_HAL;
 }
 
-static int slot_read(void *ctx, uint32_t off, void *buf, size_t len)
+/* One set of wrappers for the slot and the journal region: ctx says which. */
+static int flash_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
-    struct mfota_client *c = (struct mfota_client *)ctx;
-    const struct mfota_flash *f = c->port_slot_;
-    return mfota_client_hal_(c, f->read(f->ctx, off, buf, len));
+    struct mfota_client_flash_ *w = (struct mfota_client_flash_ *)ctx;
+    return mfota_client_hal_(w->client, w->port->read(w->port->ctx, off, buf, len));
 }
 
-static int slot_program(void *ctx, uint32_t off, const void *data, size_t len)
+static int flash_program(void *ctx, uint32_t off, const void *data, size_t len)
 {
-    struct mfota_client *c = (struct mfota_client *)ctx;
-    const struct mfota_flash *f = c->port_slot_;
-    return mfota_client_hal_(c, f->program(f->ctx, off, data, len));
+    struct mfota_client_flash_ *w = (struct mfota_client_flash_ *)ctx;
+    return mfota_client_hal_(w->client, w->port->program(w->port->ctx, off, data, len));
 }
 
-static int slot_erase(void *ctx, uint32_t off)
+static int flash_erase(void *ctx, uint32_t off)
 {
-    struct mfota_client *c = (struct mfota_client *)ctx;
-    const struct mfota_flash *f = c->port_slot_;
-    return mfota_client_hal_(c, f->erase(f->ctx, off));
-}
-
-static int journal_read(void *ctx, uint32_t off, void *buf, size_t len)
-{
-    struct mfota_client *c = (struct mfota_client *)ctx;
-    const struct mfota_flash *f = c->port_journal_;
-    return mfota_client_hal_(c, f->read(f->ctx, off, buf, len));
-}
-
-static int journal_program(void *ctx, uint32_t off, const void *data, size_t len)
-{
-    struct mfota_client *c = (struct mfota_client *)ctx;
-    const struct mfota_flash *f = c->port_journal_;
-    return mfota_client_hal_(c, f->program(f->ctx, off, data, len));
-}
-
-static int journal_erase(void *ctx, uint32_t off)
-{
-    struct mfota_client *c = (struct mfota_client *)ctx;
-    const struct mfota_flash *f = c->port_journal_;
-    return mfota_client_hal_(c, f->erase(f->ctx, off));
+    struct mfota_client_flash_ *w = (struct mfota_client_flash_ *)ctx;
+    return mfota_client_hal_(w->client, w->port->erase(w->port->ctx, off));
 }
 
 static int kv_get(void *ctx, void *buf, size_t cap)
@@ -78,29 +55,26 @@ static int kv_set(void *ctx, const void *buf, size_t len)
     return mfota_client_hal_(c, c->port_kv_->set(c->port_kv_->ctx, buf, len));
 }
 
-/* A copy of `port` (geometry included) whose callbacks are the given ones. */
-static void wrap_flash(struct mfota_client *c, struct mfota_flash *out,
-                       const struct mfota_flash *port, int (*rd)(void *, uint32_t, void *, size_t),
-                       int (*pg)(void *, uint32_t, const void *, size_t),
-                       int (*er)(void *, uint32_t))
+/* A copy of `port` (geometry included) whose callbacks are the wrappers;
+ * returns the copy. */
+static const struct mfota_flash *wrap_flash(struct mfota_client *c, struct mfota_client_flash_ *w,
+                                            const struct mfota_flash *port)
 {
-    *out = *port;
-    out->read = port->read != NULL ? rd : NULL;
-    out->program = port->program != NULL ? pg : NULL;
-    out->erase = port->erase != NULL ? er : NULL;
-    out->ctx = c;
+    w->hal = *port;
+    w->hal.read = port->read != NULL ? flash_read : NULL;
+    w->hal.program = port->program != NULL ? flash_program : NULL;
+    w->hal.erase = port->erase != NULL ? flash_erase : NULL;
+    w->hal.ctx = w;
+    w->port = port;
+    w->client = c;
+    return &w->hal;
 }
 
 void mfota_client_hal_bind_(struct mfota_client *c)
 {
-    c->port_slot_ = c->cfg_.slot;
-    wrap_flash(c, &c->slot_hal_, c->port_slot_, slot_read, slot_program, slot_erase);
-    c->cfg_.slot = &c->slot_hal_;
+    c->cfg_.slot = wrap_flash(c, &c->slot_w_, c->cfg_.slot);
     if (c->cfg_.journal_flash != NULL) {
-        c->port_journal_ = c->cfg_.journal_flash;
-        wrap_flash(c, &c->journal_hal_, c->port_journal_, journal_read, journal_program,
-                   journal_erase);
-        c->cfg_.journal_flash = &c->journal_hal_;
+        c->cfg_.journal_flash = wrap_flash(c, &c->journal_w_, c->cfg_.journal_flash);
     }
     if (c->cfg_.journal_kv != NULL) {
         c->port_kv_ = c->cfg_.journal_kv;

@@ -15,6 +15,15 @@ uint64_t mfota_client_now_(const struct mfota_client *c)
     return c->cfg_.clock->now_ms(c->cfg_.clock->ctx);
 }
 
+/* The server's host, NUL-terminated in scratch_ (free between its uses). */
+static const char *server_host(struct mfota_client *c)
+{
+    char *host = (char *)c->scratch_;
+    memcpy(host, c->server_.host, c->server_.host_len);
+    host[c->server_.host_len] = '\0';
+    return host;
+}
+
 /* Write the armed status uplink into io_. */
 static int build(struct mfota_client *c)
 {
@@ -31,7 +40,7 @@ static int build(struct mfota_client *c)
     /* At most MFOTA_CLIENT_UPLINK_MAX, though io_ may be larger: the bound
      * the configuration promised. */
     rc = mfota_things_build_uplink(c->io_, MFOTA_CLIENT_UPLINK_MAX, &needed, c->cfg_.imei, strlen(c->cfg_.imei), c->cfg_.secret,
-                                   c->cfg_.secret_len, c->host_, e, n);
+                                   c->cfg_.secret_len, server_host(c), e, n);
     c->up_len_ = rc == MFOTA_OK ? needed : 0u;
     return rc;
 }
@@ -99,7 +108,7 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
     for (;;) {
         switch (c->up_st_) {
         case US_CONNECT:
-            rc = t->connect(t->ctx, c->host_, c->server_.port);
+            rc = t->connect(t->ctx, server_host(c), c->server_.port);
             if (rc == MFOTA_WOULD_BLOCK) {
                 return blocked(c);
             }
@@ -131,7 +140,7 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
             if (mfota_client_now_(c) >= c->up_deadline_) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
-            rc = t->recv(t->ctx, c->up_rx_, sizeof c->up_rx_, &got,
+            rc = t->recv(t->ctx, c->scratch_, sizeof c->scratch_, &got,
                          left_ms(c, io_wait_ms));
             if (rc == MFOTA_WOULD_BLOCK) {
                 return blocked(c);
@@ -144,12 +153,12 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
                 c->up_st_ = US_RESP;
                 break;
             }
-            if (rc != MFOTA_OK || got > sizeof c->up_rx_) {
+            if (rc != MFOTA_OK || got > sizeof c->scratch_) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
             /* The same hardened parser as the download's: bounded header
              * block and lines, no control bytes, bounded 1xx responses. */
-            rc = mfota_http_response_collect(&c->up_resp_, c->up_rx_, got, &used,
+            rc = mfota_http_response_collect(&c->up_resp_, c->scratch_, got, &used,
                                              (uint8_t *)c->io_, MFOTA_CLIENT_DOWNLINK_MAX);
             if (rc < 0) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);

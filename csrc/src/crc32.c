@@ -157,10 +157,15 @@ enum mfota_crc32_impl mfota_crc32_active(void)
 
 uint32_t mfota_crc32(uint32_t crc, const void *data, size_t len)
 {
+#if !MFOTA_CRC32_ALL_VARIANTS && !MFOTA_CRC32_HAVE_X86 && !MFOTA_CRC32_HAVE_ARMV8
+    /* One kernel compiled (an MCU build): nothing to choose, call it. */
+    crc32_fn fn = kernel_of(PORTABLE_IMPL);
+#else
     static crc32_fn fn;
     if (!fn) {
         fn = kernel_of(mfota_crc32_active());
     }
+#endif
     if (len == 0) {
         return crc;
     }

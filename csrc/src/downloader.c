@@ -86,7 +86,8 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
     if (t == NULL || t->connect == NULL || t->send == NULL || t->recv == NULL ||
         t->close == NULL || cfg->clock == NULL || cfg->clock->now_ms == NULL ||
         cfg->sink == NULL || cfg->sink->data == NULL || cfg->sink->part_done == NULL ||
-        cfg->rx_buf == NULL || cfg->rx_cap < 64 || cfg->url == NULL ||
+        cfg->rx_buf == NULL || cfg->rx_cap < 64 || cfg->tx_buf == NULL || cfg->tx_cap < 16 ||
+        cfg->url == NULL ||
         (cfg->token == NULL && cfg->token_len > 0)) {
         return MFOTA_ERR_INVAL;
     }
@@ -105,11 +106,9 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
     if (rc != MFOTA_OK) {
         return rc;
     }
-    if (dl->url_.host_len >= sizeof dl->host_) {
-        return MFOTA_ERR_URL_TOO_LONG;
+    if (dl->url_.host_len > MFOTA_HOST_MAX || dl->url_.host_len >= cfg->tx_cap) {
+        return MFOTA_ERR_URL_TOO_LONG; /* connect() gets it NUL-terminated in tx_buf */
     }
-    memcpy(dl->host_, dl->url_.host, dl->url_.host_len);
-    dl->host_[dl->url_.host_len] = '\0';
     rc = mfota_http_request_check_token(cfg->token, cfg->token_len);
     if (rc != MFOTA_OK) {
         return rc;
@@ -466,13 +465,27 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
 
 /* ---- the state machine --------------------------------------------------- */
 
-/* Arm the request for [first, first + len) and count it: its Range tail is
- * written now, the head is copied out piece by piece as it is sent. */
-static int write_request(struct mfota_dl *dl, uint64_t first, uint64_t len)
+/* The Range line and empty line that end the request for the part being
+ * sent (the one asked ahead while sending_ahead_), into tail[]; its length,
+ * or 0 when it does not fit. */
+static size_t request_tail(const struct mfota_dl *dl, char tail[MFOTA_HTTP_RANGE_TAIL_MAX])
 {
-    size_t tail;
-    int rc = mfota_http_request_tail(dl->tail_, sizeof dl->tail_, &tail, 1, first,
-                                     first + len - 1u);
+    uint64_t first = dl->sending_ahead_ ? dl->ahead_first_ : dl->part_first_;
+    uint64_t len = dl->sending_ahead_ ? dl->ahead_len_ : dl->part_len_;
+    size_t n = 0;
+    return mfota_http_request_tail(tail, MFOTA_HTTP_RANGE_TAIL_MAX, &n, 1, first,
+                                   first + len - 1u) == MFOTA_OK ? n : 0u;
+}
+
+/* Arm the request for the part named by part_first_/part_len_ (or
+ * ahead_first_/ahead_len_ while sending_ahead_) and count it.  Nothing is
+ * formatted and kept: the head and the Range tail are copied out piece by
+ * piece as they are sent. */
+static int write_request(struct mfota_dl *dl)
+{
+    char buf[MFOTA_HTTP_RANGE_TAIL_MAX];
+    size_t tail = request_tail(dl, buf);
+    int rc = tail == 0u ? MFOTA_ERR_HTTP_REQUEST_SIZE : MFOTA_OK;
     if (rc == MFOTA_OK && dl->head_len_ + tail > MFOTA_HTTP_REQUEST_MAX) {
         rc = MFOTA_ERR_HTTP_REQUEST_SIZE; /* the limit a whole-request buffer had */
     }
@@ -498,11 +511,12 @@ static size_t request_bytes(const struct mfota_dl *dl, size_t pos, char *buf, si
         pos += n;
     }
     if (n < cap && pos >= dl->head_len_) {
-        size_t skip = pos - dl->head_len_, take = dl->req_len_ - dl->head_len_ - skip;
+        char tail[MFOTA_HTTP_RANGE_TAIL_MAX];
+        size_t skip = pos - dl->head_len_, take = request_tail(dl, tail) - skip;
         if (take > cap - n) {
             take = cap - n;
         }
-        memcpy(buf + n, dl->tail_ + skip, take);
+        memcpy(buf + n, tail + skip, take);
         n += take;
     }
     return n;
@@ -537,16 +551,17 @@ static int send_ahead(struct mfota_dl *dl)
     dl->ahead_first_ = first;
     dl->ahead_len_ = len;
     dl->sending_ahead_ = 1;
-    return write_request(dl, first, len);
+    return write_request(dl);
 }
 
 static int start_request(struct mfota_dl *dl)
 {
     dl->rx_pos_ = dl->rx_len_ = 0;
     dl->in_flight_ = 0;
+    dl->sending_ahead_ = 0;
     begin_part(dl);
     arm(dl);
-    return write_request(dl, dl->part_first_, dl->part_len_);
+    return write_request(dl);
 }
 
 static int step_next(struct mfota_dl *dl)
@@ -576,7 +591,11 @@ static int step_next(struct mfota_dl *dl)
 static int step_connect(struct mfota_dl *dl)
 {
     const struct mfota_transport *t = dl->cfg_.transport;
-    int rc = t->connect(t->ctx, dl->host_, dl->url_.port);
+    char *host = (char *)dl->cfg_.tx_buf; /* free while connecting; rewritten for every call */
+    int rc;
+    memcpy(host, dl->url_.host, dl->url_.host_len);
+    host[dl->url_.host_len] = '\0';
+    rc = t->connect(t->ctx, host, dl->url_.port);
     if (rc == MFOTA_WOULD_BLOCK) {
         if (expired(dl)) {
             t->close(t->ctx);
@@ -606,8 +625,9 @@ static int step_send(struct mfota_dl *dl)
 {
     const struct mfota_transport *t = dl->cfg_.transport;
     while (dl->sent_ < dl->req_len_) {
-        size_t n = 0, len = request_bytes(dl, dl->sent_, dl->chunk_, sizeof dl->chunk_);
-        int rc = t->send(t->ctx, (const uint8_t *)dl->chunk_, len, &n);
+        size_t n = 0, len = request_bytes(dl, dl->sent_, (char *)dl->cfg_.tx_buf,
+                                          dl->cfg_.tx_cap);
+        int rc = t->send(t->ctx, dl->cfg_.tx_buf, len, &n);
         if (rc == MFOTA_WOULD_BLOCK) {
             if (expired(dl)) {
                 return attempt_failed(dl, MFOTA_ERR_DL_TIMEOUT, 0);
@@ -714,22 +734,15 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         case MFOTA_HTTP_EV_BODY:
             dl->stats.body_bytes += ev.len;
             if (dl->mode_ == M_ACCEPT) {
-                if (ev.len > dl->expect_len_ - dl->delivered_ && dl->whole_ &&
-                    !dl->plan.has_total) {
-                    /* A file of unknown size past max_size: asking again
-                     * would stream it again.  (Past a known total it is a
-                     * bad body, retried below like a bad range.) */
-                    if (dl->delivered_ > 0u && s->part_failed != NULL) {
-                        rc = s->part_failed(s->ctx, dl->part_first_, dl->delivered_,
-                                            MFOTA_ERR_DL_TOO_LARGE);
-                        if (rc < 0) {
-                            return fail(dl, rc);
-                        }
-                    }
-                    dl->delivered_ = 0;
-                    return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
-                }
                 if (ev.len > dl->expect_len_ - dl->delivered_) {
+                    if (dl->whole_ && !dl->plan.has_total) {
+                        /* A file of unknown size past max_size: asking
+                         * again would stream it again, so this attempt is
+                         * the last (the part is still failed to the sink). */
+                        dl->attempts_ = dl->cfg_.max_retries;
+                        return attempt_failed(dl, MFOTA_ERR_DL_TOO_LARGE, 0);
+                    }
+                    /* Past a known total: a bad body, retried like a bad range. */
                     return attempt_failed(dl, MFOTA_ERR_HTTP_RANGE, 0);
                 }
                 rc = s->data(s->ctx, dl->pos_, ev.data, ev.len);

@@ -185,28 +185,47 @@ static int next_token(const char *v, size_t n, size_t *pos, const char **tok, si
     return 1;
 }
 
-static int on_header(struct mfota_http_response *r, const char *name, size_t nn, const char *v,
-                     size_t vn, int trailer)
+/* The header fields this parser acts on, by index (H_*): one table for
+ * telling kept lines from skipped ones and for acting on them. */
+enum { H_DIGEST = 0, H_LENGTH, H_RANGE, H_CONNECTION, H_ENCODING, H_RETRY, H_ETAG, H_MODIFIED,
+       H_COUNT };
+static const char *const header_names[H_COUNT] = {
+    "digest", "content-length", "content-range", "connection", "transfer-encoding",
+    "retry-after", "etag", "last-modified"};
+
+/* The H_* index of a field name, or H_COUNT for one this parser ignores.
+ * Only Digest is read from trailers: framing and metadata fields are not
+ * allowed there. */
+static int header_index(const char *name, size_t nn, int trailer)
+{
+    int i;
+    for (i = 0; i < (trailer ? 1 : H_COUNT); i++) {
+        if (ieq(name, nn, header_names[i])) {
+            return i;
+        }
+    }
+    return H_COUNT;
+}
+
+static int on_header(struct mfota_http_response *r, int which, const char *v, size_t vn)
 {
     const char *tok;
     size_t tn, pos = 0;
+    uint64_t n;
 
-    if (ieq(name, nn, "digest")) {
+    switch (which) {
+    case H_DIGEST:
         return on_digest(r, v, vn);
-    }
-    if (trailer) {
-        return MFOTA_OK; /* framing and metadata fields are not allowed in trailers */
-    }
-    if (ieq(name, nn, "content-length")) {
-        uint64_t len;
-        if (parse_dec(v, vn, &len) != 0 || (r->has_length && len != r->content_length)) {
+    case H_LENGTH:
+        if (parse_dec(v, vn, &n) != 0 || (r->has_length && n != r->content_length)) {
             return MFOTA_ERR_HTTP_LENGTH;
         }
         r->has_length = 1;
-        r->content_length = len;
-    } else if (ieq(name, nn, "content-range")) {
+        r->content_length = n;
+        break;
+    case H_RANGE:
         return on_content_range(r, v, vn);
-    } else if (ieq(name, nn, "connection")) {
+    case H_CONNECTION:
         while (next_token(v, vn, &pos, &tok, &tn)) {
             if (ieq(tok, tn, "close")) {
                 r->conn_ |= CONN_CLOSE;
@@ -214,14 +233,15 @@ static int on_header(struct mfota_http_response *r, const char *name, size_t nn,
                 r->conn_ |= CONN_KEEP_ALIVE;
             }
         }
-    } else if (ieq(name, nn, "transfer-encoding")) {
+        break;
+    case H_ENCODING:
         /* Only plain chunked: a firmware image is not worth a decompressor. */
         if (!ieq(v, vn, "chunked")) {
             return MFOTA_ERR_HTTP_ENCODING;
         }
         r->chunked = 1;
-    } else if (ieq(name, nn, "retry-after")) {
-        uint64_t s;
+        break;
+    case H_RETRY:
         /* An HTTP-date needs a calendar the device lacks: treated as absent. */
         if (vn > 0 && v[0] >= '0' && v[0] <= '9') {
             size_t k;
@@ -230,37 +250,26 @@ static int on_header(struct mfota_http_response *r, const char *name, size_t nn,
                     return MFOTA_ERR_HTTP_SYNTAX;
                 }
             }
-            if (vn > 10 || parse_dec(v, vn, &s) != 0 || s > 0xFFFFFFFFu) {
-                s = 0xFFFFFFFFu;
+            if (vn > 10 || parse_dec(v, vn, &n) != 0 || n > 0xFFFFFFFFu) {
+                n = 0xFFFFFFFFu;
             }
             r->has_retry_after = 1;
-            r->retry_after_s = (uint32_t)s;
+            r->retry_after_s = (uint32_t)n;
         }
-    } else if (ieq(name, nn, "etag")) {
-        r->validator = mfota_crc32(0, v, vn);
-        r->has_validator = 1;
-        r->etag_seen_ = 1;
-    } else if (ieq(name, nn, "last-modified")) {
-        if (!r->etag_seen_) {
+        break;
+    case H_ETAG:
+    case H_MODIFIED:
+        /* ETag wins over Last-Modified, whichever comes first. */
+        if (which == H_ETAG || !r->etag_seen_) {
             r->validator = mfota_crc32(0, v, vn);
             r->has_validator = 1;
+            r->etag_seen_ = (uint8_t)(r->etag_seen_ | (which == H_ETAG));
         }
+        break;
+    default:
+        break;
     }
     return MFOTA_OK;
-}
-
-static int is_needed(const char *name, size_t nn, int trailer)
-{
-    static const char *const needed[] = {"digest", "content-length", "content-range",
-                                         "connection", "transfer-encoding", "retry-after",
-                                         "etag", "last-modified"};
-    size_t i;
-    for (i = 0; i < (trailer ? 1u : sizeof needed / sizeof needed[0]); i++) {
-        if (ieq(name, nn, needed[i])) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* A complete header (or trailer) line without its line ending. */
@@ -268,6 +277,7 @@ static int header_line(struct mfota_http_response *r, int trailer)
 {
     const char *line = r->line_, *v;
     size_t n = r->line_len_, colon, vn;
+    int which;
 
     if (line[0] == ' ' || line[0] == '\t') {
         return MFOTA_ERR_HTTP_SYNTAX; /* obsolete line folding (RFC 9112 5.2) */
@@ -285,13 +295,14 @@ static int header_line(struct mfota_http_response *r, int trailer)
     if (colon == 0) {
         return MFOTA_ERR_HTTP_SYNTAX;
     }
+    which = header_index(line, colon, trailer);
     if (r->overflow_) {
-        return is_needed(line, colon, trailer) ? MFOTA_ERR_HTTP_TOO_LONG : MFOTA_OK;
+        return which != H_COUNT ? MFOTA_ERR_HTTP_TOO_LONG : MFOTA_OK;
     }
     v = line + colon + 1;
     vn = n - colon - 1;
     trim(&v, &vn);
-    return on_header(r, line, colon, v, vn, trailer);
+    return on_header(r, which, v, vn);
 }
 
 static int status_line(struct mfota_http_response *r)
@@ -445,33 +456,8 @@ int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data,
         case S_STATUS:
         case S_HEADER:
         case S_TRAILER:
-            if (!r->cr_) {
-                /* Fast path: a run of ordinary line bytes is taken at once;
-                 * the result is the same as byte by byte. */
-                size_t j = i, run, room;
-                while (j < len && ((data[j] >= 0x20 && data[j] != 0x7F) || data[j] == '\t')) {
-                    j++;
-                }
-                run = j - i;
-                if (run > 0) {
-                    if (run > MFOTA_HTTP_HEADER_MAX - r->header_bytes_) {
-                        *used = i + (MFOTA_HTTP_HEADER_MAX - r->header_bytes_);
-                        r->header_bytes_ = MFOTA_HTTP_HEADER_MAX + 1u;
-                        return fail(r, MFOTA_ERR_HTTP_TOO_LONG);
-                    }
-                    r->header_bytes_ += (uint32_t)run;
-                    room = MFOTA_HTTP_LINE_MAX - r->line_len_;
-                    if (run > room) {
-                        r->overflow_ = 1;
-                    }
-                    memcpy(r->line_ + r->line_len_, data + i, run < room ? run : room);
-                    r->line_len_ = (uint16_t)(r->line_len_ + (run < room ? run : room));
-                    i = j;
-                    if (i >= len) {
-                        break;
-                    }
-                }
-            }
+            /* Byte by byte: a header block is a few hundred bytes per
+             * response, and one path is less code than a fast one beside. */
             if (++r->header_bytes_ > MFOTA_HTTP_HEADER_MAX) {
                 *used = i;
                 return fail(r, MFOTA_ERR_HTTP_TOO_LONG);

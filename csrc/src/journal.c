@@ -1,5 +1,6 @@
 #include "m2mfota/journal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "m2mfota/crc32.h"
@@ -24,53 +25,80 @@ static uint32_t get32(const uint8_t *p)
            ((uint32_t)p[3] << 24);
 }
 
+/* The serialized layout (journal.h) in spans of the record: runs of uint32_t
+ * fields, stored little-endian, and runs of bytes, copied.  Encoding and
+ * decoding walk the same table, so the two cannot disagree. */
+#define R_(field) ((uint16_t)offsetof(struct mfota_journal_record, field))
+static const struct {
+    uint16_t rec;   /* offset in struct mfota_journal_record */
+    uint8_t at;     /* offset in the serialized record */
+    uint8_t words;  /* uint32_t fields, or 0: `bytes` bytes */
+    uint8_t bytes;
+} spans[] = {
+    {R_(seq), 4, 7, 0},            /* seq .. expect_crc32 */
+    {R_(url_hash), 32, 0, 96},     /* url_hash, validator_hash, expect_sha256 */
+    {R_(sha.state), 128, 8, 0},
+    {R_(sha.buffer), 168, 0, 64},
+};
+#undef R_
+
+/* The fields the spans name lie where they say, without padding between. */
+typedef char journal_layout_check_[
+    (offsetof(struct mfota_journal_record, expect_crc32) ==
+         offsetof(struct mfota_journal_record, seq) + 24u &&
+     offsetof(struct mfota_journal_record, expect_sha256) ==
+         offsetof(struct mfota_journal_record, url_hash) + 64u) ? 1 : -1];
+
+/* Record -> bytes when `to_bytes`, else bytes -> record (without the magic,
+ * the SHA-256 length and the CRC, which the callers handle), from span
+ * `first` on (SPAN_SHA: only the SHA-256 state). */
+#define SPAN_SHA 2u
+static void convert(struct mfota_journal_record *r, uint8_t *b, int to_bytes, unsigned first)
+{
+    unsigned i, k;
+    for (i = first; i < sizeof spans / sizeof spans[0]; i++) {
+        uint8_t *f = (uint8_t *)r + spans[i].rec, *s = b + spans[i].at;
+        if (spans[i].words == 0u) {
+            memcpy(to_bytes ? s : f, to_bytes ? f : s, spans[i].bytes);
+        }
+        for (k = 0; k < spans[i].words; k++, f += 4, s += 4) {
+            uint32_t v;
+            if (to_bytes) {
+                memcpy(&v, f, 4);
+                put32(s, v);
+            } else {
+                v = get32(s);
+                memcpy(f, &v, 4);
+            }
+        }
+    }
+}
+
 static void encode(const struct mfota_journal_record *r, uint8_t *b)
 {
-    unsigned i;
     memcpy(b, rec_magic, 4);
-    put32(b + 4, r->seq);
-    put32(b + 8, r->flags);
-    put32(b + 12, r->total_size);
-    put32(b + 16, r->offset);
-    put32(b + 20, r->crc32);
-    put32(b + 24, r->requests);
-    put32(b + 28, r->expect_crc32);
-    memcpy(b + 32, r->url_hash, 32);
-    memcpy(b + 64, r->validator_hash, 32);
-    memcpy(b + 96, r->expect_sha256, 32);
-    for (i = 0; i < 8; i++) {
-        put32(b + 128 + 4 * i, r->sha.state[i]);
-    }
+    /* convert() only reads the record when writing bytes. */
+    convert((struct mfota_journal_record *)(uintptr_t)r, b, 1, 0);
     put32(b + 160, (uint32_t)r->sha.length);
     put32(b + 164, (uint32_t)(r->sha.length >> 32));
-    memcpy(b + 168, r->sha.buffer, 64);
     put32(b + 232, mfota_crc32(0, b, 232));
 }
 
-/* 1 when `b` holds a record whose magic and CRC check out. */
-static int decode(const uint8_t *b, struct mfota_journal_record *r)
+/* 1 when `b` holds a record whose magic and CRC check out and whose progress
+ * does not contradict itself (offset <= total size, SHA-256 length ==
+ * offset): checked on the bytes, so a scan needs no decoded copy. */
+static int valid(const uint8_t *b)
 {
-    unsigned i;
-    if (memcmp(b, rec_magic, 4) != 0 || get32(b + 232) != mfota_crc32(0, b, 232)) {
-        return 0;
-    }
-    r->seq = get32(b + 4);
-    r->flags = get32(b + 8);
-    r->total_size = get32(b + 12);
-    r->offset = get32(b + 16);
-    r->crc32 = get32(b + 20);
-    r->requests = get32(b + 24);
-    r->expect_crc32 = get32(b + 28);
-    memcpy(r->url_hash, b + 32, 32);
-    memcpy(r->validator_hash, b + 64, 32);
-    memcpy(r->expect_sha256, b + 96, 32);
-    for (i = 0; i < 8; i++) {
-        r->sha.state[i] = get32(b + 128 + 4 * i);
-    }
-    r->sha.length = (uint64_t)get32(b + 160) | ((uint64_t)get32(b + 164) << 32);
-    memcpy(r->sha.buffer, b + 168, 64);
-    /* A record whose progress contradicts itself is as bad as a torn one. */
-    return r->offset <= r->total_size && r->sha.length == r->offset;
+    return memcmp(b, rec_magic, 4) == 0 && get32(b + 232) == mfota_crc32(0, b, 232) &&
+           get32(b + 16) <= get32(b + 12) && get32(b + 160) == get32(b + 16) &&
+           get32(b + 164) == 0u;
+}
+
+/* A record that valid() accepted. */
+static void decode(uint8_t *b, struct mfota_journal_record *r)
+{
+    convert(r, b, 0, 0);
+    r->sha.length = get32(b + 160);
 }
 
 static void journal_reset(struct mfota_journal *j)
@@ -126,12 +154,13 @@ static int is_erased(const uint8_t *b, size_t n, uint8_t erased)
     return 1;
 }
 
-static int load_flash(struct mfota_journal *j)
+/* Find the newest valid record and leave its bytes in buf (REC_BUF bytes;
+ * j->rec is left alone: it may hold the record a caller compares with); set
+ * have_rec and where the next record goes. */
+static int load_flash(struct mfota_journal *j, uint8_t *buf)
 {
     const struct mfota_flash *f = j->flash;
-    uint8_t buf[REC_BUF];
-    struct mfota_journal_record r;
-    uint32_t slots = f->sector_size / j->stride, sec, slot;
+    uint32_t slots = f->sector_size / j->stride, sec, slot, best_pos = 0, best_seq = 0;
     uint32_t last_used[2] = {0, 0}; /* 1 + index of the last non-erased slot */
     uint32_t best_sector = 0;
     int rc;
@@ -150,8 +179,9 @@ static int load_flash(struct mfota_journal *j)
                 continue;
             }
             last_used[sec] = slot + 1u;
-            if (decode(buf, &r) && (!j->have_rec || seq_newer(r.seq, j->rec.seq))) {
-                j->rec = r;
+            if (valid(buf) && (!j->have_rec || seq_newer(get32(buf + 4), best_seq))) {
+                best_seq = get32(buf + 4);
+                best_pos = pos;
                 j->have_rec = 1;
                 best_sector = sec;
             }
@@ -171,33 +201,48 @@ static int load_flash(struct mfota_journal *j)
         j->next_pos = (1u - best_sector) * f->sector_size;
         j->need_erase = 1;
     }
-    return MFOTA_OK;
+    /* Read once more rather than keep a decoded copy of every candidate. */
+    rc = f->read(f->ctx, f->slot_offset + best_pos, buf, REC_SIZE);
+    if (rc < 0) {
+        return rc;
+    }
+    return valid(buf) ? MFOTA_OK : MFOTA_ERR_JOURNAL_EMPTY; /* changed under us? */
 }
 
-static int load_kv(struct mfota_journal *j)
+static int load_kv(struct mfota_journal *j, uint8_t *buf)
 {
-    uint8_t buf[REC_SIZE];
-    int n = j->kv->get(j->kv->ctx, buf, sizeof buf);
+    int n = j->kv->get(j->kv->ctx, buf, REC_SIZE);
     j->have_rec = 0;
     if (n < 0) {
         return n;
     }
-    if (n == (int)REC_SIZE && decode(buf, &j->rec)) {
+    if (n == (int)REC_SIZE && valid(buf)) {
         j->have_rec = 1;
         return MFOTA_OK;
     }
     return MFOTA_ERR_JOURNAL_EMPTY;
 }
 
+/* The newest valid record's bytes into buf (REC_BUF bytes): one buffer, in
+ * the caller's frame, for either store. */
+static int load_raw(struct mfota_journal *j, uint8_t *buf)
+{
+    return j->flash != NULL ? load_flash(j, buf) : load_kv(j, buf);
+}
+
 int mfota_journal_load(struct mfota_journal *j, struct mfota_journal_record *out)
 {
+    uint8_t buf[REC_BUF];
     int rc;
     if (j == NULL || (j->flash == NULL && j->kv == NULL)) {
         return MFOTA_ERR_INVAL;
     }
-    rc = j->flash != NULL ? load_flash(j) : load_kv(j);
-    if (rc == MFOTA_OK && out != NULL) {
-        *out = j->rec;
+    rc = load_raw(j, buf);
+    if (rc == MFOTA_OK) {
+        decode(buf, &j->rec);
+        if (out != NULL) {
+            *out = j->rec;
+        }
     }
     return rc;
 }
@@ -268,23 +313,33 @@ void mfota_journal_record_init(struct mfota_journal_record *rec, const char *url
     mfota_sha256_init(&rec->sha);
 }
 
-static int same_download(const struct mfota_journal_record *a, const struct mfota_journal_record *b)
+/* Whether the stored record `b` (bytes) is of the download `r` describes:
+ * same URL hash, total size and validator (or none on both sides). */
+static int same_download(const uint8_t *b, const struct mfota_journal_record *r)
 {
-    uint32_t va = a->flags & MFOTA_JOURNAL_HAS_VALIDATOR, vb = b->flags & MFOTA_JOURNAL_HAS_VALIDATOR;
-    return memcmp(a->url_hash, b->url_hash, 32) == 0 && a->total_size == b->total_size && va == vb &&
-           (!va || memcmp(a->validator_hash, b->validator_hash, 32) == 0);
+    uint32_t vb = get32(b + 8) & MFOTA_JOURNAL_HAS_VALIDATOR;
+    uint32_t vr = r->flags & MFOTA_JOURNAL_HAS_VALIDATOR;
+    return memcmp(b + 32, r->url_hash, 32) == 0 && get32(b + 12) == r->total_size && vb == vr &&
+           (!vr || memcmp(b + 64, r->validator_hash, 32) == 0);
 }
 
 int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed)
 {
+    uint8_t buf[REC_BUF]; /* the newest stored record, compared as bytes */
+    struct mfota_journal_record *rec;
     int rc;
-    if (j == NULL || want == NULL || resumed == NULL) {
+    if (j == NULL || want == NULL || resumed == NULL || (j->flash == NULL && j->kv == NULL)) {
         return MFOTA_ERR_INVAL;
     }
     *resumed = 0;
-    rc = mfota_journal_load(j, NULL);
+    /* The wanted download becomes the record in force; `want` may be j->rec
+     * itself (the client engine keeps no other copy). */
+    rec = &j->rec;
+    if (want != rec) {
+        *rec = *want;
+    }
+    rc = load_raw(j, buf);
     if (rc == MFOTA_ERR_JOURNAL_EMPTY) {
-        j->rec = *want;
         /* Nothing could be resumed by mistake: the first progress record is
          * the first write. */
         return MFOTA_OK;
@@ -292,26 +347,32 @@ int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *wa
     if (rc < 0) {
         return rc;
     }
-    if (same_download(&j->rec, want)) {
-        want->offset = j->rec.offset;
-        want->crc32 = j->rec.crc32;
-        want->sha = j->rec.sha;
-        want->requests = j->rec.requests;
+    rec->seq = get32(buf + 4); /* the next write continues the sequence */
+    if (same_download(buf, rec)) {
+        /* Its progress; the identity is the same, the expectations are the
+         * new command's. */
+        rec->offset = get32(buf + 16);
+        rec->crc32 = get32(buf + 20);
+        rec->requests = get32(buf + 24);
+        convert(rec, buf, 0, SPAN_SHA);
+        rec->sha.length = get32(buf + 160);
         /* COMPLETE and DELTA describe the stored progress: the caller must
          * see a delta download (whose offsets are not image offsets). */
-        want->flags = (want->flags & ~(MFOTA_JOURNAL_COMPLETE | MFOTA_JOURNAL_DELTA)) |
-                      (j->rec.flags & (MFOTA_JOURNAL_COMPLETE | MFOTA_JOURNAL_DELTA));
-        want->seq = j->rec.seq;
-        j->rec = *want;
+        rec->flags = (rec->flags & ~(MFOTA_JOURNAL_COMPLETE | MFOTA_JOURNAL_DELTA)) |
+                     (get32(buf + 8) & (MFOTA_JOURNAL_COMPLETE | MFOTA_JOURNAL_DELTA));
         *resumed = 1;
-        return MFOTA_OK;
+    } else {
+        rec->offset = 0;
+        rec->crc32 = 0;
+        rec->requests = 0;
+        rec->flags &= ~MFOTA_JOURNAL_COMPLETE;
+        mfota_sha256_init(&rec->sha);
+        rc = mfota_journal_write(j, rec);
     }
-    want->offset = 0;
-    want->crc32 = 0;
-    want->requests = 0;
-    want->flags &= ~MFOTA_JOURNAL_COMPLETE;
-    mfota_sha256_init(&want->sha);
-    return mfota_journal_write(j, want);
+    if (want != rec) {
+        *want = *rec;
+    }
+    return rc;
 }
 
 int mfota_journal_restart(struct mfota_journal *j)

@@ -41,48 +41,64 @@ static int src_read(const struct source *s, uint32_t off, void *buf, uint32_t le
     return s->read(s->ctx, s->base + off, buf, len);
 }
 
-/* Walk one TLV area at `off` with info magic `magic` and total size `tot`;
- * remember the SHA-256 TLV's position when `hash_off` is not NULL. */
-static int walk_tlvs(const struct source *s, uint32_t off, uint32_t tot, uint16_t magic,
-                     uint32_t *hash_off)
+/* One TLV area being walked: entries from pos up to end.  The one walker of
+ * the module: the image check and the signature check both go through it,
+ * so both get the same bounds. */
+struct tlv_walk {
+    uint32_t pos, end;
+    uint32_t at;     /* the current entry's value offset */
+    uint16_t type;   /* and its type */
+    uint16_t len;    /* and length */
+};
+
+/* Open the TLV area at `off`: its info header must carry `magic` and, when
+ * `tot` is not 0, that total size.  The area's size is returned in *size. */
+static int tlv_open(const struct source *s, struct tlv_walk *w, uint32_t off, uint16_t magic,
+                    uint32_t tot, uint32_t *size)
 {
     uint8_t hdr[4];
-    uint32_t pos, end;
     int rc;
-    if (tot < TLV_INFO_SIZE || off > s->limit || tot > s->limit - off) {
+    if (off > s->limit || s->limit - off < TLV_INFO_SIZE) {
         return MFOTA_ERR_MCUBOOT_TLV;
     }
     rc = src_read(s, off, hdr, 4);
     if (rc < 0) {
         return rc;
     }
-    if (le16(hdr) != magic || le16(hdr + 2) != tot) {
+    *size = le16(hdr + 2);
+    if (le16(hdr) != magic || (tot != 0u && *size != tot) || *size < TLV_INFO_SIZE ||
+        *size > s->limit - off) {
         return MFOTA_ERR_MCUBOOT_TLV;
     }
-    end = off + tot;
-    for (pos = off + TLV_INFO_SIZE; pos < end;) {
-        uint16_t type, len;
-        if (end - pos < 4u) {
-            return MFOTA_ERR_MCUBOOT_TLV;
-        }
-        rc = src_read(s, pos, hdr, 4);
-        if (rc < 0) {
-            return rc;
-        }
-        type = le16(hdr);
-        len = le16(hdr + 2);
-        if (len > end - pos - 4u) {
-            return MFOTA_ERR_MCUBOOT_TLV;
-        }
-        if (type == MFOTA_MCUBOOT_TLV_SHA256) {
-            if (hash_off == NULL || len != 32u || *hash_off != 0u) {
-                return MFOTA_ERR_MCUBOOT_TLV; /* protected, misfit or repeated */
-            }
-            *hash_off = pos + 4u;
-        }
-        pos += 4u + len;
-    }
+    w->pos = off + TLV_INFO_SIZE;
+    w->end = off + *size;
     return MFOTA_OK;
+}
+
+/* The next entry: 1 with its type, length and value offset in w, 0 at the
+ * end of the area, or an error for an entry that does not fit it. */
+static int tlv_next(const struct source *s, struct tlv_walk *w)
+{
+    uint8_t hdr[4];
+    int rc;
+    if (w->pos >= w->end) {
+        return 0;
+    }
+    if (w->end - w->pos < 4u) {
+        return MFOTA_ERR_MCUBOOT_TLV;
+    }
+    rc = src_read(s, w->pos, hdr, 4);
+    if (rc < 0) {
+        return rc;
+    }
+    w->type = le16(hdr);
+    w->len = le16(hdr + 2);
+    if (w->len > w->end - w->pos - 4u) {
+        return MFOTA_ERR_MCUBOOT_TLV;
+    }
+    w->at = w->pos + 4u;
+    w->pos = w->at + w->len;
+    return 1;
 }
 
 static int check(const struct source *s, struct mfota_mcuboot_image *out)
@@ -90,6 +106,7 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
     uint8_t h[HEADER_SIZE], chunk[MFOTA_FLASH_READ_CHUNK], digest[32];
     struct mfota_mcuboot_image img;
     struct mfota_sha256 sha;
+    struct tlv_walk w;
     uint32_t end, hashed, off, hash_off = 0, tlv_tot;
     int rc;
 
@@ -119,21 +136,27 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
     }
     end = img.header_size + img.image_size;
     if (img.protect_tlv_size != 0u) {
-        rc = walk_tlvs(s, end, img.protect_tlv_size, MFOTA_MCUBOOT_TLV_PROT_INFO_MAGIC, NULL);
+        rc = tlv_open(s, &w, end, MFOTA_MCUBOOT_TLV_PROT_INFO_MAGIC, img.protect_tlv_size,
+                      &tlv_tot);
+        while (rc >= 0 && (rc = tlv_next(s, &w)) > 0) {
+            if (w.type == MFOTA_MCUBOOT_TLV_SHA256) {
+                rc = MFOTA_ERR_MCUBOOT_TLV; /* the hash is never protected */
+            }
+        }
         if (rc < 0) {
             return rc;
         }
     }
     hashed = end + img.protect_tlv_size;
-    if (hashed > s->limit || s->limit - hashed < TLV_INFO_SIZE) {
-        return MFOTA_ERR_MCUBOOT_TLV;
+    rc = tlv_open(s, &w, hashed, MFOTA_MCUBOOT_TLV_INFO_MAGIC, 0, &tlv_tot);
+    while (rc >= 0 && (rc = tlv_next(s, &w)) > 0) {
+        if (w.type == MFOTA_MCUBOOT_TLV_SHA256) {
+            if (w.len != 32u || hash_off != 0u) {
+                return MFOTA_ERR_MCUBOOT_TLV; /* misfit or repeated */
+            }
+            hash_off = w.at;
+        }
     }
-    rc = src_read(s, hashed, chunk, TLV_INFO_SIZE);
-    if (rc < 0) {
-        return rc;
-    }
-    tlv_tot = le16(chunk + 2);
-    rc = walk_tlvs(s, hashed, tlv_tot, MFOTA_MCUBOOT_TLV_INFO_MAGIC, &hash_off);
     if (rc < 0) {
         return rc;
     }
@@ -168,15 +191,7 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
 int mfota_mcuboot_check(const struct mfota_flash *flash, uint32_t limit,
                         struct mfota_mcuboot_image *out)
 {
-    struct source s;
-    if (flash == NULL || flash->read == NULL) {
-        return MFOTA_ERR_INVAL;
-    }
-    s.read = flash->read;
-    s.ctx = flash->ctx;
-    s.base = flash->slot_offset;
-    s.limit = limit < flash->slot_size ? limit : flash->slot_size;
-    return check(&s, out);
+    return mfota_mcuboot_verify(flash, limit, NULL, out); /* no keys: header, TLVs, hash */
 }
 
 struct mem {
@@ -191,17 +206,7 @@ static int mem_read(void *ctx, uint32_t off, void *buf, size_t len)
 
 int mfota_mcuboot_check_mem(const void *image, size_t len, struct mfota_mcuboot_image *out)
 {
-    struct mem m;
-    struct source s;
-    if (image == NULL && len > 0) {
-        return MFOTA_ERR_INVAL;
-    }
-    m.p = (const uint8_t *)image;
-    s.read = mem_read;
-    s.ctx = &m;
-    s.base = 0;
-    s.limit = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-    return check(&s, out);
+    return mfota_mcuboot_verify_mem(image, len, NULL, out);
 }
 
 /* ---- signatures ------------------------------------------------------------ */
@@ -261,43 +266,37 @@ static int try_keys(const struct mfota_mcuboot_trust *t, int alg, const uint8_t 
 static int check_sigs(const struct source *s, const struct mfota_mcuboot_image *img,
                       const struct mfota_mcuboot_trust *t)
 {
-    uint8_t hdr[4], keyhash[32], sig[SIG_MAX];
-    uint32_t pos = img->header_size + img->image_size + img->protect_tlv_size;
-    uint32_t end = img->total_size;
+    uint8_t keyhash[32], sig[SIG_MAX];
+    struct tlv_walk w;
+    uint32_t size;
     int have_keyhash = 0, seen_sig = 0, rc;
 
-    for (pos += TLV_INFO_SIZE; pos < end;) {
-        uint16_t type, len;
-        int alg;
-        rc = src_read(s, pos, hdr, 4); /* bounds were checked by walk_tlvs */
-        if (rc < 0) {
-            return rc;
-        }
-        type = le16(hdr);
-        len = le16(hdr + 2);
-        alg = sig_alg_of(type);
-        if (type == MFOTA_MCUBOOT_TLV_KEYHASH) {
-            have_keyhash = len == 32u;
+    rc = tlv_open(s, &w, img->header_size + img->image_size + img->protect_tlv_size,
+                  MFOTA_MCUBOOT_TLV_INFO_MAGIC, 0, &size);
+    while (rc >= 0 && (rc = tlv_next(s, &w)) > 0) {
+        int alg = sig_alg_of(w.type);
+        if (w.type == MFOTA_MCUBOOT_TLV_KEYHASH) {
+            have_keyhash = w.len == 32u;
             if (have_keyhash) {
-                rc = src_read(s, pos + 4u, keyhash, 32);
-                if (rc < 0) {
-                    return rc;
-                }
+                rc = src_read(s, w.at, keyhash, 32);
             }
         } else if (alg != 0) {
             seen_sig = 1;
-            if (len > 0u && len <= SIG_MAX) { /* anything else cannot verify */
-                rc = src_read(s, pos + 4u, sig, len);
-                if (rc < 0) {
-                    return rc;
-                }
-                rc = try_keys(t, alg, have_keyhash ? keyhash : NULL, img->sha256, sig, len);
-                if (rc != MFOTA_ERR_MCUBOOT_SIG) {
-                    return rc; /* verified, or the verifier failed */
+            if (w.len > 0u && w.len <= SIG_MAX) { /* anything else cannot verify */
+                rc = src_read(s, w.at, sig, w.len);
+                if (rc >= 0) {
+                    rc = try_keys(t, alg, have_keyhash ? keyhash : NULL, img->sha256, sig,
+                                  w.len);
+                    if (rc != MFOTA_ERR_MCUBOOT_SIG) {
+                        return rc; /* verified, or the verifier failed */
+                    }
+                    rc = MFOTA_OK; /* another signature TLV may verify */
                 }
             }
         }
-        pos += 4u + len;
+    }
+    if (rc < 0) {
+        return rc;
     }
     return seen_sig ? MFOTA_ERR_MCUBOOT_SIG : MFOTA_ERR_MCUBOOT_NO_SIG;
 }
@@ -392,46 +391,21 @@ static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
     return 1;
 }
 
-/* One trailer field: `len` bytes (8 or 16, program_size <= 8) at `off` from
- * the slot end, holding `value` then erased bytes. */
-struct field {
-    uint32_t off;
-    uint8_t len;
-    uint8_t block[16];
-};
-
-static void field_init(struct field *fl, const struct mfota_flash *f, uint32_t off,
-                       const uint8_t *value, size_t vlen, uint8_t len)
-{
-    fl->off = off;
-    fl->len = len;
-    memset(fl->block, f->erased_value, sizeof fl->block);
-    memcpy(fl->block, value, vlen);
-}
-
-/* 1: the field already holds its value, 0: it is erased, -1: anything else. */
-static int field_state(const struct mfota_flash *f, const uint8_t *trailer, const struct field *fl)
-{
-    const uint8_t *p = trailer + TRAILER_SPAN - fl->off;
-    if (memcmp(p, fl->block, fl->len) == 0) {
-        return 1;
-    }
-    return all_erased(p, fl->len, f->erased_value) ? 0 : -1;
-}
-
-static int put_field(const struct mfota_flash *f, const struct field *fl)
+/* Program `len` bytes (a trailer field: 8, or 16 for the magic; program_size
+ * <= 8) at `off` from the slot end, and read them back. */
+static int put_field(const struct mfota_flash *f, uint32_t off, const uint8_t *block, size_t len)
 {
     uint8_t back[16];
-    uint32_t at = f->slot_offset + f->slot_size - fl->off;
-    int rc = f->program(f->ctx, at, fl->block, fl->len);
+    uint32_t at = f->slot_offset + f->slot_size - off;
+    int rc = f->program(f->ctx, at, block, len);
     if (rc < 0) {
         return rc;
     }
-    rc = f->read(f->ctx, at, back, fl->len);
+    rc = f->read(f->ctx, at, back, len);
     if (rc < 0) {
         return rc;
     }
-    return memcmp(fl->block, back, fl->len) == 0 ? MFOTA_OK : MFOTA_ERR_FLASH_VERIFY;
+    return memcmp(block, back, len) == 0 ? MFOTA_OK : MFOTA_ERR_FLASH_VERIFY;
 }
 
 static int trailer_sector(const struct mfota_flash *f, uint32_t *sector_off)
@@ -441,11 +415,18 @@ static int trailer_sector(const struct mfota_flash *f, uint32_t *sector_off)
     return MFOTA_OK;
 }
 
+/* The trailer span, TRAILER_SPAN bytes before the slot end, is five fields:
+ * swap_size, swap_info, copy_done, image_ok (8 bytes each) and the magic
+ * (16): the length of the field at index i of the span. */
+static size_t field_len(size_t i)
+{
+    return i < TRAILER_SPAN - 16u ? 8u : 16u;
+}
+
 int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size, int permanent)
 {
-    uint8_t trailer[TRAILER_SPAN], v;
-    struct field fields[3];
-    size_t nf = 0, i;
+    uint8_t trailer[TRAILER_SPAN], want[TRAILER_SPAN];
+    size_t i;
     uint32_t sector;
     int rc = mfota_flash_check(f), clash = 0;
     if (rc != MFOTA_OK) {
@@ -455,34 +436,25 @@ int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size,
         image_size > f->slot_size - TRAILER_SPAN) {
         return MFOTA_ERR_MCUBOOT_TRAILER;
     }
-    /* MCUboot's order would work too; magic last makes the request atomic. */
-    v = (uint8_t)(permanent ? MFOTA_MCUBOOT_SWAP_TYPE_PERM : MFOTA_MCUBOOT_SWAP_TYPE_TEST);
-    field_init(&fields[nf++], f, MFOTA_MCUBOOT_SWAP_INFO_OFF, &v, 1, 8);
+    /* The span as it must end up: swap type, image_ok when permanent, magic;
+     * every other byte erased. */
+    memset(want, f->erased_value, sizeof want);
+    want[TRAILER_SPAN - MFOTA_MCUBOOT_SWAP_INFO_OFF] =
+        (uint8_t)(permanent ? MFOTA_MCUBOOT_SWAP_TYPE_PERM : MFOTA_MCUBOOT_SWAP_TYPE_TEST);
     if (permanent) {
-        v = 0x01;
-        field_init(&fields[nf++], f, MFOTA_MCUBOOT_IMAGE_OK_OFF, &v, 1, 8);
+        want[TRAILER_SPAN - MFOTA_MCUBOOT_IMAGE_OK_OFF] = 0x01;
     }
-    field_init(&fields[nf++], f, MFOTA_MCUBOOT_MAGIC_OFF, boot_magic, sizeof boot_magic, 16);
+    memcpy(want + TRAILER_SPAN - MFOTA_MCUBOOT_MAGIC_OFF, boot_magic, sizeof boot_magic);
 
     rc = f->read(f->ctx, f->slot_offset + f->slot_size - TRAILER_SPAN, trailer, TRAILER_SPAN);
     if (rc < 0) {
         return rc;
     }
-    /* A field in another state than erased or wanted (an old trailer, a torn
-     * write), or a value in a field we leave erased, means erase first. */
-    for (i = 0; i < nf; i++) {
-        clash |= field_state(f, trailer, &fields[i]) < 0;
-    }
-    for (i = 0; i < TRAILER_SPAN; i++) {
-        uint32_t off = TRAILER_SPAN - (uint32_t)i;
-        int ours = off == MFOTA_MCUBOOT_SWAP_INFO_OFF ||
-                   (permanent && off == MFOTA_MCUBOOT_IMAGE_OK_OFF) ||
-                   off == MFOTA_MCUBOOT_MAGIC_OFF;
-        if (ours) {
-            i += (off == MFOTA_MCUBOOT_MAGIC_OFF ? 16u : 8u) - 1u;
-        } else if (trailer[i] != f->erased_value) {
-            clash = 1;
-        }
+    /* A field neither erased nor as wanted (an old trailer, a torn write, a
+     * value in a field we leave erased) means erase first. */
+    for (i = 0; i < TRAILER_SPAN; i += field_len(i)) {
+        clash |= memcmp(trailer + i, want + i, field_len(i)) != 0 &&
+                 !all_erased(trailer + i, field_len(i), f->erased_value);
     }
     if (clash) {
         trailer_sector(f, &sector);
@@ -495,9 +467,11 @@ int mfota_mcuboot_mark_pending(const struct mfota_flash *f, uint32_t image_size,
         }
         memset(trailer, f->erased_value, sizeof trailer);
     }
-    for (i = 0; i < nf; i++) {
-        if (field_state(f, trailer, &fields[i]) == 0) {
-            rc = put_field(f, &fields[i]);
+    /* In span order: the magic last, which makes the request atomic
+     * (MCUboot's own order would work too). */
+    for (i = 0; i < TRAILER_SPAN; i += field_len(i)) {
+        if (memcmp(trailer + i, want + i, field_len(i)) != 0) {
+            rc = put_field(f, (uint32_t)(TRAILER_SPAN - i), want + i, field_len(i));
             if (rc < 0) {
                 return rc;
             }
@@ -527,8 +501,7 @@ int mfota_mcuboot_clear_pending(const struct mfota_flash *f)
 
 int mfota_mcuboot_confirm(const struct mfota_flash *f)
 {
-    uint8_t magic[16], ok[8], v = 0x01;
-    struct field fl;
+    uint8_t magic[16], ok[8];
     int rc = mfota_flash_check(f);
     if (rc != MFOTA_OK) {
         return rc;
@@ -553,8 +526,9 @@ int mfota_mcuboot_confirm(const struct mfota_flash *f)
     if (ok[0] != f->erased_value) {
         return MFOTA_ERR_BOOT_STATE;
     }
-    field_init(&fl, f, MFOTA_MCUBOOT_IMAGE_OK_OFF, &v, 1, 8);
-    return put_field(f, &fl);
+    memset(ok, f->erased_value, sizeof ok);
+    ok[0] = 0x01;
+    return put_field(f, MFOTA_MCUBOOT_IMAGE_OK_OFF, ok, sizeof ok);
 }
 
 static int bl_mark_pending(void *ctx, uint32_t image_size, int permanent)

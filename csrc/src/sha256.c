@@ -121,12 +121,16 @@ const char *mfota_sha256_impl_name(enum mfota_sha256_impl impl)
 
 static blocks_fn active_blocks(void)
 {
+#if MFOTA_SHA256_HAVE_SHANI
     /* Probing is idempotent, so a race between first callers needs no lock. */
     static blocks_fn fn;
     if (!fn) {
         fn = blocks_of(mfota_sha256_active());
     }
     return fn;
+#else
+    return mfota_sha256_blocks_portable_; /* the one block function: nothing to probe */
+#endif
 }
 
 void mfota_sha256_init(struct mfota_sha256 *ctx)

@@ -142,6 +142,7 @@ class _Sink:
 
 
 _TOTAL_UNKNOWN = (1 << 64) - 1  # MFOTA_DL_TOTAL_UNKNOWN
+_TX_SIZE = 128  # the downloader's send buffer: MFOTA_DL_SEND_CHUNK, config.h's default
 
 
 def _name(code: int) -> str:
@@ -291,6 +292,7 @@ def download(
     csink.total = lib._py_dl_total
     csink.ctx = sink_bridge.handle
     rx = ffi.new("uint8_t[]", rx_size)
+    tx = ffi.new("uint8_t[]", _TX_SIZE)
     url_buf = ffi.from_buffer(raw_url)
     token_buf = ffi.from_buffer(raw_token)
 
@@ -329,6 +331,8 @@ def download(
         cfg.pipeline = int(pipeline)
     cfg.rx_buf = rx
     cfg.rx_cap = rx_size
+    cfg.tx_buf = tx
+    cfg.tx_cap = _TX_SIZE
 
     dl = ffi.new("struct mfota_dl *")
     rc = lib.mfota_dl_init(dl, cfg)

@@ -40,8 +40,14 @@ static struct fake srv;
  * clock this much (0: off); and the config's timeout / max_time / retries. */
 static uint32_t opt_trickle_ms, opt_timeout_ms, opt_max_time_ms, opt_max_retries;
 static int opt_refuse_when_closing; /* sends fail once the server said Connection: close */
+/* tx_cap of the next run (0: sizeof tx), and whether the loop scribbles over
+ * tx between steps, as the client engine does with its shared scratch. */
+static size_t opt_tx_cap;
+static int opt_scribble_tx;
+static struct mfota_dl_config last_cfg; /* of the last run_download() */
 static struct got sink_state;
 static uint8_t rx[700];
+static uint8_t tx[MFOTA_DL_SEND_CHUNK];
 static struct mfota_dl dl;
 
 static size_t put_num(char *o, size_t at, uint64_t v, int hex)
@@ -153,9 +159,10 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
 {
     static const char url[] = "http://10.0.0.1:8080/f/v1/c5801012-31c8-4346-9963-cf317f1b5aa3";
     static const char token[] = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln";
-    struct mfota_transport t;
-    struct mfota_clock c;
-    struct mfota_dl_sink s = {s_data, s_done, s_failed, NULL, NULL};
+    /* static: last_cfg points at them after the run */
+    static struct mfota_transport t;
+    static struct mfota_clock c;
+    static struct mfota_dl_sink s = {s_data, s_done, s_failed, NULL, NULL};
     struct mfota_dl_config cfg;
     unsigned i, guard;
     int rc;
@@ -200,11 +207,14 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     }
     cfg.rx_buf = rx;
     cfg.rx_cap = sizeof rx;
+    cfg.tx_buf = tx;
+    cfg.tx_cap = opt_tx_cap != 0u ? opt_tx_cap : sizeof tx;
     if (opt_timeout_ms != 0u) {
         cfg.timeout_ms = opt_timeout_ms;
         cfg.max_time_ms = opt_max_time_ms;
         cfg.max_retries = opt_max_retries;
     }
+    last_cfg = cfg;
     rc = mfota_dl_init(&dl, &cfg);
     if (rc != MFOTA_OK) {
         return rc;
@@ -212,6 +222,9 @@ static int run_download(int pipeline, unsigned corrupt, unsigned drop, unsigned 
     *waits = 0;
     for (guard = 0; guard < 200000u; guard++) {
         rc = mfota_dl_step(&dl, 0);
+        if (opt_scribble_tx) {
+            memset(tx, 0xA5, sizeof tx);
+        }
         if (rc == MFOTA_WAIT) {
             (*waits)++;
             srv.clock.now = mfota_dl_wake_at(&dl); /* the event loop sleeps until then */
@@ -261,6 +274,38 @@ int mfota_selftest_download(void)
                                  dl.stats.requests == 158u,
                    "a refused request sent ahead costs a request, not a retry");
     opt_refuse_when_closing = 0;
+    /* tx_buf is scratch: overwritten between every two steps (sends block
+     * every third call, so requests are torn across steps), and as small
+     * as allowed (16 bytes: the Range tail leaves in pieces), the download
+     * is still byte-identical and every request arrives whole. */
+    opt_scribble_tx = 1;
+    opt_tx_cap = 16u;
+    SELFTEST_CHECK(failures, run_download(1, 0, 0, 0, &waits) == MFOTA_DONE && !sink_state.bad &&
+                                 memcmp(sink_state.data, srv.file, FILE_SIZE) == 0 &&
+                                 srv.conn.requests == 157 &&
+                                 strcmp(srv.conn.host, "10.0.0.1") == 0,
+                   "tx_buf is scratch: overwritten between steps, 16 bytes, same download");
+    opt_scribble_tx = 0;
+    opt_tx_cap = 0;
+    {
+        /* A missing or too small tx_buf, and a host it cannot hold. */
+        static const char long_host[] = "http://a-host-name-of-20-ch:80/f";
+        struct mfota_dl_config bad = last_cfg;
+        bad.tx_buf = NULL;
+        SELFTEST_CHECK(failures, mfota_dl_init(&dl, &bad) == MFOTA_ERR_INVAL, "tx_buf required");
+        bad.tx_buf = tx;
+        bad.tx_cap = 15u;
+        SELFTEST_CHECK(failures, mfota_dl_init(&dl, &bad) == MFOTA_ERR_INVAL,
+                       "tx_cap of at least 16");
+        bad.tx_cap = 20u;
+        bad.url = long_host;
+        bad.url_len = sizeof long_host - 1u;
+        SELFTEST_CHECK(failures, mfota_dl_init(&dl, &bad) == MFOTA_ERR_URL_TOO_LONG,
+                       "a host tx_buf cannot hold NUL-terminated");
+        bad.tx_cap = 21u;
+        SELFTEST_CHECK(failures, mfota_dl_init(&dl, &bad) == MFOTA_OK,
+                       "a host tx_buf holds NUL-terminated");
+    }
     /* Deadlines: a part trickling in fails at its deadline, however busy. */
     opt_trickle_ms = 100;
     opt_timeout_ms = 1000;

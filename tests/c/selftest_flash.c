@@ -48,7 +48,8 @@ static int run_update(uint32_t bad_part, uint32_t *start, int *resumed, struct m
 {
     static struct mfota_journal j;
     static struct mfota_flash_writer w;
-    struct mfota_journal_record rec;
+    static unsigned boots;
+    struct mfota_journal_record own, *rec;
     struct mfota_image_expect exp;
     uint32_t off;
     int rc, bad_done = 0;
@@ -57,14 +58,17 @@ static int run_update(uint32_t bad_part, uint32_t *start, int *resumed, struct m
     if (rc < 0) {
         return rc;
     }
-    mfota_journal_record_init(&rec, url, sizeof url - 1u, NULL, 0, IMAGE_SIZE);
-    rc = mfota_journal_begin(&j, &rec, resumed);
+    /* Every other boot keeps no record of its own, as the client engine:
+     * the wanted download is the journal's record in force itself. */
+    rec = (boots++ & 1u) ? &j.rec : &own;
+    mfota_journal_record_init(rec, url, sizeof url - 1u, NULL, 0, IMAGE_SIZE);
+    rc = mfota_journal_begin(&j, rec, resumed);
     if (rc < 0) {
         return rc;
     }
     rc = mfota_flash_writer_init(&w, &slot_hal, &j);
     if (rc == MFOTA_OK) {
-        rc = mfota_flash_writer_begin(&w, IMAGE_SIZE, *resumed ? &rec : NULL);
+        rc = mfota_flash_writer_begin(&w, IMAGE_SIZE, *resumed ? rec : NULL);
     }
     if (rc < 0) {
         return rc;
@@ -214,6 +218,33 @@ static int check_journal_torn_write(void)
     SELFTEST_CHECK(failures, mfota_journal_init_flash(&j, &journal_hal) == MFOTA_OK, "reinit");
     SELFTEST_CHECK(failures, mfota_journal_load(&j, &got) == MFOTA_OK && got.requests == 77u,
                    "newest record wins");
+    {
+        /* begin() with want == &j.rec: another download's record on flash
+         * is not resumed over it, and the wanted one is written at once;
+         * the same download is resumed with its progress. */
+        static const char other[] = "http://10.151.236.136/f/v1/other";
+        int resumed = -1;
+        uint8_t want_hash[32];
+        SELFTEST_CHECK(failures, mfota_journal_init_flash(&j, &journal_hal) == MFOTA_OK, "reinit");
+        mfota_journal_record_init(&j.rec, other, sizeof other - 1u, NULL, 0, 4000);
+        memcpy(want_hash, j.rec.url_hash, sizeof want_hash);
+        SELFTEST_CHECK(failures, mfota_journal_begin(&j, &j.rec, &resumed) == MFOTA_OK &&
+                                     resumed == 0 && j.rec.requests == 0u &&
+                                     memcmp(j.rec.url_hash, want_hash, 32) == 0,
+                       "begin(&j.rec): another download is not resumed");
+        SELFTEST_CHECK(failures, mfota_journal_load(&j, &got) == MFOTA_OK &&
+                                     memcmp(got.url_hash, want_hash, 32) == 0 &&
+                                     got.seq == rec.seq + 1u,
+                       "begin(&j.rec): the new download is the newest record, in sequence");
+        j.rec.requests = 5u;
+        SELFTEST_CHECK(failures, mfota_journal_write(&j, &j.rec) == MFOTA_OK, "write in place");
+        SELFTEST_CHECK(failures, mfota_journal_init_flash(&j, &journal_hal) == MFOTA_OK, "reinit");
+        mfota_journal_record_init(&j.rec, other, sizeof other - 1u, NULL, 0, 4000);
+        SELFTEST_CHECK(failures, mfota_journal_begin(&j, &j.rec, &resumed) == MFOTA_OK &&
+                                     resumed == 1 && j.rec.requests == 5u &&
+                                     j.rec.seq == rec.seq + 2u,
+                       "begin(&j.rec): the same download resumes with its progress");
+    }
     return failures;
 }
 

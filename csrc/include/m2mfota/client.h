@@ -204,13 +204,22 @@ struct mfota_client_delta {
 #endif
 };
 
+/* Private: a port's flash HAL as the engine's modules see it (client_hal.c):
+ * `hal` calls `port` and turns its negative returns into MFOTA_ERR_HAL. */
+struct mfota_client_flash_ {
+    struct mfota_flash hal;
+    const struct mfota_flash *port;
+    struct mfota_client *client;
+};
+
 struct mfota_client {
     /* ---- read-only for the caller ---- */
     int state;                    /* enum mfota_state */
     int result;                   /* enum mfota_result of the last update (0: none / pending) */
     int error;                    /* enum mfota_err behind a failed result, else 0 */
     const char *reason;           /* fota.error of the last failure, or NULL */
-    struct mfota_client_stats stats;
+    struct mfota_client_stats stats;     /* finished downloads included; the running one
+                                          * too with mfota_client_stats() */
     uint64_t done, total;         /* bytes committed, image size */
     char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
     uint8_t has_pending;          /* an image was marked pending in this cycle */
@@ -223,24 +232,21 @@ struct mfota_client {
                                    * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* ---- private ---- */
     struct mfota_client_config cfg_;     /* its slot / journal HALs point at the copies below */
-    const struct mfota_flash *port_slot_, *port_journal_; /* the port's own HALs */
+    struct mfota_client_flash_ slot_w_, journal_w_; /* client_hal.c */
     const struct mfota_kv *port_kv_;
-    struct mfota_flash slot_hal_, journal_hal_;           /* client_hal.c */
     struct mfota_kv kv_hal_;
-    struct mfota_url server_;
-    char host_[MFOTA_HOST_MAX + 1];
+    struct mfota_url server_;           /* host and port slices of cfg_.server */
     struct mfota_fota_command cmd_;      /* the command in force: the one copy of its token
                                           * (the downloader sends requests from it) */
     struct mfota_image_expect expect_;   /* what the command in force promised */
-    struct mfota_journal_record jrec_;   /* its journal identity and progress */
     struct mfota_dl dl_;
     struct mfota_dl_sink sink_;
     struct mfota_flash_writer writer_;
-    struct mfota_journal journal_;
+    struct mfota_journal journal_;       /* its rec: the command in force's identity and
+                                          * progress, with or without a journal HAL */
     struct mfota_report_policy report_;
     struct mfota_backoff backoff_;
     struct mfota_http_response up_resp_; /* the uplink's response; its body goes to io_ */
-    struct mfota_dl_stats base_;         /* counters of finished downloads */
     uint64_t wake_at_;
     uint64_t up_deadline_;               /* the uplink attempt fails at this clock time */
     uint64_t restart_at_;                /* where DL_RESTART starts the download */
@@ -264,7 +270,11 @@ struct mfota_client {
     /* The uplink request, then its response's body (the downlink): a
      * request is rebuilt for each attempt, so one buffer serves both. */
     char io_[MFOTA_CLIENT_IO_MAX];
-    uint8_t up_rx_[MFOTA_CLIENT_UPLINK_RX_MAX]; /* the uplink response arrives through this */
+    /* Scratch, never kept between two uses: the uplink response arrives
+     * through it, the download's requests leave through it (its tx_buf),
+     * and a host waits in it, NUL-terminated, for connect() and the uplink's
+     * Host line. */
+    uint8_t scratch_[MFOTA_CLIENT_SCRATCH_MAX];
     uint8_t rx_[MFOTA_CLIENT_RX_MAX];           /* the download's receive buffer */
 };
 

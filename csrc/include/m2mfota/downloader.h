@@ -108,6 +108,13 @@ struct mfota_dl_config {
     uint8_t pipeline;          /* send the next request before the answer (MFOTA_DL_PIPELINE) */
     uint8_t *rx_buf;           /* receive buffer (caller's), at least 64 bytes */
     size_t rx_cap;
+    uint8_t *tx_buf;           /* send buffer (caller's), at least 16 bytes and longer than the
+                                * URL's host: each request goes out through it in pieces
+                                * (MFOTA_DL_SEND_CHUNK bytes is a good size), and it holds the
+                                * NUL-terminated host during connect().  Scratch: its contents
+                                * are not kept between calls of step(), so a caller may use it
+                                * for other things in between */
+    size_t tx_cap;
 };
 
 struct mfota_dl_stats {
@@ -157,9 +164,6 @@ struct mfota_dl {
     uint8_t whole_;            /* this response is the whole file */
     uint8_t yield_;            /* part_done() asked step() to return */
     uint8_t spoilt_;           /* a request went out torn: no more on this connection */
-    char host_[MFOTA_HOST_MAX + 1];
-    char tail_[MFOTA_HTTP_RANGE_TAIL_MAX]; /* this request's Range line and empty line */
-    char chunk_[MFOTA_DL_SEND_CHUNK];      /* the request goes out through this, in pieces */
 };
 
 /* Defaults from config.h: plan defaults, timeout MFOTA_DL_TIMEOUT_MS,
@@ -172,8 +176,10 @@ void mfota_dl_config_default(struct mfota_dl_config *cfg);
  * is sent from them in pieces of at most MFOTA_DL_SEND_CHUNK bytes, so they
  * must stay unchanged and alive while the download runs (a new token means a
  * new download); cfg's HAL structs and rx_buf must outlive it too.  Returns
- * MFOTA_OK; MFOTA_ERR_URL_* for a bad URL; MFOTA_ERR_INVAL for a missing HAL,
- * sink function or buffer, a token with bytes not allowed in a header;
+ * MFOTA_OK; MFOTA_ERR_URL_* for a bad URL (MFOTA_ERR_URL_TOO_LONG for a host
+ * longer than MFOTA_HOST_MAX or than tx_cap leaves room for); MFOTA_ERR_INVAL
+ * for a missing HAL, sink function or buffer, a token with bytes not allowed
+ * in a header;
  * MFOTA_ERR_HTTP_REQUEST_SIZE when URL + token do not fit a request;
  * MFOTA_ERR_DL_BUDGET when requests_used already spent the budget. */
 int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg);

@@ -109,7 +109,8 @@ void mfota_journal_record_init(struct mfota_journal_record *rec, const char *url
  * j->rec, and *resumed = 1.  Otherwise *resumed = 0, `want` is kept as is,
  * and -- when an older record of another download exists -- written at once,
  * before the caller touches the slot, so a later cut cannot resume the old
- * download over the new bytes. */
+ * download over the new bytes.  `want` may be &j->rec (a caller that keeps
+ * no record of its own); it is then the record that gets updated. */
 int mfota_journal_begin(struct mfota_journal *j, struct mfota_journal_record *want, int *resumed);
 
 /* Start the download in force over from offset 0 (same identity): for when

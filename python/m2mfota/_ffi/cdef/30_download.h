@@ -124,6 +124,8 @@ struct mfota_dl_config {
     uint8_t pipeline;
     uint8_t *rx_buf;
     size_t rx_cap;
+    uint8_t *tx_buf;
+    size_t tx_cap;
 };
 struct mfota_dl_stats {
     uint32_t requests;
