@@ -294,7 +294,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         if (rc < 0) {
             return hal_check(c, rc);
         }
-        if (resumed && (fresh || (c->jrec_.flags & MFOTA_JOURNAL_DELTA))) {
+        if (resumed && (fresh || (rec->flags & MFOTA_JOURNAL_DELTA))) {
             /* A delta download never resumes at an offset (client_delta.c). */
             rc = mfota_journal_restart(&c->journal_);
             if (rc < 0) {
