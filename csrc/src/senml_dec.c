@@ -96,6 +96,7 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
     return n;
 }
 
+#if MFOTA_WORD_SCAN
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
@@ -108,6 +109,7 @@ static uint64_t special_bytes(uint64_t x)
      * borrow can only spread from a byte that is itself special */
     return ((x - ONES * 0x20) | x | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
+#endif
 
 /* Scan a string starting at the opening quote; fills `out` with the slice
  * between the quotes, its decoded length and whether it holds escapes. */
@@ -121,6 +123,7 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             /* the common case: a run of plain ASCII, eight bytes a step */
             size_t start = i++;
+#if MFOTA_WORD_SCAN
             while (dec->len - i >= 16) {
                 uint64_t x, y;
                 memcpy(&x, b + i, 8);
@@ -138,6 +141,7 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
                 }
                 i += 8;
             }
+#endif
             while (i < dec->len) {
                 c = (unsigned char)b[i];
                 if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
@@ -245,18 +249,13 @@ static int match_literal(struct mfota_senml_dec *dec, const char *lit, size_t n)
     return MFOTA_OK;
 }
 
-/* A scanned value of one member. */
+/* The JSON type of a scanned value. */
 enum { VT_STRING, VT_NUMBER, VT_TRUE, VT_FALSE, VT_NULL };
 
-struct value {
-    int type;
-    struct mfota_senml_str str;
-    mfota_senml_num num;
-};
-
-/* Scan one value; a string lands in *str (the record field it belongs to,
- * so it is not copied again). */
-static int scan_value(struct mfota_senml_dec *dec, struct value *val, int convert,
+/* Scan one value into *type; a string lands in *str (the record field it
+ * belongs to, so it is not copied again), a number in *num (NULL: only
+ * checked). */
+static int scan_value(struct mfota_senml_dec *dec, int *type, mfota_senml_num *num,
                       struct mfota_senml_str *str)
 {
     char c;
@@ -266,29 +265,30 @@ static int scan_value(struct mfota_senml_dec *dec, struct value *val, int conver
     c = dec->buf[dec->pos];
     switch (c) {
     case '"':
-        val->type = VT_STRING;
+        *type = VT_STRING;
         return scan_string(dec, str);
     case 't':
-        val->type = VT_TRUE;
+        *type = VT_TRUE;
         return match_literal(dec, "true", 4);
     case 'f':
-        val->type = VT_FALSE;
+        *type = VT_FALSE;
         return match_literal(dec, "false", 5);
     case 'n':
-        val->type = VT_NULL;
+        *type = VT_NULL;
         return match_literal(dec, "null", 4);
     case '{':
     case '[':
         return fail(dec, MFOTA_ERR_SENML_NESTING, dec->pos);
     default:
         if (c == '-' || (c >= '0' && c <= '9')) {
-            val->type = VT_NUMBER;
-            return scan_number(dec, convert ? &val->num : NULL);
+            *type = VT_NUMBER;
+            return scan_number(dec, num);
         }
         return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
     }
 }
 
+#if MFOTA_SENML_FULL
 /* Skip the array or object at pos (an unknown field's value) and check that
  * it is well-formed JSON.  Bit d of `objects` says whether level d is an
  * object (members need a key) or an array; more than
@@ -338,8 +338,8 @@ static int skip_nested(struct mfota_senml_dec *dec)
                 continue;
             }
         } else {
-            struct value val;
-            int rc = scan_value(dec, &val, 0, &val.str);
+            struct mfota_senml_str str;
+            int type, rc = scan_value(dec, &type, NULL, &str);
             if (rc != MFOTA_OK) {
                 return rc;
             }
@@ -366,6 +366,8 @@ static int skip_nested(struct mfota_senml_dec *dec)
         }
     }
 }
+
+#endif /* MFOTA_SENML_FULL */
 
 /* ---- decoding escapes ---------------------------------------------------- */
 
@@ -709,13 +711,15 @@ static int finite(double x)
     return d == d;
 }
 
+#if MFOTA_SENML_FULL
 /* base + value; finite inputs can add up to infinity, caught at the end */
 static int num_add(double a, double b, double *out)
 {
     *out = a + b;
     return 1;
 }
-#else
+#endif
+#elif MFOTA_SENML_FULL
 /* base + value, or 0 when the sum leaves the fixed-point range */
 static int num_add(int64_t a, int64_t b, int64_t *out)
 {
@@ -746,25 +750,36 @@ static int int_in(mfota_senml_num v, long lo, long hi, long *out)
 #endif
 
 /* ThingsML "i_": the table entry of the number just scanned, or an error. */
-static int thingsml_index(struct mfota_senml_dec *dec, const struct value *val, size_t at,
+static int thingsml_index(struct mfota_senml_dec *dec, int type, mfota_senml_num num, size_t at,
                           const struct mfota_thingsml_measure **out)
 {
     long index;
-    if (val->type != VT_NUMBER) {
+    if (type != VT_NUMBER) {
         return fail(dec, MFOTA_ERR_SENML_TYPE, at);
     }
-    if (!int_in(val->num, MFOTA_THINGSML_INDEX_MIN, MFOTA_THINGSML_INDEX_MAX, &index)) {
+    if (!int_in(num, MFOTA_THINGSML_INDEX_MIN, MFOTA_THINGSML_INDEX_MAX, &index)) {
         return fail(dec, MFOTA_ERR_SENML_RANGE, at);
     }
     *out = mfota_thingsml_lookup(index);
     return *out ? MFOTA_OK : fail(dec, MFOTA_ERR_SENML_RANGE, at);
 }
 
+#define VALUE_FIELDS (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB | MFOTA_SENML_F_VD)
+#define STRING_FIELDS                                                                  \
+    (MFOTA_SENML_F_BN | MFOTA_SENML_F_BU | MFOTA_SENML_F_N | MFOTA_SENML_F_U |         \
+     MFOTA_SENML_F_VS | MFOTA_SENML_F_VD)
+/* Base fields whose effect on later records only the full decoder resolves. */
+#define RESOLVED_BASE_FIELDS                                                           \
+    (MFOTA_SENML_F_BT | MFOTA_SENML_F_BU | MFOTA_SENML_F_BV | MFOTA_SENML_F_BS)
+
 static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
     const struct mfota_thingsml_measure *measure = NULL;
-    struct mfota_senml_str bn = {0, 0, 0, 0}, bu = {0, 0, 0, 0};
-    mfota_senml_num bt = 0, bv = 0, bs = 0, v = 0, s = 0, t = 0;
+    struct mfota_senml_str bn = {0, 0, 0, 0};
+#if MFOTA_SENML_FULL
+    struct mfota_senml_str bu = {0, 0, 0, 0};
+    mfota_senml_num bt = 0, bv = 0, bs = 0;
+#endif
     uint32_t fields = 0;
     size_t start = dec->pos;
     int rc;
@@ -785,11 +800,11 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
         dec->pos++;
     } else {
         for (;;) {
-            struct mfota_senml_str key, *dst;
-            struct value val;
+            struct mfota_senml_str key, other, *str = &other;
+            mfota_senml_num index_num = 0, *num = NULL;
             size_t key_at = dec->pos, val_at;
             uint32_t bit;
-            int mu, is_index;
+            int mu, is_index, type = VT_NULL;
             if (dec->pos >= dec->len || dec->buf[dec->pos] != '"') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
@@ -804,6 +819,11 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             }
             is_index = bit == 0 && mu && THINGSML_MODE(dec) &&
                        mfota_senml_str_eq(&key, "i_", 2);
+#if !MFOTA_SENML_FULL
+            if (bit & RESOLVED_BASE_FIELDS) {
+                return fail(dec, MFOTA_ERR_UNSUPPORTED, key_at);
+            }
+#endif
             skip_ws(dec);
             if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
@@ -811,22 +831,35 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             dec->pos++;
             skip_ws(dec);
             val_at = dec->pos;
+            /* where the value goes: scanned straight into its place */
             switch (bit) {
-            case MFOTA_SENML_F_BN: dst = &bn; break;
-            case MFOTA_SENML_F_BU: dst = &bu; break;
-            case MFOTA_SENML_F_N: dst = &rec->n; break;
-            case MFOTA_SENML_F_U: dst = &rec->u; break;
-            case MFOTA_SENML_F_V: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
-                dst = &rec->vs;
+            case MFOTA_SENML_F_BN: str = &bn; break;
+            case MFOTA_SENML_F_N: str = &rec->n; break;
+            case MFOTA_SENML_F_U: str = &rec->u; break;
+            case MFOTA_SENML_F_V: str = &rec->vs; num = &rec->v; break;
+            case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD: str = &rec->vs; break;
+            case MFOTA_SENML_F_S: num = &rec->s; break;
+            case MFOTA_SENML_F_T: num = &rec->t; break;
+            case MFOTA_SENML_F_UT: num = &rec->ut; break;
+#if MFOTA_SENML_FULL
+            case MFOTA_SENML_F_BU: str = &bu; break;
+            case MFOTA_SENML_F_BT: num = &bt; break;
+            case MFOTA_SENML_F_BV: num = &bv; break;
+            case MFOTA_SENML_F_BS: num = &bs; break;
+#endif
+            default: /* bver, an index, or an unknown field (only checked) */
+                num = bit != 0 || is_index ? &index_num : NULL;
                 break;
-            default: dst = &val.str; break;
             }
             if (bit == 0 && !is_index && dec->pos < dec->len &&
                 (dec->buf[dec->pos] == '{' || dec->buf[dec->pos] == '[')) {
+#if MFOTA_SENML_FULL
                 rc = skip_nested(dec);
-                val.type = VT_NULL;
+#else
+                rc = fail(dec, MFOTA_ERR_UNSUPPORTED, dec->pos);
+#endif
             } else {
-                rc = scan_value(dec, &val, bit != 0 || is_index, dst);
+                rc = scan_value(dec, &type, num, str);
             }
             if (rc != MFOTA_OK) {
                 return rc;
@@ -835,7 +868,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 if (measure != NULL) {
                     return fail(dec, MFOTA_ERR_SENML_DUPLICATE, key_at);
                 }
-                if ((rc = thingsml_index(dec, &val, val_at, &measure)) != MFOTA_OK) {
+                if ((rc = thingsml_index(dec, type, index_num, val_at, &measure)) != MFOTA_OK) {
                     return rc;
                 }
             } else if (bit == 0 && mu) {
@@ -845,68 +878,40 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 return fail(dec, MFOTA_ERR_SENML_DUPLICATE, key_at);
             }
             fields |= bit;
-            switch (bit) {
-            case 0:
-                break;
-            case MFOTA_SENML_F_BN: case MFOTA_SENML_F_BU: case MFOTA_SENML_F_N:
-            case MFOTA_SENML_F_U: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
-                if (val.type != VT_STRING) {
+            if (bit & STRING_FIELDS) {
+                if (type != VT_STRING) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
-                if (bit == MFOTA_SENML_F_VS || bit == MFOTA_SENML_F_VD) {
+                if (bit & (MFOTA_SENML_F_VS | MFOTA_SENML_F_VD)) {
                     rec->kind = bit == MFOTA_SENML_F_VS ? MFOTA_SENML_KIND_STR
                                                          : MFOTA_SENML_KIND_DATA;
                 }
-                break;
-            case MFOTA_SENML_F_VB:
-                if (val.type != VT_TRUE && val.type != VT_FALSE) {
+            } else if (bit == MFOTA_SENML_F_VB) {
+                if (type != VT_TRUE && type != VT_FALSE) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
                 rec->kind = MFOTA_SENML_KIND_BOOL;
-                rec->vb = val.type == VT_TRUE;
-                break;
-            case MFOTA_SENML_F_V:
-                if (val.type == VT_STRING && (dec->mode & MFOTA_SENML_LENIENT_V_STRING)) {
-                    rec->kind = MFOTA_SENML_KIND_STR;
-                    break;
-                }
-                if (val.type != VT_NUMBER) {
+                rec->vb = type == VT_TRUE;
+            } else if (bit == MFOTA_SENML_F_V && type == VT_STRING &&
+                       (dec->mode & MFOTA_SENML_LENIENT_V_STRING)) {
+                rec->kind = MFOTA_SENML_KIND_STR;
+            } else if (bit != 0) { /* the numeric fields */
+                if (type != VT_NUMBER) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
-                rec->kind = MFOTA_SENML_KIND_NUM;
-                v = val.num;
-                break;
-            default: /* the numeric fields */
-                if (val.type != VT_NUMBER) {
-                    return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
-                }
-                if (bit == MFOTA_SENML_F_BT) {
-                    bt = val.num;
-                } else if (bit == MFOTA_SENML_F_BV) {
-                    bv = val.num;
-                } else if (bit == MFOTA_SENML_F_BS) {
-                    bs = val.num;
-                } else if (bit == MFOTA_SENML_F_S) {
-                    s = val.num;
-                } else if (bit == MFOTA_SENML_F_T) {
-                    t = val.num;
-                } else if (bit == MFOTA_SENML_F_UT) {
-                    rec->ut = val.num;
-                } else { /* bver: a positive integer, at most ours */
+                if (bit == MFOTA_SENML_F_V) {
+                    rec->kind = MFOTA_SENML_KIND_NUM;
+                } else if (bit == MFOTA_SENML_F_BVER) { /* a positive integer, at most ours */
                     long bver;
-                    if (!int_in(val.num, 1, 2147483647L, &bver)) {
+                    if (!int_in(index_num, 1, 2147483647L, &bver)) {
                         return fail(dec, MFOTA_ERR_SENML_RANGE, val_at);
                     }
                     if (bver > MFOTA_SENML_VERSION) {
                         return fail(dec, MFOTA_ERR_SENML_BVER, val_at);
                     }
                 }
-                break;
             }
-            if ((bit & (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB |
-                        MFOTA_SENML_F_VD)) &&
-                ((fields & ~bit) &
-                 (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB | MFOTA_SENML_F_VD))) {
+            if ((bit & VALUE_FIELDS) && ((fields & ~bit) & VALUE_FIELDS)) {
                 return fail(dec, MFOTA_ERR_SENML_TWO_VALUES, key_at);
             }
             skip_ws(dec);
@@ -927,6 +932,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     if (fields & MFOTA_SENML_F_BN) {
         dec->bn = bn;
     }
+#if MFOTA_SENML_FULL
     if (fields & MFOTA_SENML_F_BU) {
         dec->bu = bu;
         dec->has_bu = 1;
@@ -943,6 +949,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
         dec->bs = bs;
         dec->has_bs = 1;
     }
+#endif
     rec->fields = fields;
     rec->bn = dec->bn;
     if (measure != NULL) {
@@ -958,31 +965,22 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             fields |= MFOTA_SENML_F_U; /* keeps the bu below from replacing it */
         }
     }
+    rec->has_s = (fields & MFOTA_SENML_F_S) != 0;
+    rec->has_ut = (fields & MFOTA_SENML_F_UT) != 0;
+#if MFOTA_SENML_FULL
     if (!(fields & MFOTA_SENML_F_U) && dec->has_bu) {
         rec->u = dec->bu;
     }
     /* without a base the value stays as written (a double's -0 too) */
-    if (rec->kind == MFOTA_SENML_KIND_NUM) {
-        rec->v = v;
-        if (dec->has_bv && !num_add(dec->bv, v, &rec->v)) {
-            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
-        }
+    if ((rec->kind == MFOTA_SENML_KIND_NUM && dec->has_bv && !num_add(dec->bv, rec->v, &rec->v)) ||
+        (rec->has_s && dec->has_bs && !num_add(dec->bs, rec->s, &rec->s)) ||
+        (dec->has_bt && !num_add(dec->bt, rec->t, &rec->t))) {
+        return fail(dec, MFOTA_ERR_SENML_RANGE, start);
     }
-    if (fields & MFOTA_SENML_F_S) {
-        rec->has_s = 1;
-        rec->s = s;
-        if (dec->has_bs && !num_add(dec->bs, s, &rec->s)) {
-            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
-        }
-    }
-    if ((fields & MFOTA_SENML_F_T) || dec->has_bt) {
-        rec->has_t = 1;
-        rec->t = t;
-        if (dec->has_bt && !num_add(dec->bt, t, &rec->t)) {
-            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
-        }
-    }
-    rec->has_ut = (fields & MFOTA_SENML_F_UT) != 0;
+    rec->has_t = (fields & MFOTA_SENML_F_T) || dec->has_bt;
+#else
+    rec->has_t = (fields & MFOTA_SENML_F_T) != 0;
+#endif
 
     /* a record either measures something or only sets base fields */
     if (rec->kind == MFOTA_SENML_KIND_NONE && !rec->has_s &&
