@@ -1,5 +1,9 @@
 #include "ascii.h"
 
+#include <string.h>
+
+#include "m2mfota/config.h"
+
 int mfota_ascii_lower_(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
@@ -29,6 +33,30 @@ int mfota_ascii_is_tchar_(int c)
     default:
         return 0;
     }
+}
+
+int mfota_ascii_visible_(const char *p, size_t n)
+{
+    size_t i = 0;
+#if MFOTA_WORD_SCAN
+    /* eight bytes a step (a 1 KiB token is checked on every downlink) */
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+    for (; n - i >= 8; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, p + i, 8);
+        d = x ^ (ones * 0x7F);
+        if ((((x - ones * 0x21) & ~x) | x | ((d - ones) & ~d)) & highs) {
+            break; /* some byte is <= 0x20 or >= 0x7F: find it below */
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= 0x20 || c >= 0x7F) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 uint32_t mfota_ascii_divmod10_(uint64_t *v)

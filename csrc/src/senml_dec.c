@@ -60,8 +60,7 @@ static size_t utf8_len(uint32_t cp)
     return cp < 0x80u ? 1u : cp < 0x800u ? 2u : cp < 0x10000u ? 3u : 4u;
 }
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
+size_t mfota_senml_utf8_seq_(const unsigned char *p, size_t avail)
 {
     unsigned char c = p[0];
     size_t n, i;
@@ -207,7 +206,7 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
             i++;
             dlen++;
         } else {
-            size_t n = utf8_seq((const unsigned char *)b + i, dec->len - i);
+            size_t n = mfota_senml_utf8_seq_((const unsigned char *)b + i, dec->len - i);
             if (n == 0) {
                 return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
             }
@@ -371,64 +370,46 @@ static int skip_nested(struct mfota_senml_dec *dec)
 
 /* ---- decoding escapes ---------------------------------------------------- */
 
-/* Next code point of a validated raw string; advances *i. */
-static uint32_t next_cp(const char *p, size_t len, size_t *i, size_t *nbytes)
+/* The code point of the escape at p[k] (validated by scan_string), and
+ * in *next the index after it. */
+static uint32_t escape_cp(const char *p, size_t len, size_t k, size_t *next)
 {
-    const unsigned char *u = (const unsigned char *)p;
-    uint32_t cp;
-    size_t k = *i;
-    if (u[k] != '\\') {
-        size_t n = u[k] < 0x80 ? 1u : utf8_seq(u + k, len - k);
-        *nbytes = n ? n : 1u;
-        *i = k + *nbytes;
-        return u[k]; /* raw bytes are copied as they are; cp is only the lead */
-    }
-    *nbytes = 0;
-    switch (p[k + 1]) {
-    case 'b': cp = '\b'; break;
-    case 'f': cp = '\f'; break;
-    case 'n': cp = '\n'; break;
-    case 'r': cp = '\r'; break;
-    case 't': cp = '\t'; break;
-    case 'u': {
-        uint32_t hi = 0, lo = 0;
-        (void)read_u4(p + k + 2, len - k - 2, &hi);
-        if (hi >= 0xD800u && hi <= 0xDBFFu) {
-            (void)read_u4(p + k + 8, len - k - 8, &lo);
-            *i = k + 12;
-            return 0x10000u + ((hi - 0xD800u) << 10) + (lo - 0xDC00u);
+    static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+    uint32_t hi = 0, lo = 0;
+    size_t j;
+    *next = k + 2;
+    if (p[k + 1] != 'u') {
+        for (j = 0; j < 5; j++) {
+            if (p[k + 1] == from[j]) {
+                return (unsigned char)to[j];
+            }
         }
-        *i = k + 6;
-        return hi;
+        return (unsigned char)p[k + 1]; /* " \ / stand for themselves */
     }
-    default: cp = (unsigned char)p[k + 1]; break;
+    (void)read_u4(p + k + 2, len - k - 2, &hi);
+    *next = k + 6;
+    if (hi >= 0xD800u && hi <= 0xDBFFu) {
+        (void)read_u4(p + k + 8, len - k - 8, &lo);
+        *next = k + 12;
+        return 0x10000u + ((hi - 0xD800u) << 10) + (lo - 0xDC00u);
     }
-    *i = k + 2;
-    return cp;
+    return hi;
 }
 
+/* UTF-8 of cp into out; returns its length. */
 static size_t put_utf8(uint32_t cp, unsigned char out[4])
 {
-    if (cp < 0x80u) {
+    size_t n = utf8_len(cp), i;
+    if (n == 1) {
         out[0] = (unsigned char)cp;
         return 1;
     }
-    if (cp < 0x800u) {
-        out[0] = (unsigned char)(0xC0u | (cp >> 6));
-        out[1] = (unsigned char)(0x80u | (cp & 0x3Fu));
-        return 2;
+    for (i = n - 1; i > 0; i--) {
+        out[i] = (unsigned char)(0x80u | (cp & 0x3Fu));
+        cp >>= 6;
     }
-    if (cp < 0x10000u) {
-        out[0] = (unsigned char)(0xE0u | (cp >> 12));
-        out[1] = (unsigned char)(0x80u | ((cp >> 6) & 0x3Fu));
-        out[2] = (unsigned char)(0x80u | (cp & 0x3Fu));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0u | (cp >> 18));
-    out[1] = (unsigned char)(0x80u | ((cp >> 12) & 0x3Fu));
-    out[2] = (unsigned char)(0x80u | ((cp >> 6) & 0x3Fu));
-    out[3] = (unsigned char)(0x80u | (cp & 0x3Fu));
-    return 4;
+    out[0] = (unsigned char)((0xFF00u >> n) | cp); /* 110x, 1110x or 11110x */
+    return n;
 }
 
 /* Decoded bytes of s, one chunk at a time: a cursor for compare and copy. */
@@ -437,25 +418,26 @@ struct cursor {
     size_t i;
 };
 
+/* The next chunk of decoded bytes: a run of raw bytes up to the next
+ * escape (valid UTF-8 already, so copied as it is), or one escape decoded
+ * into tmp.  Returns its length, 0 at the end. */
 static size_t cursor_next(struct cursor *c, unsigned char tmp[4], const unsigned char **chunk)
 {
-    size_t nbytes, start = c->i;
-    uint32_t cp;
-    if (c->s->ptr == NULL || c->i >= c->s->len) {
+    const char *p = c->s->ptr;
+    size_t len = c->s->len, start = c->i, k = start;
+    if (p == NULL || k >= len) {
         return 0;
     }
-    if (!c->s->escaped) {
-        *chunk = (const unsigned char *)c->s->ptr + c->i;
-        c->i = c->s->len;
-        return c->s->len - start;
+    if (p[k] == '\\') {
+        *chunk = tmp;
+        return put_utf8(escape_cp(p, len, k, &c->i), tmp);
     }
-    cp = next_cp(c->s->ptr, c->s->len, &c->i, &nbytes);
-    if (nbytes != 0) {
-        *chunk = (const unsigned char *)c->s->ptr + start;
-        return nbytes;
+    while (k < len && p[k] != '\\') {
+        k++;
     }
-    *chunk = tmp;
-    return put_utf8(cp, tmp);
+    c->i = k;
+    *chunk = (const unsigned char *)p + start;
+    return k - start;
 }
 
 int mfota_senml_str_decode(const struct mfota_senml_str *s, char *out, size_t cap,
@@ -519,22 +501,12 @@ int mfota_senml_record_name(const struct mfota_senml_record *rec, char *out, siz
     return MFOTA_OK;
 }
 
-/* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ , and start with a
- * letter or digit.  Per ASCII byte: 1 = may appear, 2 = may start a name. */
-const uint8_t mfota_senml_name_class_[128] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0,
-    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
-    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
-};
-
-static int name_char_ok(unsigned char ch, int first)
+int mfota_senml_name_char_(unsigned c, int first)
 {
-    return ch < 128 && (mfota_senml_name_class_[ch] & (first ? 2u : 1u));
+    if ((c | 0x20u) - 'a' < 26u || c - '0' < 10u) {
+        return 1;
+    }
+    return !first && (c - '-' < 3u || c == ':' || c == '_'); /* - . / : _ */
 }
 
 /* 1 when every decoded byte of s may appear in a name; `first` says the
@@ -545,26 +517,11 @@ static int name_chars_ok(const struct mfota_senml_str *s, int first)
     unsigned char tmp[4];
     const unsigned char *chunk;
     size_t k, len;
-    if (s->ptr != NULL && !s->escaped) {
-        const unsigned char *p = (const unsigned char *)s->ptr;
-        if (s->len == 0) {
-            return 1;
-        }
-        if (!name_char_ok(p[0], first)) {
-            return 0;
-        }
-        for (k = 1; k < s->len; k++) {
-            if (!name_char_ok(p[k], 0)) {
-                return 0;
-            }
-        }
-        return 1;
-    }
     c.s = s;
     c.i = 0;
     while ((len = cursor_next(&c, tmp, &chunk)) != 0) {
         for (k = 0; k < len; k++) {
-            if (!name_char_ok(chunk[k], first)) {
+            if (!mfota_senml_name_char_(chunk[k], first)) {
                 return 0;
             }
             first = 0;

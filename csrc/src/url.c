@@ -5,6 +5,7 @@
 
 #include "m2mfota/config.h"
 #include "m2mfota/err.h"
+#include "ascii.h"
 
 static int is_alnum(char c)
 {
@@ -64,11 +65,6 @@ static int valid_hostname(const char *s, size_t len)
     return label > 0 && s[len - 1] != '-';
 }
 
-static int is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* A host whose last label is a number -- decimal digits, or 0x followed by
  * hex digits -- is an IPv4 literal to inet_aton() and to URL parsers
  * (0x7f.0.0.1, 0x7f000001, 0x7f.1, 127.1, 010.0.0.1, 999.1.1.1).  No real
@@ -89,7 +85,7 @@ static int ends_in_number(const char *s, size_t len)
         start += 2;
     }
     for (i = start; i < len; i++) {
-        if (hex ? !is_hex(s[i]) : !(s[i] >= '0' && s[i] <= '9')) {
+        if (hex ? mfota_ascii_hexval_(s[i]) < 0 : !(s[i] >= '0' && s[i] <= '9')) {
             return 0;
         }
     }
@@ -109,11 +105,8 @@ int mfota_url_parse(const char *url, size_t len, struct mfota_url *out)
     }
     /* Characters first: a CR/LF or space must never get as far as an HTTP
      * request line, whatever else is wrong with the URL. */
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)url[i];
-        if (c <= 0x20 || c >= 0x7F) {
-            return MFOTA_ERR_URL_CHAR;
-        }
+    if (!mfota_ascii_visible_(url, len)) {
+        return MFOTA_ERR_URL_CHAR;
     }
     if (len < scheme_len || memcmp(url, scheme, scheme_len) != 0) {
         return MFOTA_ERR_URL_SCHEME;
