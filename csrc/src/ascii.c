@@ -23,16 +23,12 @@ int mfota_ascii_hexval_(int c)
 
 int mfota_ascii_is_tchar_(int c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-        return 1;
-    }
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return 1;
-    default:
-        return 0;
-    }
+    /* one bit per ASCII byte: letters, digits and !#$%&'*+-.^_`|~ */
+    static const uint8_t tchar[16] = {
+        0x00, 0x00, 0x00, 0x00, 0xFA, 0x6C, 0xFF, 0x03,
+        0xFE, 0xFF, 0xFF, 0xC7, 0xFF, 0xFF, 0xFF, 0x57,
+    };
+    return c >= 0 && c < 128 && ((tchar[c >> 3] >> (c & 7)) & 1);
 }
 
 int mfota_ascii_visible_(const char *p, size_t n)

@@ -62,35 +62,25 @@ static size_t utf8_len(uint32_t cp)
 
 size_t mfota_senml_utf8_seq_(const unsigned char *p, size_t avail)
 {
-    unsigned char c = p[0];
+    unsigned char c = p[0], lo, hi;
     size_t n, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) {
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            hi = 0x9F; /* no encoded surrogates */
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) {
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-    } else {
+    if (c < 0xC2 || c > 0xF4) {
+        return 0; /* a continuation byte, an overlong lead, or above U+10FFFF */
+    }
+    n = c < 0xE0 ? 2u : c < 0xF0 ? 3u : 4u;
+    /* the second byte's range excludes overlong forms, encoded surrogates
+     * (after 0xED) and code points above U+10FFFF (after 0xF4) */
+    lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (avail < n) {
         return 0;
     }
-    if (avail < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF) {
+    for (i = 1; i < n; i++) {
+        if (p[i] < lo || p[i] > hi) {
             return 0;
         }
+        lo = 0x80;
+        hi = 0xBF;
     }
     return n;
 }
@@ -110,6 +100,38 @@ static uint64_t special_bytes(uint64_t x)
 }
 #endif
 
+/* The escape at p[0] ('\\', with `avail` >= 2 bytes there): its length in
+ * the input (2, 6 or 12) with its code point in *cp; 0 when it is not JSON,
+ * 1 for a lone UTF-16 surrogate.  The scanner checks escapes with it, and
+ * the cursor decodes them with it. */
+static size_t escape(const char *p, size_t avail, uint32_t *cp)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    uint32_t lo;
+    size_t j;
+    if (p[1] != 'u') {
+        for (j = 0; j < sizeof from - 1; j++) {
+            if (p[1] == from[j]) {
+                *cp = (unsigned char)to[j];
+                return 2;
+            }
+        }
+        return 0;
+    }
+    if (read_u4(p + 2, avail - 2, cp) != 0) {
+        return 0;
+    }
+    if (*cp < 0xD800u || *cp > 0xDFFFu) {
+        return 6;
+    }
+    if (*cp > 0xDBFFu || avail < 12 || p[6] != '\\' || p[7] != 'u' ||
+        read_u4(p + 8, avail - 8, &lo) != 0 || lo < 0xDC00u || lo > 0xDFFFu) {
+        return 1;
+    }
+    *cp = 0x10000u + ((*cp - 0xD800u) << 10) + (lo - 0xDC00u);
+    return 12;
+}
+
 /* Scan a string starting at the opening quote; fills `out` with the slice
  * between the quotes, its decoded length and whether it holds escapes. */
 static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
@@ -119,10 +141,12 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
     uint8_t escaped = 0;
     while (i < dec->len) {
         unsigned char c = (unsigned char)b[i];
+        uint32_t cp;
+        size_t n;
+#if MFOTA_WORD_SCAN
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             /* the common case: a run of plain ASCII, eight bytes a step */
             size_t start = i++;
-#if MFOTA_WORD_SCAN
             while (dec->len - i >= 16) {
                 uint64_t x, y;
                 memcpy(&x, b + i, 8);
@@ -140,7 +164,6 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
                 }
                 i += 8;
             }
-#endif
             while (i < dec->len) {
                 c = (unsigned char)b[i];
                 if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
@@ -151,6 +174,7 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
             dlen += i - start;
             continue;
         }
+#endif
         if (c == '"') {
             out->ptr = b + dec->pos + 1;
             out->len = i - dec->pos - 1;
@@ -170,43 +194,19 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
             if (i + 1 >= dec->len) {
                 break;
             }
-            switch (b[i + 1]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                i += 2;
-                dlen++;
-                break;
-            case 'u': {
-                uint32_t u, lo;
-                if (read_u4(b + i + 2, dec->len - i - 2, &u) != 0) {
-                    return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
-                }
-                if (u >= 0xDC00u && u <= 0xDFFFu) {
-                    return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
-                }
-                if (u >= 0xD800u && u <= 0xDBFFu) {
-                    if (dec->len - i < 12 || b[i + 6] != '\\' || b[i + 7] != 'u' ||
-                        read_u4(b + i + 8, dec->len - i - 8, &lo) != 0 || lo < 0xDC00u ||
-                        lo > 0xDFFFu) {
-                        return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
-                    }
-                    i += 12;
-                    dlen += 4;
-                } else {
-                    i += 6;
-                    dlen += utf8_len(u);
-                }
-                break;
+            n = escape(b + i, dec->len - i, &cp);
+            if (n < 2) {
+                return fail(dec, n ? MFOTA_ERR_SENML_ENCODING : MFOTA_ERR_SENML_SYNTAX, i);
             }
-            default:
-                return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
-            }
+            i += n;
+            dlen += utf8_len(cp);
             continue;
         }
         if (c < 0x80) {
             i++;
             dlen++;
         } else {
-            size_t n = mfota_senml_utf8_seq_((const unsigned char *)b + i, dec->len - i);
+            n = mfota_senml_utf8_seq_((const unsigned char *)b + i, dec->len - i);
             if (n == 0) {
                 return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
             }
@@ -370,32 +370,6 @@ static int skip_nested(struct mfota_senml_dec *dec)
 
 /* ---- decoding escapes ---------------------------------------------------- */
 
-/* The code point of the escape at p[k] (validated by scan_string), and
- * in *next the index after it. */
-static uint32_t escape_cp(const char *p, size_t len, size_t k, size_t *next)
-{
-    static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
-    uint32_t hi = 0, lo = 0;
-    size_t j;
-    *next = k + 2;
-    if (p[k + 1] != 'u') {
-        for (j = 0; j < 5; j++) {
-            if (p[k + 1] == from[j]) {
-                return (unsigned char)to[j];
-            }
-        }
-        return (unsigned char)p[k + 1]; /* " \ / stand for themselves */
-    }
-    (void)read_u4(p + k + 2, len - k - 2, &hi);
-    *next = k + 6;
-    if (hi >= 0xD800u && hi <= 0xDBFFu) {
-        (void)read_u4(p + k + 8, len - k - 8, &lo);
-        *next = k + 12;
-        return 0x10000u + ((hi - 0xD800u) << 10) + (lo - 0xDC00u);
-    }
-    return hi;
-}
-
 /* UTF-8 of cp into out; returns its length. */
 static size_t put_utf8(uint32_t cp, unsigned char out[4])
 {
@@ -429,8 +403,10 @@ static size_t cursor_next(struct cursor *c, unsigned char tmp[4], const unsigned
         return 0;
     }
     if (p[k] == '\\') {
+        uint32_t cp = 0;
+        c->i = k + escape(p + k, len - k, &cp);
         *chunk = tmp;
-        return put_utf8(escape_cp(p, len, k, &c->i), tmp);
+        return put_utf8(cp, tmp);
     }
     while (k < len && p[k] != '\\') {
         k++;
@@ -584,6 +560,7 @@ static uint32_t classify_key(const struct mfota_senml_str *k, int *must_understa
         }
         return bit;
     }
+#if MFOTA_SENML_FULL
     if (k->dlen <= 4) {
         char small[4];
         size_t n = 0;
@@ -608,7 +585,8 @@ static uint32_t classify_key(const struct mfota_senml_str *k, int *must_understa
         }
         *must_understand = last == '_';
     }
-    return 0;
+#endif
+    return 0; /* the subset decoder refused an escaped key before */
 }
 
 /* ---- records ----------------------------------------------------------------- */
@@ -772,6 +750,11 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
                     return rc;
                 }
+#if !MFOTA_SENML_FULL
+                if (key.escaped) { /* no SenML key needs one: "\u0076" for "v" */
+                    return fail(dec, MFOTA_ERR_UNSUPPORTED, key_at);
+                }
+#endif
                 bit = classify_key(&key, &mu);
             }
             is_index = bit == 0 && mu && THINGSML_MODE(dec) &&
@@ -966,6 +949,13 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     return MFOTA_OK;
 }
 
+/* 1 when c may start a JSON value other than an array. */
+static int value_start(char c)
+{
+    return c == '{' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' ||
+           (c >= '0' && c <= '9');
+}
+
 int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
     char c;
@@ -980,13 +970,10 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
             return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
         }
         if (dec->buf[dec->pos] != '[') {
-            c = dec->buf[dec->pos];
             /* a JSON value that is not an array is a type error, else syntax */
-            if (c == '{' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' ||
-                (c >= '0' && c <= '9')) {
-                return fail(dec, MFOTA_ERR_SENML_TYPE, dec->pos);
-            }
-            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            return fail(dec, value_start(dec->buf[dec->pos]) ? MFOTA_ERR_SENML_TYPE
+                                                              : MFOTA_ERR_SENML_SYNTAX,
+                        dec->pos);
         }
         dec->pos++;
         skip_ws(dec);
@@ -1019,10 +1006,7 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
         if (c == '[') {
             return fail(dec, MFOTA_ERR_SENML_NESTING, dec->pos);
         }
-        if (c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9')) {
-            return fail(dec, MFOTA_ERR_SENML_TYPE, dec->pos);
-        }
-        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        return fail(dec, value_start(c) ? MFOTA_ERR_SENML_TYPE : MFOTA_ERR_SENML_SYNTAX, dec->pos);
     }
     if (dec->records >= MFOTA_SENML_RECORDS_MAX) {
         return fail(dec, MFOTA_ERR_SENML_TOO_MANY, dec->pos);

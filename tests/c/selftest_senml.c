@@ -61,6 +61,18 @@ static int check_shared(void)
                        shared_vectors[i].text);
     }
     {
+        /* not JSON numbers, in either build */
+        static const char *const bad[] = {"", "-", "+1", "--1", "-01", ".5", "1.", "1.e1",
+                                          "1.2.3", "1e", "1e+", "1E+-1", "0x1", "1 ", "1e2.5"};
+        mfota_senml_num v;
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            SELFTEST_CHECK(failures,
+                           mfota_senml_parse_num(bad[i], strlen(bad[i]), &v) ==
+                               MFOTA_ERR_SENML_SYNTAX,
+                           bad[i]);
+        }
+    }
+    {
         mfota_senml_num v;
         int64_t k = 0;
         SELFTEST_CHECK(failures, mfota_senml_parse_num("01", 2, &v) == MFOTA_ERR_SENML_SYNTAX,
@@ -300,6 +312,7 @@ static int check_subset(void)
         {"[{\"n\":\"a\",\"v\":1,\"bs\":0}]", 16},
         {"[{\"n\":\"a\",\"x\":[1],\"v\":1}]", 14},
         {"[{\"n\":\"a\",\"v\":1},{\"n\":\"b\",\"x\":{},\"v\":2}]", 30},
+        {"[{\"\\u006e\":\"a\",\"v\":1}]", 2},
     };
     struct mfota_senml_dec dec;
     struct mfota_senml_record rec;

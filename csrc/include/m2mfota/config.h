@@ -99,10 +99,11 @@
  * object as the value of an unknown extension field is skipped (up to
  * MFOTA_SENML_EXT_DEPTH_MAX levels).  0: the decoder a device needs for KPN
  * downlinks (bn, bver, n, u, v, vs, vb, vd, s, t, ut): a record with bt,
- * bu, bv or bs, or an unknown field with an array or object value, is
- * refused with MFOTA_ERR_UNSUPPORTED at that field (never ignored, since a
- * base field changes what later records mean), and about 1 KiB of code
- * stays out of the image.  Default: 0 on microcontrollers, else 1. */
+ * bu, bv or bs, an unknown field with an array or object value, or a key
+ * written with escapes ("\u0076" for "v") is refused with
+ * MFOTA_ERR_UNSUPPORTED at that field (never ignored, since a base field
+ * changes what later records mean), and about 1 KiB of code stays out of
+ * the image.  Default: 0 on microcontrollers, else 1. */
 #ifndef MFOTA_SENML_FULL
 #define MFOTA_SENML_FULL (!MFOTA_TARGET_MCU_)
 #endif
