@@ -508,42 +508,29 @@ static int name_chars_ok(const struct mfota_senml_str *s, int first)
 
 /* ---- keys ------------------------------------------------------------------ */
 
-/* The field bit of a key of 1, 2 or 4 raw bytes, 0 for any other. */
+/* The field bit of a key of 1, 2 or 4 raw bytes, 0 for any other.  Keys
+ * of one or two bytes as k[0] | k[1] << 8, in the order of the
+ * MFOTA_SENML_F_* bits (bit 5, "bver", is the four-byte key). */
 static uint32_t known_key(const char *k, size_t n)
 {
-    if (n == 1) {
-        switch (k[0]) {
-        case 'n': return MFOTA_SENML_F_N;
-        case 'u': return MFOTA_SENML_F_U;
-        case 'v': return MFOTA_SENML_F_V;
-        case 's': return MFOTA_SENML_F_S;
-        case 't': return MFOTA_SENML_F_T;
-        default: return 0;
-        }
+#define K2_(a, b) ((a) | (b) << 8)
+    static const uint16_t keys[15] = {
+        K2_('b', 'n'), K2_('b', 't'), K2_('b', 'u'), K2_('b', 'v'), K2_('b', 's'), 0,
+        'n', 'u', 'v', K2_('v', 's'), K2_('v', 'b'), K2_('v', 'd'), 's', 't', K2_('u', 't'),
+    };
+#undef K2_
+    unsigned code, i;
+    if (n == 4) {
+        return memcmp(k, "bver", 4) == 0 ? MFOTA_SENML_F_BVER : 0;
     }
-    if (n == 2) {
-        if (k[0] == 'b') {
-            switch (k[1]) {
-            case 'n': return MFOTA_SENML_F_BN;
-            case 't': return MFOTA_SENML_F_BT;
-            case 'u': return MFOTA_SENML_F_BU;
-            case 'v': return MFOTA_SENML_F_BV;
-            case 's': return MFOTA_SENML_F_BS;
-            default: return 0;
-            }
-        }
-        if (k[0] == 'v') {
-            switch (k[1]) {
-            case 's': return MFOTA_SENML_F_VS;
-            case 'b': return MFOTA_SENML_F_VB;
-            case 'd': return MFOTA_SENML_F_VD;
-            default: return 0;
-            }
-        }
-        return (k[0] == 'u' && k[1] == 't') ? MFOTA_SENML_F_UT : 0;
+    if (n == 0 || n > 2) {
+        return 0;
     }
-    if (n == 4 && memcmp(k, "bver", 4) == 0) {
-        return MFOTA_SENML_F_BVER;
+    code = (unsigned char)k[0] | (n == 2 ? (unsigned)(unsigned char)k[1] << 8 : 0u);
+    for (i = 0; i < 15; i++) {
+        if (keys[i] == code) {
+            return (uint32_t)1 << i;
+        }
     }
     return 0;
 }
@@ -719,15 +706,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     size_t start = dec->pos;
     int rc;
 
-    /* only what a record may leave unset; cheaper than clearing it all */
-    rec->n.ptr = NULL;
-    rec->n.len = rec->n.dlen = 0;
-    rec->n.escaped = 0;
-    rec->u = rec->n;
-    rec->vs = rec->n;
-    rec->v = rec->s = rec->t = rec->ut = 0;
-    rec->kind = MFOTA_SENML_KIND_NONE;
-    rec->vb = rec->has_s = rec->has_t = rec->has_ut = 0;
+    memset(rec, 0, sizeof *rec); /* one call: smaller than field by field */
     rec->offset = start;
     dec->pos++; /* '{' */
     skip_ws(dec);
