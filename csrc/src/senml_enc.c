@@ -52,7 +52,7 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
 {
     static const char hex[] = "0123456789abcdef";
     static const char esc_from[] = "\"\\\n\r\t\b\f", esc_to[] = "\"\\nrtbf";
-    size_t i = 0, run = 0;
+    size_t i, k;
     put_key(enc, key, first);
     /* Never write what the decoder would refuse: its limit is on the
      * decoded length, which is exactly len here. */
@@ -61,16 +61,8 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
         return;
     }
     put_c(enc, '"');
-    while (i < len) {
+    for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        size_t k;
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            i++;
-            run++;
-            continue;
-        }
-        put(enc, s + i - run, run);
-        run = 0;
         if (c >= 0x80) {
             size_t n = mfota_senml_utf8_seq_((const unsigned char *)s + i, len - i);
             if (n == 0) {
@@ -78,26 +70,26 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
                 return;
             }
             put(enc, s + i, n);
-            i += n;
-            continue;
-        }
-        put_c(enc, '\\');
-        for (k = 0; k < sizeof esc_to - 1 && esc_from[k] != (char)c; k++) {
-        }
-        if (k < sizeof esc_to - 1) {
-            put_c(enc, esc_to[k]);
+            i += n - 1;
+        } else if (c >= 0x20 && c != '"' && c != '\\') {
+            put_c(enc, (char)c); /* a byte at a time: uplink strings are short */
         } else {
-            char u[5];
-            u[0] = 'u';
-            u[1] = '0';
-            u[2] = '0';
-            u[3] = hex[c >> 4];
-            u[4] = hex[c & 0xF];
-            put(enc, u, 5);
+            put_c(enc, '\\');
+            for (k = 0; k < sizeof esc_to - 1 && esc_from[k] != (char)c; k++) {
+            }
+            if (k < sizeof esc_to - 1) {
+                put_c(enc, esc_to[k]);
+            } else {
+                char u[5];
+                u[0] = 'u';
+                u[1] = '0';
+                u[2] = '0';
+                u[3] = hex[c >> 4];
+                u[4] = hex[c & 0xF];
+                put(enc, u, 5);
+            }
         }
-        i++;
     }
-    put(enc, s + len - run, run);
     put_c(enc, '"');
 }
 

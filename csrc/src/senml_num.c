@@ -871,34 +871,32 @@ static uint64_t magnitude(int64_t v)
 
 size_t mfota_senml_format_num(int64_t v, char *out, size_t cap)
 {
-    char digits[20], buf[MFOTA_SENML_NUM_MAX];
+    char digits[20];
     uint64_t m = magnitude(v);
-    size_t nd = 0, len = 0, i, frac_end;
+    size_t nd = 0, len, i, frac_end;
 
     /* digits, least significant first, at least one integer digit */
     do {
         digits[nd++] = (char)('0' + mfota_ascii_divmod10_(&m));
     } while (m != 0 || nd <= MFOTA_SENML_FRAC_DIGITS);
-    if (v < 0) {
-        buf[len++] = '-';
-    }
-    for (i = nd; i > MFOTA_SENML_FRAC_DIGITS; i--) {
-        buf[len++] = digits[i - 1];
-    }
-    /* the decimals without their trailing zeros */
+    /* the decimals without their trailing zeros: digits[frac_end..FRAC) */
     for (frac_end = 0; frac_end < MFOTA_SENML_FRAC_DIGITS && digits[frac_end] == '0';
          frac_end++) {
     }
-    if (frac_end < MFOTA_SENML_FRAC_DIGITS) {
-        buf[len++] = '.';
-        for (i = MFOTA_SENML_FRAC_DIGITS; i > frac_end; i--) {
-            buf[len++] = digits[i - 1];
-        }
-    }
+    len = (v < 0) + (nd - frac_end) + (frac_end < MFOTA_SENML_FRAC_DIGITS);
     if (len > cap) {
         return 0;
     }
-    memcpy(out, buf, len);
+    len = 0;
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    for (i = nd; i > frac_end; i--) {
+        if (i == MFOTA_SENML_FRAC_DIGITS) {
+            out[len++] = '.';
+        }
+        out[len++] = digits[i - 1];
+    }
     return len;
 }
 
