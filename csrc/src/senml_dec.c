@@ -37,6 +37,16 @@ static inline void skip_ws(struct mfota_senml_dec *dec)
     }
 }
 
+/* Consume the byte x when it is next; 1 when it was. */
+static int eat(struct mfota_senml_dec *dec, char x)
+{
+    if (dec->pos < dec->len && dec->buf[dec->pos] == x) {
+        dec->pos++;
+        return 1;
+    }
+    return 0;
+}
+
 static int read_u4(const char *p, size_t avail, uint32_t *out)
 {
     uint32_t v = 0;
@@ -313,10 +323,9 @@ static int skip_nested(struct mfota_senml_dec *dec)
                 return rc;
             }
             skip_ws(dec);
-            if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
+            if (!eat(dec, ':')) {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            dec->pos++;
             want_key = 0;
             continue;
         }
@@ -329,8 +338,7 @@ static int skip_nested(struct mfota_senml_dec *dec)
             depth++;
             dec->pos++;
             skip_ws(dec);
-            if (dec->pos < dec->len && dec->buf[dec->pos] == (c == '{' ? '}' : ']')) {
-                dec->pos++;
+            if (eat(dec, c == '{' ? '}' : ']')) {
                 depth--;
             } else {
                 want_key = c == '{';
@@ -351,13 +359,11 @@ static int skip_nested(struct mfota_senml_dec *dec)
             }
             close = (objects >> (depth - 1)) & 1u ? '}' : ']';
             skip_ws(dec);
-            if (dec->pos < dec->len && dec->buf[dec->pos] == ',') {
-                dec->pos++;
+            if (eat(dec, ',')) {
                 want_key = (objects >> (depth - 1)) & 1u;
                 break;
             }
-            if (dec->pos < dec->len && dec->buf[dec->pos] == close) {
-                dec->pos++;
+            if (eat(dec, close)) {
                 depth--;
                 continue;
             }
@@ -710,9 +716,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     rec->offset = start;
     dec->pos++; /* '{' */
     skip_ws(dec);
-    if (dec->pos < dec->len && dec->buf[dec->pos] == '}') {
-        dec->pos++;
-    } else {
+    if (!eat(dec, '}')) {
         for (;;) {
             struct mfota_senml_str key, other, *str = &other;
             mfota_senml_num index_num = 0, *num = NULL;
@@ -744,10 +748,9 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             }
 #endif
             skip_ws(dec);
-            if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
+            if (!eat(dec, ':')) {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            dec->pos++;
             skip_ws(dec);
             val_at = dec->pos;
             /* where the value goes: scanned straight into its place */
@@ -834,13 +837,11 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 return fail(dec, MFOTA_ERR_SENML_TWO_VALUES, key_at);
             }
             skip_ws(dec);
-            if (dec->pos < dec->len && dec->buf[dec->pos] == ',') {
-                dec->pos++;
+            if (eat(dec, ',')) {
                 skip_ws(dec);
                 continue;
             }
-            if (dec->pos < dec->len && dec->buf[dec->pos] == '}') {
-                dec->pos++;
+            if (eat(dec, '}')) {
                 break;
             }
             return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
@@ -956,8 +957,7 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
         }
         dec->pos++;
         skip_ws(dec);
-        if (dec->pos < dec->len && dec->buf[dec->pos] == ']') {
-            dec->pos++;
+        if (eat(dec, ']')) {
             return finish_pack(dec);
         }
         dec->state = ST_FIRST;
@@ -965,14 +965,12 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
     default: /* ST_FIRST, ST_NEXT */
         skip_ws(dec);
         if (dec->state == ST_NEXT) {
-            if (dec->pos < dec->len && dec->buf[dec->pos] == ']') {
-                dec->pos++;
+            if (eat(dec, ']')) {
                 return finish_pack(dec);
             }
-            if (dec->pos >= dec->len || dec->buf[dec->pos] != ',') {
+            if (!eat(dec, ',')) {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            dec->pos++;
             skip_ws(dec);
         }
         break;
