@@ -609,8 +609,10 @@ static int finish_pack(struct mfota_senml_dec *dec)
     return MFOTA_DONE;
 }
 
+#if MFOTA_WORD_SCAN
 /* Every SenML key is one or two lowercase letters (or "bver"): take those
- * without the general string scan. */
+ * without the general string scan (a host's fast path; an MCU build saves
+ * the code). */
 static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
 {
     const char *p = dec->buf + dec->pos;
@@ -631,6 +633,7 @@ static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
     dec->pos += n + 2;
     return 1;
 }
+#endif
 
 #if MFOTA_SENML_FLOAT
 static int finite(double x)
@@ -726,10 +729,13 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             if (dec->pos >= dec->len || dec->buf[dec->pos] != '"') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
+#if MFOTA_WORD_SCAN
             if (short_key(dec, &key)) {
                 bit = known_key(key.ptr, key.len);
                 mu = 0;
-            } else {
+            } else
+#endif
+            {
                 if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
                     return rc;
                 }
