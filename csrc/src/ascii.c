@@ -57,39 +57,27 @@ int mfota_ascii_visible_(const char *p, size_t n)
 
 uint32_t mfota_ascii_divmod10_(uint64_t *v)
 {
-    /* Hacker's Delight's divide-by-10 by shifts and adds, widened to 64
-     * bits: a 32-bit CPU then needs no 64-bit division helper (libgcc's
+    /* Long division in 32-bit steps -- the high word, then two 16-bit
+     * digits of the low word, each step's remainder (< 10) carried into the
+     * next -- so a 32-bit CPU needs no 64-bit division helper (libgcc's
      * __aeabi_uldivmod / __udivdi3), which would be its only user. */
-    uint64_t n = *v, q, r;
-    q = (n >> 1) + (n >> 2);
-    q += q >> 4;
-    q += q >> 8;
-    q += q >> 16;
-    q += q >> 32;
-    q >>= 3;
-    r = n - ((q << 3) + (q << 1)); /* n - 10q, in 0..19 */
-    if (r > 9u) {
-        q++;
-        r -= 10u;
-    }
-    *v = q;
-    return (uint32_t)r;
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v, mid, low;
+    uint32_t qhi = hi / 10u, r = hi % 10u, qmid, qlow;
+    mid = r << 16 | lo >> 16;
+    qmid = mid / 10u;
+    low = (mid % 10u) << 16 | (lo & 0xFFFFu);
+    qlow = low / 10u;
+    *v = (uint64_t)qhi << 32 | (uint64_t)(qmid << 16 | qlow);
+    return low % 10u;
 }
 
 size_t mfota_ascii_put_uint_(char *out, uint64_t v)
 {
     char tmp[20];
     size_t n = 0, i;
-    uint32_t low;
-    while (v > UINT32_MAX) {
-        tmp[n++] = (char)('0' + mfota_ascii_divmod10_(&v));
-    }
-    /* the rest fits 32 bits: plain division (one instruction on most MCUs) */
-    low = (uint32_t)v;
     do {
-        tmp[n++] = (char)('0' + (int)(low % 10u));
-        low /= 10u;
-    } while (low != 0);
+        tmp[n++] = (char)('0' + mfota_ascii_divmod10_(&v));
+    } while (v != 0);
     for (i = 0; i < n; i++) {
         out[i] = tmp[n - 1 - i];
     }
