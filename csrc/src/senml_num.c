@@ -10,9 +10,11 @@
  * integers, which gives the shortest digit string that reads back as the
  * same double.  Both keep their big integers in fixed stack arrays.
  *
- * Fixed point: the same JSON scanner, then the digits are placed exactly
- * (or refused) in an int64_t of 10^-MFOTA_SENML_FRAC_DIGITS units, with
- * multiplications by ten and a shift-and-add division by ten: a 32-bit MCU
+ * Fixed point: one pass over the same JSON grammar places the digits
+ * exactly (or refuses them) in an int64_t of 10^-MFOTA_SENML_FRAC_DIGITS
+ * units -- its own pass, as it needs none of the double build's digit
+ * bookkeeping, and the shared vectors hold both to one grammar -- with
+ * multiplications by ten and a division by ten in 32-bit steps: a 32-bit MCU
  * links neither soft-float nor a 64-bit division helper.
  */
 #include "m2mfota/senml.h"
