@@ -22,9 +22,11 @@ def fuzz_seconds() -> int:
     return int(os.environ.get("MFOTA_FUZZ_SECONDS", "30" if IN_CI else "5"))
 
 
-def run_fuzzer(name: str, port_dirs: tuple[str, ...] = ()) -> str:
+def run_fuzzer(name: str, port_dirs: tuple[str, ...] = (),
+               defines: tuple[str, ...] = ()) -> str:
     """Compile fuzz/<name>_fuzz.c with the core (and the sources of the
-    ``embedded_port/<dir>`` in ``port_dirs``) and fuzz it; return its log.
+    ``embedded_port/<dir>`` in ``port_dirs``; ``defines`` are NAME=VALUE
+    config.h options) and fuzz it; return its log.
 
     Fails (via assert) on any crash, sanitizer report or leak."""
     clang = require_tool("clang")
@@ -44,6 +46,7 @@ def run_fuzzer(name: str, port_dirs: tuple[str, ...] = ()) -> str:
         subprocess.run(
             [clang, "-std=c99", "-g", "-O1", "-fsanitize=fuzzer,address,undefined",
              "-fno-sanitize-recover=undefined", "-DMFOTA_CRC32_ALL_VARIANTS=1",
+             *(f"-D{d}" for d in defines),
              f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
              *(f"-I{d}" for d in ports),
              str(harness), *sources, "-o", str(exe)],

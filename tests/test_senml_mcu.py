@@ -20,9 +20,10 @@ CHECKS = ("senml/parse", "senml/format", "senml/decoder", "things/downlink", "th
           "things/response")
 
 
-def assert_suite_passed(out: str, numbers: str, thingsml: str = "on") -> None:
+def assert_suite_passed(out: str, numbers: str, thingsml: str = "on", full: str = "on") -> None:
     assert re.search(rf"^senml numbers: {numbers}$", out, re.M), out
     assert re.search(rf"^senml thingsml: {thingsml}$", out, re.M), out
+    assert re.search(rf"^senml full: {full}$", out, re.M), out
     checks = CHECKS + (("senml/fixed",) if numbers == "fixed" else ())
     for check in checks:
         assert re.search(rf"^ok {re.escape(check)}$", out, re.M), f"{check} not ok:\n{out}"
@@ -36,7 +37,7 @@ def test_senml_suite_on_cortex_m4(tmp_path):
     cmake_build(ROOT / "embedded_port", tmp_path, cross=True)
     status, out = run_qemu(tmp_path / "runner.elf")
     assert status == 0, out
-    assert_suite_passed(out, "fixed", "off")
+    assert_suite_passed(out, "fixed", "off", "off")
 
 
 def test_senml_suite_with_doubles_on_cortex_m4(tmp_path):
@@ -48,7 +49,7 @@ def test_senml_suite_with_doubles_on_cortex_m4(tmp_path):
     cmake_build(ROOT / "embedded_port", tmp_path, "MFOTA_SENML_FLOAT=ON", cross=True)
     status, out = run_qemu(tmp_path / "runner.elf")
     assert status == 0, out
-    assert_suite_passed(out, "double", "off")
+    assert_suite_passed(out, "double", "off", "off")
 
 
 def test_senml_suite_on_host(tmp_path):
@@ -60,13 +61,18 @@ def test_senml_suite_on_host(tmp_path):
     assert_suite_passed(proc.stdout, "double")
 
 
-def test_senml_suite_integer_build_on_host(tmp_path):
+@pytest.mark.parametrize("full", ["OFF", "ON"])
+def test_senml_suite_integer_build_on_host(tmp_path, full):
     """The MCU's number build on the host: the same shared vectors, and what
-    it refuses (MFOTA_ERR_SENML_INEXACT, _RANGE) instead of rounding."""
+    it refuses (MFOTA_ERR_SENML_INEXACT, _RANGE) instead of rounding.  With
+    MFOTA_SENML_FULL and MFOTA_WORD_SCAN OFF it is the MCU configuration
+    exactly: what the downlink decoder refuses (MFOTA_ERR_UNSUPPORTED) is
+    checked there; ON covers fixed-point base-value sums."""
     require_tool("cmake")
     cmake_build(ROOT, tmp_path, "MFOTA_BUILD_TESTS=ON", "MFOTA_BUILD_BENCH=OFF",
-                "MFOTA_BUILD_DEVICE=OFF", "MFOTA_SENML_FLOAT=OFF")
+                "MFOTA_BUILD_DEVICE=OFF", "MFOTA_SENML_FLOAT=OFF", f"MFOTA_SENML_FULL={full}",
+                f"MFOTA_WORD_SCAN={full}")
     exe = tmp_path / "tests" / "c" / "mfota_selftest"
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout
-    assert_suite_passed(proc.stdout, "fixed")
+    assert_suite_passed(proc.stdout, "fixed", full=full.lower())

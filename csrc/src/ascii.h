@@ -15,6 +15,11 @@ int mfota_ascii_hexval_(int c);
 /* 1 when c is an RFC 9110 token character (header names), else 0. */
 int mfota_ascii_is_tchar_(int c);
 
+/* 1 when each of the n bytes at p is visible ASCII (0x21..0x7E): no space,
+ * control byte or non-ASCII byte, so the text is safe in a request line,
+ * a header or a log line. */
+int mfota_ascii_visible_(const char *p, size_t n);
+
 /* Divide *v by 10 in place and return the remainder, with 32-bit
  * operations only (no 64-bit division helper gets linked). */
 uint32_t mfota_ascii_divmod10_(uint64_t *v);

@@ -37,6 +37,16 @@ static inline void skip_ws(struct mfota_senml_dec *dec)
     }
 }
 
+/* Consume the byte x when it is next; 1 when it was. */
+static int eat(struct mfota_senml_dec *dec, char x)
+{
+    if (dec->pos < dec->len && dec->buf[dec->pos] == x) {
+        dec->pos++;
+        return 1;
+    }
+    return 0;
+}
+
 static int read_u4(const char *p, size_t avail, uint32_t *out)
 {
     uint32_t v = 0;
@@ -60,42 +70,32 @@ static size_t utf8_len(uint32_t cp)
     return cp < 0x80u ? 1u : cp < 0x800u ? 2u : cp < 0x10000u ? 3u : 4u;
 }
 
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
+size_t mfota_senml_utf8_seq_(const unsigned char *p, size_t avail)
 {
-    unsigned char c = p[0];
+    unsigned char c = p[0], lo, hi;
     size_t n, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) {
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            hi = 0x9F; /* no encoded surrogates */
-        }
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) {
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-    } else {
+    if (c < 0xC2 || c > 0xF4) {
+        return 0; /* a continuation byte, an overlong lead, or above U+10FFFF */
+    }
+    n = c < 0xE0 ? 2u : c < 0xF0 ? 3u : 4u;
+    /* the second byte's range excludes overlong forms, encoded surrogates
+     * (after 0xED) and code points above U+10FFFF (after 0xF4) */
+    lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+    if (avail < n) {
         return 0;
     }
-    if (avail < n || p[1] < lo || p[1] > hi) {
-        return 0;
-    }
-    for (i = 2; i < n; i++) {
-        if (p[i] < 0x80 || p[i] > 0xBF) {
+    for (i = 1; i < n; i++) {
+        if (p[i] < lo || p[i] > hi) {
             return 0;
         }
+        lo = 0x80;
+        hi = 0xBF;
     }
     return n;
 }
 
+#if MFOTA_WORD_SCAN
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
@@ -108,6 +108,39 @@ static uint64_t special_bytes(uint64_t x)
      * borrow can only spread from a byte that is itself special */
     return ((x - ONES * 0x20) | x | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
+#endif
+
+/* The escape at p[0] ('\\', with `avail` >= 2 bytes there): its length in
+ * the input (2, 6 or 12) with its code point in *cp; 0 when it is not JSON,
+ * 1 for a lone UTF-16 surrogate.  The scanner checks escapes with it, and
+ * the cursor decodes them with it. */
+static size_t escape(const char *p, size_t avail, uint32_t *cp)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    uint32_t lo;
+    size_t j;
+    if (p[1] != 'u') {
+        for (j = 0; j < sizeof from - 1; j++) {
+            if (p[1] == from[j]) {
+                *cp = (unsigned char)to[j];
+                return 2;
+            }
+        }
+        return 0;
+    }
+    if (read_u4(p + 2, avail - 2, cp) != 0) {
+        return 0;
+    }
+    if (*cp < 0xD800u || *cp > 0xDFFFu) {
+        return 6;
+    }
+    if (*cp > 0xDBFFu || avail < 12 || p[6] != '\\' || p[7] != 'u' ||
+        read_u4(p + 8, avail - 8, &lo) != 0 || lo < 0xDC00u || lo > 0xDFFFu) {
+        return 1;
+    }
+    *cp = 0x10000u + ((*cp - 0xD800u) << 10) + (lo - 0xDC00u);
+    return 12;
+}
 
 /* Scan a string starting at the opening quote; fills `out` with the slice
  * between the quotes, its decoded length and whether it holds escapes. */
@@ -118,6 +151,9 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
     uint8_t escaped = 0;
     while (i < dec->len) {
         unsigned char c = (unsigned char)b[i];
+        uint32_t cp;
+        size_t n;
+#if MFOTA_WORD_SCAN
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             /* the common case: a run of plain ASCII, eight bytes a step */
             size_t start = i++;
@@ -148,6 +184,7 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
             dlen += i - start;
             continue;
         }
+#endif
         if (c == '"') {
             out->ptr = b + dec->pos + 1;
             out->len = i - dec->pos - 1;
@@ -167,43 +204,19 @@ static int scan_string(struct mfota_senml_dec *dec, struct mfota_senml_str *out)
             if (i + 1 >= dec->len) {
                 break;
             }
-            switch (b[i + 1]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                i += 2;
-                dlen++;
-                break;
-            case 'u': {
-                uint32_t u, lo;
-                if (read_u4(b + i + 2, dec->len - i - 2, &u) != 0) {
-                    return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
-                }
-                if (u >= 0xDC00u && u <= 0xDFFFu) {
-                    return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
-                }
-                if (u >= 0xD800u && u <= 0xDBFFu) {
-                    if (dec->len - i < 12 || b[i + 6] != '\\' || b[i + 7] != 'u' ||
-                        read_u4(b + i + 8, dec->len - i - 8, &lo) != 0 || lo < 0xDC00u ||
-                        lo > 0xDFFFu) {
-                        return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
-                    }
-                    i += 12;
-                    dlen += 4;
-                } else {
-                    i += 6;
-                    dlen += utf8_len(u);
-                }
-                break;
+            n = escape(b + i, dec->len - i, &cp);
+            if (n < 2) {
+                return fail(dec, n ? MFOTA_ERR_SENML_ENCODING : MFOTA_ERR_SENML_SYNTAX, i);
             }
-            default:
-                return fail(dec, MFOTA_ERR_SENML_SYNTAX, i);
-            }
+            i += n;
+            dlen += utf8_len(cp);
             continue;
         }
         if (c < 0x80) {
             i++;
             dlen++;
         } else {
-            size_t n = utf8_seq((const unsigned char *)b + i, dec->len - i);
+            n = mfota_senml_utf8_seq_((const unsigned char *)b + i, dec->len - i);
             if (n == 0) {
                 return fail(dec, MFOTA_ERR_SENML_ENCODING, i);
             }
@@ -245,18 +258,13 @@ static int match_literal(struct mfota_senml_dec *dec, const char *lit, size_t n)
     return MFOTA_OK;
 }
 
-/* A scanned value of one member. */
+/* The JSON type of a scanned value. */
 enum { VT_STRING, VT_NUMBER, VT_TRUE, VT_FALSE, VT_NULL };
 
-struct value {
-    int type;
-    struct mfota_senml_str str;
-    mfota_senml_num num;
-};
-
-/* Scan one value; a string lands in *str (the record field it belongs to,
- * so it is not copied again). */
-static int scan_value(struct mfota_senml_dec *dec, struct value *val, int convert,
+/* Scan one value into *type; a string lands in *str (the record field it
+ * belongs to, so it is not copied again), a number in *num (NULL: only
+ * checked). */
+static int scan_value(struct mfota_senml_dec *dec, int *type, mfota_senml_num *num,
                       struct mfota_senml_str *str)
 {
     char c;
@@ -266,29 +274,30 @@ static int scan_value(struct mfota_senml_dec *dec, struct value *val, int conver
     c = dec->buf[dec->pos];
     switch (c) {
     case '"':
-        val->type = VT_STRING;
+        *type = VT_STRING;
         return scan_string(dec, str);
     case 't':
-        val->type = VT_TRUE;
+        *type = VT_TRUE;
         return match_literal(dec, "true", 4);
     case 'f':
-        val->type = VT_FALSE;
+        *type = VT_FALSE;
         return match_literal(dec, "false", 5);
     case 'n':
-        val->type = VT_NULL;
+        *type = VT_NULL;
         return match_literal(dec, "null", 4);
     case '{':
     case '[':
         return fail(dec, MFOTA_ERR_SENML_NESTING, dec->pos);
     default:
         if (c == '-' || (c >= '0' && c <= '9')) {
-            val->type = VT_NUMBER;
-            return scan_number(dec, convert ? &val->num : NULL);
+            *type = VT_NUMBER;
+            return scan_number(dec, num);
         }
         return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
     }
 }
 
+#if MFOTA_SENML_FULL
 /* Skip the array or object at pos (an unknown field's value) and check that
  * it is well-formed JSON.  Bit d of `objects` says whether level d is an
  * object (members need a key) or an array; more than
@@ -314,10 +323,9 @@ static int skip_nested(struct mfota_senml_dec *dec)
                 return rc;
             }
             skip_ws(dec);
-            if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
+            if (!eat(dec, ':')) {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            dec->pos++;
             want_key = 0;
             continue;
         }
@@ -330,16 +338,15 @@ static int skip_nested(struct mfota_senml_dec *dec)
             depth++;
             dec->pos++;
             skip_ws(dec);
-            if (dec->pos < dec->len && dec->buf[dec->pos] == (c == '{' ? '}' : ']')) {
-                dec->pos++;
+            if (eat(dec, c == '{' ? '}' : ']')) {
                 depth--;
             } else {
                 want_key = c == '{';
                 continue;
             }
         } else {
-            struct value val;
-            int rc = scan_value(dec, &val, 0, &val.str);
+            struct mfota_senml_str str;
+            int type, rc = scan_value(dec, &type, NULL, &str);
             if (rc != MFOTA_OK) {
                 return rc;
             }
@@ -352,13 +359,11 @@ static int skip_nested(struct mfota_senml_dec *dec)
             }
             close = (objects >> (depth - 1)) & 1u ? '}' : ']';
             skip_ws(dec);
-            if (dec->pos < dec->len && dec->buf[dec->pos] == ',') {
-                dec->pos++;
+            if (eat(dec, ',')) {
                 want_key = (objects >> (depth - 1)) & 1u;
                 break;
             }
-            if (dec->pos < dec->len && dec->buf[dec->pos] == close) {
-                dec->pos++;
+            if (eat(dec, close)) {
                 depth--;
                 continue;
             }
@@ -367,66 +372,24 @@ static int skip_nested(struct mfota_senml_dec *dec)
     }
 }
 
+#endif /* MFOTA_SENML_FULL */
+
 /* ---- decoding escapes ---------------------------------------------------- */
 
-/* Next code point of a validated raw string; advances *i. */
-static uint32_t next_cp(const char *p, size_t len, size_t *i, size_t *nbytes)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    uint32_t cp;
-    size_t k = *i;
-    if (u[k] != '\\') {
-        size_t n = u[k] < 0x80 ? 1u : utf8_seq(u + k, len - k);
-        *nbytes = n ? n : 1u;
-        *i = k + *nbytes;
-        return u[k]; /* raw bytes are copied as they are; cp is only the lead */
-    }
-    *nbytes = 0;
-    switch (p[k + 1]) {
-    case 'b': cp = '\b'; break;
-    case 'f': cp = '\f'; break;
-    case 'n': cp = '\n'; break;
-    case 'r': cp = '\r'; break;
-    case 't': cp = '\t'; break;
-    case 'u': {
-        uint32_t hi = 0, lo = 0;
-        (void)read_u4(p + k + 2, len - k - 2, &hi);
-        if (hi >= 0xD800u && hi <= 0xDBFFu) {
-            (void)read_u4(p + k + 8, len - k - 8, &lo);
-            *i = k + 12;
-            return 0x10000u + ((hi - 0xD800u) << 10) + (lo - 0xDC00u);
-        }
-        *i = k + 6;
-        return hi;
-    }
-    default: cp = (unsigned char)p[k + 1]; break;
-    }
-    *i = k + 2;
-    return cp;
-}
-
+/* UTF-8 of cp into out; returns its length. */
 static size_t put_utf8(uint32_t cp, unsigned char out[4])
 {
-    if (cp < 0x80u) {
+    size_t n = utf8_len(cp), i;
+    if (n == 1) {
         out[0] = (unsigned char)cp;
         return 1;
     }
-    if (cp < 0x800u) {
-        out[0] = (unsigned char)(0xC0u | (cp >> 6));
-        out[1] = (unsigned char)(0x80u | (cp & 0x3Fu));
-        return 2;
+    for (i = n - 1; i > 0; i--) {
+        out[i] = (unsigned char)(0x80u | (cp & 0x3Fu));
+        cp >>= 6;
     }
-    if (cp < 0x10000u) {
-        out[0] = (unsigned char)(0xE0u | (cp >> 12));
-        out[1] = (unsigned char)(0x80u | ((cp >> 6) & 0x3Fu));
-        out[2] = (unsigned char)(0x80u | (cp & 0x3Fu));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0u | (cp >> 18));
-    out[1] = (unsigned char)(0x80u | ((cp >> 12) & 0x3Fu));
-    out[2] = (unsigned char)(0x80u | ((cp >> 6) & 0x3Fu));
-    out[3] = (unsigned char)(0x80u | (cp & 0x3Fu));
-    return 4;
+    out[0] = (unsigned char)((0xFF00u >> n) | cp); /* 110x, 1110x or 11110x */
+    return n;
 }
 
 /* Decoded bytes of s, one chunk at a time: a cursor for compare and copy. */
@@ -435,25 +398,28 @@ struct cursor {
     size_t i;
 };
 
+/* The next chunk of decoded bytes: a run of raw bytes up to the next
+ * escape (valid UTF-8 already, so copied as it is), or one escape decoded
+ * into tmp.  Returns its length, 0 at the end. */
 static size_t cursor_next(struct cursor *c, unsigned char tmp[4], const unsigned char **chunk)
 {
-    size_t nbytes, start = c->i;
-    uint32_t cp;
-    if (c->s->ptr == NULL || c->i >= c->s->len) {
+    const char *p = c->s->ptr;
+    size_t len = c->s->len, start = c->i, k = start;
+    if (p == NULL || k >= len) {
         return 0;
     }
-    if (!c->s->escaped) {
-        *chunk = (const unsigned char *)c->s->ptr + c->i;
-        c->i = c->s->len;
-        return c->s->len - start;
+    if (p[k] == '\\') {
+        uint32_t cp = 0;
+        c->i = k + escape(p + k, len - k, &cp);
+        *chunk = tmp;
+        return put_utf8(cp, tmp);
     }
-    cp = next_cp(c->s->ptr, c->s->len, &c->i, &nbytes);
-    if (nbytes != 0) {
-        *chunk = (const unsigned char *)c->s->ptr + start;
-        return nbytes;
+    while (k < len && p[k] != '\\') {
+        k++;
     }
-    *chunk = tmp;
-    return put_utf8(cp, tmp);
+    c->i = k;
+    *chunk = (const unsigned char *)p + start;
+    return k - start;
 }
 
 int mfota_senml_str_decode(const struct mfota_senml_str *s, char *out, size_t cap,
@@ -517,22 +483,12 @@ int mfota_senml_record_name(const struct mfota_senml_record *rec, char *out, siz
     return MFOTA_OK;
 }
 
-/* RFC 8428 4.5.1: names use [A-Za-z0-9] and - : . / _ , and start with a
- * letter or digit.  Per ASCII byte: 1 = may appear, 2 = may start a name. */
-const uint8_t mfota_senml_name_class_[128] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0,
-    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 1,
-    0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0,
-};
-
-static int name_char_ok(unsigned char ch, int first)
+int mfota_senml_name_char_(unsigned c, int first)
 {
-    return ch < 128 && (mfota_senml_name_class_[ch] & (first ? 2u : 1u));
+    if ((c | 0x20u) - 'a' < 26u || c - '0' < 10u) {
+        return 1;
+    }
+    return !first && (c - '-' < 3u || c == ':' || c == '_'); /* - . / : _ */
 }
 
 /* 1 when every decoded byte of s may appear in a name; `first` says the
@@ -543,26 +499,11 @@ static int name_chars_ok(const struct mfota_senml_str *s, int first)
     unsigned char tmp[4];
     const unsigned char *chunk;
     size_t k, len;
-    if (s->ptr != NULL && !s->escaped) {
-        const unsigned char *p = (const unsigned char *)s->ptr;
-        if (s->len == 0) {
-            return 1;
-        }
-        if (!name_char_ok(p[0], first)) {
-            return 0;
-        }
-        for (k = 1; k < s->len; k++) {
-            if (!name_char_ok(p[k], 0)) {
-                return 0;
-            }
-        }
-        return 1;
-    }
     c.s = s;
     c.i = 0;
     while ((len = cursor_next(&c, tmp, &chunk)) != 0) {
         for (k = 0; k < len; k++) {
-            if (!name_char_ok(chunk[k], first)) {
+            if (!mfota_senml_name_char_(chunk[k], first)) {
                 return 0;
             }
             first = 0;
@@ -573,42 +514,29 @@ static int name_chars_ok(const struct mfota_senml_str *s, int first)
 
 /* ---- keys ------------------------------------------------------------------ */
 
-/* The field bit of a key of 1, 2 or 4 raw bytes, 0 for any other. */
+/* The field bit of a key of 1, 2 or 4 raw bytes, 0 for any other.  Keys
+ * of one or two bytes as k[0] | k[1] << 8, in the order of the
+ * MFOTA_SENML_F_* bits (bit 5, "bver", is the four-byte key). */
 static uint32_t known_key(const char *k, size_t n)
 {
-    if (n == 1) {
-        switch (k[0]) {
-        case 'n': return MFOTA_SENML_F_N;
-        case 'u': return MFOTA_SENML_F_U;
-        case 'v': return MFOTA_SENML_F_V;
-        case 's': return MFOTA_SENML_F_S;
-        case 't': return MFOTA_SENML_F_T;
-        default: return 0;
-        }
+#define K2_(a, b) ((a) | (b) << 8)
+    static const uint16_t keys[15] = {
+        K2_('b', 'n'), K2_('b', 't'), K2_('b', 'u'), K2_('b', 'v'), K2_('b', 's'), 0,
+        'n', 'u', 'v', K2_('v', 's'), K2_('v', 'b'), K2_('v', 'd'), 's', 't', K2_('u', 't'),
+    };
+#undef K2_
+    unsigned code, i;
+    if (n == 4) {
+        return memcmp(k, "bver", 4) == 0 ? MFOTA_SENML_F_BVER : 0;
     }
-    if (n == 2) {
-        if (k[0] == 'b') {
-            switch (k[1]) {
-            case 'n': return MFOTA_SENML_F_BN;
-            case 't': return MFOTA_SENML_F_BT;
-            case 'u': return MFOTA_SENML_F_BU;
-            case 'v': return MFOTA_SENML_F_BV;
-            case 's': return MFOTA_SENML_F_BS;
-            default: return 0;
-            }
-        }
-        if (k[0] == 'v') {
-            switch (k[1]) {
-            case 's': return MFOTA_SENML_F_VS;
-            case 'b': return MFOTA_SENML_F_VB;
-            case 'd': return MFOTA_SENML_F_VD;
-            default: return 0;
-            }
-        }
-        return (k[0] == 'u' && k[1] == 't') ? MFOTA_SENML_F_UT : 0;
+    if (n == 0 || n > 2) {
+        return 0;
     }
-    if (n == 4 && memcmp(k, "bver", 4) == 0) {
-        return MFOTA_SENML_F_BVER;
+    code = (unsigned char)k[0] | (n == 2 ? (unsigned)(unsigned char)k[1] << 8 : 0u);
+    for (i = 0; i < 15; i++) {
+        if (keys[i] == code) {
+            return (uint32_t)1 << i;
+        }
     }
     return 0;
 }
@@ -625,6 +553,7 @@ static uint32_t classify_key(const struct mfota_senml_str *k, int *must_understa
         }
         return bit;
     }
+#if MFOTA_SENML_FULL
     if (k->dlen <= 4) {
         char small[4];
         size_t n = 0;
@@ -649,7 +578,8 @@ static uint32_t classify_key(const struct mfota_senml_str *k, int *must_understa
         }
         *must_understand = last == '_';
     }
-    return 0;
+#endif
+    return 0; /* the subset decoder refused an escaped key before */
 }
 
 /* ---- records ----------------------------------------------------------------- */
@@ -679,8 +609,10 @@ static int finish_pack(struct mfota_senml_dec *dec)
     return MFOTA_DONE;
 }
 
+#if MFOTA_WORD_SCAN
 /* Every SenML key is one or two lowercase letters (or "bver"): take those
- * without the general string scan. */
+ * without the general string scan (a host's fast path; an MCU build saves
+ * the code). */
 static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
 {
     const char *p = dec->buf + dec->pos;
@@ -701,6 +633,7 @@ static int short_key(struct mfota_senml_dec *dec, struct mfota_senml_str *key)
     dec->pos += n + 2;
     return 1;
 }
+#endif
 
 #if MFOTA_SENML_FLOAT
 static int finite(double x)
@@ -709,13 +642,15 @@ static int finite(double x)
     return d == d;
 }
 
+#if MFOTA_SENML_FULL
 /* base + value; finite inputs can add up to infinity, caught at the end */
 static int num_add(double a, double b, double *out)
 {
     *out = a + b;
     return 1;
 }
-#else
+#endif
+#elif MFOTA_SENML_FULL
 /* base + value, or 0 when the sum leaves the fixed-point range */
 static int num_add(int64_t a, int64_t b, int64_t *out)
 {
@@ -746,87 +681,113 @@ static int int_in(mfota_senml_num v, long lo, long hi, long *out)
 #endif
 
 /* ThingsML "i_": the table entry of the number just scanned, or an error. */
-static int thingsml_index(struct mfota_senml_dec *dec, const struct value *val, size_t at,
+static int thingsml_index(struct mfota_senml_dec *dec, int type, mfota_senml_num num, size_t at,
                           const struct mfota_thingsml_measure **out)
 {
     long index;
-    if (val->type != VT_NUMBER) {
+    if (type != VT_NUMBER) {
         return fail(dec, MFOTA_ERR_SENML_TYPE, at);
     }
-    if (!int_in(val->num, MFOTA_THINGSML_INDEX_MIN, MFOTA_THINGSML_INDEX_MAX, &index)) {
+    if (!int_in(num, MFOTA_THINGSML_INDEX_MIN, MFOTA_THINGSML_INDEX_MAX, &index)) {
         return fail(dec, MFOTA_ERR_SENML_RANGE, at);
     }
     *out = mfota_thingsml_lookup(index);
     return *out ? MFOTA_OK : fail(dec, MFOTA_ERR_SENML_RANGE, at);
 }
 
+#define VALUE_FIELDS (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB | MFOTA_SENML_F_VD)
+#define STRING_FIELDS                                                                  \
+    (MFOTA_SENML_F_BN | MFOTA_SENML_F_BU | MFOTA_SENML_F_N | MFOTA_SENML_F_U |         \
+     MFOTA_SENML_F_VS | MFOTA_SENML_F_VD)
+/* Base fields whose effect on later records only the full decoder resolves. */
+#define RESOLVED_BASE_FIELDS                                                           \
+    (MFOTA_SENML_F_BT | MFOTA_SENML_F_BU | MFOTA_SENML_F_BV | MFOTA_SENML_F_BS)
+
 static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
     const struct mfota_thingsml_measure *measure = NULL;
-    struct mfota_senml_str bn = {0, 0, 0, 0}, bu = {0, 0, 0, 0};
-    mfota_senml_num bt = 0, bv = 0, bs = 0, v = 0, s = 0, t = 0;
+    struct mfota_senml_str bn = {0, 0, 0, 0};
+#if MFOTA_SENML_FULL
+    struct mfota_senml_str bu = {0, 0, 0, 0};
+    mfota_senml_num bt = 0, bv = 0, bs = 0;
+#endif
     uint32_t fields = 0;
     size_t start = dec->pos;
     int rc;
 
-    /* only what a record may leave unset; cheaper than clearing it all */
-    rec->n.ptr = NULL;
-    rec->n.len = rec->n.dlen = 0;
-    rec->n.escaped = 0;
-    rec->u = rec->n;
-    rec->vs = rec->n;
-    rec->v = rec->s = rec->t = rec->ut = 0;
-    rec->kind = MFOTA_SENML_KIND_NONE;
-    rec->vb = rec->has_s = rec->has_t = rec->has_ut = 0;
+    memset(rec, 0, sizeof *rec); /* one call: smaller than field by field */
     rec->offset = start;
     dec->pos++; /* '{' */
     skip_ws(dec);
-    if (dec->pos < dec->len && dec->buf[dec->pos] == '}') {
-        dec->pos++;
-    } else {
+    if (!eat(dec, '}')) {
         for (;;) {
-            struct mfota_senml_str key, *dst;
-            struct value val;
+            struct mfota_senml_str key, other, *str = &other;
+            mfota_senml_num index_num = 0, *num = NULL;
             size_t key_at = dec->pos, val_at;
             uint32_t bit;
-            int mu, is_index;
+            int mu, is_index, type = VT_NULL;
             if (dec->pos >= dec->len || dec->buf[dec->pos] != '"') {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
+#if MFOTA_WORD_SCAN
             if (short_key(dec, &key)) {
                 bit = known_key(key.ptr, key.len);
                 mu = 0;
-            } else {
+            } else
+#endif
+            {
                 if ((rc = scan_string(dec, &key)) != MFOTA_OK) {
                     return rc;
                 }
+#if !MFOTA_SENML_FULL
+                if (key.escaped) { /* no SenML key needs one: "\u0076" for "v" */
+                    return fail(dec, MFOTA_ERR_UNSUPPORTED, key_at);
+                }
+#endif
                 bit = classify_key(&key, &mu);
             }
             is_index = bit == 0 && mu && THINGSML_MODE(dec) &&
                        mfota_senml_str_eq(&key, "i_", 2);
+#if !MFOTA_SENML_FULL
+            if (bit & RESOLVED_BASE_FIELDS) {
+                return fail(dec, MFOTA_ERR_UNSUPPORTED, key_at);
+            }
+#endif
             skip_ws(dec);
-            if (dec->pos >= dec->len || dec->buf[dec->pos] != ':') {
+            if (!eat(dec, ':')) {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            dec->pos++;
             skip_ws(dec);
             val_at = dec->pos;
+            /* where the value goes: scanned straight into its place */
             switch (bit) {
-            case MFOTA_SENML_F_BN: dst = &bn; break;
-            case MFOTA_SENML_F_BU: dst = &bu; break;
-            case MFOTA_SENML_F_N: dst = &rec->n; break;
-            case MFOTA_SENML_F_U: dst = &rec->u; break;
-            case MFOTA_SENML_F_V: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
-                dst = &rec->vs;
+            case MFOTA_SENML_F_BN: str = &bn; break;
+            case MFOTA_SENML_F_N: str = &rec->n; break;
+            case MFOTA_SENML_F_U: str = &rec->u; break;
+            case MFOTA_SENML_F_V: str = &rec->vs; num = &rec->v; break;
+            case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD: str = &rec->vs; break;
+            case MFOTA_SENML_F_S: num = &rec->s; break;
+            case MFOTA_SENML_F_T: num = &rec->t; break;
+            case MFOTA_SENML_F_UT: num = &rec->ut; break;
+#if MFOTA_SENML_FULL
+            case MFOTA_SENML_F_BU: str = &bu; break;
+            case MFOTA_SENML_F_BT: num = &bt; break;
+            case MFOTA_SENML_F_BV: num = &bv; break;
+            case MFOTA_SENML_F_BS: num = &bs; break;
+#endif
+            default: /* bver, an index, or an unknown field (only checked) */
+                num = bit != 0 || is_index ? &index_num : NULL;
                 break;
-            default: dst = &val.str; break;
             }
             if (bit == 0 && !is_index && dec->pos < dec->len &&
                 (dec->buf[dec->pos] == '{' || dec->buf[dec->pos] == '[')) {
+#if MFOTA_SENML_FULL
                 rc = skip_nested(dec);
-                val.type = VT_NULL;
+#else
+                rc = fail(dec, MFOTA_ERR_UNSUPPORTED, dec->pos);
+#endif
             } else {
-                rc = scan_value(dec, &val, bit != 0 || is_index, dst);
+                rc = scan_value(dec, &type, num, str);
             }
             if (rc != MFOTA_OK) {
                 return rc;
@@ -835,7 +796,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 if (measure != NULL) {
                     return fail(dec, MFOTA_ERR_SENML_DUPLICATE, key_at);
                 }
-                if ((rc = thingsml_index(dec, &val, val_at, &measure)) != MFOTA_OK) {
+                if ((rc = thingsml_index(dec, type, index_num, val_at, &measure)) != MFOTA_OK) {
                     return rc;
                 }
             } else if (bit == 0 && mu) {
@@ -845,78 +806,48 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
                 return fail(dec, MFOTA_ERR_SENML_DUPLICATE, key_at);
             }
             fields |= bit;
-            switch (bit) {
-            case 0:
-                break;
-            case MFOTA_SENML_F_BN: case MFOTA_SENML_F_BU: case MFOTA_SENML_F_N:
-            case MFOTA_SENML_F_U: case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD:
-                if (val.type != VT_STRING) {
+            if (bit & STRING_FIELDS) {
+                if (type != VT_STRING) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
-                if (bit == MFOTA_SENML_F_VS || bit == MFOTA_SENML_F_VD) {
+                if (bit & (MFOTA_SENML_F_VS | MFOTA_SENML_F_VD)) {
                     rec->kind = bit == MFOTA_SENML_F_VS ? MFOTA_SENML_KIND_STR
                                                          : MFOTA_SENML_KIND_DATA;
                 }
-                break;
-            case MFOTA_SENML_F_VB:
-                if (val.type != VT_TRUE && val.type != VT_FALSE) {
+            } else if (bit == MFOTA_SENML_F_VB) {
+                if (type != VT_TRUE && type != VT_FALSE) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
                 rec->kind = MFOTA_SENML_KIND_BOOL;
-                rec->vb = val.type == VT_TRUE;
-                break;
-            case MFOTA_SENML_F_V:
-                if (val.type == VT_STRING && (dec->mode & MFOTA_SENML_LENIENT_V_STRING)) {
-                    rec->kind = MFOTA_SENML_KIND_STR;
-                    break;
-                }
-                if (val.type != VT_NUMBER) {
+                rec->vb = type == VT_TRUE;
+            } else if (bit == MFOTA_SENML_F_V && type == VT_STRING &&
+                       (dec->mode & MFOTA_SENML_LENIENT_V_STRING)) {
+                rec->kind = MFOTA_SENML_KIND_STR;
+            } else if (bit != 0) { /* the numeric fields */
+                if (type != VT_NUMBER) {
                     return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
                 }
-                rec->kind = MFOTA_SENML_KIND_NUM;
-                v = val.num;
-                break;
-            default: /* the numeric fields */
-                if (val.type != VT_NUMBER) {
-                    return fail(dec, MFOTA_ERR_SENML_TYPE, val_at);
-                }
-                if (bit == MFOTA_SENML_F_BT) {
-                    bt = val.num;
-                } else if (bit == MFOTA_SENML_F_BV) {
-                    bv = val.num;
-                } else if (bit == MFOTA_SENML_F_BS) {
-                    bs = val.num;
-                } else if (bit == MFOTA_SENML_F_S) {
-                    s = val.num;
-                } else if (bit == MFOTA_SENML_F_T) {
-                    t = val.num;
-                } else if (bit == MFOTA_SENML_F_UT) {
-                    rec->ut = val.num;
-                } else { /* bver: a positive integer, at most ours */
+                if (bit == MFOTA_SENML_F_V) {
+                    rec->kind = MFOTA_SENML_KIND_NUM;
+                } else if (bit == MFOTA_SENML_F_BVER) { /* a positive integer, at most ours */
                     long bver;
-                    if (!int_in(val.num, 1, 2147483647L, &bver)) {
+                    if (!int_in(index_num, 1, 2147483647L, &bver)) {
                         return fail(dec, MFOTA_ERR_SENML_RANGE, val_at);
                     }
                     if (bver > MFOTA_SENML_VERSION) {
                         return fail(dec, MFOTA_ERR_SENML_BVER, val_at);
                     }
                 }
-                break;
             }
-            if ((bit & (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB |
-                        MFOTA_SENML_F_VD)) &&
-                ((fields & ~bit) &
-                 (MFOTA_SENML_F_V | MFOTA_SENML_F_VS | MFOTA_SENML_F_VB | MFOTA_SENML_F_VD))) {
+            if ((bit & VALUE_FIELDS) && ((fields & ~bit) & VALUE_FIELDS)) {
                 return fail(dec, MFOTA_ERR_SENML_TWO_VALUES, key_at);
             }
             skip_ws(dec);
-            if (dec->pos < dec->len && dec->buf[dec->pos] == ',') {
-                dec->pos++;
+            if (eat(dec, ',')) {
                 skip_ws(dec);
                 continue;
             }
-            if (dec->pos < dec->len && dec->buf[dec->pos] == '}') {
-                dec->pos++;
+            if (eat(dec, '}')) {
                 break;
             }
             return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
@@ -927,6 +858,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     if (fields & MFOTA_SENML_F_BN) {
         dec->bn = bn;
     }
+#if MFOTA_SENML_FULL
     if (fields & MFOTA_SENML_F_BU) {
         dec->bu = bu;
         dec->has_bu = 1;
@@ -943,6 +875,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
         dec->bs = bs;
         dec->has_bs = 1;
     }
+#endif
     rec->fields = fields;
     rec->bn = dec->bn;
     if (measure != NULL) {
@@ -958,31 +891,22 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             fields |= MFOTA_SENML_F_U; /* keeps the bu below from replacing it */
         }
     }
+    rec->has_s = (fields & MFOTA_SENML_F_S) != 0;
+    rec->has_ut = (fields & MFOTA_SENML_F_UT) != 0;
+#if MFOTA_SENML_FULL
     if (!(fields & MFOTA_SENML_F_U) && dec->has_bu) {
         rec->u = dec->bu;
     }
     /* without a base the value stays as written (a double's -0 too) */
-    if (rec->kind == MFOTA_SENML_KIND_NUM) {
-        rec->v = v;
-        if (dec->has_bv && !num_add(dec->bv, v, &rec->v)) {
-            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
-        }
+    if ((rec->kind == MFOTA_SENML_KIND_NUM && dec->has_bv && !num_add(dec->bv, rec->v, &rec->v)) ||
+        (rec->has_s && dec->has_bs && !num_add(dec->bs, rec->s, &rec->s)) ||
+        (dec->has_bt && !num_add(dec->bt, rec->t, &rec->t))) {
+        return fail(dec, MFOTA_ERR_SENML_RANGE, start);
     }
-    if (fields & MFOTA_SENML_F_S) {
-        rec->has_s = 1;
-        rec->s = s;
-        if (dec->has_bs && !num_add(dec->bs, s, &rec->s)) {
-            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
-        }
-    }
-    if ((fields & MFOTA_SENML_F_T) || dec->has_bt) {
-        rec->has_t = 1;
-        rec->t = t;
-        if (dec->has_bt && !num_add(dec->bt, t, &rec->t)) {
-            return fail(dec, MFOTA_ERR_SENML_RANGE, start);
-        }
-    }
-    rec->has_ut = (fields & MFOTA_SENML_F_UT) != 0;
+    rec->has_t = (fields & MFOTA_SENML_F_T) || dec->has_bt;
+#else
+    rec->has_t = (fields & MFOTA_SENML_F_T) != 0;
+#endif
 
     /* a record either measures something or only sets base fields */
     if (rec->kind == MFOTA_SENML_KIND_NONE && !rec->has_s &&
@@ -1011,6 +935,13 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
     return MFOTA_OK;
 }
 
+/* 1 when c may start a JSON value other than an array. */
+static int value_start(char c)
+{
+    return c == '{' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' ||
+           (c >= '0' && c <= '9');
+}
+
 int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
     char c;
@@ -1025,18 +956,14 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
             return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
         }
         if (dec->buf[dec->pos] != '[') {
-            c = dec->buf[dec->pos];
             /* a JSON value that is not an array is a type error, else syntax */
-            if (c == '{' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' ||
-                (c >= '0' && c <= '9')) {
-                return fail(dec, MFOTA_ERR_SENML_TYPE, dec->pos);
-            }
-            return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+            return fail(dec, value_start(dec->buf[dec->pos]) ? MFOTA_ERR_SENML_TYPE
+                                                              : MFOTA_ERR_SENML_SYNTAX,
+                        dec->pos);
         }
         dec->pos++;
         skip_ws(dec);
-        if (dec->pos < dec->len && dec->buf[dec->pos] == ']') {
-            dec->pos++;
+        if (eat(dec, ']')) {
             return finish_pack(dec);
         }
         dec->state = ST_FIRST;
@@ -1044,14 +971,12 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
     default: /* ST_FIRST, ST_NEXT */
         skip_ws(dec);
         if (dec->state == ST_NEXT) {
-            if (dec->pos < dec->len && dec->buf[dec->pos] == ']') {
-                dec->pos++;
+            if (eat(dec, ']')) {
                 return finish_pack(dec);
             }
-            if (dec->pos >= dec->len || dec->buf[dec->pos] != ',') {
+            if (!eat(dec, ',')) {
                 return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
             }
-            dec->pos++;
             skip_ws(dec);
         }
         break;
@@ -1064,10 +989,7 @@ int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record 
         if (c == '[') {
             return fail(dec, MFOTA_ERR_SENML_NESTING, dec->pos);
         }
-        if (c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || (c >= '0' && c <= '9')) {
-            return fail(dec, MFOTA_ERR_SENML_TYPE, dec->pos);
-        }
-        return fail(dec, MFOTA_ERR_SENML_SYNTAX, dec->pos);
+        return fail(dec, value_start(c) ? MFOTA_ERR_SENML_TYPE : MFOTA_ERR_SENML_SYNTAX, dec->pos);
     }
     if (dec->records >= MFOTA_SENML_RECORDS_MAX) {
         return fail(dec, MFOTA_ERR_SENML_TOO_MANY, dec->pos);

@@ -2,10 +2,17 @@
 #ifndef MFOTA_SENML_INTERNAL_H
 #define MFOTA_SENML_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* RFC 8428 4.5.1 name characters, per ASCII byte: bit 0 = may appear in a
- * name, bit 1 = may start one (letters and digits). */
-extern const uint8_t mfota_senml_name_class_[128];
+/* 1 when byte c may appear in an RFC 8428 (4.5.1) name: letters, digits
+ * and - . / : _ ; with `first` set, when it may start one (letters and
+ * digits only). */
+int mfota_senml_name_char_(unsigned c, int first);
+
+/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80, `avail`
+ * bytes readable), or 0: no overlong forms, surrogates or code points
+ * above U+10FFFF. */
+size_t mfota_senml_utf8_seq_(const unsigned char *p, size_t avail);
 
 #endif /* MFOTA_SENML_INTERNAL_H */

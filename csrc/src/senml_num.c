@@ -10,9 +10,11 @@
  * integers, which gives the shortest digit string that reads back as the
  * same double.  Both keep their big integers in fixed stack arrays.
  *
- * Fixed point: the same JSON scanner, then the digits are placed exactly
- * (or refused) in an int64_t of 10^-MFOTA_SENML_FRAC_DIGITS units, with
- * multiplications by ten and a shift-and-add division by ten: a 32-bit MCU
+ * Fixed point: one pass over the same JSON grammar places the digits
+ * exactly (or refuses them) in an int64_t of 10^-MFOTA_SENML_FRAC_DIGITS
+ * units -- its own pass, as it needs none of the double build's digit
+ * bookkeeping, and the shared vectors hold both to one grammar -- with
+ * multiplications by ten and a division by ten in 32-bit steps: a 32-bit MCU
  * links neither soft-float nor a 64-bit division helper.
  */
 #include "m2mfota/senml.h"
@@ -22,7 +24,11 @@
 #include "m2mfota/err.h"
 #include "ascii.h"
 
-/* ---- the JSON number grammar, shared by both builds ----------------------- */
+#if MFOTA_SENML_FLOAT
+
+#include <float.h>
+
+/* ---- the JSON number grammar ---------------------------------------------- */
 
 /* What the scanner learned: value = (the significant digits) * 10^(exp10 -
  * frac_len), with `first` the index of the first significant digit. */
@@ -135,9 +141,6 @@ static uint64_t leading_digits(const char *s, size_t first, int nd)
     return w;
 }
 
-#if MFOTA_SENML_FLOAT
-
-#include <float.h>
 
 /* ---- big unsigned integers in caller storage ------------------------------ */
 
@@ -766,31 +769,89 @@ int mfota_senml_num_to_int(double v, int64_t *out)
 
 #else /* integers and decimal fixed point */
 
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* One pass over the JSON number grammar, placing the digits as it goes:
+ * m gets the significant digits with a run of zeros folded in only when a
+ * non-zero digit follows, so it never holds trailing zeros, and e counts
+ * the power of ten that turns m into units. */
 int mfota_senml_parse_num(const char *s, size_t len, int64_t *out)
 {
-    struct num_text tx;
-    uint64_t m;
-    long e;
-    int rc, nd;
+    uint64_t m = 0;
+    size_t i = 0;
+    long e = MFOTA_SENML_FRAC_DIGITS, zeros = 0, x = 0;
+    int neg = 0, nd = 0, in_frac = 0;
 
-    if ((rc = scan_num(s, len, &tx)) != MFOTA_OK) {
-        return rc;
+    if (len != 0 && s[0] == '-') {
+        neg = 1;
+        i++;
     }
-    if (tx.nd_total == 0) {
+    /* JSON: 0 | [1-9][0-9]* , then optional .[0-9]+ and [eE][+-]?[0-9]+ */
+    if (i >= len || !is_digit(s[i]) || (s[i] == '0' && i + 1 < len && is_digit(s[i + 1]))) {
+        return MFOTA_ERR_SENML_SYNTAX;
+    }
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c == '.' && !in_frac && i + 1 < len && is_digit(s[i + 1])) {
+            in_frac = 1;
+            continue;
+        }
+        if (!is_digit(c)) {
+            break; /* a second point, a point without digits: refused below */
+        }
+        e -= in_frac;
+        if (nd + zeros >= 1000000) {
+            return MFOTA_ERR_SENML_RANGE; /* keep the counters bounded */
+        }
+        if (c == '0') {
+            zeros += nd != 0; /* leading zeros are no digits */
+            continue;
+        }
+        nd += (int)zeros + 1;
+        if (nd <= 19) {
+            for (; zeros > 0; zeros--) {
+                m *= 10u;
+            }
+            m = m * 10u + (uint64_t)(c - '0');
+        }
+        zeros = 0;
+    }
+    if (i < len) {
+        int eneg = 0;
+        if (s[i] != 'e' && s[i] != 'E') {
+            return MFOTA_ERR_SENML_SYNTAX;
+        }
+        if (++i < len && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i++] == '-';
+        }
+        if (i >= len) {
+            return MFOTA_ERR_SENML_SYNTAX;
+        }
+        for (; i < len; i++) {
+            if (!is_digit(s[i])) {
+                return MFOTA_ERR_SENML_SYNTAX;
+            }
+            if (x < 100000000L) {
+                x = x * 10 + (s[i] - '0');
+            }
+        }
+        e += eneg ? -x : x;
+    }
+    if (nd == 0) {
         *out = 0; /* -0 too: an integer has no negative zero */
         return MFOTA_OK;
     }
-    /* value = D * 10^e, D the nd digits without trailing zeros; in units
-     * it is D * 10^(e + FRAC_DIGITS), which must be a whole number */
-    nd = tx.nd_total - (int)tx.trailing_zeros;
-    e = tx.exp10 - tx.frac_len + tx.trailing_zeros + MFOTA_SENML_FRAC_DIGITS;
+    /* value = m * 10^e units, m without trailing zeros: whole or refused */
+    e += zeros;
     if (e < 0) {
         return MFOTA_ERR_SENML_INEXACT;
     }
     if (nd + e > 19) {
         return MFOTA_ERR_SENML_RANGE; /* 20+ digits of units: above INT64_MAX */
     }
-    m = leading_digits(s, tx.first, nd);
     for (; e > 0; e--) {
         if (m > (uint64_t)MFOTA_SENML_NUM_LIMIT / 10u) {
             return MFOTA_ERR_SENML_RANGE;
@@ -800,7 +861,7 @@ int mfota_senml_parse_num(const char *s, size_t len, int64_t *out)
     if (m > (uint64_t)MFOTA_SENML_NUM_LIMIT) {
         return MFOTA_ERR_SENML_RANGE;
     }
-    *out = tx.neg ? -(int64_t)m : (int64_t)m;
+    *out = neg ? -(int64_t)m : (int64_t)m;
     return MFOTA_OK;
 }
 
@@ -812,34 +873,32 @@ static uint64_t magnitude(int64_t v)
 
 size_t mfota_senml_format_num(int64_t v, char *out, size_t cap)
 {
-    char digits[20], buf[MFOTA_SENML_NUM_MAX];
+    char digits[20];
     uint64_t m = magnitude(v);
-    size_t nd = 0, len = 0, i, frac_end;
+    size_t nd = 0, len, i, frac_end;
 
     /* digits, least significant first, at least one integer digit */
     do {
         digits[nd++] = (char)('0' + mfota_ascii_divmod10_(&m));
     } while (m != 0 || nd <= MFOTA_SENML_FRAC_DIGITS);
-    if (v < 0) {
-        buf[len++] = '-';
-    }
-    for (i = nd; i > MFOTA_SENML_FRAC_DIGITS; i--) {
-        buf[len++] = digits[i - 1];
-    }
-    /* the decimals without their trailing zeros */
+    /* the decimals without their trailing zeros: digits[frac_end..FRAC) */
     for (frac_end = 0; frac_end < MFOTA_SENML_FRAC_DIGITS && digits[frac_end] == '0';
          frac_end++) {
     }
-    if (frac_end < MFOTA_SENML_FRAC_DIGITS) {
-        buf[len++] = '.';
-        for (i = MFOTA_SENML_FRAC_DIGITS; i > frac_end; i--) {
-            buf[len++] = digits[i - 1];
-        }
-    }
+    len = (v < 0) + (nd - frac_end) + (frac_end < MFOTA_SENML_FRAC_DIGITS);
     if (len > cap) {
         return 0;
     }
-    memcpy(out, buf, len);
+    len = 0;
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    for (i = nd; i > frac_end; i--) {
+        if (i == MFOTA_SENML_FRAC_DIGITS) {
+            out[len++] = '.';
+        }
+        out[len++] = digits[i - 1];
+    }
     return len;
 }
 

@@ -13,17 +13,12 @@
 #include "m2mfota/url.h"
 #include "ascii.h"
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-enum {
-    F_URL = 1,
-    F_TOKEN = 2,
-    F_SIZE = 4,
-    F_CRC32 = 8,
-    F_SHA256 = 16,
-    F_VERSION = 32
-};
+/* The command's records, in the order of their flag bits (1 << index):
+ * each name with its length in front. */
+enum { I_URL, I_TOKEN, I_SIZE, I_CRC32, I_SHA256, I_VERSION };
+static const char names[] = "\3url\5token\4size\5crc32\6sha256\7version";
+#define F_URL (1u << I_URL)
+#define F_TOKEN (1u << I_TOKEN)
 
 /* bn must be "urn:dev:IMEI:<imei>:"; the URN prefix is case-insensitive. */
 static int bn_is_ours(const struct mfota_senml_str *bn, const char *imei, size_t imei_len)
@@ -76,133 +71,92 @@ static int take_string(const struct mfota_senml_record *rec, char *copy, size_t 
     return 0;
 }
 
-static int take_url(const struct mfota_senml_record *rec, struct target *t)
+/* Check the record of command field `i` and store it in the view (and the
+ * command).  Each field has its own error, so a server learns what it got
+ * wrong. */
+static int take(const struct mfota_senml_record *rec, struct target *t, unsigned i)
 {
+    static const int16_t bad[] = {
+        MFOTA_ERR_THINGS_BAD_URL,   MFOTA_ERR_THINGS_BAD_TOKEN,  MFOTA_ERR_THINGS_BAD_SIZE,
+        MFOTA_ERR_THINGS_BAD_CRC32, MFOTA_ERR_THINGS_BAD_SHA256, MFOTA_ERR_THINGS_BAD_VERSION,
+    };
+    struct mfota_fota_view *v = t->v;
     struct mfota_url parsed;
-    struct mfota_fota_view *v = t->v;
-    if (rec->kind != MFOTA_SENML_KIND_STR) {
-        return MFOTA_ERR_THINGS_BAD_URL;
-    }
-    if (take_string(rec, t->cmd ? t->cmd->url : NULL, MFOTA_URL_MAX, &v->url,
-                    &v->url_len) != 0) {
-        return MFOTA_ERR_URL_TOO_LONG;
-    }
-    return mfota_url_parse(v->url, v->url_len, &parsed);
-}
-
-static int take_token(const struct mfota_senml_record *rec, struct target *t)
-{
-    struct mfota_fota_view *v = t->v;
-    size_t i;
-    if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0) {
-        return MFOTA_ERR_THINGS_BAD_TOKEN;
-    }
-    if (take_string(rec, t->cmd ? t->cmd->token : NULL, MFOTA_TOKEN_MAX, &v->token,
-                    &v->token_len) != 0) {
-        return MFOTA_ERR_THINGS_TOKEN_TOO_LONG;
-    }
-    /* it goes into an Authorization header: visible ASCII only */
-    for (i = 0; v->token_len - i >= 8; i += 8) {
-        uint64_t x, d;
-        memcpy(&x, v->token + i, 8);
-        d = x ^ (ONES * 0x7F);
-        if ((((x - ONES * 0x21) & ~x) | x | ((d - ONES) & ~d)) & HIGHS) {
-            break; /* some byte is <= 0x20 or >= 0x7F: find it below */
+    int err = bad[i];
+    char hex[65], *copy = hex;
+    const char *p, **out = &p;
+    size_t n, *out_len = &n, max = i == I_CRC32 ? 8u : 64u, k;
+    uint32_t acc = 0;
+    if (i == I_SIZE) {
+        int64_t size;
+        /* 2^53: the largest size a double sender surely wrote exactly */
+        if (rec->kind != MFOTA_SENML_KIND_NUM ||
+            mfota_senml_num_to_int(rec->v, &size) != MFOTA_OK || size < 0 ||
+            size > INT64_C(9007199254740992)) {
+            return err;
         }
+        v->size = (uint64_t)size;
+        v->has_size = 1;
+        return MFOTA_OK;
     }
-    for (; i < v->token_len; i++) {
-        unsigned char c = (unsigned char)v->token[i];
-        if (c <= 0x20 || c >= 0x7F) {
-            return MFOTA_ERR_THINGS_BAD_TOKEN;
+    /* an empty url is left to the URL parser, which says what is wrong */
+    if (rec->kind != MFOTA_SENML_KIND_STR || (rec->vs.dlen == 0 && i != I_URL) ||
+        (i == I_SHA256 && rec->vs.dlen != 64)) {
+        return err;
+    }
+    if (i == I_URL) {
+        copy = t->cmd ? t->cmd->url : NULL;
+        out = &v->url;
+        out_len = &v->url_len;
+        max = MFOTA_URL_MAX;
+    } else if (i == I_TOKEN) {
+        copy = t->cmd ? t->cmd->token : NULL;
+        out = &v->token;
+        out_len = &v->token_len;
+        max = MFOTA_TOKEN_MAX;
+    } else if (i == I_VERSION) {
+        copy = t->cmd ? t->cmd->version : NULL;
+        out = &v->version;
+        out_len = &v->version_len;
+        max = MFOTA_THINGS_VERSION_MAX;
+    }
+    if (take_string(rec, copy, max, out, out_len) != 0) {
+        return i == I_URL     ? MFOTA_ERR_URL_TOO_LONG
+               : i == I_TOKEN ? MFOTA_ERR_THINGS_TOKEN_TOO_LONG
+                              : err;
+    }
+    switch (i) {
+    case I_URL:
+        return mfota_url_parse(v->url, v->url_len, &parsed);
+    case I_CRC32:
+    case I_SHA256:
+        for (k = 0; k < n; k++) {
+            int h = mfota_ascii_hexval_(p[k]);
+            if (h < 0) {
+                return err;
+            }
+            acc = acc << 4 | (uint32_t)h;
+            if (i == I_SHA256 && (k & 1u)) {
+                v->sha256[k >> 1] = (uint8_t)acc;
+            }
         }
-    }
-    return MFOTA_OK;
-}
-
-static int take_size(const struct mfota_senml_record *rec, struct target *t)
-{
-    int64_t v;
-    /* 2^53: the largest size a double sender surely wrote exactly */
-    if (rec->kind != MFOTA_SENML_KIND_NUM || mfota_senml_num_to_int(rec->v, &v) != MFOTA_OK ||
-        v < 0 || v > INT64_C(9007199254740992)) {
-        return MFOTA_ERR_THINGS_BAD_SIZE;
-    }
-    t->v->size = (uint64_t)v;
-    t->v->has_size = 1;
-    return MFOTA_OK;
-}
-
-static int take_crc32(const struct mfota_senml_record *rec, struct target *t)
-{
-    char hex[9];
-    const char *p;
-    size_t n, i;
-    uint32_t crc = 0;
-    if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0 ||
-        take_string(rec, hex, 8, &p, &n) != 0) {
-        return MFOTA_ERR_THINGS_BAD_CRC32;
-    }
-    for (i = 0; i < n; i++) {
-        int h = mfota_ascii_hexval_(hex[i]);
-        if (h < 0) {
-            return MFOTA_ERR_THINGS_BAD_CRC32;
+        if (i == I_CRC32) {
+            v->crc32 = acc;
+            v->has_crc32 = 1;
+        } else {
+            v->has_sha256 = 1;
         }
-        crc = (crc << 4) | (uint32_t)h;
-    }
-    t->v->crc32 = crc;
-    t->v->has_crc32 = 1;
-    return MFOTA_OK;
-}
-
-static int take_sha256(const struct mfota_senml_record *rec, struct target *t)
-{
-    char hex[65];
-    const char *p;
-    size_t n, i;
-    if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen != 64 ||
-        take_string(rec, hex, 64, &p, &n) != 0) {
-        return MFOTA_ERR_THINGS_BAD_SHA256;
-    }
-    for (i = 0; i < 32; i++) {
-        int hi = mfota_ascii_hexval_(hex[2 * i]), lo = mfota_ascii_hexval_(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return MFOTA_ERR_THINGS_BAD_SHA256;
+        return MFOTA_OK;
+    default: /* token (into an Authorization header) and version */
+        if (!mfota_ascii_visible_(*out, *out_len)) {
+            return err;
         }
-        t->v->sha256[i] = (uint8_t)(hi << 4 | lo);
-    }
-    t->v->has_sha256 = 1;
-    return MFOTA_OK;
-}
-
-static int take_version(const struct mfota_senml_record *rec, struct target *t)
-{
-    struct mfota_fota_view *v = t->v;
-    size_t i;
-    if (rec->kind != MFOTA_SENML_KIND_STR || rec->vs.dlen == 0 ||
-        take_string(rec, t->cmd ? t->cmd->version : NULL, MFOTA_THINGS_VERSION_MAX, &v->version,
-                    &v->version_len) != 0) {
-        return MFOTA_ERR_THINGS_BAD_VERSION;
-    }
-    for (i = 0; i < v->version_len; i++) {
-        unsigned char c = (unsigned char)v->version[i];
-        if (c <= 0x20 || c >= 0x7F) {
-            return MFOTA_ERR_THINGS_BAD_VERSION;
+        if (i == I_VERSION) {
+            v->has_version = 1;
         }
+        return MFOTA_OK;
     }
-    v->has_version = 1;
-    return MFOTA_OK;
 }
-
-static const struct {
-    const char *name;
-    size_t len;
-    unsigned flag;
-    int (*take)(const struct mfota_senml_record *, struct target *);
-} fields[] = {
-    {"url", 3, F_URL, take_url},          {"token", 5, F_TOKEN, take_token},
-    {"size", 4, F_SIZE, take_size},       {"crc32", 5, F_CRC32, take_crc32},
-    {"sha256", 6, F_SHA256, take_sha256}, {"version", 7, F_VERSION, take_version},
-};
 
 static int extract(const char *body, size_t len, const char *imei, size_t imei_len,
                    struct target *cmd, size_t *err_offset)
@@ -230,17 +184,20 @@ static int extract(const char *body, size_t len, const char *imei, size_t imei_l
         if (!(rec.fields & MFOTA_SENML_F_N)) {
             continue;
         }
-        for (i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-            if (mfota_senml_str_eq(&rec.n, fields[i].name, fields[i].len)) {
-                if (seen & fields[i].flag) {
-                    return MFOTA_ERR_THINGS_DUPLICATE;
+        {
+            const char *name = names;
+            unsigned k;
+            for (k = 0; *name != 0; k++, name += 1 + *name) {
+                if (mfota_senml_str_eq(&rec.n, name + 1, (size_t)*name)) {
+                    if (seen & (1u << k)) {
+                        return MFOTA_ERR_THINGS_DUPLICATE;
+                    }
+                    seen |= 1u << k;
+                    if ((rc = take(&rec, cmd, k)) != MFOTA_OK) {
+                        return rc;
+                    }
+                    break;
                 }
-                seen |= fields[i].flag;
-                rc = fields[i].take(&rec, cmd);
-                if (rc != MFOTA_OK) {
-                    return rc;
-                }
-                break;
             }
         }
     }

@@ -19,6 +19,13 @@ static const char req_line[] = "POST /ingestion/m2m/senml/v1 HTTP/1.1\r\nHost: "
 static const char ctype[] = "\r\nContent-Type: application/json\r\nThings-Message-Token: ";
 static const char clen[] = "\r\nContent-Length: ";
 
+/* Copy n bytes to out + at; returns the offset after them. */
+static size_t cat(char *out, size_t at, const char *s, size_t n)
+{
+    memcpy(out + at, s, n);
+    return at + n;
+}
+
 /* Encode the pack: the first record carries the device's base name. */
 static int encode_body(char *buf, size_t cap, size_t *needed, const char *bn, size_t bn_len,
                        const struct mfota_senml_entry *entries, size_t count)
@@ -51,10 +58,9 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
 {
     char bn[sizeof URN_PREFIX + MFOTA_THINGS_IMEI_MAX + 1];
     char digits[24];
-    size_t bn_len, host_len, body_len, ndigits, head_len, total, at, i;
+    size_t bn_len, host_len, body_len, ndigits, head_len, total, at;
     struct mfota_sha256 sha;
     uint8_t digest[32];
-    char hex[65];
     int rc;
 
     if (needed) {
@@ -65,14 +71,8 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
         return MFOTA_ERR_INVAL;
     }
     host_len = strlen(host);
-    for (i = 0; i < host_len; i++) {
-        unsigned char c = (unsigned char)host[i];
-        if (c <= 0x20 || c >= 0x7F) {
-            return MFOTA_ERR_INVAL; /* would break the header block */
-        }
-    }
-    if (host_len == 0) {
-        return MFOTA_ERR_INVAL;
+    if (host_len == 0 || !mfota_ascii_visible_(host, host_len)) {
+        return MFOTA_ERR_INVAL; /* would break the header block */
     }
     memcpy(bn, URN_PREFIX, sizeof URN_PREFIX - 1);
     memcpy(bn + sizeof URN_PREFIX - 1, imei, imei_len);
@@ -102,22 +102,14 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
     mfota_sha256_update(&sha, out + head_len, body_len);
     mfota_sha256_update(&sha, secret, secret_len);
     mfota_sha256_final(&sha, digest);
-    mfota_sha256_hex(digest, hex);
 
-    at = 0;
-    memcpy(out + at, req_line, sizeof req_line - 1);
-    at += sizeof req_line - 1;
-    memcpy(out + at, host, host_len);
-    at += host_len;
-    memcpy(out + at, ctype, sizeof ctype - 1);
-    at += sizeof ctype - 1;
-    memcpy(out + at, hex, 64);
-    at += 64;
-    memcpy(out + at, clen, sizeof clen - 1);
-    at += sizeof clen - 1;
-    memcpy(out + at, digits, ndigits);
-    at += ndigits;
-    memcpy(out + at, "\r\n\r\n", 4);
+    at = cat(out, 0, req_line, sizeof req_line - 1);
+    at = cat(out, at, host, host_len);
+    at = cat(out, at, ctype, sizeof ctype - 1);
+    mfota_sha256_hex(digest, out + at); /* its NUL lands where clen goes */
+    at = cat(out, at + 64, clen, sizeof clen - 1);
+    at = cat(out, at, digits, ndigits);
+    (void)cat(out, at, "\r\n\r\n", 4);
     return MFOTA_OK;
 }
 

@@ -5,95 +5,64 @@
 
 #include "m2mfota/config.h"
 #include "m2mfota/err.h"
+#include "ascii.h"
 
-static int is_alnum(char c)
+static int is_digit(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    return c >= '0' && c <= '9';
 }
 
-/* A dotted quad with 1-3 digit octets <= 255 and no leading zeros (which some
- * stacks read as octal: refusing them avoids connecting somewhere else). */
-static int parse_ipv4(const char *s, size_t len, uint8_t out[4])
+/* Check the host s[0..len) label by label, in one pass.  A name is RFC 1123
+ * labels of letters, digits and inner hyphens.  A host whose last label is
+ * a number -- decimal digits, or 0x and hex digits -- is an IPv4 literal to
+ * inet_aton() and to URL parsers (0x7f.0.0.1, 0x7f000001, 127.1,
+ * 010.0.0.1, 999.1.1.1): it must then be a plain dotted quad, 1-3 digit
+ * octets <= 255 without leading zeros (which some stacks read as octal),
+ * since resolving it would connect somewhere else.  Returns 0 for a bad
+ * host, 1 for a name, 2 for an address (in out). */
+static int check_host(const char *s, size_t len, uint8_t out[4])
 {
-    size_t i = 0;
-    int part;
-    for (part = 0; part < 4; part++) {
-        unsigned value = 0;
-        size_t digits = 0;
-        if (part > 0) {
-            if (i >= len || s[i] != '.') {
-                return 0;
-            }
-            i++;
-        }
-        while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-            value = value * 10u + (unsigned)(s[i] - '0');
-            digits++;
-            i++;
-        }
-        if (digits == 0 || digits > 3 || value > 255u || (digits > 1 && s[i - digits] == '0')) {
-            return 0;
-        }
-        out[part] = (uint8_t)value;
-    }
-    return i == len;
-}
-
-/* RFC 1123 host name: labels of letters, digits and inner hyphens. */
-static int valid_hostname(const char *s, size_t len)
-{
-    size_t i, label = 0;
+    size_t i, start = 0;
+    unsigned labels = 0, octets = 0;
+    int numeric = 0;
     if (len == 0 || len > 253) {
         return 0;
     }
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '.') {
-            if (label == 0 || s[i - 1] == '-') {
+    for (i = 0; i <= len; i++) {
+        size_t n = i - start, k = start;
+        unsigned value = 0;
+        int hex = 0;
+        if (i < len && s[i] != '.') {
+            char c = s[i];
+            if ((unsigned)((c | 0x20) - 'a') >= 26u && !is_digit(c) && c != '-') {
                 return 0;
             }
-            label = 0;
-        } else if (is_alnum(c) || (c == '-' && label > 0)) {
-            if (++label > 63) {
-                return 0;
-            }
-        } else {
+            continue;
+        }
+        /* the label s[start..i) */
+        if (n == 0 || n > 63 || s[start] == '-' || s[i - 1] == '-') {
             return 0;
         }
-    }
-    return label > 0 && s[len - 1] != '-';
-}
-
-static int is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* A host whose last label is a number -- decimal digits, or 0x followed by
- * hex digits -- is an IPv4 literal to inet_aton() and to URL parsers
- * (0x7f.0.0.1, 0x7f000001, 0x7f.1, 127.1, 010.0.0.1, 999.1.1.1).  No real
- * top-level domain is numeric, so one that failed the strict dotted-quad
- * parse is a bad host: resolving it would connect somewhere else. */
-static int ends_in_number(const char *s, size_t len)
-{
-    size_t start = len, i;
-    int hex = 0;
-    while (start > 0 && s[start - 1] != '.') {
-        start--;
-    }
-    if (start == len) {
-        return 0;
-    }
-    if (len - start >= 2 && s[start] == '0' && (s[start + 1] == 'x' || s[start + 1] == 'X')) {
-        hex = 1;
-        start += 2;
-    }
-    for (i = start; i < len; i++) {
-        if (hex ? !is_hex(s[i]) : !(s[i] >= '0' && s[i] <= '9')) {
-            return 0;
+        if (n >= 2 && s[k] == '0' && (s[k + 1] | 0x20) == 'x') {
+            hex = 1;
+            k += 2;
         }
+        for (numeric = 1; k < i && numeric; k++) {
+            numeric = hex ? mfota_ascii_hexval_(s[k]) >= 0 : is_digit(s[k]);
+            value = value * 10u + (unsigned)(s[k] - '0'); /* meaningful for n <= 3 */
+        }
+        if (numeric && !hex && n <= 3 && value <= 255u && (n == 1 || s[start] != '0') &&
+            labels < 4) {
+            out[labels] = (uint8_t)value;
+            octets++;
+        }
+        labels++;
+        start = i + 1;
     }
-    return 1;
+    if (!numeric) {
+        return 1;
+    }
+    return labels == 4 && octets == 4 ? 2 : 0;
 }
 
 int mfota_url_parse(const char *url, size_t len, struct mfota_url *out)
@@ -102,6 +71,7 @@ int mfota_url_parse(const char *url, size_t len, struct mfota_url *out)
     const size_t scheme_len = sizeof scheme - 1;
     size_t i, host_end, path_start;
     uint32_t port = 80;
+    int host;
 
     memset(out, 0, sizeof *out);
     if (len > MFOTA_URL_MAX) {
@@ -109,37 +79,29 @@ int mfota_url_parse(const char *url, size_t len, struct mfota_url *out)
     }
     /* Characters first: a CR/LF or space must never get as far as an HTTP
      * request line, whatever else is wrong with the URL. */
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)url[i];
-        if (c <= 0x20 || c >= 0x7F) {
-            return MFOTA_ERR_URL_CHAR;
-        }
+    if (!mfota_ascii_visible_(url, len)) {
+        return MFOTA_ERR_URL_CHAR;
     }
     if (len < scheme_len || memcmp(url, scheme, scheme_len) != 0) {
         return MFOTA_ERR_URL_SCHEME;
     }
-    host_end = scheme_len;
-    while (host_end < len && url[host_end] != ':' && url[host_end] != '/') {
+    for (host_end = scheme_len; host_end < len && url[host_end] != ':' && url[host_end] != '/';
+         host_end++) {
         if (url[host_end] == '@' || url[host_end] == '?' || url[host_end] == '#') {
             return MFOTA_ERR_URL_HOST;
         }
-        host_end++;
     }
     path_start = host_end;
     if (host_end < len && url[host_end] == ':') {
-        size_t digits = 0;
         port = 0;
-        path_start++;
-        while (path_start < len && url[path_start] >= '0' && url[path_start] <= '9') {
-            if (++digits > 5) {
-                return MFOTA_ERR_URL_PORT;
-            }
+        for (path_start++; path_start < len && is_digit(url[path_start]); path_start++) {
             port = port * 10u + (uint32_t)(url[path_start] - '0');
-            path_start++;
+            if (path_start - host_end > 5) {
+                return MFOTA_ERR_URL_PORT; /* six digits, and no overflow */
+            }
         }
-        if (digits == 0 || port == 0 || port > 65535u ||
-            (path_start < len && url[path_start] != '/')) {
-            return MFOTA_ERR_URL_PORT;
+        if (port == 0 || port > 65535u || (path_start < len && url[path_start] != '/')) {
+            return MFOTA_ERR_URL_PORT; /* also no digits at all */
         }
     }
     if (path_start >= len || url[path_start] != '/') {
@@ -147,18 +109,17 @@ int mfota_url_parse(const char *url, size_t len, struct mfota_url *out)
     }
     for (i = path_start; i < len; i++) {
         if (url[i] == '#') {
-            return MFOTA_ERR_URL_PATH;
+            return MFOTA_ERR_URL_PATH; /* a fragment */
         }
     }
-    out->host = url + scheme_len;
-    out->host_len = host_end - scheme_len;
-    if (parse_ipv4(out->host, out->host_len, out->ipv4)) {
-        out->host_is_ipv4 = 1;
-    } else if (!valid_hostname(out->host, out->host_len) ||
-               ends_in_number(out->host, out->host_len)) {
+    host = check_host(url + scheme_len, host_end - scheme_len, out->ipv4);
+    if (host == 0) {
         memset(out, 0, sizeof *out);
         return MFOTA_ERR_URL_HOST;
     }
+    out->host = url + scheme_len;
+    out->host_len = host_end - scheme_len;
+    out->host_is_ipv4 = host == 2;
     out->port = (uint16_t)port;
     out->path = url + path_start;
     out->path_len = len - path_start;

@@ -102,6 +102,29 @@
 #define MFOTA_THINGSML (!MFOTA_TARGET_MCU_)
 #endif
 
+/* 1: the decoder handles every RFC 8428 field: base time, unit, value and
+ * sum (bt, bu, bv, bs) are resolved into each record, and an array or
+ * object as the value of an unknown extension field is skipped (up to
+ * MFOTA_SENML_EXT_DEPTH_MAX levels).  0: the decoder a device needs for KPN
+ * downlinks (bn, bver, n, u, v, vs, vb, vd, s, t, ut): a record with bt,
+ * bu, bv or bs, an unknown field with an array or object value, or a key
+ * written with escapes ("\u0076" for "v") is refused with
+ * MFOTA_ERR_UNSUPPORTED at that field (never ignored, since a base field
+ * changes what later records mean), and about 1 KiB of code stays out of
+ * the image.  Default: 0 on microcontrollers, else 1. */
+#ifndef MFOTA_SENML_FULL
+#define MFOTA_SENML_FULL (!MFOTA_TARGET_MCU_)
+#endif
+
+/* 1: the decoder's fast paths: JSON strings and tokens checked eight bytes
+ * per step with 64-bit word tricks, SenML's one- and two-letter keys taken
+ * without the general string scan (fast on 64-bit hosts); 0: a byte at a
+ * time through one path, which on a 32-bit MCU is about 0.5 KiB less
+ * code.  Same results either way.  Default: 0 on microcontrollers, else 1. */
+#ifndef MFOTA_WORD_SCAN
+#define MFOTA_WORD_SCAN (!MFOTA_TARGET_MCU_)
+#endif
+
 /* Longest string (bytes after decoding escapes) the SenML decoder accepts.
  * It must hold the longest token a downlink may carry. */
 #ifndef MFOTA_SENML_STR_MAX
@@ -438,6 +461,9 @@
 #endif
 #if MFOTA_SENML_EXT_DEPTH_MAX < 1 || MFOTA_SENML_EXT_DEPTH_MAX > 32
 #error "MFOTA_SENML_EXT_DEPTH_MAX must be in 1..32"
+#endif
+#if (MFOTA_SENML_FULL != 0 && MFOTA_SENML_FULL != 1) || (MFOTA_WORD_SCAN != 0 && MFOTA_WORD_SCAN != 1)
+#error "MFOTA_SENML_FULL and MFOTA_WORD_SCAN must be 0 or 1"
 #endif
 #if MFOTA_SENML_FLOAT != 0 && MFOTA_SENML_FLOAT != 1
 #error "MFOTA_SENML_FLOAT must be 0 (integers and fixed point) or 1 (doubles)"

@@ -151,8 +151,11 @@ void mfota_senml_dec_init(struct mfota_senml_dec *dec, const char *json, size_t 
 
 /* Decode the next record into `rec`.  Returns MFOTA_OK with a record,
  * MFOTA_DONE after the closing ']' (and only whitespace after it), or a
- * negative MFOTA_ERR_SENML_* code; errors are sticky and
- * mfota_senml_dec_offset() tells where in the input it was found. */
+ * negative MFOTA_ERR_SENML_* code -- or MFOTA_ERR_UNSUPPORTED for what the
+ * subset decoder (config.h MFOTA_SENML_FULL 0, the MCU default) does not
+ * implement: bt/bu/bv/bs, a nested extension value, an escaped key; errors
+ * are sticky and mfota_senml_dec_offset() tells where in the input it was
+ * found. */
 int mfota_senml_dec_next(struct mfota_senml_dec *dec, struct mfota_senml_record *rec);
 
 /* Byte offset of the error the decoder stopped at (0 when none). */
