@@ -33,7 +33,8 @@ RECORDS = {
     "m2mfota.url.URL", "m2mfota.things.FotaCommand", "m2mfota.things.UplinkResponse",
     "m2mfota.download.DownloadResult", "m2mfota.download.Plan", "m2mfota.download.Response",
     "m2mfota.flash.ImageReport", "m2mfota.flash.JournalRecord", "m2mfota.flash.McubootImage",
-    "m2mfota.client.Event", "m2mfota.client.Outcome", "m2mfota.flash_sim.Outcome",
+    "m2mfota.client.Event", "m2mfota.client.HttpStatus", "m2mfota.client.Outcome",
+    "m2mfota.flash_sim.Outcome",
     "m2mfota.flash_sim.Device",
 }
 # Not called by users with arguments of their own.

@@ -16,6 +16,7 @@ from emulator_harness import ServerThread
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from m2mfota.client import HttpStatus
 from m2mfota.demo import mcuboot_image
 from m2mfota.flash import Journal, PowerCut
 
@@ -378,7 +379,7 @@ def test_wrong_secret_is_a_result_not_an_exception(srv, fw):
     out = dev.client().run(timeout=10)
     assert (out.result, out.reason, out.error) == (4, "uplink", "MFOTA_ERR_CLIENT_REFUSED")
     # the literal status behind the error name; no download was tried
-    assert out.http_status == (401, None)
+    assert out.http_status == HttpStatus(401, None)
     assert dev.nor.programs == 0
 
 

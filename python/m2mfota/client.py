@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from m2mfota import _args
 from m2mfota._bridge import Bridge, reraise, trampoline
@@ -62,7 +62,8 @@ class Event:
     total: int             #: image size (0 while unknown)
 
 
-class HttpStatus(NamedTuple):
+@dataclass(frozen=True)
+class HttpStatus:
     """The literal HTTP status of the last answers the client got (``None``:
     no answer yet), beside the error names: ``uplink=401`` says why an uplink
     was refused (unknown IMEI or wrong secret), ``download=404`` that the
@@ -83,7 +84,7 @@ class Outcome:
     reason: str | None = None  #: fota.error that went up with a failure
     error: str | None = None   #: the C error behind a failure
     #: the last HTTP statuses of uplink and download (see :class:`HttpStatus`)
-    http_status: HttpStatus = HttpStatus(None, None)
+    http_status: HttpStatus = field(default_factory=lambda: HttpStatus(None, None))
 
 
 def _state_name(state: int) -> str:
