@@ -276,3 +276,25 @@ def test_other_delta_errors_retry_the_delta(srv):
     assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]
     assert dev.downlink(firmware="1.0.0", result=5, error="delta_corrupt") is None
     assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]
+
+
+def test_a_refused_delta_spends_no_attempt(srv):
+    # retry_limit 0 allows one attempt: had the refusal spent it, the device
+    # would end "failed" without ever being offered the full image.
+    port = srv.port
+    v1, v2 = images(7)
+    add_firmware(port, v1, "1.0.0")
+    fw2 = add_firmware(port, v2, "2.0.0")
+    dev = register(port, "350000000000008")
+    camp = start(port, firmware_id=fw2["id"], imeis=[dev.imei], delta_from="1.0.0",
+                 others="full", retry_limit=0)
+    assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]
+    assert dev.downlink(firmware="1.0.0", result=5, error=SOURCE_MISMATCH) is None
+    update = request(port, "GET", f"/api/devices/{dev.imei}").json()["update"]
+    assert update["status"] == "retry" and update["attempts"] == 0
+    cmd = dev.downlink(firmware="1.0.0")
+    assert cmd is not None and cmd["size"] == len(v2) and cmd["sha256"] == fw2["sha256"]
+    # the full image is its one attempt: a failure of it ends the update
+    assert dev.downlink(firmware="1.0.0", result=5, error="sha256_mismatch") is None
+    assert request(port, "GET", f"/api/devices/{dev.imei}").json()["update"]["status"] \
+        == "failed"

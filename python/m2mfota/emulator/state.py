@@ -350,6 +350,13 @@ class UpdateManager:
                     self.conn.execute(
                         "UPDATE campaign_devices SET delta_refused = 1 WHERE campaign_id = ?"
                         " AND imei = ?", (row["campaign_id"], imei))
+                    # The refusal says nothing of whether an update can
+                    # succeed, so it spends no attempt: with retry_limit 0
+                    # and others "full" the device must still get the image.
+                    self._withdraw(row)
+                    self._set_status(row, "retry", file_id=None, token_expires=None,
+                                     attempts=row["attempts"] - 1)
+                    return None
                 return self._after_failure(row, desired, public_base, retry_now=False)
             expires = row["token_expires"]
             if expires is not None and now >= expires:
