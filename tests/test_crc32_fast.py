@@ -2,7 +2,7 @@
 behind m2mfota.crc32: the same CRC as zlib for every buffer type, the same
 argument checks as the rest of the API, the GIL released only from its
 threshold on, buffers released after the call; and cffi's module compiled
-as cffi writes it (no more patched wrappers)."""
+as cffi writes it (no patched wrappers)."""
 
 from __future__ import annotations
 
