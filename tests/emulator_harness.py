@@ -126,3 +126,19 @@ def register(port: int, imei: str, **extra: Any) -> SimDevice:
     assert resp.json()["secret"] == "********"
     secret = request(port, "POST", f"/api/devices/{imei}/secret").json()["secret"]
     return SimDevice(port, imei, secret)
+
+
+def add_firmware(port: int, data: bytes, version: str | None = None) -> dict[str, Any]:
+    """Upload an image (with its version, if given); the firmware row."""
+    path = "/api/firmware" + (f"?version={version}" if version else "")
+    resp = request(port, "POST", path, body=data,
+                   headers={"Content-Type": "application/octet-stream"})
+    assert resp.status == 201, resp.body
+    return resp.json()
+
+
+def campaign(port: int, **body: Any) -> dict[str, Any]:
+    """Start a campaign that must be accepted; the campaign."""
+    resp = request(port, "POST", "/api/campaigns", json_body=body)
+    assert resp.status == 201, resp.body
+    return resp.json()

@@ -580,7 +580,7 @@ def test_valid_calls_pass_the_checks(name):
         pass  # e.g. the discard port refuses, a blank slot has no image
 
 
-# ---- the cases the issue names -----------------------------------------------------
+# ---- argument cases: one test each -------------------------------------------------
 
 
 def test_an_int_is_never_a_length():

@@ -2,7 +2,7 @@
 behind m2mfota.crc32: the same CRC as zlib for every buffer type, the same
 argument checks as the rest of the API, the GIL released only from its
 threshold on, buffers released after the call; and cffi's module compiled
-as cffi writes it (no more patched wrappers)."""
+as cffi writes it (no patched wrappers)."""
 
 from __future__ import annotations
 
@@ -125,3 +125,11 @@ def test_long_buffers_around_the_tuning_thresholds(kernel):
         for start in (0, 1, 17, 63):
             chunk = memoryview(big)[start:start + n]
             assert crc32_with(kernel, chunk, 7) == zlib.crc32(chunk, 7), (n, start)
+
+
+def test_a_released_memoryview_keeps_its_own_error():
+    # Not called strided: the exporter's ValueError names what is wrong.
+    view = memoryview(b"abc")
+    view.release()
+    with pytest.raises(ValueError, match="released memoryview"):
+        m2mfota.crc32(view)

@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from emulator_harness import ServerThread, SimDevice, fota_pack, register, request, sign
+from emulator_harness import (
+    ServerThread,
+    SimDevice,
+    add_firmware,
+    campaign,
+    fota_pack,
+    register,
+    request,
+    sign,
+)
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -54,20 +63,6 @@ def shared_server():
 
 def add_device(port: int, imei: str, **extra) -> SimDevice:
     return register(port, imei, **extra)
-
-
-def add_firmware(port: int, data: bytes, version: str | None = None) -> dict:
-    path = "/api/firmware" + (f"?version={version}" if version else "")
-    resp = request(port, "POST", path, body=data,
-                   headers={"Content-Type": "application/octet-stream"})
-    assert resp.status == 201, resp.body
-    return resp.json()
-
-
-def campaign(port: int, **body) -> dict:
-    resp = request(port, "POST", "/api/campaigns", json_body=body)
-    assert resp.status == 201, resp.body
-    return resp.json()
 
 
 def device(port: int, imei: str) -> dict:

@@ -255,12 +255,7 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#cf-firmware option")) == 2,
                  what="firmware choices")
         Select(browser.find_element(By.ID, "cf-firmware")).select_by_value("2")
-        browser.find_element(By.ID, "cf-name").send_keys("meters to 3.2.0")
-        Select(browser.find_element(By.ID, "cf-target")).select_by_value("type")
-        browser.find_element(By.ID, "cf-value").send_keys("meter")
-        browser.find_element(By.ID, "cf-submit").click()
-        wait_for(lambda: browser.current_url.split("#", 1)[1].startswith("/campaign/"),
-                 what="the campaign page")
+        submit_campaign_to_meters(browser, "meters to 3.2.0")
         camp = request(port, "GET", "/api/campaigns/1").json()
         assert camp["firmware"]["version"] == "3.2.0"
         assert len(request(port, "GET", "/api/firmware").json()) == 1  # nothing uploaded
@@ -286,6 +281,20 @@ def test_event_log_and_firmware_page(browser, tmp_path):
                if "Content Security Policy" in e["message"]]
         assert csp == []
 
+
+
+def submit_campaign_to_meters(browser, name: str) -> None:
+    """Name the campaign on the open form, target devices of type "meter",
+    submit it and wait for its page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.find_element(By.ID, "cf-name").send_keys(name)
+    Select(browser.find_element(By.ID, "cf-target")).select_by_value("type")
+    browser.find_element(By.ID, "cf-value").send_keys("meter")
+    browser.find_element(By.ID, "cf-submit").click()
+    wait_for(lambda: browser.current_url.split("#", 1)[1].startswith("/campaign/"),
+             what="the campaign page")
 
 @pytest.mark.external_build
 def test_delta_campaign_form_and_firmware_page(browser):
@@ -313,12 +322,7 @@ def test_delta_campaign_form_and_firmware_page(browser):
         Select(browser.find_element(By.ID, "cf-firmware")).select_by_value(str(ids[1]))
         Select(browser.find_element(By.ID, "cf-delta-from")).select_by_value("1.0.0")
         Select(browser.find_element(By.ID, "cf-others")).select_by_value("skip")
-        browser.find_element(By.ID, "cf-name").send_keys("meters, delta")
-        Select(browser.find_element(By.ID, "cf-target")).select_by_value("type")
-        browser.find_element(By.ID, "cf-value").send_keys("meter")
-        browser.find_element(By.ID, "cf-submit").click()
-        wait_for(lambda: browser.current_url.split("#", 1)[1].startswith("/campaign/"),
-                 what="the campaign page")
+        submit_campaign_to_meters(browser, "meters, delta")
         camp = request(port, "GET", "/api/campaigns/1").json()
         delta = camp["delta"]
         assert delta["source"]["version"] == "1.0.0" and delta["others"] == "skip"

@@ -12,7 +12,8 @@ import sys
 import zlib
 
 import pytest
-from emulator_harness import ServerThread, register, request
+from emulator_harness import ServerThread, add_firmware, register, request
+from emulator_harness import campaign as start
 
 pytest.importorskip("detools")
 
@@ -30,19 +31,6 @@ def images(seed: int = 1, size: int = 24_000) -> tuple[bytes, bytes]:
         v2[off:off + 8] = b"PATCHED!"
     v2[9000:9000] = b"a new function"
     return v1, bytes(v2)
-
-
-def add_firmware(port: int, data: bytes, version: str) -> dict:
-    resp = request(port, "POST", f"/api/firmware?version={version}", body=data,
-                   headers={"Content-Type": "application/octet-stream"})
-    assert resp.status == 201, resp.body
-    return resp.json()
-
-
-def start(port: int, **body) -> dict:
-    resp = request(port, "POST", "/api/campaigns", json_body=body)
-    assert resp.status == 201, resp.body
-    return resp.json()
 
 
 def refused(port: int, **body) -> tuple[int, dict]:
@@ -265,14 +253,36 @@ def test_delta_download_survives_a_restart(tmp_path):
         assert (resent["size"], resent["sha256"]) == (cmd["size"], cmd["sha256"])
 
 
-def test_other_delta_errors_retry_the_delta(srv):
-    port = srv.port
-    v1, v2 = images(6)
+def one_device_on_v1(port: int, seed: int, imei: str, retry_limit: int):
+    """A device on 1.0.0 in a campaign to 2.0.0 by delta (others "full"),
+    sent its delta command: the device, the campaign, 2.0.0's row and image."""
+    v1, v2 = images(seed)
     add_firmware(port, v1, "1.0.0")
     fw2 = add_firmware(port, v2, "2.0.0")
-    dev = register(port, "350000000000007")
+    dev = register(port, imei)
     camp = start(port, firmware_id=fw2["id"], imeis=[dev.imei], delta_from="1.0.0",
-                 others="full", retry_limit=2)
+                 others="full", retry_limit=retry_limit)
     assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]
+    return dev, camp, fw2, v2
+
+
+def test_other_delta_errors_retry_the_delta(srv):
+    dev, camp, _, _ = one_device_on_v1(srv.port, 6, "350000000000007", retry_limit=2)
     assert dev.downlink(firmware="1.0.0", result=5, error="delta_corrupt") is None
     assert dev.downlink(firmware="1.0.0")["size"] == camp["delta"]["size"]
+
+
+def test_a_refused_delta_spends_no_attempt(srv):
+    # retry_limit 0 allows one attempt: had the refusal spent it, the device
+    # would end "failed" without ever being offered the full image.
+    port = srv.port
+    dev, _, fw2, v2 = one_device_on_v1(port, 7, "350000000000008", retry_limit=0)
+    assert dev.downlink(firmware="1.0.0", result=5, error=SOURCE_MISMATCH) is None
+    update = request(port, "GET", f"/api/devices/{dev.imei}").json()["update"]
+    assert update["status"] == "retry" and update["attempts"] == 0
+    cmd = dev.downlink(firmware="1.0.0")
+    assert cmd is not None and cmd["size"] == len(v2) and cmd["sha256"] == fw2["sha256"]
+    # the full image is its one attempt: a failure of it ends the update
+    assert dev.downlink(firmware="1.0.0", result=5, error="sha256_mismatch") is None
+    assert request(port, "GET", f"/api/devices/{dev.imei}").json()["update"]["status"] \
+        == "failed"

@@ -117,7 +117,7 @@ def test_client_accepts_a_valid_signed_replacement(srv, keys, files, kind):
 
 
 def test_raw_bootloader_is_an_explicit_choice(srv, files):
-    """The issue's case: a non-image marked pending happens only when the
+    """The case that matters: a non-image marked pending happens only when the
     device said bootloader="none"."""
     meta = upload(srv, files["original"], None)
     dev = Device(srv, image_size=max(len(f) for f in files.values()))

@@ -45,7 +45,7 @@ def test_budgeted_targets_are_within_the_readme_budget(figures):
     figs, _ = figures
     budgets = size_client.read_budgets((ROOT / "README.md").read_text())
     bound = {label for b in budgets for label in b.targets}
-    # the budget binds both MCUs the issue names
+    # the budget binds both MCUs the project targets
     assert {"Cortex-M4", "Cortex-M0+"} <= bound
     problems = size_client.over_budget(budgets, list(figs.values()))
     assert not problems, "\n".join(problems)

@@ -39,9 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "the device needs to recognise it")
     parser.add_argument("--apply", action="store_true",
                         help="apply PATCH to OLD with the C applier instead of making a patch")
-    parser.add_argument("--compression", choices=COMPRESSIONS, default="heatshrink",
+    # None stands for the default, so that --apply can refuse what it would ignore.
+    parser.add_argument("--compression", choices=COMPRESSIONS, default=None,
                         help="patch compression (default: heatshrink)")
-    parser.add_argument("--window-sz2", type=int, default=8, choices=range(4, WINDOW_SZ2_MAX + 1),
+    parser.add_argument("--window-sz2", type=int, default=None,
+                        choices=range(4, WINDOW_SZ2_MAX + 1),
                         metavar=f"4-{WINDOW_SZ2_MAX}",
                         help="heatshrink window exponent; the device keeps 2^N bytes (default 8)")
     parser.add_argument("--source-sha256", metavar="HEX",
@@ -61,16 +63,26 @@ def _ratio(part: int, whole: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.old == "-" and args.second == "-":
+        # the second read would see an empty stream and make a wrong patch
+        raise UserError("only one of OLD and NEW|PATCH can be standard input ('-')")
+    if args.apply:
+        for flag, value in (("--raw", args.raw or None), ("--compression", args.compression),
+                            ("--window-sz2", args.window_sz2)):
+            if value is not None:
+                raise UserError(f"{flag} goes with making a patch, not with --apply")
+    elif args.source_sha256 is not None:
+        raise UserError("--source-sha256 goes with --apply")
     old = _read(args.old)
     second = _read(args.second)
     if args.apply:
         return _apply(args, old, second)
-    if args.source_sha256 is not None:
-        raise UserError("--source-sha256 goes with --apply")
+    compression = args.compression or "heatshrink"
+    window_sz2 = 8 if args.window_sz2 is None else args.window_sz2
     try:
         t0 = time.perf_counter()
-        patch = create_patch(old, second, args.compression, window_sz2=args.window_sz2,
-                             lookahead_sz2=min(7, args.window_sz2 - 1))
+        patch = create_patch(old, second, compression, window_sz2=window_sz2,
+                             lookahead_sz2=min(7, window_sz2 - 1))
         took = time.perf_counter() - t0
     except RuntimeError as exc:  # detools missing
         raise UserError(str(exc)) from None
@@ -79,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         f.write(out)
     kind = "patch" if args.raw else "delta file"
     print(f"old {len(old)} bytes, new {len(second)} bytes, {kind} {len(out)} bytes "
-          f"({_ratio(len(out), len(second))} of new, {args.compression}, {took:.2f} s)")
+          f"({_ratio(len(out), len(second))} of new, {compression}, {took:.2f} s)")
     print(f"saving {len(second) - len(out)} bytes ({_ratio(len(second) - len(out), len(second))})"
           f" against sending the new image")
     print(f"old sha256 {hashlib.sha256(old).hexdigest()}")

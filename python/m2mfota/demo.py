@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-from m2mfota._cli_types import float_range, int_range
+from m2mfota._cli_types import UserError, float_range, int_range
 from m2mfota.emulator.background import BackgroundServer
 
 FROM_VERSION = "1.0.0"
@@ -309,9 +309,7 @@ def run(args: argparse.Namespace) -> int:
     old_payload = payload
     if getattr(args, "delta", False):
         if importlib.util.find_spec("detools") is None:
-            console.print("m2mfota demo: error: --delta needs detools: "
-                          "pip install 'm2mfota[delta]'")
-            return 2
+            raise UserError("--delta needs detools: pip install 'm2mfota[delta]'")
         # 2.0.0 is a small change of the 1.0.0 every device runs
         payload = small_change(old_payload, args.seed)
     if args.bootloader == "mcuboot":
@@ -400,10 +398,7 @@ def run(args: argparse.Namespace) -> int:
                 "device", "from → to", "fault", "result") else "right",
                 no_wrap=col != "fault", max_width=12 if col == "fault" else None)
         for d in devices:
-            info = emu.api("GET", f"/api/devices/{d.imei}")
-            reported = info["reported"]["firmware"]
-            status = info["update"]["status"]
-            good = status == "done" and reported == to_version
+            reported, status, good = outcome(emu, d.imei, to_version)
             ok &= good
             table.add_row(d.imei, f"{FROM_VERSION} → {reported}", d.fault, str(d.parts),
                           str(d.requests),
@@ -435,6 +430,15 @@ def finish(console: Any, emu: Emulator, devices: list[DeviceRun], ok: bool, to_v
     return 0 if ok else 1
 
 
+def outcome(emu: Emulator, imei: str, to_version: str) -> tuple[str, str, bool]:
+    """A device's reported version and update status, and whether it is done
+    running ``to_version``."""
+    info = emu.api("GET", f"/api/devices/{imei}")
+    reported = info["reported"]["firmware"]
+    status = info["update"]["status"]
+    return reported, status, status == "done" and reported == to_version
+
+
 def delta_summary(console: Any, emu: Emulator, campaign_id: int, devices: list[DeviceRun],
                   image_size: int, to_version: str) -> bool:
     """The --delta table: per device the file it was sent, the file bytes the
@@ -457,10 +461,7 @@ def delta_summary(console: Any, emu: Emulator, campaign_id: int, devices: list[D
     ok = True
     total_sent = 0
     for d in devices:
-        info = emu.api("GET", f"/api/devices/{d.imei}")
-        reported = info["reported"]["firmware"]
-        status = info["update"]["status"]
-        good = status == "done" and reported == to_version
+        reported, status, good = outcome(emu, d.imei, to_version)
         ok &= good
         # counted by the server when a download ends: every device that is
         # done has ended its downloads

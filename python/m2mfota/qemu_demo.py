@@ -125,8 +125,8 @@ def _delta_file(v1: bytes, update: bytes) -> bytes:
 
     try:
         return create_delta_file(v1, update)
-    except ImportError as exc:
-        raise UserError(f"--delta needs detools ({exc}): pip install detools") from None
+    except RuntimeError as exc:  # create_patch's word for a missing detools
+        raise UserError(f"--delta: {exc}") from None
 
 
 def _demo(args: argparse.Namespace, board: Path, image: bytes, workdir: Path, sim: Any,

@@ -38,6 +38,11 @@ static int gil_released_last;
 static PyObject *refuse_data(PyObject *data)
 {
     if (PyObject_CheckBuffer(data)) {
+        if (!PyErr_ExceptionMatches(PyExc_BufferError)) {
+            /* The exporter's own refusal (a released memoryview's
+             * ValueError, say) says more than a guess would. */
+            return NULL;
+        }
         /* It exports a buffer, but not as one contiguous run of bytes
          * (a strided view, say): hashing it would need a copy. */
         PyErr_Clear();

@@ -72,6 +72,18 @@ ERROR_NAMES = {
 DELTA_SOURCE_ERRORS = frozenset({"delta_source", "delta_unsupported"})
 
 
+def _cached(cache: dict[int, bytes], key: int, load: Callable[[], bytes]) -> bytes:
+    """``cache[key]``, loaded on a miss; the oldest entry goes when the cache
+    holds DATA_CACHE (rows are never changed, so nothing goes stale)."""
+    data = cache.get(key)
+    if data is None:
+        data = load()
+        if len(cache) >= DATA_CACHE:
+            del cache[next(iter(cache))]
+        cache[key] = data
+    return data
+
+
 def result_name(result: int | None) -> str | None:
     """The name of a fota.result code (None for none; "result N" if unknown)."""
     if result is None:
@@ -190,23 +202,11 @@ class UpdateManager:
 
     def firmware_data(self, firmware_id: int) -> bytes:
         """The bytes of a firmware, from a small cache (the last DATA_CACHE read)."""
-        data = self._data.get(firmware_id)
-        if data is None:
-            data = firmware.data(self.conn, firmware_id)
-            if len(self._data) >= DATA_CACHE:
-                del self._data[next(iter(self._data))]
-            self._data[firmware_id] = data
-        return data
+        return _cached(self._data, firmware_id, lambda: firmware.data(self.conn, firmware_id))
 
     def delta_data(self, delta_id: int) -> bytes:
         """The bytes of a delta file (cached like firmware_data)."""
-        data = self._delta_data.get(delta_id)
-        if data is None:
-            data = deltas.data(self.conn, delta_id)
-            if len(self._delta_data) >= DATA_CACHE:
-                del self._delta_data[next(iter(self._delta_data))]
-            self._delta_data[delta_id] = data
-        return data
+        return _cached(self._delta_data, delta_id, lambda: deltas.data(self.conn, delta_id))
 
     def file_data(self, row: Mapping[str, Any]) -> bytes:
         """The bytes a device's download serves: its delta file or its desired image."""
@@ -350,6 +350,13 @@ class UpdateManager:
                     self.conn.execute(
                         "UPDATE campaign_devices SET delta_refused = 1 WHERE campaign_id = ?"
                         " AND imei = ?", (row["campaign_id"], imei))
+                    # The refusal says nothing of whether an update can
+                    # succeed, so it spends no attempt: with retry_limit 0
+                    # and others "full" the device must still get the image.
+                    self._withdraw(row)
+                    self._set_status(row, "retry", file_id=None, token_expires=None,
+                                     attempts=row["attempts"] - 1)
+                    return None
                 return self._after_failure(row, desired, public_base, retry_now=False)
             expires = row["token_expires"]
             if expires is not None and now >= expires:
