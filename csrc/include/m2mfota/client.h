@@ -188,8 +188,8 @@ enum mfota_phase {
 
 /* The engine's delta state (client_delta.c); private. */
 struct mfota_client_delta {
-#if MFOTA_DELTA
     uint8_t kind;          /* MFOTA_DELTA_KIND_* of the file being downloaded */
+#if MFOTA_DELTA
     int pending_err;       /* an applier error held until its part's CRC is known */
     uint32_t file_size;    /* the delta file's size (the download's total) */
     uint32_t file_pos;     /* file bytes fed so far */
@@ -200,7 +200,7 @@ struct mfota_client_delta {
     struct mfota_delta ap;
     struct mfota_flash source_hal; /* cfg.delta_source, errors through client_hal.c */
 #else
-    uint8_t matched;       /* leading file bytes known to match "MFDP" (all 4: refused) */
+    uint8_t matched;       /* leading file bytes that match "MFDP" (all of them: refused) */
 #endif
 };
 
