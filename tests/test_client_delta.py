@@ -249,3 +249,4 @@ def test_c_client_selftest_without_delta(tmp_path):
     assert out.returncode == 0, out.stdout
     assert "ok client delta file\n" in out.stdout, out.stdout
     assert "ok client delta file, wrong source\n" in out.stdout, out.stdout
+    assert "ok client delta magic split\n" in out.stdout, out.stdout

@@ -115,7 +115,11 @@ def public_structs() -> dict[str, list[str]]:
         text = re.sub(r"/\*.*?\*/", "", header.read_text(), flags=re.S)
         for m in re.finditer(r"struct (mfota_\w+) \{(.*?)\n\};", text, re.S):
             members = []
-            for decl in m.group(2).split(";"):
+            # Members under #if depend on config.h, not on the enum size:
+            # probed only when present in every build, so left out here.
+            body = re.sub(r"^\s*#\s*if.*?^\s*#\s*endif[^\n]*", "", m.group(2),
+                          flags=re.S | re.M)
+            for decl in body.split(";"):
                 decl = " ".join(decl.split())
                 if not decl:
                     continue

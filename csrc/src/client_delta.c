@@ -25,6 +25,8 @@ static int write_image(struct mfota_client *c, uint64_t offset, const uint8_t *d
     return mfota_flash_writer_write(&c->writer_, (uint32_t)offset, data, len);
 }
 
+#if MFOTA_DELTA
+
 /* The download starts again from the file's first byte (a delta download,
  * or one still undecided, has nothing worth keeping). */
 static int restarts_from_zero(const struct mfota_client *c)
@@ -32,8 +34,6 @@ static int restarts_from_zero(const struct mfota_client *c)
     return c->delta_.kind == MFOTA_DELTA_KIND_DELTA ||
            (c->delta_.kind == MFOTA_DELTA_KIND_UNKNOWN && c->writer_.committed.offset == 0u);
 }
-
-#if MFOTA_DELTA
 
 static int source_read(void *ctx, uint32_t off, void *buf, size_t len)
 {
@@ -246,66 +246,6 @@ int mfota_client_delta_verify_(struct mfota_client *c, struct mfota_image_report
     return rc;
 }
 
-#else /* !MFOTA_DELTA: recognise a delta file only to refuse it */
-
-static const uint8_t magic[4] = {'M', 'F', 'D', 'P'};
-
-void mfota_client_delta_init_(struct mfota_client *c)
-{
-    mfota_client_delta_reset_(c);
-}
-
-void mfota_client_delta_reset_(struct mfota_client *c)
-{
-    c->delta_.kind = MFOTA_DELTA_KIND_UNKNOWN;
-    c->delta_.matched = 0;
-}
-
-int mfota_client_file_data_(struct mfota_client *c, uint64_t offset, const uint8_t *data,
-                            size_t len)
-{
-    struct mfota_client_delta *d = &c->delta_;
-    size_t n = 0;
-    int rc;
-    if (d->kind == MFOTA_DELTA_KIND_UNKNOWN && offset != 0u && d->matched == 0u) {
-        d->kind = MFOTA_DELTA_KIND_IMAGE;
-    }
-    if (d->kind == MFOTA_DELTA_KIND_IMAGE) {
-        return write_image(c, offset, data, len);
-    }
-    while (n < len && data[n] == magic[d->matched]) {
-        if (d->matched == sizeof magic - 1u) {
-            /* Never written as an image: this build cannot apply it. */
-            return MFOTA_ERR_DELTA_UNSUPPORTED;
-        }
-        d->matched++;
-        n++;
-    }
-    if (n == len) {
-        return MFOTA_OK; /* all of it matched: still undecided */
-    }
-    d->kind = MFOTA_DELTA_KIND_IMAGE;
-    rc = write_image(c, 0, magic, d->matched); /* the held bytes are the magic's */
-    return rc < 0 ? rc : write_image(c, d->matched, data + n, len - n);
-}
-
-int mfota_client_delta_part_done_(struct mfota_client *c, uint64_t offset, uint64_t len)
-{
-    struct mfota_client_delta *d = &c->delta_;
-    int rc;
-    if (d->kind == MFOTA_DELTA_KIND_IMAGE) {
-        return 0;
-    }
-    if (offset + len < c->total) {
-        return MFOTA_ERR_STATE; /* a part of 1..3 bytes; parts are whole sectors */
-    }
-    d->kind = MFOTA_DELTA_KIND_IMAGE; /* a file of 0..3 bytes */
-    rc = write_image(c, 0, magic, d->matched);
-    return rc < 0 ? rc : 0;
-}
-
-#endif /* MFOTA_DELTA */
-
 int mfota_client_delta_part_failed_(struct mfota_client *c, uint64_t offset)
 {
     if (!restarts_from_zero(c)) {
@@ -333,3 +273,35 @@ int mfota_client_delta_resume_(struct mfota_client *c)
     c->done = 0;
     return 1;
 }
+
+#else /* !MFOTA_DELTA: recognise a delta file only to refuse it */
+
+/* Every byte goes to the flash writer as it arrives; only the count of the
+ * file's leading bytes that match "MFDP" is kept.  The writer holds up to a
+ * program block in RAM before it programs it, so with blocks of 4 bytes or
+ * more (or the magic in one chunk) a delta file is refused before any of its
+ * bytes reach the slot; the update ends either way.  Bytes at offsets 0..3 may come again (a
+ * part fetched anew): a match at p extends the count only from p, a
+ * mismatch at p cuts it to p, so the count stays right whatever is refetched. */
+static const uint8_t magic[4] = {'M', 'F', 'D', 'P'};
+
+int mfota_client_file_data_(struct mfota_client *c, uint64_t offset, const uint8_t *data,
+                            size_t len)
+{
+    uint8_t *m = &c->delta_.matched;
+    size_t i;
+    for (i = 0; i < len && offset + i < sizeof magic; i++) {
+        uint8_t p = (uint8_t)(offset + i);
+        if (data[i] != magic[p]) {
+            *m = *m > p ? p : *m;
+        } else if (*m == p) {
+            *m = (uint8_t)(p + 1u);
+        }
+    }
+    if (*m == sizeof magic) {
+        return MFOTA_ERR_DELTA_UNSUPPORTED; /* this build cannot apply it */
+    }
+    return write_image(c, offset, data, len);
+}
+
+#endif /* MFOTA_DELTA */

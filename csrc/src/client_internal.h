@@ -35,16 +35,17 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms);
 
 /* ---- client_delta.c: the file's first bytes decide image or delta ---- */
 
+/* The sink's data(): an image goes to the flash writer, a delta file's patch
+ * to the applier.  Delta errors are held until the part is judged. */
+int mfota_client_file_data_(struct mfota_client *c, uint64_t offset, const uint8_t *data,
+                            size_t len);
+
+#if MFOTA_DELTA
 /* Bind the delta source HAL (errors through mfota_client_hal_()). */
 void mfota_client_delta_init_(struct mfota_client *c);
 
 /* Forget the file's kind: its next byte at offset 0 decides again. */
 void mfota_client_delta_reset_(struct mfota_client *c);
-
-/* The sink's data(): an image goes to the flash writer, a delta file's patch
- * to the applier.  Delta errors are held until the part is judged. */
-int mfota_client_file_data_(struct mfota_client *c, uint64_t offset, const uint8_t *data,
-                            size_t len);
 
 /* The sink's part_done() for a file that is not (or not yet known to be) an
  * image: 1 when handled (c->done set), 0 when the caller commits the part
@@ -59,6 +60,17 @@ int mfota_client_delta_part_failed_(struct mfota_client *c, uint64_t offset);
 /* A new download attempt (DL_RESUME): 1 when it must start at offset 0
  * (a delta file, or a file still undecided), else 0. */
 int mfota_client_delta_resume_(struct mfota_client *c);
+
+#else
+/* Without the delta engine every file is an image (a delta file is refused
+ * by its magic in mfota_client_file_data_()): nothing to bind, decide or
+ * restart beyond the magic's match count. */
+#define mfota_client_delta_init_(c) ((void)((c)->delta_.matched = 0))
+#define mfota_client_delta_reset_(c) ((void)((c)->delta_.matched = 0))
+#define mfota_client_delta_part_done_(c, offset, len) ((void)(offset), (void)(len), 0)
+#define mfota_client_delta_part_failed_(c, offset) ((void)(offset), 0)
+#define mfota_client_delta_resume_(c) 0
+#endif
 
 #if MFOTA_DELTA
 /* VERIFY for a delta file: the applier finished, the file matches the

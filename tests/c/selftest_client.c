@@ -628,5 +628,32 @@ int mfota_selftest_client(void)
                    "delta file for another source: result 6");
     SELFTEST_CHECK(failures, slot_erased(SLOT_SIZE), "delta file for another source: slot untouched");
     report(failures, &before, "client delta file, wrong source");
+#if !MFOTA_DELTA
+    /* Pieces of 1..5 bytes split the magic at every place: a delta file is
+     * still refused, and an image whose first bytes are "MFD" (the magic's
+     * first three, then another) is still written whole. */
+    {
+        size_t piece;
+        for (piece = 1u; piece <= 5u; piece++) {
+            setup(NULL, "1.0.0");
+            w.downlink = delta_file_downlink();
+            w.dl.recv_max = piece;
+            rc = run_cycle(600000u);
+            SELFTEST_CHECK(failures, rc == MFOTA_OK && !client.has_pending &&
+                                         w.last_result == 6 &&
+                                         strcmp(w.last_error, "delta_unsupported") == 0,
+                           "delta file in small pieces: refused");
+            setup(NULL, "1.0.0");
+            memcpy(w.image, "MFDQ", 4);
+            w.downlink = good_downlink();
+            w.dl.recv_max = piece;
+            rc = run_cycle(600000u);
+            SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending &&
+                                         memcmp(w.nor, w.image, IMAGE_SIZE) == 0,
+                           "an image starting MFD, in small pieces: written whole");
+        }
+    }
+    report(failures, &before, "client delta magic split");
+#endif
     return failures;
 }

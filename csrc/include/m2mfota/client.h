@@ -200,7 +200,7 @@ struct mfota_client_delta {
     struct mfota_delta ap;
     struct mfota_flash source_hal; /* cfg.delta_source, errors through client_hal.c */
 #else
-    uint8_t matched;       /* bytes of "MFDP" matched so far (held: they are the magic's) */
+    uint8_t matched;       /* leading file bytes that match "MFDP" (all of them: refused) */
 #endif
 };
 
