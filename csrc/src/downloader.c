@@ -722,6 +722,9 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         if (need_input) {
             continue;
         }
+        if (rc == MFOTA_ERR_DL_TOO_LARGE) {
+            return fail(dl, rc); /* a file of 4 GiB or more: asking again cannot help */
+        }
         if (rc < 0 && rc != MFOTA_ERR_HTTP_CRC) {
             return attempt_failed(dl, rc, 0); /* malformed: the connection is unusable */
         }
