@@ -365,7 +365,7 @@ def test_uplink_response_then_downlink_through_the_python_api():
     (b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 4097, "MFOTA_ERR_NOSPC"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", "MFOTA_ERR_HTTP_CHUNK"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 17 + b"\r\n",
-     "MFOTA_ERR_HTTP_CHUNK"),
+     "MFOTA_ERR_DL_TOO_LARGE"),  # a chunk of 4 GiB or more
     (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n", "MFOTA_ERR_HTTP_LENGTH"),
 ])
 def test_uplink_response_refusals(raw, error):
