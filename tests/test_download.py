@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 import os
 import random
+import socket
 import subprocess
 import sys
+import threading
 import time
 import zlib
 
@@ -301,3 +303,63 @@ def test_serve_files_cli(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _canned_server(head: bytes, body: bytes) -> tuple[int, list[bytes], threading.Thread]:
+    """A server on 127.0.0.1 that answers every request on up to 4
+    connections with `head` + `body` and closes; it stops by itself."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    srv.settimeout(5)
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        with srv:
+            for _ in range(4):
+                try:
+                    conn, _addr = srv.accept()
+                except OSError:
+                    return
+                with conn:
+                    conn.settimeout(5)
+                    try:
+                        req = b""
+                        while b"\r\n\r\n" not in req:
+                            more = conn.recv(4096)
+                            if not more:
+                                break
+                            req += more
+                        seen.append(req)
+                        conn.sendall(head + body)
+                    except OSError:
+                        pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return srv.getsockname()[1], seen, t
+
+
+@pytest.mark.parametrize("total", [2**32, 2**40])
+def test_a_file_of_4_gib_or_more_is_too_large_at_once(total):
+    """Sizes are 32-bit: a Content-Range total of 4 GiB or more is refused by
+    the parser, and the downloader gives up without asking again."""
+    head = (b"HTTP/1.1 200 OK\r\nContent-Range: bytes 0-1023/%d\r\n"
+            b"Content-Length: 1024\r\nConnection: close\r\n\r\n" % total)
+    port, seen, t = _canned_server(head, bytes(1024))
+    with pytest.raises(m2mfota.DownloadError) as exc:
+        m2mfota.download(f"http://127.0.0.1:{port}/f", "t", part_size=PART, timeout=2.0,
+                         max_retries=3)
+    assert exc.value.code == "MFOTA_ERR_DL_TOO_LARGE"
+    assert len(seen) == 1  # not retried
+    assert exc.value.result is not None and exc.value.result.data == b""
+    t.join(10)
+
+
+def test_largest_known_total_is_accepted_and_larger_is_refused_before_any_request():
+    with pytest.raises(m2mfota.DownloadError) as exc:
+        m2mfota.download("http://127.0.0.1:9/f", "t", total=2**32)
+    assert exc.value.code == "MFOTA_ERR_DL_TOO_LARGE"
+    with pytest.raises(m2mfota.DownloadError) as exc:
+        m2mfota.download("http://127.0.0.1:9/f", "t", offset=2**32)
+    assert exc.value.code == "MFOTA_ERR_DL_TOO_LARGE"

@@ -130,7 +130,7 @@ def test_no_body_statuses():
     (b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", "MFOTA_ERR_HTTP_SYNTAX"),
     (b"HTTP/1.1 200 OK\r\nA: \x00\r\n\r\n", "MFOTA_ERR_HTTP_SYNTAX"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", "MFOTA_ERR_HTTP_LENGTH"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", "MFOTA_ERR_HTTP_LENGTH"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1x99999999999\r\n\r\n", "MFOTA_ERR_HTTP_LENGTH"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
      "MFOTA_ERR_HTTP_LENGTH"),
     (b"HTTP/1.1 200 OK\r\nContent-Range: bytes 5-4/10\r\n\r\n", "MFOTA_ERR_HTTP_RANGE"),
@@ -145,6 +145,38 @@ def test_no_body_statuses():
 ])
 def test_malformed_input_gives_a_specific_error(raw, error):
     assert parse_response([raw]).error == error
+
+
+_BIG = 2**32  # sizes are 32-bit: an image is below 4 GiB
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % _BIG,
+    b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+    b"HTTP/1.1 206 Partial\r\nContent-Range: bytes 0-1/%d\r\n\r\n" % _BIG,
+    b"HTTP/1.1 206 Partial\r\nContent-Range: bytes %d-%d/*\r\n\r\n" % (_BIG, _BIG + 1),
+    b"HTTP/1.1 206 Partial\r\nContent-Range: bytes */%d\r\n\r\n" % (_BIG * 10),
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100000000\r\n",
+])
+def test_sizes_of_4_gib_or_more_are_too_large_not_wrapped(raw):
+    assert parse_response([raw]).error == "MFOTA_ERR_DL_TOO_LARGE"
+
+
+def test_largest_32_bit_sizes_and_leading_zeros_are_accepted():
+    top = _BIG - 1
+    r = parse_response([b"HTTP/1.1 206 Partial\r\nContent-Range: bytes %d-%d/%d\r\n"
+                        b"Content-Length: 0001\r\n\r\nx" % (top - 1, top - 1, top)])
+    assert r.error is None and r.content_range == (top - 1, top - 1) and r.total == top
+    assert r.content_length == 1 and r.body == b"x"
+    r = parse_response([b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"000000000000001\r\nz\r\n0\r\n\r\n"])
+    assert r.error is None and r.body == b"z"
+
+
+def test_retry_after_beyond_32_bits_saturates():
+    r = parse_response([b"HTTP/1.1 503 Busy\r\nRetry-After: 99999999999999999999999\r\n"
+                        b"Content-Length: 0\r\n\r\n"])
+    assert r.error is None and r.retry_after == 0xFFFFFFFF
 
 
 def test_header_block_is_bounded():
@@ -333,7 +365,7 @@ def test_uplink_response_then_downlink_through_the_python_api():
     (b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 4097, "MFOTA_ERR_NOSPC"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", "MFOTA_ERR_HTTP_CHUNK"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"f" * 17 + b"\r\n",
-     "MFOTA_ERR_HTTP_CHUNK"),
+     "MFOTA_ERR_DL_TOO_LARGE"),  # a chunk of 4 GiB or more
     (b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n", "MFOTA_ERR_HTTP_LENGTH"),
 ])
 def test_uplink_response_refusals(raw, error):

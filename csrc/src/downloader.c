@@ -92,9 +92,10 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
         return MFOTA_ERR_INVAL;
     }
     dl->cfg_ = *cfg;
-    if (dl->cfg_.max_size == 0u) {
-        dl->cfg_.max_size = MFOTA_DL_MAX_SIZE;
-    }
+    /* Sizes are 32-bit past this point: a larger bound is no bound. */
+    dl->max_size_ = cfg->max_size == 0u       ? (uint32_t)MFOTA_DL_MAX_SIZE
+                    : cfg->max_size > 0xFFFFFFFFu ? 0xFFFFFFFFu
+                                                 : (uint32_t)cfg->max_size;
     if (dl->cfg_.timeout_ms == 0u) {
         dl->cfg_.timeout_ms = MFOTA_DL_TIMEOUT_MS;
     }
@@ -118,12 +119,12 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
     if (dl->head_len_ > MFOTA_HTTP_REQUEST_MAX) {
         return MFOTA_ERR_HTTP_REQUEST_SIZE;
     }
-    rc = mfota_plan_init(&dl->plan, &cfg->plan, cfg->offset, cfg->requests_used);
-    if (rc == MFOTA_OK && cfg->has_total && cfg->total > dl->cfg_.max_size) {
-        rc = MFOTA_ERR_DL_TOO_LARGE;
+    if (cfg->offset > 0xFFFFFFFFu || (cfg->has_total && cfg->total > dl->max_size_)) {
+        return MFOTA_ERR_DL_TOO_LARGE; /* also every size of 4 GiB or more */
     }
+    rc = mfota_plan_init(&dl->plan, &cfg->plan, (uint32_t)cfg->offset, cfg->requests_used);
     if (rc == MFOTA_OK && cfg->has_total) {
-        rc = mfota_plan_set_total(&dl->plan, cfg->total);
+        rc = mfota_plan_set_total(&dl->plan, (uint32_t)cfg->total);
     }
     if (rc != MFOTA_OK) {
         return rc;
@@ -174,11 +175,11 @@ static int attempt_failed(struct mfota_dl *dl, int reason, int keep_conn)
     return MFOTA_OK;
 }
 
-static int set_total(struct mfota_dl *dl, uint64_t total)
+static int set_total(struct mfota_dl *dl, uint32_t total)
 {
     const struct mfota_dl_sink *s = dl->cfg_.sink;
     int rc;
-    if (total > dl->cfg_.max_size) {
+    if (total > dl->max_size_) {
         return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
     }
     rc = mfota_plan_set_total(&dl->plan, total);
@@ -202,7 +203,7 @@ static int restart(struct mfota_dl *dl, uint64_t total)
     if (s->total == NULL || dl->stats.restarts >= dl->cfg_.max_restarts) {
         return fail(dl, MFOTA_ERR_DL_TOTAL_CHANGED);
     }
-    if (total != MFOTA_DL_TOTAL_UNKNOWN && total > dl->cfg_.max_size) {
+    if (total != MFOTA_DL_TOTAL_UNKNOWN && total > dl->max_size_) {
         return fail(dl, MFOTA_ERR_DL_TOO_LARGE);
     }
     dl->stats.restarts++;
@@ -213,7 +214,7 @@ static int restart(struct mfota_dl *dl, uint64_t total)
     if (total == MFOTA_DL_TOTAL_UNKNOWN) {
         mfota_plan_forget_total(&dl->plan);
     } else {
-        rc = mfota_plan_restart(&dl->plan, total);
+        rc = mfota_plan_restart(&dl->plan, (uint32_t)total); /* <= max_size_ */
         if (rc != MFOTA_OK) {
             return fail(dl, rc);
         }
@@ -292,7 +293,7 @@ static int on_success_headers(struct mfota_dl *dl)
 {
     const struct mfota_http_response *r = &dl->resp_;
     struct mfota_plan *p = &dl->plan;
-    uint64_t total, want_last;
+    uint32_t total, want_last;
 
     if (r->has_validator && dl->has_validator && r->validator != dl->validator) {
         return discard(dl, P_RESTART, MFOTA_ERR_DL_TOTAL_CHANGED);
@@ -343,7 +344,7 @@ static int on_success_headers(struct mfota_dl *dl)
     } else {
         /* The whole file, of a size known or bounded: an endless body
          * must not become an endless download. */
-        dl->expect_len_ = p->has_total ? p->total : dl->cfg_.max_size;
+        dl->expect_len_ = p->has_total ? p->total : dl->max_size_;
     }
     dl->mode_ = M_ACCEPT;
     return MFOTA_OK;
@@ -470,8 +471,8 @@ static int on_end(struct mfota_dl *dl, int crc_rc, int keep_conn)
  * or 0 when it does not fit. */
 static size_t request_tail(const struct mfota_dl *dl, char tail[MFOTA_HTTP_RANGE_TAIL_MAX])
 {
-    uint64_t first = dl->sending_ahead_ ? dl->ahead_first_ : dl->part_first_;
-    uint64_t len = dl->sending_ahead_ ? dl->ahead_len_ : dl->part_len_;
+    uint32_t first = dl->sending_ahead_ ? dl->ahead_first_ : dl->part_first_;
+    uint32_t len = dl->sending_ahead_ ? dl->ahead_len_ : dl->part_len_;
     size_t n = 0;
     return mfota_http_request_tail(tail, MFOTA_HTTP_RANGE_TAIL_MAX, &n, 1, first,
                                    first + len - 1u) == MFOTA_OK ? n : 0u;
@@ -539,7 +540,7 @@ static void begin_part(struct mfota_dl *dl)
  * state: total known, no retry going on, room left on the connection. */
 static int send_ahead(struct mfota_dl *dl)
 {
-    uint64_t first;
+    uint32_t first;
     uint32_t len;
     dl->state_ = ST_RECV;
     if (!dl->cfg_.pipeline || dl->in_flight_ != 1 || dl->attempts_ != 0 ||
@@ -721,6 +722,9 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
         if (need_input) {
             continue;
         }
+        if (rc == MFOTA_ERR_DL_TOO_LARGE) {
+            return fail(dl, rc); /* a file of 4 GiB or more: asking again cannot help */
+        }
         if (rc < 0 && rc != MFOTA_ERR_HTTP_CRC) {
             return attempt_failed(dl, rc, 0); /* malformed: the connection is unusable */
         }
@@ -749,8 +753,8 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
                 if (rc < 0) {
                     return fail(dl, rc);
                 }
-                dl->pos_ += ev.len;
-                dl->delivered_ += ev.len;
+                dl->pos_ += (uint32_t)ev.len; /* <= expect_len_ - delivered_ */
+                dl->delivered_ += (uint32_t)ev.len;
             }
             break;
         case MFOTA_HTTP_EV_END:

@@ -24,10 +24,6 @@ enum {
 #define CONN_CLOSE 1u
 #define CONN_KEEP_ALIVE 2u
 
-/* 19 decimal digits always fit in uint64_t; more are rejected, not wrapped. */
-#define MAX_DEC_DIGITS 19u
-/* 15 hex digits: a chunk of up to 2^60 bytes, far beyond any firmware. */
-#define MAX_HEX_DIGITS 15u
 
 /* Case-insensitive equality of s[0..n) with the lowercase NUL-terminated word. */
 static int ieq(const char *s, size_t n, const char *word)
@@ -52,22 +48,35 @@ static void trim(const char **s, size_t *n)
     }
 }
 
-/* Decimal digits only, no sign, no spaces; 0 on success. */
-static int parse_dec(const char *s, size_t n, uint64_t *out)
+/* Decimal digits only, no sign, no spaces: 0 on success, -1 for bad
+ * syntax, 1 when the value is above 0xFFFFFFFF (sizes are 32-bit: an image
+ * of 4 GiB or more is refused, never wrapped into a small one). */
+static int parse_dec(const char *s, size_t n, uint32_t *out)
 {
-    uint64_t v = 0;
+    uint32_t v = 0;
     size_t i;
-    if (n == 0 || n > MAX_DEC_DIGITS) {
+    int over = 0;
+    if (n == 0) {
         return -1;
     }
     for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
+        uint32_t d = (uint32_t)(s[i] - '0');
+        if (d > 9u) {
             return -1;
         }
-        v = v * 10u + (uint64_t)(s[i] - '0');
+        if (v > (0xFFFFFFFFu - d) / 10u) {
+            over = 1; /* keep scanning: bad syntax still wins */
+        }
+        v = v * 10u + d;
     }
     *out = v;
-    return 0;
+    return over;
+}
+
+/* parse_dec's result as a header error: `bad` for syntax, too large else. */
+static int dec_err(int rc, int bad)
+{
+    return rc < 0 ? bad : MFOTA_ERR_DL_TOO_LARGE;
 }
 
 void mfota_http_response_init(struct mfota_http_response *r)
@@ -86,8 +95,8 @@ int mfota_http_response_complete(const struct mfota_http_response *r)
 static int on_content_range(struct mfota_http_response *r, const char *v, size_t n)
 {
     size_t i = 0, dash, slash;
-    uint64_t first = 0, last = 0, total = 0;
-    int star_range, star_total;
+    uint32_t first = 0, last = 0, total = 0;
+    int star_range, star_total, rc;
 
     if (n < 6 || !ieq(v, 5, "bytes") || v[5] != ' ') {
         return MFOTA_ERR_HTTP_RANGE;
@@ -103,13 +112,25 @@ static int on_content_range(struct mfota_http_response *r, const char *v, size_t
     if (!star_range) {
         for (dash = i; dash < slash && v[dash] != '-'; dash++) {
         }
-        if (dash >= slash || parse_dec(v + i, dash - i, &first) != 0 ||
-            parse_dec(v + dash + 1, slash - dash - 1, &last) != 0 || first > last) {
+        if (dash >= slash) {
+            return MFOTA_ERR_HTTP_RANGE;
+        }
+        rc = parse_dec(v + i, dash - i, &first);
+        if (rc == 0) {
+            rc = parse_dec(v + dash + 1, slash - dash - 1, &last);
+        }
+        if (rc != 0) {
+            return dec_err(rc, MFOTA_ERR_HTTP_RANGE);
+        }
+        if (first > last) {
             return MFOTA_ERR_HTTP_RANGE;
         }
     }
-    if (!star_total && parse_dec(v + slash + 1, n - slash - 1, &total) != 0) {
-        return MFOTA_ERR_HTTP_RANGE;
+    if (!star_total) {
+        rc = parse_dec(v + slash + 1, n - slash - 1, &total);
+        if (rc != 0) {
+            return dec_err(rc, MFOTA_ERR_HTTP_RANGE);
+        }
     }
     if (star_range && star_total) {
         return MFOTA_ERR_HTTP_RANGE;
@@ -211,13 +232,18 @@ static int on_header(struct mfota_http_response *r, int which, const char *v, si
 {
     const char *tok;
     size_t tn, pos = 0;
-    uint64_t n;
+    uint32_t n;
+    int rc;
 
     switch (which) {
     case H_DIGEST:
         return on_digest(r, v, vn);
     case H_LENGTH:
-        if (parse_dec(v, vn, &n) != 0 || (r->has_length && n != r->content_length)) {
+        rc = parse_dec(v, vn, &n);
+        if (rc != 0) {
+            return dec_err(rc, MFOTA_ERR_HTTP_LENGTH);
+        }
+        if (r->has_length && n != r->content_length) {
             return MFOTA_ERR_HTTP_LENGTH;
         }
         r->has_length = 1;
@@ -250,11 +276,11 @@ static int on_header(struct mfota_http_response *r, int which, const char *v, si
                     return MFOTA_ERR_HTTP_SYNTAX;
                 }
             }
-            if (vn > 10 || parse_dec(v, vn, &n) != 0 || n > 0xFFFFFFFFu) {
-                n = 0xFFFFFFFFu;
+            if (parse_dec(v, vn, &n) != 0) {
+                n = 0xFFFFFFFFu; /* digits only (checked above): too large */
             }
             r->has_retry_after = 1;
-            r->retry_after_s = (uint32_t)n;
+            r->retry_after_s = n;
         }
         break;
     case H_ETAG:
@@ -403,16 +429,16 @@ static int line_byte(struct mfota_http_response *r, uint8_t c)
 
 static int chunk_size_line(struct mfota_http_response *r)
 {
-    uint64_t size = 0;
+    uint32_t size = 0;
     size_t i, n = r->line_len_;
     if (r->overflow_) {
         return MFOTA_ERR_HTTP_CHUNK;
     }
     for (i = 0; i < n && mfota_ascii_hexval_((unsigned char)r->line_[i]) >= 0; i++) {
-        if (i >= MAX_HEX_DIGITS) {
-            return MFOTA_ERR_HTTP_CHUNK;
+        if (size > 0x0FFFFFFFu) {
+            return MFOTA_ERR_DL_TOO_LARGE; /* a chunk of 4 GiB or more */
         }
-        size = (size << 4) | (uint64_t)mfota_ascii_hexval_((unsigned char)r->line_[i]);
+        size = (size << 4) | (uint32_t)mfota_ascii_hexval_((unsigned char)r->line_[i]);
     }
     if (i == 0) {
         return MFOTA_ERR_HTTP_CHUNK;
@@ -532,16 +558,20 @@ int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data,
         case S_CHUNK_DATA:
         case S_BODY_CLOSE: {
             size_t n = len - i;
-            if (r->state_ != S_BODY_CLOSE && (uint64_t)n > r->remaining_) {
+            if (r->state_ != S_BODY_CLOSE && n > r->remaining_) {
                 n = (size_t)r->remaining_;
+            }
+            if (n > 0xFFFFFFFFu - r->body_len) {
+                *used = i;
+                return fail(r, MFOTA_ERR_DL_TOO_LARGE); /* a close-delimited body past 4 GiB */
             }
             ev->kind = MFOTA_HTTP_EV_BODY;
             ev->data = data + i;
             ev->len = n;
             r->body_crc = mfota_crc32(r->body_crc, data + i, n);
-            r->body_len += n;
+            r->body_len += (uint32_t)n;
             if (r->state_ != S_BODY_CLOSE) {
-                r->remaining_ -= n;
+                r->remaining_ -= (uint32_t)n;
                 if (r->remaining_ == 0) {
                     r->state_ = (r->state_ == S_BODY_LEN) ? S_END_PENDING : S_CHUNK_CRLF;
                 }
@@ -586,7 +616,7 @@ int mfota_http_response_collect(struct mfota_http_response *r, const uint8_t *da
 {
     struct mfota_http_event ev;
     size_t pos = 0, n = 0;
-    uint64_t at;
+    uint32_t at;
     int rc = MFOTA_NEED_MORE;
     *used = 0;
     while (pos < len || r->state_ == S_END_PENDING) {

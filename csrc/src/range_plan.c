@@ -11,7 +11,7 @@ void mfota_plan_config_default(struct mfota_plan_config *c)
     c->per_connection = MFOTA_DL_REQUESTS_PER_CONNECTION;
 }
 
-int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, uint64_t offset,
+int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, uint32_t offset,
                     uint32_t requests_used)
 {
     if (cfg->part_size == 0 || cfg->budget == 0 || cfg->per_connection == 0) {
@@ -30,21 +30,16 @@ int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, u
     return MFOTA_OK;
 }
 
-int mfota_plan_set_total(struct mfota_plan *p, uint64_t total)
+int mfota_plan_set_total(struct mfota_plan *p, uint32_t total)
 {
     uint32_t remaining, left, size, align = p->cfg.align > 1 ? p->cfg.align : 1u, q;
-    /* Images are at most 4 GiB - 1: every size below fits 32 bits, so no
-     * 64-bit division helper is linked into a 32-bit MCU image. */
-    if (total > UINT32_MAX) {
-        return MFOTA_ERR_DL_TOO_LARGE;
-    }
     if (p->next > total) {
         return MFOTA_ERR_INVAL;
     }
     if (p->requests >= p->cfg.budget) {
         return MFOTA_ERR_DL_BUDGET;
     }
-    remaining = (uint32_t)(total - p->next);
+    remaining = total - p->next;
     left = p->cfg.budget - p->requests;
     /* Keep the retry reserve while it is intact; once retries ate into it
      * the parts must fit in whatever is left. */
@@ -67,7 +62,7 @@ int mfota_plan_set_total(struct mfota_plan *p, uint64_t total)
     return MFOTA_OK;
 }
 
-int mfota_plan_restart(struct mfota_plan *p, uint64_t total)
+int mfota_plan_restart(struct mfota_plan *p, uint32_t total)
 {
     p->next = 0;
     p->part_size = p->cfg.part_size;
@@ -82,9 +77,9 @@ void mfota_plan_forget_total(struct mfota_plan *p)
     p->part_size = p->cfg.part_size;
 }
 
-static int part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len)
+static int part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first, uint32_t *len)
 {
-    uint64_t n = p->part_size;
+    uint32_t n = p->part_size;
     *first = at;
     *len = 0;
     if (p->has_total) {
@@ -94,20 +89,22 @@ static int part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uin
         if (n > p->total - at) {
             n = p->total - at;
         }
+    } else if (n - 1u > 0xFFFFFFFFu - at) {
+        n = 0xFFFFFFFFu - at + 1u; /* the part's last byte stays a 32-bit offset */
     }
     if (p->requests >= p->cfg.budget) {
         return MFOTA_ERR_DL_BUDGET;
     }
-    *len = (uint32_t)n;
+    *len = n;
     return MFOTA_OK;
 }
 
-int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len)
+int mfota_plan_next(const struct mfota_plan *p, uint32_t *first, uint32_t *len)
 {
     return part_at(p, p->next, first, len);
 }
 
-int mfota_plan_part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len)
+int mfota_plan_part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first, uint32_t *len)
 {
     if (!p->has_total) {
         *first = at;
@@ -133,7 +130,7 @@ void mfota_plan_on_request(struct mfota_plan *p)
     p->conn_requests++;
 }
 
-void mfota_plan_advance(struct mfota_plan *p, uint64_t n)
+void mfota_plan_advance(struct mfota_plan *p, uint32_t n)
 {
     p->next += n;
 }

@@ -527,7 +527,8 @@ def plan_parts(
 ) -> Plan:
     """Run the C planner over a failure-free download of ``total`` bytes the
     way the downloader does (reconnecting when it says so) and list the parts.
-    Raises :class:`DownloadError` for a plan the budget cannot hold."""
+    Raises :class:`DownloadError` for a plan the budget cannot hold, and
+    ``MFOTA_ERR_DL_TOO_LARGE`` for a total of 4 GiB or more."""
     total = _args.integer("total", total, 0, _args.U64)
     offset = _args.integer("offset", offset, 0, _args.U64)
     part_size = _args.integer("part_size", part_size, 1, _args.U32)
@@ -542,8 +543,13 @@ def plan_parts(
     cfg.budget = budget
     cfg.reserve = reserve
     cfg.per_connection = per_connection
+    if total > _args.U32:
+        # The C planner works in 32-bit offsets: images are below 4 GiB.
+        raise DownloadError("MFOTA_ERR_DL_TOO_LARGE", f"cannot plan {total} bytes")
+    if offset > total:
+        raise DownloadError("MFOTA_ERR_INVAL", f"cannot plan {total} bytes from {offset}")
     p = ffi.new("struct mfota_plan *")
-    first = ffi.new("uint64_t *")
+    first = ffi.new("uint32_t *")
     length = ffi.new("uint32_t *")
     rc = lib.mfota_plan_init(p, cfg, offset, requests_used)
     if rc == 0:

@@ -98,7 +98,8 @@ struct mfota_dl_config {
     uint32_t max_time_ms;      /* 0, or the deadline of the whole download from init, waits
                                 * and retries included: past it MFOTA_ERR_DL_DEADLINE */
     uint64_t max_size;         /* largest file accepted (MFOTA_ERR_DL_TOO_LARGE beyond it):
-                                * bounds a body that ignored Range and carries no length */
+                                * bounds a body that ignored Range and carries no length;
+                                * above 0xFFFFFFFF it is 0xFFFFFFFF (images are < 4 GiB) */
     uint32_t max_retries;      /* failed attempts in a row before giving up */
     uint32_t max_retry_after_s;/* longest Retry-After waited out */
     uint32_t max_restarts;     /* file changes tolerated */
@@ -144,17 +145,18 @@ struct mfota_dl {
     uint64_t wake_at_;
     uint64_t deadline_;        /* the connect or part attempt in progress fails at this time */
     uint64_t end_at_;          /* max_time_ms from init, when set */
-    uint64_t part_first_;
-    uint64_t part_len_;        /* requested length */
-    uint64_t delivered_;
-    uint64_t expect_len_;      /* body bytes the headers promised */
-    uint64_t pos_;
+    uint32_t part_first_;
+    uint32_t part_len_;        /* requested length */
+    uint32_t delivered_;
+    uint32_t expect_len_;      /* body bytes the headers promised */
+    uint32_t pos_;
     size_t head_len_, req_len_, sent_;
     size_t rx_pos_, rx_len_;
     uint32_t attempts_;        /* failed attempts in a row */
     uint32_t busy_wait_s_;
-    uint64_t ahead_first_;     /* the part requested ahead, when in_flight_ == 2 */
-    uint64_t ahead_len_;
+    uint32_t max_size_;        /* cfg.max_size, at most 0xFFFFFFFF: sizes are 32-bit here */
+    uint32_t ahead_first_;     /* the part requested ahead, when in_flight_ == 2 */
+    uint32_t ahead_len_;
     uint8_t in_flight_;        /* requests sent on this connection, not yet answered */
     uint8_t sending_ahead_;
     int pending_;              /* what to do when a discarded body ends */

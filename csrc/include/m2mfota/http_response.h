@@ -63,13 +63,16 @@ struct mfota_http_response {
     uint8_t has_retry_after;  /* Retry-After in delay seconds */
     uint8_t has_validator;    /* ETag or Last-Modified seen */
     uint8_t digest;           /* enum mfota_http_digest, final at EV_END */
-    uint64_t content_length;
-    uint64_t range_first, range_last, total;
+    /* Sizes are 32-bit: an image is below 4 GiB, and a Content-Length,
+     * Content-Range number or chunk size above 0xFFFFFFFF makes feed()
+     * return MFOTA_ERR_DL_TOO_LARGE. */
+    uint32_t content_length;
+    uint32_t range_first, range_last, total;
     uint32_t digest_crc;      /* the value the server claims */
     uint32_t retry_after_s;   /* saturates at 0xFFFFFFFF */
     uint32_t validator;       /* CRC-32 of the ETag value, else of Last-Modified */
     uint32_t body_crc;        /* CRC-32 of the body so far */
-    uint64_t body_len;        /* body bytes so far */
+    uint32_t body_len;        /* body bytes so far */
 
     /* ---- private ---- */
     uint8_t state_;
@@ -79,7 +82,7 @@ struct mfota_http_response {
     uint8_t conn_;            /* Connection tokens seen (close / keep-alive) */
     uint16_t line_len_;
     uint32_t header_bytes_;
-    uint64_t remaining_;      /* of the body or the current chunk */
+    uint32_t remaining_;      /* of the body or the current chunk */
     char line_[MFOTA_HTTP_LINE_MAX];
 };
 
@@ -98,6 +101,9 @@ void mfota_http_response_init(struct mfota_http_response *r);
  *   other negative  malformed input (MFOTA_ERR_HTTP_SYNTAX, _TOO_LONG, _LENGTH,
  *                   _RANGE, _CHUNK, _DIGEST, _ENCODING); the parser then
  *                   stays failed, and the connection cannot be trusted
+ *   MFOTA_ERR_DL_TOO_LARGE  a Content-Length, a Content-Range number, a
+ *                   chunk size or the body so far is above 0xFFFFFFFF (an
+ *                   image of 4 GiB or more); the parser stays failed
  *   MFOTA_ERR_STATE feed after EV_END or after an error
  * `data` may be NULL when len is 0. */
 int mfota_http_response_feed(struct mfota_http_response *r, const uint8_t *data, size_t len,

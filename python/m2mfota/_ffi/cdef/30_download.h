@@ -28,13 +28,13 @@ struct mfota_http_response {
     uint8_t has_retry_after;
     uint8_t has_validator;
     uint8_t digest;
-    uint64_t content_length;
-    uint64_t range_first, range_last, total;
+    uint32_t content_length;
+    uint32_t range_first, range_last, total;
     uint32_t digest_crc;
     uint32_t retry_after_s;
     uint32_t validator;
     uint32_t body_crc;
-    uint64_t body_len;
+    uint32_t body_len;
     ...;
 };
 #define MFOTA_HTTP_EV_NONE 0
@@ -59,25 +59,25 @@ struct mfota_plan_config {
 };
 struct mfota_plan {
     struct mfota_plan_config cfg;
-    uint64_t next;
-    uint64_t total;
+    uint32_t next;
+    uint32_t total;
     uint32_t part_size;
     uint32_t requests;
     uint32_t conn_requests;
     uint8_t has_total;
 };
 void mfota_plan_config_default(struct mfota_plan_config *c);
-int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, uint64_t offset,
+int mfota_plan_init(struct mfota_plan *p, const struct mfota_plan_config *cfg, uint32_t offset,
                     uint32_t requests_used);
-int mfota_plan_set_total(struct mfota_plan *p, uint64_t total);
-int mfota_plan_restart(struct mfota_plan *p, uint64_t total);
+int mfota_plan_set_total(struct mfota_plan *p, uint32_t total);
+int mfota_plan_restart(struct mfota_plan *p, uint32_t total);
 void mfota_plan_forget_total(struct mfota_plan *p);
-int mfota_plan_next(const struct mfota_plan *p, uint64_t *first, uint32_t *len);
-int mfota_plan_part_at(const struct mfota_plan *p, uint64_t at, uint64_t *first, uint32_t *len);
+int mfota_plan_next(const struct mfota_plan *p, uint32_t *first, uint32_t *len);
+int mfota_plan_part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first, uint32_t *len);
 int mfota_plan_must_reconnect(const struct mfota_plan *p);
 void mfota_plan_on_connect(struct mfota_plan *p);
 void mfota_plan_on_request(struct mfota_plan *p);
-void mfota_plan_advance(struct mfota_plan *p, uint64_t n);
+void mfota_plan_advance(struct mfota_plan *p, uint32_t n);
 /* transport.h */
 struct mfota_transport {
     int (*connect)(void *ctx, const char *host, uint16_t port);
