@@ -412,10 +412,13 @@ def _cut_phase(boot: qd.Boot) -> str:
     if not any("[boot] starting image" in ln for ln in boot.lines):
         swapping = any("Starting swap" in ln or "Swap type: test" in ln for ln in boot.lines)
         return "MCUboot swap" if swapping and boot.last_op else "MCUboot start"
-    if not boot.last_op:
+    images = [ln for ln in boot.lines if " running image " in ln]
+    if not boot.last_op or not images:
+        # Cut before the app named its image (reading the primary slot's
+        # header is a traced flash operation too).
         return "app start"
     off = int(boot.last_op.split()[1], 16)
-    image = [ln for ln in boot.lines if " running image " in ln][-1].rsplit(" ", 1)[1]
+    image = images[-1].rsplit(" ", 1)[1]
     if image != V1:
         return "v2 confirm"
     if off >= qd.SECONDARY_OFF + qd.SECONDARY_SIZE - qd.SECTOR_SIZE:
