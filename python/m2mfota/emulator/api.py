@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from m2mfota.emulator import campaigns, deltas, firmware, mcuboot_sig, openapi, registry
+from m2mfota.emulator import campaigns, deltas, firmware, ingestion, mcuboot_sig, openapi, registry
 from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.events import KINDS
 from m2mfota.emulator.ingestion import PATH as INGESTION_PATH
@@ -140,7 +140,8 @@ async def device_uplinks(request: web.Request) -> web.Response:
     limit = min(_query_int(request, "limit", 20, 1, 1000), request.app[EMULATOR].uplink_history)
     rows = conn.execute("SELECT * FROM uplinks WHERE imei = ? ORDER BY id DESC LIMIT ?",
                         (imei, limit)).fetchall()
-    return _ok([{"id": r["id"], "received": r["received"], "records": json.loads(r["records"]),
+    return _ok([{"id": r["id"], "received": r["received"],
+                 "records": ingestion.stored_records(imei, r["body"], r["records"]),
                  "downlink": json.loads(r["downlink"]) if r["downlink"] else None}
                 for r in rows])
 

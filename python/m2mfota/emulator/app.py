@@ -35,8 +35,8 @@ class UplinkGroup:
     __slots__ = ("rows", "events", "waiters", "timer", "error", "loop")
 
     def __init__(self) -> None:
-        #: (imei, received, body, records JSON, downlink JSON or None)
-        self.rows: list[tuple[str, float, str, str, str | None]] = []
+        #: (imei, received, body as received, downlink JSON or None)
+        self.rows: list[tuple[str, float, bytes, str | None]] = []
         #: (kind, time, EventLog.add keyword arguments)
         self.events: list[tuple[str, float, dict[str, Any]]] = []
         #: one future per handler waiting for the COMMIT (one each, so that a
@@ -46,10 +46,10 @@ class UplinkGroup:
         self.error: sqlite3.Error | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
-    def store(self, imei: str, received: float, body: str, records: str,
-              downlink: str | None) -> None:
-        """Queue one device's uplink for the group's INSERT."""
-        self.rows.append((imei, received, body, records, downlink))
+    def store(self, imei: str, received: float, body: bytes, downlink: str | None) -> None:
+        """Queue one device's uplink for the group's INSERT: the pack's bytes
+        as the device signed them (its records are decoded when read)."""
+        self.rows.append((imei, received, body, downlink))
 
     def log(self, kind: str, at: float, **fields: Any) -> None:
         """Queue an event for the log, added when the group is committed."""
@@ -159,8 +159,8 @@ class Emulator:
         try:
             if group.rows:
                 conn.executemany(
-                    "INSERT INTO uplinks (imei, received, body, records, downlink)"
-                    " VALUES (?, ?, ?, ?, ?)", group.rows)
+                    "INSERT INTO uplinks (imei, received, body, downlink)"
+                    " VALUES (?, ?, ?, ?)", group.rows)
                 for row in group.rows:
                     self.trim_uplinks(row[0])
             conn.execute("COMMIT")

@@ -106,6 +106,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE campaign_devices ADD COLUMN served TEXT;  -- 'delta' or 'full', last sent
     ALTER TABLE devices ADD COLUMN bytes_sent INTEGER NOT NULL DEFAULT 0;  -- see state.py
     """,
+    # 3: an uplink is stored as the bytes the device signed (a truer audit
+    # record than any re-encoding) and decoded when read: encoding its
+    # records as JSON on every uplink was ingestion work nobody used until an
+    # operator looked.  Rows from before keep their records JSON (body was
+    # stored as text with bad UTF-8 replaced, so it may not decode the same).
+    """
+    CREATE TABLE uplinks_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        imei TEXT NOT NULL,
+        received REAL NOT NULL,
+        body BLOB NOT NULL,              -- the pack as received (TEXT in rows before v3)
+        records TEXT,                    -- NULL: decode body, rows before v3: JSON
+        downlink TEXT                    -- JSON body sent back, if any
+    );
+    INSERT INTO uplinks_v3 (id, imei, received, body, records, downlink)
+        SELECT id, imei, received, body, records, downlink FROM uplinks;
+    DROP TABLE uplinks;
+    ALTER TABLE uplinks_v3 RENAME TO uplinks;
+    CREATE INDEX uplinks_imei ON uplinks(imei, id);
+    """,
 )
 
 

@@ -34,8 +34,7 @@ def expected_token(body: bytes, secret: bytes) -> str:
     return hashlib.sha256(body + secret).hexdigest()
 
 
-# One encoder each, made once (json.dumps with options builds a new one per call).
-_JSON = json.JSONEncoder()
+# Made once (json.dumps with options builds a new encoder per call).
 _COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
@@ -78,6 +77,21 @@ def split_by_device(records: list[Record]) -> dict[str, list[Record]]:
         group = groups.setdefault(match.group(1), [])
         group.append(rec)
     return groups
+
+
+def stored_records(imei: str, body: bytes | str, records: str | None) -> list[Record]:
+    """The records of ``imei`` in a stored uplink: its pack decoded again
+    (a gateway pack holds other devices' records too), or the JSON that rows
+    from before schema 3 kept.  The body was decoded when it came in, so it
+    decodes now; should it not (a row edited by hand), no records."""
+    if records is not None:
+        recs: list[Record] = json.loads(records)
+        return recs
+    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    try:
+        return split_by_device(decode_pack(raw)).get(imei, [])
+    except ValueError:
+        return []
 
 
 async def handle_uplink(request: web.Request) -> web.Response:
@@ -126,7 +140,6 @@ async def handle_uplink(request: web.Request) -> web.Response:
                    for imei, recs in groups.items()}
     except ValueError as exc:
         return _refuse(emu, 400, str(exc), imei=imeis[0])
-    text_body = body.decode("utf-8", "replace")
     imei0 = row["imei"]
     now = emu.clock()
     with emu.uplink_transaction() as group:
@@ -140,7 +153,7 @@ async def handle_uplink(request: web.Request) -> web.Response:
         text = _COMPACT.encode(downlink) if downlink else None
         for imei, recs in groups.items():
             mine = imei == imei0
-            group.store(imei, now, text_body, _JSON.encode(recs), text if mine else None)
+            group.store(imei, now, body, text if mine else None)
             fota = report_text(reports[imei])
             group.log("uplink", now, imei=imei, status=200 if text and mine else 204,
                       message=f"{len(recs)} records" + ("" if mine else f" via gateway {imei0}")
