@@ -11,6 +11,7 @@ import socket
 import threading
 
 import pytest
+from canned_http import read_request_head
 from client_harness import Device, upload
 from emulator_harness import ServerThread
 
@@ -108,12 +109,9 @@ def _serve_once(lsock: socket.socket, body: bytes, got: list[bytes]) -> None:
     conn, _ = lsock.accept()
     with conn:
         conn.settimeout(5)
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return
-            buf += chunk
+        buf = read_request_head(conn)
+        if b"\r\n\r\n" not in buf:
+            return
         got.append(buf)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Range: bytes 0-%d/%d\r\n"
                      b"Content-Length: %d\r\nConnection: close\r\n\r\n"

@@ -16,6 +16,7 @@ import time
 import zlib
 
 import pytest
+from canned_http import read_request_head
 from fileserver_fixture import fileserver  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -324,13 +325,7 @@ def _canned_server(head: bytes, body: bytes) -> tuple[int, list[bytes], threadin
                 with conn:
                     conn.settimeout(5)
                     try:
-                        req = b""
-                        while b"\r\n\r\n" not in req:
-                            more = conn.recv(4096)
-                            if not more:
-                                break
-                            req += more
-                        seen.append(req)
+                        seen.append(read_request_head(conn))
                         conn.sendall(head + body)
                     except OSError:
                         pass
