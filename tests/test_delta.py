@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 
 from m2mfota import delta
 from m2mfota.delta import DeltaApplier, DeltaError, apply_patch, create_patch
-from m2mfota.flash import FlashRegion, FlashWriter, NorFlash, PowerCut
+from m2mfota._errors import ERR
+from m2mfota._native import ffi, lib
+from m2mfota.flash import FlashRegion, FlashWriter, HalFailure, NorFlash, PowerCut
+from m2mfota.flash._hal import FlashHal
 
 SECTOR = 1024
 PROGRAM = 8
@@ -378,3 +381,131 @@ def test_rebuilt_mcuboot_image_passes_the_full_image_checks():
     with pytest.raises(ImageError) as info:
         writer.verify(size=len(v2), sha256=hashlib.sha256(v1).digest())
     assert info.value.code == "MFOTA_ERR_IMAGE_SHA256"
+
+
+# ---- error paths: every error is sticky ------------------------------------------
+
+PORT_ERR = -1000  # a port's own code, no m2mfota error: it must come back unchanged
+
+
+class FailingReads:
+    """A flash object whose n-th read fails with PORT_ERR; counts reads after it."""
+
+    def __init__(self, inner: NorFlash, nth: int) -> None:
+        self.inner, self.nth = inner, nth
+        self.reads = self.after = 0
+        for name in ("size", "sector_size", "program_size", "erased_value"):
+            setattr(self, name, getattr(inner, name))
+
+    def read(self, offset: int, size: int) -> bytes:
+        if self.reads >= self.nth > 0:
+            self.after += 1
+        self.reads += 1
+        if self.reads == self.nth:
+            raise HalFailure(PORT_ERR)
+        return self.inner.read(offset, size)
+
+    def program(self, offset: int, data: bytes) -> None:
+        raise AssertionError("the applier wrote its source")
+
+    def erase(self, offset: int) -> None:
+        raise AssertionError("the applier erased its source")
+
+
+def _c_applier(source: object, dev: Device, sha: bytes | None):
+    """The C applier driven directly, so that a failed begin() can be fed."""
+    hal = FlashHal(source, name="source")
+    writer = FlashWriter(dev.slot)
+    d = ffi.new("struct mfota_delta *")
+    digest = ffi.from_buffer(sha) if sha is not None else ffi.NULL
+    rc = lib.mfota_delta_begin(d, hal.c, len(dev.old), digest, writer.c)
+    return d, rc, (hal, writer, digest)
+
+
+def _feed(d, data: bytes) -> int:
+    return lib.mfota_delta_feed(d, ffi.from_buffer(data), len(data))
+
+
+@pytest.mark.parametrize("compression", ["heatshrink", "none"])
+def test_a_source_read_failing_at_any_read_is_sticky_and_the_next_begin_starts_clean(
+        compression):
+    """Fail the n-th source read, for every n of a clean application (the
+    source hash in begin(), then the diff reads of the patch): the port's own
+    code comes back from that call and from every later feed() and finish(),
+    nothing reads the source after it, a failure in the hash leaves the slot
+    untouched, and begin() again on the same struct rebuilds the image."""
+    rng = random.Random(21)
+    old = firmware_like(rng, 3 * SECTOR + 100)
+    new = old[:900] + b"patched" + old[907:] + rng.randbytes(50)
+    patch = detools_patch(old, new, compression)
+    sha = hashlib.sha256(old).digest()
+    hash_reads = -(-len(old) // lib.MFOTA_DELTA_BUF)
+    probe = Device(old)
+    counting = FailingReads(probe.flash, 0)
+    d, rc, keep = _c_applier(counting, probe, sha)
+    assert rc == 0 and _feed(d, patch) == ERR["MFOTA_DONE"]
+    total = counting.reads
+    assert total > hash_reads + 10  # the patch reads the source too
+    for nth in range(1, total + 1):
+        dev = Device(old)
+        src = FailingReads(dev.flash, nth)
+        d, rc, keep = _c_applier(src, dev, sha)
+        where = f"read {nth} of {total}"
+        if nth <= hash_reads:
+            assert rc == PORT_ERR, where
+            assert slot_untouched(dev), where
+        else:
+            assert rc == 0, where
+            # One byte at a time: the failing call is the one that read.
+            rcs = [_feed(d, patch[i:i + 1]) for i in range(len(patch))]
+            first = next(i for i, r in enumerate(rcs) if r < 0)
+            assert rcs[first] == PORT_ERR and set(rcs[first:]) == {PORT_ERR}, where
+        assert _feed(d, b"") == PORT_ERR and _feed(d, patch[:5]) == PORT_ERR, where
+        assert lib.mfota_delta_finish(d) == PORT_ERR, where
+        assert src.after == 0, f"{where}: the source was read after it failed"
+        # The next attempt, on the same struct, knows nothing of the failed one.
+        src.nth = 0
+        assert lib.mfota_delta_begin(d, keep[0].c, len(old), keep[2], keep[1].c) == 0, where
+        assert _feed(d, patch) == ERR["MFOTA_DONE"] and lib.mfota_delta_finish(d) == 0, where
+        assert dev.image(len(new)) == new and dev.source_intact(), where
+
+
+def test_a_refused_begin_leaves_nothing_of_the_previous_patch():
+    rng = random.Random(22)
+    old = firmware_like(rng, 2000)
+    patch = detools_patch(old, old[:1000] + b"x" + old[1001:], "heatshrink")
+    dev = Device(old)
+    d, rc, keep = _c_applier(dev.flash, dev, None)
+    hal, writer, _ = keep
+    assert rc == 0 and _feed(d, patch[:len(patch) // 2]) == ERR["MFOTA_NEED_MORE"]
+    inval = ERR["MFOTA_ERR_INVAL"]
+    refusals = [
+        lambda: lib.mfota_delta_begin(d, ffi.NULL, len(old), ffi.NULL, writer.c),
+        lambda: lib.mfota_delta_begin(d, hal.c, hal.c.slot_size + 1, ffi.NULL, writer.c),
+    ]
+    for begin in refusals:
+        assert begin() == inval
+        # The half-applied patch does not go on: the refusal is what feed() says.
+        assert _feed(d, patch[len(patch) // 2:]) == inval
+        assert lib.mfota_delta_finish(d) == inval
+    bad = ffi.new("struct mfota_flash *", hal.c[0])
+    bad.sector_size = 3  # the geometry check's own error is kept, not a later one
+    geometry = ERR["MFOTA_ERR_FLASH_GEOMETRY"]
+    assert lib.mfota_delta_begin(d, bad, 0, ffi.NULL, writer.c) == geometry
+    assert _feed(d, patch) == geometry and lib.mfota_delta_finish(d) == geometry
+
+
+def test_misuse_of_feed_is_an_error_not_a_crash():
+    # A zeroed struct that begin() never saw (static storage on a device).
+    d = ffi.new("struct mfota_delta *")
+    state = ERR["MFOTA_ERR_STATE"]
+    assert _feed(d, b"\x04\x0a\x44") == state and lib.mfota_delta_finish(d) == state
+    # NULL data with a length: refused, and the applier stays refused.
+    old = b"0123456789abcdef" * 8
+    dev = Device(old)
+    d, rc, keep = _c_applier(dev.flash, dev, None)
+    assert rc == 0
+    inval = ERR["MFOTA_ERR_INVAL"]
+    assert lib.mfota_delta_feed(d, ffi.NULL, 4) == inval
+    assert _feed(d, detools_patch(old, old, "none")) == inval
+    assert lib.mfota_delta_feed(ffi.NULL, ffi.NULL, 0) == inval

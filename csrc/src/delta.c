@@ -30,11 +30,24 @@ static int hal_err(int rc)
     return rc < 0 ? rc : MFOTA_ERR_HAL;
 }
 
+/* Every error the applier returns goes through here, so that it is sticky:
+ * later calls return the first error, never a later symptom of it (a port
+ * that retries would otherwise see its -EIO turn into "corrupt patch").
+ * feed() funnels the errors of the state machines below; the places that
+ * read flash record theirs at once as well, wherever they are called from. */
 static int fail(struct mfota_delta *d, int rc)
 {
     d->failed = 1;
     d->err = rc;
     return rc;
+}
+
+/* Read `n` source bytes at `off` (of the source region). */
+static int read_source(struct mfota_delta *d, const struct mfota_flash *source, uint32_t off,
+                       uint32_t n)
+{
+    int rc = source->read(source->ctx, source->slot_offset + off, d->src_buf, n);
+    return rc != 0 ? fail(d, hal_err(rc)) : MFOTA_OK;
 }
 
 /* One byte of a detools size.  1: complete (magnitude in vint, sign in
@@ -103,9 +116,9 @@ static int source_byte(struct mfota_delta *d, uint8_t *b)
             n = MFOTA_DELTA_BUF;
         }
         d->src_len = 0; /* a failed read leaves no stale cache behind */
-        rc = d->source->read(d->source->ctx, d->source->slot_offset + pos, d->src_buf, n);
-        if (rc != 0) {
-            return hal_err(rc);
+        rc = read_source(d, d->source, pos, n);
+        if (rc < 0) {
+            return rc;
         }
         d->src_off = pos;
         d->src_len = n;
@@ -345,18 +358,21 @@ int mfota_delta_begin(struct mfota_delta *d, const struct mfota_flash *source,
     uint8_t digest[MFOTA_SHA256_DIGEST_SIZE];
     uint32_t off, n;
     int rc;
-    if (d == NULL || source == NULL || out == NULL || out->flash == NULL) {
+    if (d == NULL) {
         return MFOTA_ERR_INVAL;
     }
+    /* Whatever happens below, nothing of an earlier patch survives: a
+     * refused begin() must not leave the previous applier usable. */
     memset(d, 0, sizeof *d);
-    d->failed = 1; /* until the checks below pass */
-    d->err = MFOTA_ERR_STATE;
+    if (source == NULL || out == NULL || out->flash == NULL) {
+        return fail(d, MFOTA_ERR_INVAL);
+    }
     rc = mfota_flash_check(source);
     if (rc < 0) {
-        return rc;
+        return fail(d, rc);
     }
     if (source_size > source->slot_size) {
-        return MFOTA_ERR_INVAL;
+        return fail(d, MFOTA_ERR_INVAL);
     }
     if (source_sha256 != NULL) {
         /* Hash the source before anything is written: a patch made against
@@ -367,9 +383,9 @@ int mfota_delta_begin(struct mfota_delta *d, const struct mfota_flash *source,
             if (n > MFOTA_DELTA_BUF) {
                 n = MFOTA_DELTA_BUF;
             }
-            rc = source->read(source->ctx, source->slot_offset + off, d->src_buf, n);
-            if (rc != 0) {
-                return hal_err(rc);
+            rc = read_source(d, source, off, n);
+            if (rc < 0) {
+                return rc;
             }
             mfota_sha256_update(&sha, d->src_buf, n);
         }
@@ -381,8 +397,6 @@ int mfota_delta_begin(struct mfota_delta *d, const struct mfota_flash *source,
     d->source = source;
     d->out = out;
     d->source_size = source_size;
-    d->failed = 0;
-    d->err = MFOTA_OK;
     d->hstate = H_TYPE;
     d->state = S_DF_SIZE;
     return MFOTA_OK;
@@ -401,11 +415,17 @@ int mfota_delta_feed(struct mfota_delta *d, const void *data, size_t len)
     const uint8_t *p = (const uint8_t *)data;
     size_t i;
     int rc;
-    if (d == NULL || (data == NULL && len > 0)) {
+    if (d == NULL) {
         return MFOTA_ERR_INVAL;
     }
     if (d->failed) {
         return d->err;
+    }
+    if (d->source == NULL || d->out == NULL) {
+        return fail(d, MFOTA_ERR_STATE); /* never begun (a zeroed struct) */
+    }
+    if (data == NULL && len > 0) {
+        return fail(d, MFOTA_ERR_INVAL);
     }
     for (i = 0; i < len; i++) {
         if (d->hstate == H_DONE) {
@@ -433,6 +453,9 @@ int mfota_delta_finish(struct mfota_delta *d)
     }
     if (d->failed) {
         return d->err;
+    }
+    if (d->source == NULL || d->out == NULL) {
+        return fail(d, MFOTA_ERR_STATE);
     }
     if (d->hstate != H_DONE) {
         return fail(d, MFOTA_ERR_DELTA_TRUNCATED);
