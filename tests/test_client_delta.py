@@ -250,3 +250,60 @@ def test_c_client_selftest_without_delta(tmp_path):
     assert "ok client delta file\n" in out.stdout, out.stdout
     assert "ok client delta file, wrong source\n" in out.stdout, out.stdout
     assert "ok client delta magic split\n" in out.stdout, out.stdout
+
+
+# ---- a failing read of the running image ---------------------------------------------
+
+
+def test_a_source_read_failing_ends_the_cycle_and_the_next_one_starts_clean(srv, delta):
+    """The n-th read of the running image fails (n across the source hash and
+    the application of the patch): the cycle ends as MFOTA_ERR_HAL with the
+    port's own code, no HAL is used after it, nothing is marked pending, the
+    journal claims no progress, and after a reboot the update starts again
+    from the file's first byte and completes."""
+    from test_client_hal_errors import PORT_EIO, Calls, FaultyFlash
+
+    from m2mfota.client import Client, ClientError
+
+    data, meta = delta
+    hash_reads = -(-len(V1) // lib.MFOTA_DELTA_BUF)
+
+    def run(calls: Calls):
+        dev = Device(srv, image_size=len(V2))
+        dev.desire(meta["id"])
+        # The slot and the journal are counted too: nothing may touch them after the fault.
+        client = Client(imei=dev.imei, secret=dev.secret, version=dev.version,
+                        server=srv.base, flash=FaultyFlash(dev.slot, calls, "slot"),
+                        journal=FaultyFlash(dev.journal, calls, "journal"),
+                        delta_source=FaultyFlash(running_image(V1), calls, "source"),
+                        io_timeout=3.0, retry_base=0.05, retry_max=0.5)
+        return dev, client
+
+    calls = Calls()
+    dev, client = run(calls)
+    assert client.run(timeout=30).version == "2.0.0"
+    total = calls.count["source.read"]
+    assert total > hash_reads + 50  # the patch reads the source as well
+    for nth in (1, hash_reads // 2, hash_reads, hash_reads + 1, (hash_reads + total) // 2, total):
+        calls = Calls("source.read", nth)
+        dev, client = run(calls)
+        where = f"source read {nth} of {total}"
+        with pytest.raises(ClientError) as info:
+            client.run(timeout=30)
+        assert info.value.code == "MFOTA_ERR_HAL" and client.hal_error == PORT_EIO, where
+        assert calls.after_fault == 0, f"{where}: a HAL was used after the failure"
+        assert client.stats["retries"] == 0, where
+        assert not client.c.has_pending and not dev.trailer_magic_set(), where
+        ups = uplinks(srv, dev.imei)
+        assert "updating" not in [u.get("fota.state") for u in ups], where
+        record = Journal(dev.journal).load()
+        assert record is None or (record.offset == 0 and record.crc32 == 0 and not
+                                  record._c.flags & lib.MFOTA_JOURNAL_COMPLETE), where
+        if nth <= hash_reads:
+            # The source is checked before anything reaches the slot.
+            assert bytes(dev.nor.data[:dev.slot_size]) == b"\xff" * dev.slot_size, where
+        # The reboot: a new client, a healthy running image, the same URL.
+        out = dev.client(delta_source=running_image(V1)).run(timeout=30)
+        assert (out.version, out.result) == ("2.0.0", 0), (where, out)
+        assert dev.image(len(V2)) == V2, where
+        assert out.stats["bytes"] == len(data) and out.stats["resumes"] == 0, where
