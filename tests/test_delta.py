@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from m2mfota import delta
-from m2mfota.delta import DeltaApplier, DeltaError, apply_patch, create_patch
 from m2mfota._errors import ERR
 from m2mfota._native import ffi, lib
+from m2mfota.delta import DeltaApplier, DeltaError, apply_patch, create_patch
 from m2mfota.flash import FlashRegion, FlashWriter, HalFailure, NorFlash, PowerCut
 from m2mfota.flash._hal import FlashHal
 
