@@ -13,7 +13,9 @@ For each pair and each compression the device reads (heatshrink, none):
 patch size / image size, detools' patch time on the host, and the C
 applier's apply time on the host (bench/bench_delta_apply.c: RAM flash with
 read-back verification, 512-byte feeds, best of 5).  On Cortex-M4 (QEMU):
-the bare applier's instruction count (bench/bench_delta_mcu.c, -icount), and
+the bare applier's instruction count (bench/bench_delta_mcu.c, -icount), the
+source hash of mfota_delta_begin() for the board's largest source
+(bench/bench_delta_hash_mcu.c; alone with --source-hash), and
 the real engine path on the QEMU board: the board app (MFOTA_DELTA=1)
 downloading the v1 -> v2 delta file through the modem simulator and
 rebuilding v2 from its primary slot, against the same board downloading the
@@ -25,6 +27,7 @@ the small-change pairs.
 
 Usage:
     MCUBOOT_DIR=/path/to/mcuboot-v2.4.0 python bench/bench_delta.py [--build-dir DIR] [--json]
+    python bench/bench_delta.py --source-hash
 """
 
 from __future__ import annotations
@@ -107,6 +110,54 @@ def _c_array(name: str, data: bytes) -> str:
     return f"static const uint8_t {name}[{max(len(data), 1)}] = {{\n{rows or '0'}\n}};\n"
 
 
+def _mcu_run(main_c: Path, work: Path, flags: list[str]) -> subprocess.CompletedProcess:
+    """Build ``main_c`` with the core at -Os for QEMU's mps2-an386 and run it
+    there with -icount shift=0 (virtual time follows instructions)."""
+    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-system-arm")
+    assert gcc is not None and qemu is not None
+    board = ROOT / "embedded_port" / "mps2-an386"
+    elf = work / (main_c.stem + ".elf")
+    subprocess.run([gcc, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
+                    "-ffunction-sections", "-fdata-sections", *flags,
+                    f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
+                    f"-I{ROOT / 'tests' / 'c'}", str(ROOT / "tests" / "c" / "fake_hal.c"),
+                    str(board / "startup.S"), str(main_c),
+                    *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))),
+                    "--specs=rdimon.specs", "-nostartfiles", f"-L{board}",
+                    f"-T{board / 'mps2-an386.ld'}", "-Wl,--gc-sections", "-Wl,-z,noexecstack",
+                    "-o", str(elf)], check=True)
+    return subprocess.run([qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                           "-serial", "none", "-icount", "shift=0", "-semihosting-config",
+                           "enable=on,target=native", "-kernel", str(elf)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+
+
+#: The QEMU board's primary slot (embedded_port/board/board_layout.h): the
+#: largest source the board's engine hashes.
+BOARD_PRIMARY_SIZE = 0x21000
+
+
+def mcu_source_hash(work: Path, size: int = BOARD_PRIMARY_SIZE) -> dict | None:
+    """mfota_delta_begin() hashing a ``size``-byte source on QEMU's Cortex-M4
+    (bench/bench_delta_hash_mcu.c, source read with memcpy): instructions in
+    all, and the most between two calls of the source's read HAL (or between
+    begin()'s start or end and the nearest read).  None when the cross tools
+    or QEMU are missing."""
+    if shutil.which("arm-none-eabi-gcc") is None or shutil.which("qemu-system-arm") is None:
+        return None
+    work.mkdir(parents=True, exist_ok=True)
+    proc = _mcu_run(ROOT / "bench" / "bench_delta_hash_mcu.c", work,
+                    [f"-DSOURCE_SIZE={size}u"])
+    m = re.search(r"ok size=(\d+) reads=(\d+) ticks=(\d+) max_gap_ticks=(\d+) "
+                  r"calib_ticks=(\d+) calib_insns=(\d+)", proc.stdout)
+    assert proc.returncode == 0 and m, proc.stdout + proc.stderr
+    n, reads, ticks, gap, calib_ticks, calib_insns = (int(g) for g in m.groups())
+    per_tick = calib_insns / calib_ticks
+    return {"size": n, "reads": reads, "instructions": int(ticks * per_tick),
+            "max_gap_instructions": int(gap * per_tick),
+            "instructions_per_byte": ticks * per_tick / n}
+
+
 def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
     """Apply the heatshrink patch old -> new on QEMU's Cortex-M4 (-icount
     shift=0); instructions counted through SysTick, calibrated by a loop of
@@ -126,21 +177,7 @@ def mcu_apply(old: bytes, new: bytes, work: Path) -> dict | None:
         + _c_array("delta_old", old) + _c_array("delta_patch", patch)
         + _c_array("delta_old_sha256", hashlib.sha256(old).digest())
         + _c_array("delta_new_sha256", hashlib.sha256(new).digest()))
-    board = ROOT / "embedded_port" / "mps2-an386"
-    elf = work / "bench_delta_mcu.elf"
-    subprocess.run([gcc, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c99",
-                    "-ffunction-sections", "-fdata-sections", f"-I{work}",
-                    f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'csrc' / 'src'}",
-                    f"-I{ROOT / 'tests' / 'c'}", str(ROOT / "tests" / "c" / "fake_hal.c"),
-                    str(board / "startup.S"), str(ROOT / "bench" / "bench_delta_mcu.c"),
-                    *map(str, sorted((ROOT / "csrc" / "src").glob("*.c"))),
-                    "--specs=rdimon.specs", "-nostartfiles", f"-L{board}",
-                    f"-T{board / 'mps2-an386.ld'}", "-Wl,--gc-sections", "-Wl,-z,noexecstack",
-                    "-o", str(elf)], check=True)
-    proc = subprocess.run([qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none",
-                           "-serial", "none", "-icount", "shift=0", "-semihosting-config",
-                           "enable=on,target=native", "-kernel", str(elf)],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+    proc = _mcu_run(ROOT / "bench" / "bench_delta_mcu.c", work, [f"-I{work}"])
     m = re.search(r"ok ticks=(\d+) calib_ticks=(\d+) calib_insns=(\d+)", proc.stdout)
     assert proc.returncode == 0 and m, proc.stdout + proc.stderr
     ticks, calib_ticks, calib_insns = (int(g) for g in m.groups())
@@ -232,11 +269,31 @@ def measure(name: str, old: bytes, new: bytes, bench: Path, work: Path,
     return rows
 
 
+def _hash_line(h: dict) -> str:
+    return (f"source hash in mfota_delta_begin() on Cortex-M4 (QEMU, {h['size']} bytes, the "
+            f"board's primary slot): {h['instructions'] / 1e6:.2f} M instructions "
+            f"({h['instructions_per_byte']:.1f} per byte; {h['instructions'] / 64e3:.0f} ms at "
+            f"64 MHz, {h['instructions'] / 16e3:.0f} ms at 16 MHz, 1 instruction per cycle), "
+            f"{h['reads']} source reads, at most {h['max_gap_instructions']} instructions "
+            "between two")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build-dir", type=Path, help="keep the builds here (default: a temp dir)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument("--source-hash", action="store_true",
+                    help="only the source hash of the largest source on Cortex-M4 (QEMU)")
     args = ap.parse_args(argv)
+    if args.source_hash:
+        with tempfile.TemporaryDirectory(prefix="bench-delta-") as tmp:
+            top = args.build_dir or Path(tmp)
+            src_hash = mcu_source_hash(top / "mcu-hash")
+        if src_hash is None:
+            print("arm-none-eabi-gcc or qemu-system-arm missing", file=sys.stderr)
+            return 1
+        print(json.dumps(src_hash, indent=1) if args.json else _hash_line(src_hash))
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-delta-") as tmp:
         top = args.build_dir or Path(tmp)
         top.mkdir(parents=True, exist_ok=True)
@@ -251,10 +308,11 @@ def main(argv: list[str] | None = None) -> int:
         rows += measure("mfota-device", device, device_fn, bench, top, True)
         arm = arm_figures(top)
         mcu = mcu_apply(board["app-v1"], board["app-v2"], top / "mcu")
+        src_hash = mcu_source_hash(top / "mcu-hash")
         on_board = board_update(top / "board", top / "qemu-board")
     if args.json:
-        print(json.dumps({"rows": rows, **arm, "mcu_v1_v2": mcu, "board_update": on_board},
-                         indent=1))
+        print(json.dumps({"rows": rows, **arm, "mcu_v1_v2": mcu, "board_update": on_board,
+                          "mcu_source_hash": src_hash}, indent=1))
     else:
         print("| pair | compression | image | patch | patch/image | patch time (host) "
               "| apply time (host) |")
@@ -272,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"({mcu['instructions_per_byte']:.0f} per image byte; "
                   f"{mcu['instructions'] / 64e3:.0f} ms at 64 MHz and 1 instruction per cycle, "
                   "flash erase/program time not included)")
+        if src_hash is not None:
+            print(_hash_line(src_hash))
         if on_board is not None:
             print("\nthe QEMU board's v1 -> v2 update through the engine (modem simulator, "
                   "link none; wall time, QEMU TCG):\n")

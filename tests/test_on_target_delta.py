@@ -288,3 +288,39 @@ def test_bench_measures_the_board_update_through_the_engine(board, images, tmp_p
     assert list(runs) == ["delta"], runs
     assert runs["delta"]["file"] == runs["delta"]["sent"] == delta_size, runs
     assert runs["delta"]["download_s"] > 0 and runs["delta"]["mark_s"] > 0, runs
+
+
+#: docs/delta.md's watchdog figures: what the hash of the source costs per
+#: byte, and the longest the applier runs without calling the read HAL.
+HASH_INSNS_PER_BYTE = (50, 90)
+HASH_MAX_GAP_INSNS = 12_000
+
+
+@pytest.mark.external_build
+def test_source_hash_of_the_largest_source_on_the_cortex_m4(tmp_path):
+    """mfota_delta_begin() hashes the board's largest source (its primary
+    slot) in one call: the figure docs/delta.md gives for watchdogs, on the
+    emulated Cortex-M4 (bench_delta.py --source-hash).  The read HAL is
+    called every MFOTA_DELTA_BUF bytes, and never more than
+    HASH_MAX_GAP_INSNS instructions apart: a port may feed its watchdog
+    there."""
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    import re
+
+    from m2mfota._native import lib
+
+    spec = importlib.util.spec_from_file_location("bench_delta",
+                                                  ROOT / "bench" / "bench_delta.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    layout = (ROOT / "embedded_port" / "board" / "board_layout.h").read_text()
+    primary = int(re.search(r"BOARD_PRIMARY_SIZE (0x[0-9a-fA-F]+)u", layout).group(1), 16)
+    assert bench.BOARD_PRIMARY_SIZE == primary == qd.PRIMARY_SIZE
+    h = bench.mcu_source_hash(tmp_path)
+    print(bench._hash_line(h))
+    assert h["size"] == primary
+    assert h["reads"] == -(-primary // lib.MFOTA_DELTA_BUF), h
+    lo, hi = HASH_INSNS_PER_BYTE
+    assert lo <= h["instructions_per_byte"] <= hi, h
+    assert 0 < h["max_gap_instructions"] <= HASH_MAX_GAP_INSNS, h
