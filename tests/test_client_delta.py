@@ -307,3 +307,26 @@ def test_a_source_read_failing_ends_the_cycle_and_the_next_one_starts_clean(srv,
         assert (out.version, out.result) == ("2.0.0", 0), (where, out)
         assert dev.image(len(V2)) == V2, where
         assert out.stats["bytes"] == len(data) and out.stats["resumes"] == 0, where
+
+
+def test_a_delta_source_of_unusable_geometry_refuses_the_delta_at_once(srv, delta, monkeypatch):
+    """A port's delta_source the applier cannot use (here its offset is not
+    sector-aligned; the C engine does not check it at init): the delta file
+    is refused with "delta_unsupported" after one download, not retried as if
+    the connection had failed."""
+    import m2mfota.client as client_module
+    from m2mfota.flash._hal import FlashHal
+
+    class MisplacedSource(FlashHal):
+        def __init__(self, *args, **kw) -> None:
+            super().__init__(*args, **kw)  # checked here, as the Python wrapper does
+            if kw.get("name") == "delta_source":
+                self.c.slot_offset = 8  # what a C port could pass unchecked
+
+    data, meta = delta
+    dev = Device(srv, image_size=len(V2))
+    dev.desire(meta["id"])
+    monkeypatch.setattr(client_module, "FlashHal", MisplacedSource)
+    out = dev.client(delta_source=running_image(V1)).run(timeout=30)
+    _refused(srv, dev, out, 6, "delta_unsupported")
+    assert out.stats["retries"] == 0 and out.stats["bytes"] <= len(data)

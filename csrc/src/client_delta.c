@@ -102,6 +102,12 @@ static int start_delta(struct mfota_client *c)
     }
     rc = mfota_delta_begin(&d->ap, &d->source_hal, d->hdr.source_size, d->hdr.source_sha256,
                            &c->writer_);
+    if (rc == MFOTA_ERR_FLASH_GEOMETRY) {
+        /* A delta_source the applier cannot read: no delta file can be
+         * applied, and fetching this one again (a transient error) would
+         * only repeat the refusal until the retries ran out. */
+        return MFOTA_ERR_DELTA_UNSUPPORTED;
+    }
     if (rc < 0) {
         return rc;
     }
