@@ -139,3 +139,22 @@ def test_readme_has_one_generated_size_table():
     outside = text.replace(block, "")
     assert "sizeof(struct mfota_client)" not in outside
     assert (ROOT / "docs" / "sizes.md").exists()
+
+
+# A table row giving a figure for one of the generated table's quantities.
+HAND_SIZE_ROW = re.compile(r"^\|[^\n]*(sizeof\(struct mfota_client\)|client code|code the client"
+                           r"|deepest stack|worst-case stack)[^\n]*\|\s*\d[\d,]*\s*\|", re.M | re.I)
+
+
+def test_no_other_doc_page_keeps_its_own_size_table(tmp_path):
+    """The generated docs/sizes.md is the only page with client size figures:
+    a hand-written table elsewhere goes stale (docs/client.md kept the 9840 B
+    context and 38856 B of code long after both had shrunk)."""
+    stale = "| sizeof(struct mfota_client) (context, every buffer inside) | 9840 |\n"
+    assert HAND_SIZE_ROW.search(stale) and HAND_SIZE_ROW.search("| client code | 1,234 |")
+    assert not HAND_SIZE_ROW.search("| target | client code (B) | x |")
+    pages = [p for p in (ROOT / "docs").rglob("*.md") if p.name != "sizes.md"]
+    assert pages
+    found = {str(p.relative_to(ROOT)): m.group(0) for p in pages
+             if (m := HAND_SIZE_ROW.search(p.read_text()))}
+    assert not found, found
