@@ -7,11 +7,13 @@ though it is sent in pieces from the stored command."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 
 import pytest
 from canned_http import read_request_head
+from cbuild import ROOT
 from client_harness import Device, upload
 from emulator_harness import ServerThread
 
@@ -136,3 +138,33 @@ def test_request_bytes_on_the_wire_with_the_longest_token():
     want = (f"GET /f/v1/abc HTTP/1.1\r\nHost:127.0.0.1:{port}\r\n"
             f"Authorization:Bearer {token}\r\nRange:bytes=0-4095\r\n\r\n").encode()
     assert got == [want]
+
+
+# ---- who may change the phase (read from the sources) -------------------------
+
+PHASE_WRITE = re.compile(r"(?:->|\.)phase_\s*(?:[-+|&^]?=(?!=)|\+\+|--)")
+FUNCTION = re.compile(r"^[A-Za-z_][^\n;]*?\b(\w+)\([^;{]*\)\s*\{(.*?)^\}", re.S | re.M)
+
+
+def phase_writers(text: str) -> set[str]:
+    """Functions of a C file that assign phase_ directly."""
+    return {m.group(1) for m in FUNCTION.finditer(text) if PHASE_WRITE.search(m.group(2))}
+
+
+def test_phase_writer_scan_finds_a_write():
+    snippet = ("static int f(struct mfota_client *c)\n{\n    return c->phase_ == 1;\n}\n"
+               "static void g(struct mfota_client *c, int to)\n{\n"
+               "    c->phase_ = (uint8_t)to;\n}\n")
+    assert phase_writers(snippet) == {"g"}
+
+
+def test_only_the_transition_function_changes_the_phase():
+    """Issue 12 §4: one transition function checks every change (init only
+    sets the first phase), and building an uplink never changes the phase:
+    the uplink code neither writes phase_ nor calls the transition function."""
+    src = ROOT / "csrc" / "src"
+    writers = {(p.name, fn) for p in src.glob("*.c") for fn in phase_writers(p.read_text())}
+    assert writers <= {("client.c", "mfota_client_go_"), ("client.c", "mfota_client_init")}, writers
+    assert ("client.c", "mfota_client_go_") in writers
+    uplink = (src / "client_uplink.c").read_text()
+    assert "mfota_client_go_" not in uplink and not PHASE_WRITE.search(uplink)
