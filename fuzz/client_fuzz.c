@@ -30,8 +30,7 @@ static struct fake_conn up_conn, dl_conn;
 static struct fake_nor flash;
 static struct fake_clock clock_;
 static uint8_t nor[SLOT_SIZE + 2u * SECTOR];
-static int marked;
-static uint32_t marked_size;
+static struct fake_boot boot;
 static struct mfota_client client;
 
 /* The ingestion endpoint answers every uplink with the same bytes, then
@@ -46,15 +45,6 @@ static void answer_uplink(void *ctx, struct fake_conn *c, const char *req, size_
     (void)body_len;
     fake_conn_queue(c, up_data, up_len);
     c->closing = 1;
-}
-
-static int b_mark(void *ctx, uint32_t size, int permanent)
-{
-    (void)ctx;
-    (void)permanent;
-    marked = 1;
-    marked_size = size;
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -76,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         up_len = size - 2;
     }
     up_data = data + 2;
-    marked = 0;
+    fake_boot_init(&boot);
     fake_clock_hal(&clock_, &clk);
     clock_.now = 1000;
     fake_conn_init(&up_conn);
@@ -91,11 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_nor_init(&flash, nor, sizeof nor, SECTOR, 8u);
     fake_nor_hal(&flash, &slot, 0, SLOT_SIZE);
     fake_nor_hal(&flash, &journal, SLOT_SIZE, 2u * SECTOR);
-    bl.mark_pending = b_mark;
-    bl.confirm = NULL;
-    bl.running_version = NULL;
-    bl.check_image = mfota_bootloader_accept_raw; /* raw test images */
-    bl.ctx = NULL;
+    fake_boot_hal(&boot, &bl);
 
     mfota_client_config_default(&cfg);
     cfg.imei = "350000000000001";
@@ -133,13 +119,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc < 0 || flash.violations != 0u || up_conn.double_connects || dl_conn.double_connects) {
         abort(); /* no HAL here fails: an error would be the engine's own */
     }
-    if (marked != client.has_pending) {
+    if (boot.marked != client.has_pending) {
         abort();
     }
-    if (marked) {
-        if (client.state != MFOTA_STATE_UPDATING || marked_size != client.total ||
-            marked_size > SLOT_SIZE ||
-            mfota_crc32(0, nor, marked_size) != client.writer_.committed.crc32) {
+    if (boot.marked) {
+        if (client.state != MFOTA_STATE_UPDATING || boot.marked_size != client.total ||
+            boot.marked_size > SLOT_SIZE ||
+            mfota_crc32(0, nor, boot.marked_size) != client.writer_.committed.crc32) {
             abort();
         }
     }

@@ -120,6 +120,39 @@ void fake_nor_hal(struct fake_nor *n, struct mfota_flash *out, uint32_t offset, 
     out->slot_size = size;
 }
 
+/* ---- bootloader ------------------------------------------------------------------ */
+
+void fake_boot_init(struct fake_boot *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+static int boot_mark(void *ctx, uint32_t size, int permanent)
+{
+    struct fake_boot *b = (struct fake_boot *)ctx;
+    b->marked = 1;
+    b->marked_size = size;
+    b->permanent = permanent;
+    return b->rc;
+}
+
+static int boot_confirm(void *ctx)
+{
+    struct fake_boot *b = (struct fake_boot *)ctx;
+    b->confirmed = 1;
+    return b->rc;
+}
+
+void fake_boot_hal(struct fake_boot *b, struct mfota_bootloader *out)
+{
+    memset(out, 0, sizeof *out);
+    out->mark_pending = boot_mark;
+    out->confirm = boot_confirm;
+    out->running_version = NULL;
+    out->check_image = mfota_bootloader_accept_raw;
+    out->ctx = b;
+}
+
 /* ---- scripted transport ------------------------------------------------------------ */
 
 void fake_conn_init(struct fake_conn *c)

@@ -4,6 +4,7 @@
  *
  * Nothing here allocates: every fake is a caller-owned struct, its buffers
  * the caller's, so a test can keep them static (the M4 runner has no heap).
+ * A bootloader that records what the engine asks of it completes the set.
  * The tests' small text helpers (no snprintf in the suites) are here too. */
 #ifndef MFOTA_FAKE_HAL_H
 #define MFOTA_FAKE_HAL_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "m2mfota/bootloader.h"
 #include "m2mfota/flash.h"
 #include "m2mfota/transport.h"
 
@@ -109,6 +111,21 @@ struct fake_clock {
 };
 
 void fake_clock_hal(struct fake_clock *k, struct mfota_clock *out);
+
+/* ---- bootloader ---------------------------------------------------------------
+ * Records mark_pending() (marked, its size and permanent flag) and confirm();
+ * has no running version and accepts any image as raw
+ * (mfota_bootloader_accept_raw: the tests' images carry no MCUboot header).
+ * Both calls return `rc` (0 unless the test sets an error). */
+struct fake_boot {
+    int marked, permanent, confirmed;
+    uint32_t marked_size;
+    int rc;
+};
+
+/* Nothing marked or confirmed yet; rc 0. */
+void fake_boot_init(struct fake_boot *b);
+void fake_boot_hal(struct fake_boot *b, struct mfota_bootloader *out);
 
 /* ---- text helpers ---------------------------------------------------------------- */
 

@@ -42,8 +42,7 @@ struct world {
     int status;               /* file server status (200, or 401) */
     int saw_downloading, saw_updating, last_result;
     char last_error[24];
-    int marked, confirmed;
-    uint32_t marked_size;
+    struct fake_boot boot;
     char phases[MFOTA_PHASE_COUNT_]; /* phases seen at events */
     int busy_first, retry_same;      /* answer the first uplink 503; was the retry the same */
     char first_uplink[FAKE_REQ_MAX];
@@ -176,22 +175,6 @@ static void on_file(void *ctx, struct fake_conn *c, const char *req, size_t head
 
 /* ---- a bootloader ----------------------------------------------------------- */
 
-static int b_mark(void *ctx, uint32_t size, int permanent)
-{
-    (void)ctx;
-    (void)permanent;
-    w.marked = 1;
-    w.marked_size = size;
-    return 0;
-}
-
-static int b_confirm(void *ctx)
-{
-    (void)ctx;
-    w.confirmed = 1;
-    return 0;
-}
-
 static uint32_t r_next(void *ctx)
 {
     (void)ctx;
@@ -228,7 +211,7 @@ static void setup(const char *downlink, const char *version)
     w.status = 200;
     w.saw_downloading = w.saw_updating = 0;
     w.last_result = -1;
-    w.marked = w.confirmed = 0;
+    fake_boot_init(&w.boot);
     w.file_size = IMAGE_SIZE;
     memset(w.phases, 0, sizeof w.phases);
     w.busy_first = w.retry_same = 0;
@@ -253,11 +236,7 @@ static void setup(const char *downlink, const char *version)
         w.src_mem[i] = DELTA_SOURCE_BYTE(i);
     }
     fake_nor_hal(&w.src, &source, 0, sizeof w.src_mem);
-    bl.mark_pending = b_mark;
-    bl.confirm = b_confirm;
-    bl.running_version = NULL;
-    bl.check_image = mfota_bootloader_accept_raw; /* raw test images */
-    bl.ctx = NULL;
+    fake_boot_hal(&w.boot, &bl);
     mfota_client_config_default(&cfg);
     cfg.imei = "350000000000001";
     cfg.secret = (const uint8_t *)"s3cret";
@@ -459,7 +438,8 @@ int mfota_selftest_client(void)
         steps++;
     }
     SELFTEST_CHECK(failures, rc == MFOTA_DONE, "update cycle ends");
-    SELFTEST_CHECK(failures, client.has_pending && w.marked && w.marked_size == IMAGE_SIZE,
+    SELFTEST_CHECK(failures,
+                   client.has_pending && w.boot.marked && w.boot.marked_size == IMAGE_SIZE,
                    "image marked pending");
     SELFTEST_CHECK(failures, memcmp(w.nor, w.image, IMAGE_SIZE) == 0, "slot holds the image");
     SELFTEST_CHECK(failures, strcmp(client.pending_version, "2.0.0") == 0, "pending version");
@@ -547,7 +527,7 @@ int mfota_selftest_client(void)
     if (rc == MFOTA_OK) {
         rc = mfota_client_run(&client, 60000u);
     }
-    SELFTEST_CHECK(failures, rc == MFOTA_OK && w.confirmed && w.last_result == 1,
+    SELFTEST_CHECK(failures, rc == MFOTA_OK && w.boot.confirmed && w.last_result == 1,
                    "boot report confirms and says success");
     report(failures, &before, "client boot report");
 
@@ -599,8 +579,8 @@ int mfota_selftest_client(void)
         mfota_sha256_init(&sha);
         mfota_sha256_update(&sha, w.nor, DELTA_NEW_SIZE);
         mfota_sha256_final(&sha, digest);
-        SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending && w.marked &&
-                                     w.marked_size == DELTA_NEW_SIZE,
+        SELFTEST_CHECK(failures, rc == MFOTA_OK && client.has_pending && w.boot.marked &&
+                                     w.boot.marked_size == DELTA_NEW_SIZE,
                        "delta file: the rebuilt image is marked pending");
         SELFTEST_CHECK(failures, memcmp(digest, delta_new_sha256, 32) == 0,
                        "delta file: the slot holds the new image");
