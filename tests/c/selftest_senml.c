@@ -135,6 +135,10 @@ static const struct {
     {"0.000001234567890123456789e-300", UINT64_C(0x006BBDFF5C8C1662)},
     {"7.2057594037927933e16", UINT64_C(0x4370000000000000)},
     {"1448997445238699", UINT64_C(0x4314976C0803FEAC)},
+    {"1e300", UINT64_C(0x7E37E43C8800759C)},
+    /* exponents beyond any counter: underflow to 0, no wrap-around */
+    {"1e-99999999999999999999", UINT64_C(0x0000000000000000)},
+    {"0e99999999999999999999", UINT64_C(0x0000000000000000)},
 };
 
 /* Shortest round-trip texts (Python's repr, in JSON's exponent spelling). */
@@ -171,6 +175,10 @@ static int check_numbers(void)
         double d;
         SELFTEST_CHECK(failures, mfota_senml_parse_double("1e309", 5, &d) == MFOTA_ERR_SENML_RANGE,
                        "overflow is a range error");
+        SELFTEST_CHECK(failures,
+                       mfota_senml_parse_double("1e99999999999999999999", 22, &d) ==
+                           MFOTA_ERR_SENML_RANGE,
+                       "a huge exponent is a range error");
         SELFTEST_CHECK(failures, mfota_senml_parse_double("01", 2, &d) == MFOTA_ERR_SENML_SYNTAX,
                        "leading zero is a syntax error");
     }
@@ -224,6 +232,10 @@ static int check_fixed(void)
         {"9223372036854775.808", MFOTA_ERR_SENML_RANGE},
         {"-9223372036854775.808", MFOTA_ERR_SENML_RANGE},
         {"123456789012345678901234567890", MFOTA_ERR_SENML_RANGE},
+        {"1e300", MFOTA_ERR_SENML_RANGE},
+        /* exponents beyond any counter: no wrap-around into a small value */
+        {"1e99999999999999999999", MFOTA_ERR_SENML_RANGE},
+        {"1e-99999999999999999999", MFOTA_ERR_SENML_INEXACT},
     };
     int failures = 0;
     size_t i;
@@ -246,6 +258,17 @@ static int check_fixed(void)
                        v == 15 && num_is(v, "0.015"),
                    "exact after trailing zeros");
     SELFTEST_CHECK(failures, num_is(INT64_MIN, "-9223372036854775.808"), "smallest int64");
+    SELFTEST_CHECK(failures,
+                   mfota_senml_parse_num("9223372036854775.8070", 21, &v) == MFOTA_OK &&
+                       v == INT64_MAX,
+                   "a trailing zero past the decimals at the limit");
+    SELFTEST_CHECK(failures,
+                   mfota_senml_parse_num("9007199254740993", 16, &v) == MFOTA_OK &&
+                       num_is(v, "9007199254740993"),
+                   "2^53 + 1 exact (a double would round it)");
+    SELFTEST_CHECK(failures,
+                   mfota_senml_parse_num("0e99999999999999999999", 22, &v) == MFOTA_OK && v == 0,
+                   "zero with a huge exponent");
 #if MFOTA_SENML_FULL
     {
         /* a base value plus a value may leave the range: refused, not wrapped */
