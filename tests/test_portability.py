@@ -221,3 +221,31 @@ def test_top_level_cmake_cross_configures_and_builds(tmp_path):
     cache = (tmp_path / "CMakeCache.txt").read_text()
     assert re.search(r"^MFOTA_BUILD_TESTS:BOOL=OFF$", cache, re.M)
     assert str(TOOLCHAIN) in cache
+
+
+def test_public_structs_agree_between_arm_gcc_and_clang(tmp_path):
+    """The issue's own case: arm-none-eabi-gcc (short enums by the AAPCS
+    embedded ABI) and clang for the same target must lay out every public
+    struct alike, so objects built by either link together."""
+    for tool in ("arm-none-eabi-gcc", "clang", "arm-none-eabi-nm"):
+        require_tool(tool)
+    cpu = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"]
+    gcc = layout(tmp_path, "arm-none-eabi-gcc", "arm-none-eabi-nm", cpu, "gcc")
+    clang = layout(tmp_path, "clang", "arm-none-eabi-nm",
+                   ["--target=arm-none-eabi", *cpu, f"--sysroot={ARM_SYSROOT}"], "clang")
+    assert gcc.keys() == clang.keys()
+    moved = {k: (gcc[k], clang[k]) for k in gcc if gcc[k] != clang[k]}
+    # ... and the comparison can fail: the two disagree on an enum member
+    src = tmp_path / "enum_member.c"
+    src.write_text("enum e { A, B };\nstruct s { enum e kind; unsigned char after; };\n"
+                   "char probe[sizeof(struct s)];\n")
+    sizes = []
+    for cc, flags in (("arm-none-eabi-gcc", cpu),
+                      ("clang", ["--target=arm-none-eabi", *cpu, f"--sysroot={ARM_SYSROOT}"])):
+        obj = tmp_path / f"enum_{cc}.o"
+        subprocess.run([cc, *flags, "-fno-common", "-c", str(src), "-o", str(obj)], check=True)
+        out = subprocess.run(["arm-none-eabi-nm", "-S", str(obj)], capture_output=True,
+                             text=True, check=True).stdout
+        sizes.append(int(re.search(r"^\w+ (\w+) \w probe$", out, re.M).group(1), 16))
+    assert sizes == [2, 8], sizes
+    assert not moved, f"fields placed differently by gcc and clang: {moved}"
