@@ -133,7 +133,9 @@ def test_fake_nor_tears_like_the_python_nor_flash(tmp_path):
     subprocess.run([cc, "-std=c99", "-Wall", "-Wextra", "-Werror", f"-DNOR_SIZE={SIZE}",
                     f"-DNOR_SECTOR={SECTOR}u", f"-DNOR_PROGRAM={PROGRAM}u",
                     f"-I{ROOT / 'csrc' / 'include'}", f"-I{ROOT / 'tests' / 'c'}",
-                    str(src), str(ROOT / "tests" / "c" / "fake_hal.c"), "-o", str(exe)],
+                    str(src), str(ROOT / "tests" / "c" / "fake_hal.c"),
+                    # the fake bootloader's accept_raw
+                    str(ROOT / "csrc" / "src" / "bootloader.c"), "-o", str(exe)],
                    check=True, capture_output=True, text=True)
     script = scenarios()
     text = "".join(" ".join(map(str, s)) + "\n" for s in script)
