@@ -3,6 +3,7 @@
  * writer -> verification -> bootloader -> final uplink.  The uplink itself
  * is in client_uplink.c.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "client_internal.h"
@@ -669,16 +670,32 @@ void mfota_client_config_default(struct mfota_client_config *cfg)
     cfg->check_mcuboot = MFOTA_MCUBOOT;
 }
 
+/* The configuration's pointers that must not be NULL, as offsets: one loop
+ * is smaller than a chain of tests. */
+#define CFG_(m) (uint8_t) offsetof(struct mfota_client_config, m)
+static const uint8_t required[] = {
+    CFG_(imei),  CFG_(version), CFG_(server),     CFG_(uplink_transport), CFG_(download_transport),
+    CFG_(clock), CFG_(slot),    CFG_(bootloader),
+};
+#undef CFG_
+
 int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *cfg)
 {
     size_t n;
     int rc = MFOTA_OK;
-    if (c == NULL || cfg == NULL || cfg->imei == NULL || cfg->version == NULL ||
-        cfg->server == NULL || cfg->uplink_transport == NULL ||
-        cfg->download_transport == NULL || cfg->clock == NULL || cfg->clock->now_ms == NULL ||
-        cfg->slot == NULL || cfg->bootloader == NULL ||
-        cfg->bootloader->mark_pending == NULL || cfg->bootloader->check_image == NULL ||
-        (cfg->secret == NULL && cfg->secret_len)) {
+    if (c == NULL || cfg == NULL || (cfg->secret == NULL && cfg->secret_len)) {
+        return MFOTA_ERR_INVAL;
+    }
+    for (n = 0; n < sizeof required; n++) {
+        const void *member;
+        /* copied out, not read through a cast: no aliasing question */
+        memcpy(&member, (const char *)cfg + required[n], sizeof member);
+        if (member == NULL) {
+            return MFOTA_ERR_INVAL;
+        }
+    }
+    if (cfg->clock->now_ms == NULL || cfg->bootloader->mark_pending == NULL ||
+        cfg->bootloader->check_image == NULL) {
         return MFOTA_ERR_INVAL;
     }
     memset(c, 0, sizeof *c);
@@ -1059,61 +1076,58 @@ static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
 {
     int rc;
     for (;;) {
+        rc = MFOTA_OK;
         if (c->pending_len_ != 0u && update_running(c) && c->phase_ != MFOTA_PHASE_PROGRESS) {
             size_t len = c->pending_len_;
             c->pending_len_ = 0;
-            rc = MFOTA_OK;
             (void)handle_downlink(c, len, &rc);
-            if (rc < 0 || c->hal_err_) {
-                c->hal_err_ = c->hal_err_ ? c->hal_err_ : rc;
-                rc = c->hal_err_;
-                end_download(c);
-                (void)mfota_client_go_(c, MFOTA_PHASE_FAILED);
-                return rc;
-            }
         }
-        switch (c->phase_) {
-        case MFOTA_PHASE_IDLE:
-        case MFOTA_PHASE_DONE:
-            return MFOTA_DONE;
-        case MFOTA_PHASE_FAILED:
-            return c->hal_err_ ? c->hal_err_ : MFOTA_ERR_HAL;
-        case MFOTA_PHASE_START_WAIT:
-            rc = step_wait(c, MFOTA_PHASE_START_UPLINK);
-            break;
-        case MFOTA_PHASE_DL_WAIT:
-            rc = step_wait(c, MFOTA_PHASE_DL_RESUME);
-            break;
-        case MFOTA_PHASE_FINAL_WAIT:
-            rc = step_wait(c, MFOTA_PHASE_FINAL_UPLINK);
-            break;
-        case MFOTA_PHASE_START_UPLINK:
-        case MFOTA_PHASE_PROGRESS:
-        case MFOTA_PHASE_FINAL_UPLINK:
-            rc = mfota_client_uplink_step_(c, io_wait_ms);
-            if (rc == MFOTA_WOULD_BLOCK) {
-                return rc;
+        /* a failure of the handed-over downlink ends the cycle below, as a
+         * phase's own failure does */
+        if (rc == MFOTA_OK && c->hal_err_ == 0) {
+            switch (c->phase_) {
+            case MFOTA_PHASE_IDLE:
+            case MFOTA_PHASE_DONE:
+                return MFOTA_DONE;
+            case MFOTA_PHASE_FAILED:
+                return c->hal_err_ ? c->hal_err_ : MFOTA_ERR_HAL;
+            case MFOTA_PHASE_START_WAIT:
+                rc = step_wait(c, MFOTA_PHASE_START_UPLINK);
+                break;
+            case MFOTA_PHASE_DL_WAIT:
+                rc = step_wait(c, MFOTA_PHASE_DL_RESUME);
+                break;
+            case MFOTA_PHASE_FINAL_WAIT:
+                rc = step_wait(c, MFOTA_PHASE_FINAL_UPLINK);
+                break;
+            case MFOTA_PHASE_START_UPLINK:
+            case MFOTA_PHASE_PROGRESS:
+            case MFOTA_PHASE_FINAL_UPLINK:
+                rc = mfota_client_uplink_step_(c, io_wait_ms);
+                if (rc == MFOTA_WOULD_BLOCK) {
+                    return rc;
+                }
+                if (rc == MFOTA_DONE) {
+                    c->stats.uplinks++;
+                    emit(c, MFOTA_CLIENT_EV_UPLINK, 0, NULL);
+                    rc = uplink_done(c);
+                } else {
+                    rc = uplink_failed(c, rc);
+                }
+                break;
+            case MFOTA_PHASE_DOWNLOAD:
+                rc = step_download(c, io_wait_ms);
+                break;
+            case MFOTA_PHASE_DL_RESUME:
+            case MFOTA_PHASE_DL_RESTART:
+                rc = step_start_download(c);
+                break;
+            case MFOTA_PHASE_VERIFY:
+                rc = step_verify(c);
+                break;
+            default:
+                return MFOTA_ERR_STATE;
             }
-            if (rc == MFOTA_DONE) {
-                c->stats.uplinks++;
-                emit(c, MFOTA_CLIENT_EV_UPLINK, 0, NULL);
-                rc = uplink_done(c);
-            } else {
-                rc = uplink_failed(c, rc);
-            }
-            break;
-        case MFOTA_PHASE_DOWNLOAD:
-            rc = step_download(c, io_wait_ms);
-            break;
-        case MFOTA_PHASE_DL_RESUME:
-        case MFOTA_PHASE_DL_RESTART:
-            rc = step_start_download(c);
-            break;
-        case MFOTA_PHASE_VERIFY:
-            rc = step_verify(c);
-            break;
-        default:
-            return MFOTA_ERR_STATE;
         }
         if (rc == MFOTA_WOULD_BLOCK || rc == MFOTA_WAIT) {
             return rc;

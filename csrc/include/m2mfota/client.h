@@ -232,7 +232,7 @@ struct mfota_client {
                                    * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* ---- private ---- */
     struct mfota_client_config cfg_;     /* its slot / journal HALs point at the copies below */
-    struct mfota_client_flash_ slot_w_, journal_w_; /* client_hal.c */
+    struct mfota_client_flash_ flash_w_[2]; /* client_hal.c: the slot's, the journal's */
     const struct mfota_kv *port_kv_;
     struct mfota_kv kv_hal_;
     struct mfota_url server_;           /* host and port slices of cfg_.server */
