@@ -126,6 +126,14 @@ static void set_state(struct mfota_client *c, int state)
     }
 }
 
+/* The cycle is over: DONE, and the event that says so. */
+static int cycle_done(struct mfota_client *c, int error, const char *reason)
+{
+    int rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
+    emit(c, MFOTA_CLIENT_EV_DONE, error, reason);
+    return rc;
+}
+
 /* A HAL failure (a power cut in a test) ends everything: nothing the engine
  * holds in RAM may be written out after it.  Every negative return of a port
  * callback arrives here as MFOTA_ERR_HAL (client_hal.c). */
@@ -229,10 +237,14 @@ static int downlink_result(int err)
     return MFOTA_RESULT_UNSUPPORTED_PROTOCOL;
 }
 
-/* End the update with `result`: back to idle, and say so in the final uplink. */
+/* End the update with `result`: back to idle, and say so in the final
+ * uplink.  `reason` NULL: the one reason_for() gives `err`. */
 static int fail(struct mfota_client *c, int result, const char *reason, int err)
 {
     int rc;
+    if (reason == NULL) {
+        reason = reason_for(err);
+    }
     end_download(c);
     c->result = result;
     c->reason = reason;
@@ -533,7 +545,7 @@ static int download_failed(struct mfota_client *c, int err)
     if (err <= MFOTA_ERR_DELTA_HEADER && err >= MFOTA_ERR_DELTA_UNSUPPORTED) {
         result = mfota_image_result(err);
     }
-    return fail(c, result, reason_for(err), err);
+    return fail(c, result, NULL, err);
 }
 
 /* A valid command is in cmd_: start (or resume) its update. */
@@ -541,31 +553,22 @@ static int begin_command(struct mfota_client *c)
 {
     struct mfota_journal_record *rec;
     int rc;
-    memset(&c->expect_, 0, sizeof c->expect_);
-    if (c->cmd_.has_size) {
-        c->expect_.flags |= MFOTA_EXPECT_SIZE;
-        c->expect_.size = (uint32_t)c->cmd_.size;
-    }
-    if (c->cmd_.has_crc32) {
-        c->expect_.flags |= MFOTA_EXPECT_CRC32;
-        c->expect_.crc32 = c->cmd_.crc32;
-    }
-    if (c->cmd_.has_sha256) {
-        c->expect_.flags |= MFOTA_EXPECT_SHA256;
-        memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
-    }
+    /* A field the downlink left out is zero in cmd_ (the parser clears its
+     * view): copied unconditionally, only the flags say what is present. */
+    c->expect_.flags = (c->cmd_.has_size ? MFOTA_EXPECT_SIZE : 0u) |
+                       (c->cmd_.has_crc32 ? MFOTA_EXPECT_CRC32 : 0u) |
+                       (c->cmd_.has_sha256 ? MFOTA_EXPECT_SHA256 : 0u);
+    c->expect_.size = (uint32_t)c->cmd_.size;
+    c->expect_.crc32 = c->cmd_.crc32;
+    memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
     /* The journal's record in force is the wanted download from here on:
      * journal_begin() compares it with what flash holds (begin_image). */
     rec = &c->journal_.rec;
     mfota_journal_record_init(rec, c->cmd_.url, c->cmd_.url_len, NULL, 0, 0);
-    if (c->cmd_.has_crc32) {
-        rec->flags |= MFOTA_JOURNAL_HAS_CRC32;
-        rec->expect_crc32 = c->cmd_.crc32;
-    }
-    if (c->cmd_.has_sha256) {
-        rec->flags |= MFOTA_JOURNAL_HAS_SHA256;
-        memcpy(rec->expect_sha256, c->cmd_.sha256, sizeof rec->expect_sha256);
-    }
+    rec->flags |= (c->cmd_.has_crc32 ? MFOTA_JOURNAL_HAS_CRC32 : 0u) |
+                  (c->cmd_.has_sha256 ? MFOTA_JOURNAL_HAS_SHA256 : 0u);
+    rec->expect_crc32 = c->cmd_.crc32;
+    memcpy(rec->expect_sha256, c->cmd_.sha256, sizeof rec->expect_sha256);
     c->writer_begun_ = 0;
     c->requests_used_ = 0;
     c->done = c->total = 0;
@@ -595,7 +598,7 @@ static int begin_command(struct mfota_client *c)
     if (rc < 0) {
         return fail(c, rc == MFOTA_ERR_DL_BUDGET ? MFOTA_RESULT_CONNECTION_LOST
                                                  : MFOTA_RESULT_INVALID_URI,
-                    reason_for(rc), rc);
+                    NULL, rc);
     }
     return rc;
 }
@@ -648,7 +651,7 @@ static int handle_downlink(struct mfota_client *c, size_t len, int *out_rc)
         emit(c, MFOTA_CLIENT_EV_ERROR, MFOTA_ERR_CLIENT_SUPERSEDED, "superseded");
     }
     if (rc < 0) {
-        *out_rc = fail(c, downlink_result(rc), reason_for(rc), rc);
+        *out_rc = fail(c, downlink_result(rc), NULL, rc);
         return 1;
     }
     *out_rc = begin_command(c);
@@ -872,8 +875,7 @@ static int uplink_done(struct mfota_client *c)
     case MFOTA_PHASE_START_UPLINK:
         mfota_backoff_reset(&c->backoff_);
         if (len == 0u || !handle_downlink(c, len, &rc)) {
-            rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-            emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
+            rc = cycle_done(c, 0, NULL);
         }
         return rc;
     case MFOTA_PHASE_PROGRESS:
@@ -883,15 +885,12 @@ static int uplink_done(struct mfota_client *c)
         }
         return rc;
     default: /* final */
-        rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-        emit(c, MFOTA_CLIENT_EV_DONE, c->error, c->reason);
-        return rc;
+        return cycle_done(c, c->error, c->reason);
     }
 }
 
 static int uplink_failed(struct mfota_client *c, int err)
 {
-    int rc;
     c->stats.uplink_failures++;
     emit(c, MFOTA_CLIENT_EV_UPLINK, err, "uplink");
     if (c->phase_ == MFOTA_PHASE_PROGRESS) {
@@ -909,9 +908,7 @@ static int uplink_failed(struct mfota_client *c, int err)
         c->reason = "uplink";
         c->error = err;
     }
-    rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-    emit(c, MFOTA_CLIENT_EV_DONE, err, "uplink");
-    return rc;
+    return cycle_done(c, err, "uplink");
 }
 
 /* DL_RESUME / DL_RESTART: open a new download. */
@@ -980,7 +977,7 @@ static int refuse_image(struct mfota_client *c, int err)
             return is_hal_error(rc) ? rc : fail(c, MFOTA_RESULT_UPDATE_FAILED, "journal", rc);
         }
     }
-    return fail(c, mfota_image_result(err), reason_for(err), err);
+    return fail(c, mfota_image_result(err), NULL, err);
 }
 
 static int step_verify(struct mfota_client *c)
@@ -1005,7 +1002,7 @@ static int step_verify(struct mfota_client *c)
         if (is_hal_error(rc)) {
             return rc;
         }
-        return fail(c, mfota_image_result(rc), reason_for(rc), rc);
+        return fail(c, mfota_image_result(rc), NULL, rc);
     }
     memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
     /* The bootloader decides what may be marked pending: an image it would
@@ -1039,9 +1036,7 @@ static int step_verify(struct mfota_client *c)
     mfota_backoff_reset(&c->backoff_);
     rc = mfota_client_uplink_begin_(c, MFOTA_STATE_UPDATING, 100, MFOTA_RESULT_INITIAL, NULL);
     if (rc < 0) {
-        rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-        emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
-        return rc;
+        return cycle_done(c, 0, NULL);
     }
     return mfota_client_go_(c, MFOTA_PHASE_FINAL_UPLINK);
 }

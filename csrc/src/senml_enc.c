@@ -52,7 +52,6 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
                        size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    static const char esc_from[] = "\"\\\n\r\t\b\f", esc_to[] = "\"\\nrtbf";
     size_t i, k;
     put_key(enc, key, first);
     /* Never write what the decoder would refuse: its limit is on the
@@ -76,10 +75,11 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
             put_c(enc, (char)c); /* a byte at a time: uplink strings are short */
         } else {
             put_c(enc, '\\');
-            for (k = 0; k < sizeof esc_to - 1 && esc_from[k] != (char)c; k++) {
+            /* the decoder's table read backwards ('/' is never escaped here) */
+            for (k = 0; k < 8u && mfota_senml_esc_to_[k] != (char)c; k++) {
             }
-            if (k < sizeof esc_to - 1) {
-                put_c(enc, esc_to[k]);
+            if (k < 8u) {
+                put_c(enc, mfota_senml_esc_from_[k]);
             } else {
                 char u[5];
                 u[0] = 'u';

@@ -29,14 +29,12 @@ static int encode_body(char *buf, size_t cap, size_t *needed, const char *bn, si
     struct mfota_senml_entry e;
     size_t i;
     mfota_senml_enc_init(&enc, buf, cap);
-    if (count == 0) {
-        memset(&e, 0, sizeof e);
-        e.bn = bn;
-        e.bn_len = bn_len;
-        (void)mfota_senml_enc_record(&enc, &e);
-    }
-    for (i = 0; i < count; i++) {
-        e = entries[i];
+    memset(&e, 0, sizeof e);
+    /* no entries: one record with the base name alone */
+    for (i = 0; i < count || i == 0; i++) {
+        if (count != 0) {
+            e = entries[i];
+        }
         e.bn = i == 0 ? bn : NULL;
         e.bn_len = i == 0 ? bn_len : 0;
         if (mfota_senml_enc_record(&enc, &e) != MFOTA_OK) {
