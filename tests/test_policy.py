@@ -42,6 +42,14 @@ def test_progress_percent(done, total):
         assert abs(got - done * 100 // total) <= 1
 
 
+@given(total=st.integers(1, 2**25 - 1), data=st.data())
+def test_progress_percent_exact_below_32_mib(total, data):
+    """Below 32 MiB (every image a small MCU takes) the 32-bit arithmetic
+    is exact: floor(done * 100 / total)."""
+    done = data.draw(st.integers(0, total - 1))
+    assert lib.mfota_progress_percent(done, total) == done * 100 // total
+
+
 @given(
     step=st.integers(1, 100),
     interval=st.integers(0, 60_000),

@@ -16,8 +16,8 @@ from conftest import require_tool
 
 pytestmark = pytest.mark.external_build
 
-CHECKS = ("senml/parse", "senml/format", "senml/decoder", "things/downlink", "things/uplink",
-          "things/response")
+CHECKS = ("senml/parse", "senml/format", "senml/decoder", "senml/encoder", "things/downlink",
+          "things/uplink", "things/response")
 
 
 def assert_suite_passed(out: str, numbers: str, thingsml: str = "on", full: str = "on") -> None:

@@ -3,6 +3,7 @@
  * writer -> verification -> bootloader -> final uplink.  The uplink itself
  * is in client_uplink.c.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "client_internal.h"
@@ -125,6 +126,14 @@ static void set_state(struct mfota_client *c, int state)
     }
 }
 
+/* The cycle is over: DONE, and the event that says so. */
+static int cycle_done(struct mfota_client *c, int error, const char *reason)
+{
+    int rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
+    emit(c, MFOTA_CLIENT_EV_DONE, error, reason);
+    return rc;
+}
+
 /* A HAL failure (a power cut in a test) ends everything: nothing the engine
  * holds in RAM may be written out after it.  Every negative return of a port
  * callback arrives here as MFOTA_ERR_HAL (client_hal.c). */
@@ -228,10 +237,14 @@ static int downlink_result(int err)
     return MFOTA_RESULT_UNSUPPORTED_PROTOCOL;
 }
 
-/* End the update with `result`: back to idle, and say so in the final uplink. */
+/* End the update with `result`: back to idle, and say so in the final
+ * uplink.  `reason` NULL: the one reason_for() gives `err`. */
 static int fail(struct mfota_client *c, int result, const char *reason, int err)
 {
     int rc;
+    if (reason == NULL) {
+        reason = reason_for(err);
+    }
     end_download(c);
     c->result = result;
     c->reason = reason;
@@ -532,7 +545,7 @@ static int download_failed(struct mfota_client *c, int err)
     if (err <= MFOTA_ERR_DELTA_HEADER && err >= MFOTA_ERR_DELTA_UNSUPPORTED) {
         result = mfota_image_result(err);
     }
-    return fail(c, result, reason_for(err), err);
+    return fail(c, result, NULL, err);
 }
 
 /* A valid command is in cmd_: start (or resume) its update. */
@@ -540,31 +553,22 @@ static int begin_command(struct mfota_client *c)
 {
     struct mfota_journal_record *rec;
     int rc;
-    memset(&c->expect_, 0, sizeof c->expect_);
-    if (c->cmd_.has_size) {
-        c->expect_.flags |= MFOTA_EXPECT_SIZE;
-        c->expect_.size = (uint32_t)c->cmd_.size;
-    }
-    if (c->cmd_.has_crc32) {
-        c->expect_.flags |= MFOTA_EXPECT_CRC32;
-        c->expect_.crc32 = c->cmd_.crc32;
-    }
-    if (c->cmd_.has_sha256) {
-        c->expect_.flags |= MFOTA_EXPECT_SHA256;
-        memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
-    }
+    /* A field the downlink left out is zero in cmd_ (the parser clears its
+     * view): copied unconditionally, only the flags say what is present. */
+    c->expect_.flags = (c->cmd_.has_size ? MFOTA_EXPECT_SIZE : 0u) |
+                       (c->cmd_.has_crc32 ? MFOTA_EXPECT_CRC32 : 0u) |
+                       (c->cmd_.has_sha256 ? MFOTA_EXPECT_SHA256 : 0u);
+    c->expect_.size = (uint32_t)c->cmd_.size;
+    c->expect_.crc32 = c->cmd_.crc32;
+    memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
     /* The journal's record in force is the wanted download from here on:
      * journal_begin() compares it with what flash holds (begin_image). */
     rec = &c->journal_.rec;
     mfota_journal_record_init(rec, c->cmd_.url, c->cmd_.url_len, NULL, 0, 0);
-    if (c->cmd_.has_crc32) {
-        rec->flags |= MFOTA_JOURNAL_HAS_CRC32;
-        rec->expect_crc32 = c->cmd_.crc32;
-    }
-    if (c->cmd_.has_sha256) {
-        rec->flags |= MFOTA_JOURNAL_HAS_SHA256;
-        memcpy(rec->expect_sha256, c->cmd_.sha256, sizeof rec->expect_sha256);
-    }
+    rec->flags |= (c->cmd_.has_crc32 ? MFOTA_JOURNAL_HAS_CRC32 : 0u) |
+                  (c->cmd_.has_sha256 ? MFOTA_JOURNAL_HAS_SHA256 : 0u);
+    rec->expect_crc32 = c->cmd_.crc32;
+    memcpy(rec->expect_sha256, c->cmd_.sha256, sizeof rec->expect_sha256);
     c->writer_begun_ = 0;
     c->requests_used_ = 0;
     c->done = c->total = 0;
@@ -594,7 +598,7 @@ static int begin_command(struct mfota_client *c)
     if (rc < 0) {
         return fail(c, rc == MFOTA_ERR_DL_BUDGET ? MFOTA_RESULT_CONNECTION_LOST
                                                  : MFOTA_RESULT_INVALID_URI,
-                    reason_for(rc), rc);
+                    NULL, rc);
     }
     return rc;
 }
@@ -647,7 +651,7 @@ static int handle_downlink(struct mfota_client *c, size_t len, int *out_rc)
         emit(c, MFOTA_CLIENT_EV_ERROR, MFOTA_ERR_CLIENT_SUPERSEDED, "superseded");
     }
     if (rc < 0) {
-        *out_rc = fail(c, downlink_result(rc), reason_for(rc), rc);
+        *out_rc = fail(c, downlink_result(rc), NULL, rc);
         return 1;
     }
     *out_rc = begin_command(c);
@@ -669,16 +673,32 @@ void mfota_client_config_default(struct mfota_client_config *cfg)
     cfg->check_mcuboot = MFOTA_MCUBOOT;
 }
 
+/* The configuration's pointers that must not be NULL, as offsets: one loop
+ * is smaller than a chain of tests. */
+#define CFG_(m) (uint8_t) offsetof(struct mfota_client_config, m)
+static const uint8_t required[] = {
+    CFG_(imei),  CFG_(version), CFG_(server),     CFG_(uplink_transport), CFG_(download_transport),
+    CFG_(clock), CFG_(slot),    CFG_(bootloader),
+};
+#undef CFG_
+
 int mfota_client_init(struct mfota_client *c, const struct mfota_client_config *cfg)
 {
     size_t n;
     int rc = MFOTA_OK;
-    if (c == NULL || cfg == NULL || cfg->imei == NULL || cfg->version == NULL ||
-        cfg->server == NULL || cfg->uplink_transport == NULL ||
-        cfg->download_transport == NULL || cfg->clock == NULL || cfg->clock->now_ms == NULL ||
-        cfg->slot == NULL || cfg->bootloader == NULL ||
-        cfg->bootloader->mark_pending == NULL || cfg->bootloader->check_image == NULL ||
-        (cfg->secret == NULL && cfg->secret_len)) {
+    if (c == NULL || cfg == NULL || (cfg->secret == NULL && cfg->secret_len)) {
+        return MFOTA_ERR_INVAL;
+    }
+    for (n = 0; n < sizeof required; n++) {
+        const void *member;
+        /* copied out, not read through a cast: no aliasing question */
+        memcpy(&member, (const char *)cfg + required[n], sizeof member);
+        if (member == NULL) {
+            return MFOTA_ERR_INVAL;
+        }
+    }
+    if (cfg->clock->now_ms == NULL || cfg->bootloader->mark_pending == NULL ||
+        cfg->bootloader->check_image == NULL) {
         return MFOTA_ERR_INVAL;
     }
     memset(c, 0, sizeof *c);
@@ -855,8 +875,7 @@ static int uplink_done(struct mfota_client *c)
     case MFOTA_PHASE_START_UPLINK:
         mfota_backoff_reset(&c->backoff_);
         if (len == 0u || !handle_downlink(c, len, &rc)) {
-            rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-            emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
+            rc = cycle_done(c, 0, NULL);
         }
         return rc;
     case MFOTA_PHASE_PROGRESS:
@@ -866,15 +885,12 @@ static int uplink_done(struct mfota_client *c)
         }
         return rc;
     default: /* final */
-        rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-        emit(c, MFOTA_CLIENT_EV_DONE, c->error, c->reason);
-        return rc;
+        return cycle_done(c, c->error, c->reason);
     }
 }
 
 static int uplink_failed(struct mfota_client *c, int err)
 {
-    int rc;
     c->stats.uplink_failures++;
     emit(c, MFOTA_CLIENT_EV_UPLINK, err, "uplink");
     if (c->phase_ == MFOTA_PHASE_PROGRESS) {
@@ -892,9 +908,7 @@ static int uplink_failed(struct mfota_client *c, int err)
         c->reason = "uplink";
         c->error = err;
     }
-    rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-    emit(c, MFOTA_CLIENT_EV_DONE, err, "uplink");
-    return rc;
+    return cycle_done(c, err, "uplink");
 }
 
 /* DL_RESUME / DL_RESTART: open a new download. */
@@ -963,7 +977,7 @@ static int refuse_image(struct mfota_client *c, int err)
             return is_hal_error(rc) ? rc : fail(c, MFOTA_RESULT_UPDATE_FAILED, "journal", rc);
         }
     }
-    return fail(c, mfota_image_result(err), reason_for(err), err);
+    return fail(c, mfota_image_result(err), NULL, err);
 }
 
 static int step_verify(struct mfota_client *c)
@@ -988,7 +1002,7 @@ static int step_verify(struct mfota_client *c)
         if (is_hal_error(rc)) {
             return rc;
         }
-        return fail(c, mfota_image_result(rc), reason_for(rc), rc);
+        return fail(c, mfota_image_result(rc), NULL, rc);
     }
     memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
     /* The bootloader decides what may be marked pending: an image it would
@@ -1022,9 +1036,7 @@ static int step_verify(struct mfota_client *c)
     mfota_backoff_reset(&c->backoff_);
     rc = mfota_client_uplink_begin_(c, MFOTA_STATE_UPDATING, 100, MFOTA_RESULT_INITIAL, NULL);
     if (rc < 0) {
-        rc = mfota_client_go_(c, MFOTA_PHASE_DONE);
-        emit(c, MFOTA_CLIENT_EV_DONE, 0, NULL);
-        return rc;
+        return cycle_done(c, 0, NULL);
     }
     return mfota_client_go_(c, MFOTA_PHASE_FINAL_UPLINK);
 }
@@ -1059,61 +1071,58 @@ static int step_phases(struct mfota_client *c, uint32_t io_wait_ms)
 {
     int rc;
     for (;;) {
+        rc = MFOTA_OK;
         if (c->pending_len_ != 0u && update_running(c) && c->phase_ != MFOTA_PHASE_PROGRESS) {
             size_t len = c->pending_len_;
             c->pending_len_ = 0;
-            rc = MFOTA_OK;
             (void)handle_downlink(c, len, &rc);
-            if (rc < 0 || c->hal_err_) {
-                c->hal_err_ = c->hal_err_ ? c->hal_err_ : rc;
-                rc = c->hal_err_;
-                end_download(c);
-                (void)mfota_client_go_(c, MFOTA_PHASE_FAILED);
-                return rc;
-            }
         }
-        switch (c->phase_) {
-        case MFOTA_PHASE_IDLE:
-        case MFOTA_PHASE_DONE:
-            return MFOTA_DONE;
-        case MFOTA_PHASE_FAILED:
-            return c->hal_err_ ? c->hal_err_ : MFOTA_ERR_HAL;
-        case MFOTA_PHASE_START_WAIT:
-            rc = step_wait(c, MFOTA_PHASE_START_UPLINK);
-            break;
-        case MFOTA_PHASE_DL_WAIT:
-            rc = step_wait(c, MFOTA_PHASE_DL_RESUME);
-            break;
-        case MFOTA_PHASE_FINAL_WAIT:
-            rc = step_wait(c, MFOTA_PHASE_FINAL_UPLINK);
-            break;
-        case MFOTA_PHASE_START_UPLINK:
-        case MFOTA_PHASE_PROGRESS:
-        case MFOTA_PHASE_FINAL_UPLINK:
-            rc = mfota_client_uplink_step_(c, io_wait_ms);
-            if (rc == MFOTA_WOULD_BLOCK) {
-                return rc;
+        /* a failure of the handed-over downlink ends the cycle below, as a
+         * phase's own failure does */
+        if (rc == MFOTA_OK && c->hal_err_ == 0) {
+            switch (c->phase_) {
+            case MFOTA_PHASE_IDLE:
+            case MFOTA_PHASE_DONE:
+                return MFOTA_DONE;
+            case MFOTA_PHASE_FAILED:
+                return c->hal_err_ ? c->hal_err_ : MFOTA_ERR_HAL;
+            case MFOTA_PHASE_START_WAIT:
+                rc = step_wait(c, MFOTA_PHASE_START_UPLINK);
+                break;
+            case MFOTA_PHASE_DL_WAIT:
+                rc = step_wait(c, MFOTA_PHASE_DL_RESUME);
+                break;
+            case MFOTA_PHASE_FINAL_WAIT:
+                rc = step_wait(c, MFOTA_PHASE_FINAL_UPLINK);
+                break;
+            case MFOTA_PHASE_START_UPLINK:
+            case MFOTA_PHASE_PROGRESS:
+            case MFOTA_PHASE_FINAL_UPLINK:
+                rc = mfota_client_uplink_step_(c, io_wait_ms);
+                if (rc == MFOTA_WOULD_BLOCK) {
+                    return rc;
+                }
+                if (rc == MFOTA_DONE) {
+                    c->stats.uplinks++;
+                    emit(c, MFOTA_CLIENT_EV_UPLINK, 0, NULL);
+                    rc = uplink_done(c);
+                } else {
+                    rc = uplink_failed(c, rc);
+                }
+                break;
+            case MFOTA_PHASE_DOWNLOAD:
+                rc = step_download(c, io_wait_ms);
+                break;
+            case MFOTA_PHASE_DL_RESUME:
+            case MFOTA_PHASE_DL_RESTART:
+                rc = step_start_download(c);
+                break;
+            case MFOTA_PHASE_VERIFY:
+                rc = step_verify(c);
+                break;
+            default:
+                return MFOTA_ERR_STATE;
             }
-            if (rc == MFOTA_DONE) {
-                c->stats.uplinks++;
-                emit(c, MFOTA_CLIENT_EV_UPLINK, 0, NULL);
-                rc = uplink_done(c);
-            } else {
-                rc = uplink_failed(c, rc);
-            }
-            break;
-        case MFOTA_PHASE_DOWNLOAD:
-            rc = step_download(c, io_wait_ms);
-            break;
-        case MFOTA_PHASE_DL_RESUME:
-        case MFOTA_PHASE_DL_RESTART:
-            rc = step_start_download(c);
-            break;
-        case MFOTA_PHASE_VERIFY:
-            rc = step_verify(c);
-            break;
-        default:
-            return MFOTA_ERR_STATE;
         }
         if (rc == MFOTA_WOULD_BLOCK || rc == MFOTA_WAIT) {
             return rc;

@@ -55,26 +55,28 @@ static int kv_set(void *ctx, const void *buf, size_t len)
     return mfota_client_hal_(c, c->port_kv_->set(c->port_kv_->ctx, buf, len));
 }
 
-/* A copy of `port` (geometry included) whose callbacks are the wrappers;
- * returns the copy. */
-static const struct mfota_flash *wrap_flash(struct mfota_client *c, struct mfota_client_flash_ *w,
-                                            const struct mfota_flash *port)
-{
-    w->hal = *port;
-    w->hal.read = port->read != NULL ? flash_read : NULL;
-    w->hal.program = port->program != NULL ? flash_program : NULL;
-    w->hal.erase = port->erase != NULL ? flash_erase : NULL;
-    w->hal.ctx = w;
-    w->port = port;
-    w->client = c;
-    return &w->hal;
-}
-
 void mfota_client_hal_bind_(struct mfota_client *c)
 {
-    c->cfg_.slot = wrap_flash(c, &c->slot_w_, c->cfg_.slot);
-    if (c->cfg_.journal_flash != NULL) {
-        c->cfg_.journal_flash = wrap_flash(c, &c->journal_w_, c->cfg_.journal_flash);
+    /* The slot and the journal region through one loop: the copy is made
+     * by one piece of code, not two inlined ones. */
+    const struct mfota_flash **port[2];
+    unsigned i;
+    port[0] = &c->cfg_.slot;
+    port[1] = &c->cfg_.journal_flash;
+    for (i = 0; i < 2u; i++) {
+        const struct mfota_flash *p = *port[i];
+        struct mfota_client_flash_ *w = &c->flash_w_[i];
+        if (p == NULL) {
+            continue; /* no journal region */
+        }
+        w->hal = *p; /* geometry included */
+        w->hal.read = p->read != NULL ? flash_read : NULL;
+        w->hal.program = p->program != NULL ? flash_program : NULL;
+        w->hal.erase = p->erase != NULL ? flash_erase : NULL;
+        w->hal.ctx = w;
+        w->port = p;
+        w->client = c;
+        *port[i] = &w->hal;
     }
     if (c->cfg_.journal_kv != NULL) {
         c->port_kv_ = c->cfg_.journal_kv;

@@ -16,31 +16,23 @@ int mfota_report_policy_init(struct mfota_report_policy *p)
 
 uint8_t mfota_progress_percent(uint64_t done, uint64_t total)
 {
-    uint8_t lo = 0, hi = 99, mid;
+    uint32_t pct;
     if (total == 0) {
         return 0;
     }
     if (done >= total) {
         return 100;
     }
-    /* Totals of 2^32 and more (never an image) keep their top 32 bits: the
-     * ratio barely moves and the products below stay within 64 bits. */
-    while (total > UINT32_MAX) {
+    /* Keep 25 bits of the total (done < total follows): done * 100 then
+     * fits 32 bits and one 32-bit division gives the percentage, so a
+     * 32-bit MCU needs no 64-bit multiply or division.  Dropping the same
+     * low bits of both moves the ratio by under 2^-23, at most one point. */
+    while (total >> 25 != 0u) {
         total >>= 1;
         done >>= 1;
     }
-    /* floor(done * 100 / total) by bisection on p * total <= done * 100:
-     * multiplications and compares only, so a 32-bit MCU links no 64-bit
-     * division helper.  done < total keeps the answer at most 99. */
-    while (lo < hi) {
-        mid = (uint8_t)((lo + hi + 1) / 2);
-        if ((uint64_t)mid * total <= done * 100u) {
-            lo = mid;
-        } else {
-            hi = (uint8_t)(mid - 1);
-        }
-    }
-    return lo;
+    pct = (uint32_t)done * 100u / (uint32_t)total;
+    return (uint8_t)(pct > 99u ? 99u : pct); /* done < total: never 100 */
 }
 
 int mfota_report_policy_due(const struct mfota_report_policy *p, enum mfota_state state,

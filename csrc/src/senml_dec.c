@@ -10,6 +10,7 @@
 #include "m2mfota/senml.h"
 #include "m2mfota/thingsml.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "m2mfota/err.h"
@@ -114,15 +115,16 @@ static uint64_t special_bytes(uint64_t x)
  * the input (2, 6 or 12) with its code point in *cp; 0 when it is not JSON,
  * 1 for a lone UTF-16 surrogate.  The scanner checks escapes with it, and
  * the cursor decodes them with it. */
+const char mfota_senml_esc_from_[9] = "\"\\/bfnrt", mfota_senml_esc_to_[9] = "\"\\/\b\f\n\r\t";
+
 static size_t escape(const char *p, size_t avail, uint32_t *cp)
 {
-    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
     uint32_t lo;
     size_t j;
     if (p[1] != 'u') {
-        for (j = 0; j < sizeof from - 1; j++) {
-            if (p[1] == from[j]) {
-                *cp = (unsigned char)to[j];
+        for (j = 0; j < 8u; j++) {
+            if (p[1] == mfota_senml_esc_from_[j]) {
+                *cp = (unsigned char)mfota_senml_esc_to_[j];
                 return 2;
             }
         }
@@ -703,10 +705,25 @@ static int thingsml_index(struct mfota_senml_dec *dec, int type, mfota_senml_num
 #define RESOLVED_BASE_FIELDS                                                           \
     (MFOTA_SENML_F_BT | MFOTA_SENML_F_BU | MFOTA_SENML_F_BV | MFOTA_SENML_F_BS)
 
+/* Where each field's value is scanned to, by bit number (MFOTA_SENML_F_*):
+ * the offset of its string and of its number in the record, NONE_ for
+ * neither.  bn goes to rec->bn, which parse_record() sets to the base name
+ * in force once the record is whole. */
+#define NONE_ 0xFFu
+#define AT_(m) (uint8_t) offsetof(struct mfota_senml_record, m)
+static const uint8_t str_at[15] = {
+    AT_(bn), NONE_, NONE_, NONE_, NONE_, NONE_, AT_(n), AT_(u),
+    AT_(vs), AT_(vs), NONE_, AT_(vs), NONE_, NONE_, NONE_,
+};
+static const uint8_t num_at[15] = {
+    NONE_, NONE_, NONE_, NONE_, NONE_, NONE_, NONE_, NONE_,
+    AT_(v), NONE_, NONE_, NONE_, AT_(s), AT_(t), AT_(ut),
+};
+#undef AT_
+
 static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *rec)
 {
     const struct mfota_thingsml_measure *measure = NULL;
-    struct mfota_senml_str bn = {0, 0, 0, 0};
 #if MFOTA_SENML_FULL
     struct mfota_senml_str bu = {0, 0, 0, 0};
     mfota_senml_num bt = 0, bv = 0, bs = 0;
@@ -759,26 +776,32 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
             }
             skip_ws(dec);
             val_at = dec->pos;
-            /* where the value goes: scanned straight into its place */
-            switch (bit) {
-            case MFOTA_SENML_F_BN: str = &bn; break;
-            case MFOTA_SENML_F_N: str = &rec->n; break;
-            case MFOTA_SENML_F_U: str = &rec->u; break;
-            case MFOTA_SENML_F_V: str = &rec->vs; num = &rec->v; break;
-            case MFOTA_SENML_F_VS: case MFOTA_SENML_F_VD: str = &rec->vs; break;
-            case MFOTA_SENML_F_S: num = &rec->s; break;
-            case MFOTA_SENML_F_T: num = &rec->t; break;
-            case MFOTA_SENML_F_UT: num = &rec->ut; break;
+            /* where the value goes: scanned straight into its place (the
+             * record's field from the table, else a local) */
+            if (bit != 0) {
+                unsigned k = 0;
+                while (!((bit >> k) & 1u)) {
+                    k++;
+                }
+                num = &index_num; /* bver and vb: only checked here */
+                if (str_at[k] != NONE_) {
+                    str = (struct mfota_senml_str *)(void *)((char *)rec + str_at[k]);
+                }
+                if (num_at[k] != NONE_) {
+                    num = (mfota_senml_num *)(void *)((char *)rec + num_at[k]);
+                }
+            } else if (is_index) {
+                num = &index_num;
+            }
 #if MFOTA_SENML_FULL
+            switch (bit) { /* base fields: they take effect once the record is whole */
             case MFOTA_SENML_F_BU: str = &bu; break;
             case MFOTA_SENML_F_BT: num = &bt; break;
             case MFOTA_SENML_F_BV: num = &bv; break;
             case MFOTA_SENML_F_BS: num = &bs; break;
-#endif
-            default: /* bver, an index, or an unknown field (only checked) */
-                num = bit != 0 || is_index ? &index_num : NULL;
-                break;
+            default: break;
             }
+#endif
             if (bit == 0 && !is_index && dec->pos < dec->len &&
                 (dec->buf[dec->pos] == '{' || dec->buf[dec->pos] == '[')) {
 #if MFOTA_SENML_FULL
@@ -856,7 +879,7 @@ static int parse_record(struct mfota_senml_dec *dec, struct mfota_senml_record *
 
     /* base fields take effect from this record on (RFC 8428 4.6) */
     if (fields & MFOTA_SENML_F_BN) {
-        dec->bn = bn;
+        dec->bn = rec->bn;
     }
 #if MFOTA_SENML_FULL
     if (fields & MFOTA_SENML_F_BU) {

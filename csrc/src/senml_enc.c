@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "m2mfota/config.h"
 #include "m2mfota/err.h"
 #include "senml_internal.h"
 
@@ -51,7 +52,6 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
                        size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    static const char esc_from[] = "\"\\\n\r\t\b\f", esc_to[] = "\"\\nrtbf";
     size_t i, k;
     put_key(enc, key, first);
     /* Never write what the decoder would refuse: its limit is on the
@@ -75,10 +75,11 @@ static void put_string(struct mfota_senml_enc *enc, const char *key, int *first,
             put_c(enc, (char)c); /* a byte at a time: uplink strings are short */
         } else {
             put_c(enc, '\\');
-            for (k = 0; k < sizeof esc_to - 1 && esc_from[k] != (char)c; k++) {
+            /* the decoder's table read backwards ('/' is never escaped here) */
+            for (k = 0; k < 8u && mfota_senml_esc_to_[k] != (char)c; k++) {
             }
-            if (k < sizeof esc_to - 1) {
-                put_c(enc, esc_to[k]);
+            if (k < 8u) {
+                put_c(enc, mfota_senml_esc_from_[k]);
             } else {
                 char u[5];
                 u[0] = 'u';
@@ -117,15 +118,22 @@ void mfota_senml_enc_init(struct mfota_senml_enc *enc, char *buf, size_t cap)
     put_c(enc, '[');
 }
 
-/* 1 when s[0..len) may continue a name; `first`: it also starts one. */
-static int name_ok(const char *s, size_t len, int first)
+/* 1 when the entry's base name and name are RFC 8428 characters; a
+ * base name starts the resolved name, else the name does (`has_bn`: a
+ * non-empty base name is in force).  One loop over both parts. */
+static int names_ok(const struct mfota_senml_entry *e, int has_bn)
 {
-    size_t i;
-    for (i = 0; i < len; i++) {
-        if (!mfota_senml_name_char_((unsigned char)s[i], first)) {
-            return 0;
+    size_t i, k;
+    for (k = 0; k < 2u; k++) {
+        const char *s = k ? e->n : e->bn;
+        size_t len = k ? e->n_len : e->bn_len;
+        int first = k ? !has_bn : 1;
+        for (i = 0; s != NULL && i < len; i++) {
+            if (!mfota_senml_name_char_((unsigned char)s[i], first)) {
+                return 0;
+            }
+            first = 0;
         }
-        first = 0;
     }
     return 1;
 }
@@ -136,7 +144,7 @@ static void encode_record(struct mfota_senml_enc *enc, const struct mfota_senml_
     /* write only what a decoder accepts: the resolved name (bn + n) must be
      * RFC 8428 characters, and present when the record carries a value */
     int has_bn = e->bn ? e->bn_len != 0 : enc->has_bn;
-    if ((e->bn && !name_ok(e->bn, e->bn_len, 1)) || (e->n && !name_ok(e->n, e->n_len, !has_bn)) ||
+    if (!names_ok(e, has_bn) ||
         (!has_bn && (e->n == NULL || e->n_len == 0) &&
          (e->kind != MFOTA_SENML_KIND_NONE || e->has_s))) {
         set_err(enc, MFOTA_ERR_SENML_NAME);
@@ -146,6 +154,15 @@ static void encode_record(struct mfota_senml_enc *enc, const struct mfota_senml_
         set_err(enc, MFOTA_ERR_SENML_RANGE);
         return;
     }
+#if !MFOTA_SENML_FULL
+    /* The subset encoder writes what a device's status uplink holds (bn, n,
+     * u and a number or string value): the rest is refused, never dropped. */
+    if (e->has_bt || e->has_s || e->has_t || e->has_ut || e->kind == MFOTA_SENML_KIND_BOOL ||
+        e->kind == MFOTA_SENML_KIND_DATA) {
+        set_err(enc, MFOTA_ERR_UNSUPPORTED);
+        return;
+    }
+#endif
     if (e->bn) {
         enc->has_bn = e->bn_len != 0;
     }
@@ -156,9 +173,11 @@ static void encode_record(struct mfota_senml_enc *enc, const struct mfota_senml_
     if (e->bn) {
         put_string(enc, "bn", &first, e->bn, e->bn_len);
     }
+#if MFOTA_SENML_FULL
     if (e->has_bt) {
         put_number(enc, "bt", &first, e->bt);
     }
+#endif
     if (e->n) {
         put_string(enc, "n", &first, e->n, e->n_len);
     }
@@ -167,6 +186,7 @@ static void encode_record(struct mfota_senml_enc *enc, const struct mfota_senml_
     }
     if (e->kind == MFOTA_SENML_KIND_NUM) {
         put_number(enc, "v", &first, e->v);
+#if MFOTA_SENML_FULL
     } else if (e->kind == MFOTA_SENML_KIND_BOOL) {
         put_key(enc, "vb", &first);
         put(enc, e->vb ? "true" : "false", e->vb ? 4u : 5u);
@@ -183,6 +203,11 @@ static void encode_record(struct mfota_senml_enc *enc, const struct mfota_senml_
     if (e->has_ut) {
         put_number(enc, "ut", &first, e->ut);
     }
+#else
+    } else if (e->kind == MFOTA_SENML_KIND_STR) {
+        put_string(enc, "vs", &first, e->vs ? e->vs : "", e->vs ? e->vs_len : 0);
+    }
+#endif
     put_c(enc, '}');
 }
 

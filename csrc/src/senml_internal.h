@@ -15,4 +15,9 @@ int mfota_senml_name_char_(unsigned c, int first);
  * above U+10FFFF. */
 size_t mfota_senml_utf8_seq_(const unsigned char *p, size_t avail);
 
+/* JSON's two-character escapes, one table for the decoder and the encoder:
+ * "\\" + mfota_senml_esc_from_[k] stands for the byte mfota_senml_esc_to_[k]
+ * (k < 8; both NUL-terminated). */
+extern const char mfota_senml_esc_from_[9], mfota_senml_esc_to_[9];
+
 #endif /* MFOTA_SENML_INTERNAL_H */

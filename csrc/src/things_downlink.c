@@ -7,6 +7,7 @@
  */
 #include "m2mfota/things.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "m2mfota/err.h"
@@ -71,6 +72,20 @@ static int take_string(const struct mfota_senml_record *rec, char *copy, size_t 
     return 0;
 }
 
+/* The text fields (url, token, version): where the view keeps the string
+ * and its length, the command's buffer, the longest value. */
+struct text_field {
+    uint16_t view_ptr, view_len, cmd_buf, max;
+};
+#define TEXT_(f, m)                                                                    \
+    {(uint16_t)offsetof(struct mfota_fota_view, f), (uint16_t)offsetof(struct mfota_fota_view, f##_len), \
+     (uint16_t)offsetof(struct mfota_fota_command, f), (uint16_t)(m)}
+static const struct text_field text_fields[3] = {
+    TEXT_(url, MFOTA_URL_MAX), TEXT_(token, MFOTA_TOKEN_MAX),
+    TEXT_(version, MFOTA_THINGS_VERSION_MAX),
+};
+#undef TEXT_
+
 /* Check the record of command field `i` and store it in the view (and the
  * command).  Each field has its own error, so a server learns what it got
  * wrong. */
@@ -104,21 +119,13 @@ static int take(const struct mfota_senml_record *rec, struct target *t, unsigned
         (i == I_SHA256 && rec->vs.dlen != 64)) {
         return err;
     }
-    if (i == I_URL) {
-        copy = t->cmd ? t->cmd->url : NULL;
-        out = &v->url;
-        out_len = &v->url_len;
-        max = MFOTA_URL_MAX;
-    } else if (i == I_TOKEN) {
-        copy = t->cmd ? t->cmd->token : NULL;
-        out = &v->token;
-        out_len = &v->token_len;
-        max = MFOTA_TOKEN_MAX;
-    } else if (i == I_VERSION) {
-        copy = t->cmd ? t->cmd->version : NULL;
-        out = &v->version;
-        out_len = &v->version_len;
-        max = MFOTA_THINGS_VERSION_MAX;
+    if (i == I_URL || i == I_TOKEN || i == I_VERSION) {
+        /* the three text fields, from a table: where each goes, its bound */
+        const struct text_field *f = &text_fields[i == I_VERSION ? 2 : i];
+        copy = t->cmd ? (char *)t->cmd + f->cmd_buf : NULL;
+        out = (const char **)(void *)((char *)v + f->view_ptr);
+        out_len = (size_t *)(void *)((char *)v + f->view_len);
+        max = f->max;
     }
     if (take_string(rec, copy, max, out, out_len) != 0) {
         return i == I_URL     ? MFOTA_ERR_URL_TOO_LONG

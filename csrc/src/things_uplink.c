@@ -15,16 +15,11 @@
 
 #define URN_PREFIX "urn:dev:IMEI:"
 
-static const char req_line[] = "POST /ingestion/m2m/senml/v1 HTTP/1.1\r\nHost: ";
-static const char ctype[] = "\r\nContent-Type: application/json\r\nThings-Message-Token: ";
-static const char clen[] = "\r\nContent-Length: ";
-
-/* Copy n bytes to out + at; returns the offset after them. */
-static size_t cat(char *out, size_t at, const char *s, size_t n)
-{
-    memcpy(out + at, s, n);
-    return at + n;
-}
+/* The header block with three holes (NULs): the host, the token and the
+ * body's length go there, in that order. */
+static const char head[] = "POST /ingestion/m2m/senml/v1 HTTP/1.1\r\nHost: \0"
+                           "\r\nContent-Type: application/json\r\nThings-Message-Token: \0"
+                           "\r\nContent-Length: \0\r\n\r\n";
 
 /* Encode the pack: the first record carries the device's base name. */
 static int encode_body(char *buf, size_t cap, size_t *needed, const char *bn, size_t bn_len,
@@ -34,14 +29,12 @@ static int encode_body(char *buf, size_t cap, size_t *needed, const char *bn, si
     struct mfota_senml_entry e;
     size_t i;
     mfota_senml_enc_init(&enc, buf, cap);
-    if (count == 0) {
-        memset(&e, 0, sizeof e);
-        e.bn = bn;
-        e.bn_len = bn_len;
-        (void)mfota_senml_enc_record(&enc, &e);
-    }
-    for (i = 0; i < count; i++) {
-        e = entries[i];
+    memset(&e, 0, sizeof e);
+    /* no entries: one record with the base name alone */
+    for (i = 0; i < count || i == 0; i++) {
+        if (count != 0) {
+            e = entries[i];
+        }
         e.bn = i == 0 ? bn : NULL;
         e.bn_len = i == 0 ? bn_len : 0;
         if (mfota_senml_enc_record(&enc, &e) != MFOTA_OK) {
@@ -58,7 +51,8 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
 {
     char bn[sizeof URN_PREFIX + MFOTA_THINGS_IMEI_MAX + 1];
     char digits[24];
-    size_t bn_len, host_len, body_len, ndigits, head_len, total, at;
+    size_t bn_len, host_len, body_len, ndigits, head_len, total, at, k;
+    const char *t;
     struct mfota_sha256 sha;
     uint8_t digest[32];
     int rc;
@@ -84,8 +78,7 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
         return rc;
     }
     ndigits = mfota_ascii_put_uint_(digits, body_len);
-    head_len = (sizeof req_line - 1) + host_len + (sizeof ctype - 1) + 64 + (sizeof clen - 1) +
-               ndigits + 4;
+    head_len = (sizeof head - 4) + host_len + 64 + ndigits; /* less the holes and the NUL */
     total = head_len + body_len;
     if (needed) {
         *needed = total;
@@ -103,54 +96,69 @@ int mfota_things_build_uplink(char *out, size_t cap, size_t *needed, const char 
     mfota_sha256_update(&sha, secret, secret_len);
     mfota_sha256_final(&sha, digest);
 
-    at = cat(out, 0, req_line, sizeof req_line - 1);
-    at = cat(out, at, host, host_len);
-    at = cat(out, at, ctype, sizeof ctype - 1);
-    mfota_sha256_hex(digest, out + at); /* its NUL lands where clen goes */
-    at = cat(out, at + 64, clen, sizeof clen - 1);
-    at = cat(out, at, digits, ndigits);
-    (void)cat(out, at, "\r\n\r\n", 4);
+    /* the template's pieces with what goes into each hole: one loop */
+    at = 0;
+    for (k = 0, t = head;; k++) {
+        size_t n = strlen(t);
+        memcpy(out + at, t, n);
+        at += n;
+        t += n + 1;
+        if (k == 3u) {
+            break;
+        }
+        if (k == 1u) {
+            mfota_sha256_hex(digest, out + at); /* its NUL lands where the next piece goes */
+            at += 64;
+        } else {
+            n = k == 0u ? host_len : ndigits;
+            memcpy(out + at, k == 0u ? host : digits, n);
+            at += n;
+        }
+    }
     return MFOTA_OK;
-}
-
-static void set_str(struct mfota_senml_entry *e, const char *name, const char *text)
-{
-    e->n = name;
-    e->n_len = strlen(name);
-    e->kind = MFOTA_SENML_KIND_STR;
-    e->vs = text;
-    e->vs_len = strlen(text);
 }
 
 size_t mfota_things_status_entries(const struct mfota_things_status *st,
                                    struct mfota_senml_entry out[5])
 {
-    size_t n = 0;
+    /* One loop over the five records, in their order: two numbers between
+     * three optional strings. */
+    static const char *const names[5] = {
+        MFOTA_THINGS_NAME_FIRMWARE, MFOTA_THINGS_NAME_STATE, MFOTA_THINGS_NAME_PROGRESS,
+        MFOTA_THINGS_NAME_RESULT,   MFOTA_THINGS_NAME_ERROR,
+    };
+    const char *text[5];
+    int num[5];
+    size_t n = 0, i;
+    text[0] = st->firmware;
+    text[1] = st->state;
+    text[4] = st->error;
+    num[2] = st->progress > 100 ? 100 : st->progress;
+    num[3] = st->result;
     memset(out, 0, 5 * sizeof out[0]);
-    if (st->firmware) {
-        set_str(&out[n++], MFOTA_THINGS_NAME_FIRMWARE, st->firmware);
-    }
-    if (st->state) {
-        set_str(&out[n++], MFOTA_THINGS_NAME_STATE, st->state);
-    }
-    if (st->progress >= 0) {
-        out[n].n = MFOTA_THINGS_NAME_PROGRESS;
-        out[n].n_len = sizeof MFOTA_THINGS_NAME_PROGRESS - 1;
-        out[n].u = "%";
-        out[n].u_len = 1;
-        out[n].kind = MFOTA_SENML_KIND_NUM;
-        out[n].v = MFOTA_SENML_NUM(st->progress > 100 ? 100 : st->progress);
+    for (i = 0; i < 5u; i++) {
+        struct mfota_senml_entry *e = &out[n];
+        if (i == 2u || i == 3u) {
+            if (num[i] < 0) {
+                continue;
+            }
+            e->kind = MFOTA_SENML_KIND_NUM;
+            e->v = MFOTA_SENML_NUM(num[i]);
+            if (i == 2u) {
+                e->u = "%";
+                e->u_len = 1;
+            }
+        } else {
+            if (text[i] == NULL) {
+                continue;
+            }
+            e->kind = MFOTA_SENML_KIND_STR;
+            e->vs = text[i];
+            e->vs_len = strlen(text[i]);
+        }
+        e->n = names[i];
+        e->n_len = strlen(names[i]);
         n++;
-    }
-    if (st->result >= 0) {
-        out[n].n = MFOTA_THINGS_NAME_RESULT;
-        out[n].n_len = sizeof MFOTA_THINGS_NAME_RESULT - 1;
-        out[n].kind = MFOTA_SENML_KIND_NUM;
-        out[n].v = MFOTA_SENML_NUM(st->result);
-        n++;
-    }
-    if (st->error) {
-        set_str(&out[n++], MFOTA_THINGS_NAME_ERROR, st->error);
     }
     return n;
 }

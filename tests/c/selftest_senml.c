@@ -359,6 +359,55 @@ static int check_subset(void)
 }
 #endif
 
+/* The encoder: every field in the full build; the subset encoder
+ * (MFOTA_SENML_FULL 0) writes bn, n, u, v and vs and refuses the others
+ * with MFOTA_ERR_UNSUPPORTED, writing nothing of that record. */
+static int check_encoder(void)
+{
+    static const char *const expect[6] = {
+        "[{\"n\":\"a\",\"vb\":true}]", "[{\"n\":\"a\",\"vd\":\"QQ\"}]",
+        "[{\"bt\":1,\"n\":\"a\",\"v\":1}]", "[{\"n\":\"a\",\"s\":1}]",
+        "[{\"n\":\"a\",\"v\":1,\"t\":1}]", "[{\"n\":\"a\",\"v\":1,\"ut\":1}]",
+    };
+    struct mfota_senml_entry e;
+    char out[64];
+    size_t needed, i;
+    int failures = 0, rc;
+    for (i = 0; i < 6u; i++) {
+        memset(&e, 0, sizeof e);
+        e.n = "a";
+        e.n_len = 1;
+        e.kind = i < 2u ? (uint8_t)(i == 0u ? MFOTA_SENML_KIND_BOOL : MFOTA_SENML_KIND_DATA)
+                        : (uint8_t)(i == 3u ? MFOTA_SENML_KIND_NONE : MFOTA_SENML_KIND_NUM);
+        e.vb = 1;
+        e.vs = "QQ";
+        e.vs_len = 2;
+        e.v = e.bt = e.s = e.t = e.ut = MFOTA_SENML_NUM(1);
+        e.has_bt = i == 2u;
+        e.has_s = i == 3u;
+        e.has_t = i == 4u;
+        e.has_ut = i == 5u;
+        rc = mfota_senml_encode(&e, 1, out, sizeof out, &needed);
+#if MFOTA_SENML_FULL
+        SELFTEST_CHECK(failures,
+                       rc == MFOTA_OK && needed == strlen(expect[i]) &&
+                           memcmp(out, expect[i], needed) == 0,
+                       expect[i]);
+#else
+        SELFTEST_CHECK(failures, rc == MFOTA_ERR_UNSUPPORTED && needed == 2u, expect[i]);
+#endif
+    }
+    e.kind = MFOTA_SENML_KIND_STR;
+    e.has_ut = 0;
+    rc = mfota_senml_encode(&e, 1, out, sizeof out, &needed);
+    SELFTEST_CHECK(failures,
+                   rc == MFOTA_OK && needed == 21u &&
+                       memcmp(out, "[{\"n\":\"a\",\"vs\":\"QQ\"}]", 21) == 0,
+                   "string value in every build");
+    printf("%s senml/encoder\n", failures ? "FAIL" : "ok");
+    return failures;
+}
+
 static int check_decoder(void)
 {
 #if MFOTA_SENML_FULL
@@ -537,5 +586,5 @@ int mfota_selftest_senml(void)
     printf("senml numbers: %s\n", MFOTA_SENML_FLOAT ? "double" : "fixed");
     printf("senml thingsml: %s\n", MFOTA_THINGSML ? "on" : "off");
     printf("senml full: %s\n", MFOTA_SENML_FULL ? "on" : "off");
-    return check_numbers() + check_decoder() + check_things();
+    return check_numbers() + check_decoder() + check_encoder() + check_things();
 }

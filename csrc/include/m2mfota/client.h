@@ -221,18 +221,21 @@ struct mfota_client {
     struct mfota_client_stats stats;     /* finished downloads included; the running one
                                           * too with mfota_client_stats() */
     uint64_t done, total;         /* bytes committed, image size */
+    int hal_error;                /* the port's own negative value behind the MFOTA_ERR_HAL that
+                                   * ended the cycle (e.g. -EIO), for logs; 0: none */
+    /* (hal_error before the bytes below: the two statuses then fill what
+     * would be padding, and the struct does not grow.) */
     char pending_version[MFOTA_THINGS_VERSION_MAX + 1]; /* version handed to the bootloader */
     uint8_t has_pending;          /* an image was marked pending in this cycle */
     /* The literal HTTP status of the ingestion endpoint's last answer, 0
      * until one came: the error name (MFOTA_ERR_CLIENT_REFUSED) says a 4xx
      * refused the uplink, the status says which (401: unknown IMEI or wrong
-     * secret).  The file server's: download_http_status, below. */
+     * secret). */
     uint16_t uplink_http_status;
-    int hal_error;                /* the port's own negative value behind the MFOTA_ERR_HAL that
-                                   * ended the cycle (e.g. -EIO), for logs; 0: none */
+    uint16_t download_http_status; /* the file server's last answer (404: file gone), 0: none */
     /* ---- private ---- */
     struct mfota_client_config cfg_;     /* its slot / journal HALs point at the copies below */
-    struct mfota_client_flash_ slot_w_, journal_w_; /* client_hal.c */
+    struct mfota_client_flash_ flash_w_[2]; /* client_hal.c: the slot's, the journal's */
     const struct mfota_kv *port_kv_;
     struct mfota_kv kv_hal_;
     struct mfota_url server_;           /* host and port slices of cfg_.server */
@@ -263,10 +266,6 @@ struct mfota_client {
     int8_t up_progress_;                 /* its fota.progress, -1: none */
     uint8_t writer_begun_, in_step_;
     struct mfota_client_delta delta_;    /* client_delta.c */
-    /* ---- read-only for the caller (placed here, where it fills padding
-     * the public block above has no room for) ---- */
-    uint16_t download_http_status; /* the file server's last answer (404: file gone), 0: none */
-    /* ---- private ---- */
     /* The uplink request, then its response's body (the downlink): a
      * request is rebuilt for each attempt, so one buffer serves both. */
     char io_[MFOTA_CLIENT_IO_MAX];

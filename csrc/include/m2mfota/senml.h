@@ -212,8 +212,11 @@ void mfota_senml_enc_init(struct mfota_senml_enc *enc, char *buf, size_t cap);
  * bad kind, MFOTA_ERR_SENML_ENCODING for invalid UTF-8 in a string,
  * MFOTA_ERR_SENML_STR_TOO_LONG for a string longer than MFOTA_SENML_STR_MAX
  * bytes (the decoder would refuse it), MFOTA_ERR_SENML_NAME when bn + n would not be an RFC 8428 name (or is
- * empty on a record with a value).  After an error the buffer holds a
- * partial pack: discard it. */
+ * empty on a record with a value).  The subset encoder (config.h
+ * MFOTA_SENML_FULL 0, the MCU default) writes bn, n, u and a number or string
+ * value only: an entry with bt, s, t, ut, or a boolean or data value is
+ * MFOTA_ERR_UNSUPPORTED, and nothing of it is written.  After an error the
+ * buffer holds a partial pack: discard it. */
 int mfota_senml_enc_record(struct mfota_senml_enc *enc, const struct mfota_senml_entry *e);
 
 /* Close the pack.  `*needed` (may be NULL) gets the pack's full length.

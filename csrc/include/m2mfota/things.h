@@ -71,7 +71,8 @@ struct mfota_fota_view {
 /* mfota_things_parse_downlink() without copies: the strings are decoded in
  * place in `body` (JSON escapes only shorten them, so bytes of the body may
  * change) and `view` points into it; it is valid while the body is.  Same
- * checks and returns; on error `view` is zeroed. */
+ * checks and returns; a field the downlink leaves out is zero in `view`,
+ * and on error all of `view` is. */
 int mfota_things_parse_downlink_inplace(char *body, size_t len, const char *imei,
                                         size_t imei_len, struct mfota_fota_view *view,
                                         size_t *err_offset);

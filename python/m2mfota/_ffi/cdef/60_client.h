@@ -67,10 +67,10 @@ struct mfota_client {
     const char *reason;
     struct mfota_client_stats stats;
     uint64_t done, total;
+    int hal_error;
     char pending_version[...];
     uint8_t has_pending;
     uint16_t uplink_http_status;
-    int hal_error;
     uint16_t download_http_status;
     ...;
 };
