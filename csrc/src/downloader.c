@@ -80,6 +80,7 @@ void mfota_dl_config_default(struct mfota_dl_config *cfg)
 int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
 {
     int rc;
+    uint64_t max_size;
     const struct mfota_transport *t = cfg->transport;
 
     memset(dl, 0, sizeof *dl);
@@ -93,9 +94,8 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
     }
     dl->cfg_ = *cfg;
     /* Sizes are 32-bit past this point: a larger bound is no bound. */
-    dl->max_size_ = cfg->max_size == 0u       ? (uint32_t)MFOTA_DL_MAX_SIZE
-                    : cfg->max_size > 0xFFFFFFFFu ? 0xFFFFFFFFu
-                                                 : (uint32_t)cfg->max_size;
+    max_size = cfg->max_size != 0u ? cfg->max_size : (uint64_t)MFOTA_DL_MAX_SIZE;
+    dl->max_size_ = max_size > 0xFFFFFFFEu ? 0xFFFFFFFEu : (uint32_t)max_size;
     if (dl->cfg_.timeout_ms == 0u) {
         dl->cfg_.timeout_ms = MFOTA_DL_TIMEOUT_MS;
     }
@@ -196,7 +196,7 @@ static int set_total(struct mfota_dl *dl, uint32_t total)
 }
 
 /* The file on the server is not the one the parts so far came from. */
-static int restart(struct mfota_dl *dl, uint64_t total)
+static int restart(struct mfota_dl *dl, uint32_t total)
 {
     const struct mfota_dl_sink *s = dl->cfg_.sink;
     int rc;
@@ -214,7 +214,7 @@ static int restart(struct mfota_dl *dl, uint64_t total)
     if (total == MFOTA_DL_TOTAL_UNKNOWN) {
         mfota_plan_forget_total(&dl->plan);
     } else {
-        rc = mfota_plan_restart(&dl->plan, (uint32_t)total); /* <= max_size_ */
+        rc = mfota_plan_restart(&dl->plan, total); /* <= max_size_ */
         if (rc != MFOTA_OK) {
             return fail(dl, rc);
         }
@@ -227,7 +227,7 @@ static int restart(struct mfota_dl *dl, uint64_t total)
 }
 
 /* The size of the file the current response comes from. */
-static uint64_t new_total(const struct mfota_dl *dl)
+static uint32_t new_total(const struct mfota_dl *dl)
 {
     const struct mfota_http_response *r = &dl->resp_;
     if (r->has_total) {
