@@ -323,10 +323,16 @@ static int status_line(struct mfota_http_response *r)
     if (r->overflow_) {
         return MFOTA_ERR_HTTP_TOO_LONG;
     }
-    if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9' || s[8] != ' ' ||
-        s[9] < '1' || s[9] > '9' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
-        (n > 12 && s[12] != ' ')) {
+    size_t k;
+    if (n < 12 || s[9] == '0' || (n > 12 && s[12] != ' ')) {
         return MFOTA_ERR_HTTP_SYNTAX;
+    }
+    /* "HTTP/1.x nnn", '#' standing for a digit */
+    for (k = 0; k < 12; k++) {
+        char p = "HTTP/1.# ###"[k];
+        if (p == '#' ? (unsigned)(s[k] - '0') > 9u : s[k] != p) {
+            return MFOTA_ERR_HTTP_SYNTAX;
+        }
     }
     r->version_minor = (uint8_t)(s[7] - '0');
     r->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
@@ -419,11 +425,15 @@ static int chunk_size_line(struct mfota_http_response *r)
     if (r->overflow_) {
         return MFOTA_ERR_HTTP_CHUNK;
     }
-    for (i = 0; i < n && mfota_ascii_hexval_((unsigned char)r->line_[i]) >= 0; i++) {
+    for (i = 0; i < n; i++) {
+        int h = mfota_ascii_hexval_((unsigned char)r->line_[i]);
+        if (h < 0) {
+            break;
+        }
         if (size > 0x0FFFFFFFu) {
             return MFOTA_ERR_DL_TOO_LARGE; /* a chunk of 4 GiB or more */
         }
-        size = (size << 4) | (uint32_t)mfota_ascii_hexval_((unsigned char)r->line_[i]);
+        size = (size << 4) | (uint32_t)h;
     }
     if (i == 0) {
         return MFOTA_ERR_HTTP_CHUNK;
