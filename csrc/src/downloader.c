@@ -650,7 +650,7 @@ static int step_send(struct mfota_dl *dl)
             return attempt_failed(dl, rc < 0 ? rc : MFOTA_ERR_DL_IO, 0);
         }
         dl->sent_ += n;
-        dl->stats.request_bytes += n;
+        dl->stats.request_bytes += (uint32_t)n; /* counts modulo 2^32 */
     }
     if (dl->sending_ahead_) {
         dl->sending_ahead_ = 0;
@@ -736,7 +736,7 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
             }
             break;
         case MFOTA_HTTP_EV_BODY:
-            dl->stats.body_bytes += ev.len;
+            dl->stats.body_bytes += (uint32_t)ev.len;
             if (dl->mode_ == M_ACCEPT) {
                 if (ev.len > dl->expect_len_ - dl->delivered_) {
                     if (dl->whole_ && !dl->plan.has_total) {
