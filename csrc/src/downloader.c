@@ -4,6 +4,7 @@
 
 #include "m2mfota/err.h"
 #include "m2mfota/http_request.h"
+#include "noinline.h"
 
 enum { ST_NEXT = 0, ST_CONNECT, ST_SEND, ST_RECV, ST_WAIT, ST_DONE, ST_FAILED, ST_ABORTED };
 
@@ -37,7 +38,7 @@ static void close_conn(struct mfota_dl *dl)
     dl->spoilt_ = 0;
 }
 
-static int fail(struct mfota_dl *dl, int err)
+MFOTA_NOINLINE_ static int fail(struct mfota_dl *dl, int err)
 {
     close_conn(dl);
     dl->state_ = ST_FAILED;
@@ -146,7 +147,7 @@ void mfota_dl_abort(struct mfota_dl *dl)
     dl->state_ = ST_ABORTED;
 }
 
-static void begin_part(struct mfota_dl *dl);
+MFOTA_NOINLINE_ static void begin_part(struct mfota_dl *dl);
 static int send_ahead(struct mfota_dl *dl);
 
 /* ---- outcomes of one attempt -------------------------------------------- */

@@ -5,6 +5,7 @@
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "ascii.h"
+#include "noinline.h"
 
 enum {
     S_STATUS = 0,
@@ -449,7 +450,7 @@ static int chunk_size_line(struct mfota_http_response *r)
     return MFOTA_OK;
 }
 
-static int fail(struct mfota_http_response *r, int err)
+MFOTA_NOINLINE_ static int fail(struct mfota_http_response *r, int err)
 {
     r->state_ = S_FAILED;
     return err;

@@ -7,6 +7,7 @@
 #include "m2mfota/err.h"
 #include "m2mfota/sha256.h"
 #include "ascii.h"
+#include "noinline.h"
 
 #define HEADER_SIZE 32u
 #define TLV_INFO_SIZE 4u
@@ -380,7 +381,7 @@ int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *bu
     return (int)n;
 }
 
-static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
+MFOTA_NOINLINE_ static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
 {
     size_t i;
     for (i = 0; i < n; i++) {
