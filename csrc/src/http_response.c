@@ -450,6 +450,7 @@ static int chunk_size_line(struct mfota_http_response *r)
     return MFOTA_OK;
 }
 
+/* Out of line (noinline.h): called from every error exit of feed(). */
 MFOTA_NOINLINE_ static int fail(struct mfota_http_response *r, int err)
 {
     r->state_ = S_FAILED;

@@ -379,6 +379,7 @@ int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *bu
     return (int)n;
 }
 
+/* Out of line (noinline.h): two callers, one in a loop; copies cost more. */
 MFOTA_NOINLINE_ static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
 {
     size_t i;

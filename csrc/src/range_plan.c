@@ -78,7 +78,9 @@ void mfota_plan_forget_total(struct mfota_plan *p)
     p->part_size = p->cfg.part_size;
 }
 
-MFOTA_NOINLINE_ static int part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first, uint32_t *len)
+/* Out of line (noinline.h): its inlined copies cost more than the calls. */
+MFOTA_NOINLINE_ static int part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first,
+                                   uint32_t *len)
 {
     uint32_t n = p->part_size;
     *first = at;
