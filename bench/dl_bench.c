@@ -20,7 +20,7 @@ struct mem {
     uint64_t cap;
 };
 
-static int on_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+static int on_data(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
 {
     struct mem *m = ctx;
     if (offset + len > m->cap) {
@@ -30,13 +30,13 @@ static int on_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
     return MFOTA_OK;
 }
 
-static int on_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
+static int on_done(void *ctx, uint32_t offset, uint32_t len, uint32_t crc, int verified)
 {
     (void)ctx, (void)offset, (void)len, (void)crc, (void)verified;
     return MFOTA_OK;
 }
 
-static int on_total(void *ctx, uint64_t total, int restarted)
+static int on_total(void *ctx, uint32_t total, int restarted)
 {
     struct mem *m = ctx;
     (void)restarted;
@@ -116,9 +116,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "download failed: %s\n", mfota_err_name(rc));
             return 1;
         }
-        printf("{\"seconds\": %.6f, \"bytes\": %" PRIu64 ", \"requests\": %" PRIu32
+        printf("{\"seconds\": %.6f, \"bytes\": %" PRIu32 ", \"requests\": %" PRIu32
                ", \"connections\": %" PRIu32 ", \"retries\": %" PRIu32
-               ", \"request_bytes\": %" PRIu64 ", \"crc32\": %" PRIu32 "}\n",
+               ", \"request_bytes\": %" PRIu32 ", \"crc32\": %" PRIu32 "}\n",
                t1 - t0, dl.stats.bytes_done, dl.stats.requests, dl.stats.connections,
                dl.stats.retries, dl.stats.request_bytes,
                mfota_crc32(0, m.buf, (size_t)dl.stats.bytes_done));

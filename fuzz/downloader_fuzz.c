@@ -69,7 +69,7 @@ static void release_answer(void *ctx, struct fake_conn *c, const char *req, size
     }
 }
 
-static int s_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+static int s_data(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
 {
     (void)ctx;
     if (offset != ck.pos || len == 0 || (ck.has_total && offset + len > ck.total)) {
@@ -80,7 +80,7 @@ static int s_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
     return MFOTA_OK;
 }
 
-static int s_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
+static int s_done(void *ctx, uint32_t offset, uint32_t len, uint32_t crc, int verified)
 {
     (void)ctx;
     (void)verified;
@@ -92,7 +92,7 @@ static int s_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int ve
     return MFOTA_OK;
 }
 
-static int s_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
+static int s_failed(void *ctx, uint32_t offset, uint32_t len, int reason)
 {
     (void)ctx;
     if (offset != ck.part_start || offset + len != ck.pos || reason >= 0) {
@@ -103,7 +103,7 @@ static int s_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
     return MFOTA_OK;
 }
 
-static int s_total(void *ctx, uint64_t total, int restarted)
+static int s_total(void *ctx, uint32_t total, int restarted)
 {
     (void)ctx;
     if (restarted) {

@@ -351,6 +351,18 @@ def test_a_file_of_4_gib_or_more_is_too_large_at_once(total):
     t.join(10)
 
 
+def test_a_total_of_0xffffffff_is_refused_whatever_max_size_says():
+    """0xFFFFFFFF is MFOTA_DL_TOTAL_UNKNOWN on the 32-bit sink, so the largest
+    file is one byte less, even when max_size allows more."""
+    with pytest.raises(m2mfota.DownloadError) as exc:
+        m2mfota.download("http://127.0.0.1:9/f", "t", total=2**32 - 1, max_size=2**40)
+    assert exc.value.code == "MFOTA_ERR_DL_TOO_LARGE"
+    with pytest.raises(m2mfota.DownloadError) as exc:
+        m2mfota.download("http://127.0.0.1:9/f", "t", total=2**32 - 2, max_size=2**40,
+                         timeout=0.5, max_retries=0)
+    assert exc.value.code != "MFOTA_ERR_DL_TOO_LARGE"  # accepted: it fails to connect
+
+
 def test_largest_known_total_is_accepted_and_larger_is_refused_before_any_request():
     with pytest.raises(m2mfota.DownloadError) as exc:
         m2mfota.download("http://127.0.0.1:9/f", "t", total=2**32)

@@ -333,7 +333,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
     return MFOTA_OK;
 }
 
-static int sink_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+static int sink_data(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
     if (!c->writer_begun_) {
@@ -359,7 +359,7 @@ static int work_between_parts(const struct mfota_client *c)
     return c->pending_len_ != 0u || progress_due(c);
 }
 
-static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
+static int sink_part_done(void *ctx, uint32_t offset, uint32_t len, uint32_t crc, int verified)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
     int rc;
@@ -370,7 +370,7 @@ static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc
         return hal_check(c, rc);
     }
     if (rc == 0) { /* an image */
-        rc = mfota_flash_writer_part_commit(&c->writer_, (uint32_t)offset, (uint32_t)len,
+        rc = mfota_flash_writer_part_commit(&c->writer_, offset, len,
                                             verified ? &crc : NULL);
         if (rc < 0) {
             return hal_check(c, rc);
@@ -382,7 +382,7 @@ static int sink_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc
     return work_between_parts(c); /* 1: back to the engine once the part is settled */
 }
 
-static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
+static int sink_part_failed(void *ctx, uint32_t offset, uint32_t len, int reason)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
     uint32_t refetch = 0;
@@ -393,7 +393,7 @@ static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason
     if (rc != 0) {
         return rc < 0 ? rc : MFOTA_OK;
     }
-    rc = mfota_flash_writer_part_abort(&c->writer_, (uint32_t)offset, &refetch);
+    rc = mfota_flash_writer_part_abort(&c->writer_, offset, &refetch);
     if (rc < 0) {
         return hal_check(c, rc);
     }
@@ -406,7 +406,7 @@ static int sink_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason
     return MFOTA_OK;
 }
 
-static int sink_total(void *ctx, uint64_t total, int restarted)
+static int sink_total(void *ctx, uint32_t total, int restarted)
 {
     struct mfota_client *c = (struct mfota_client *)ctx;
     int rc;

@@ -4,6 +4,7 @@
 
 #include "m2mfota/err.h"
 #include "m2mfota/http_request.h"
+#include "noinline.h"
 
 enum { ST_NEXT = 0, ST_CONNECT, ST_SEND, ST_RECV, ST_WAIT, ST_DONE, ST_FAILED, ST_ABORTED };
 
@@ -37,7 +38,9 @@ static void close_conn(struct mfota_dl *dl)
     dl->spoilt_ = 0;
 }
 
-static int fail(struct mfota_dl *dl, int err)
+/* Out of line (noinline.h): some 28 error paths end here; a copy in each
+ * cost about 300 B on Cortex-M4. */
+MFOTA_NOINLINE_ static int fail(struct mfota_dl *dl, int err)
 {
     close_conn(dl);
     dl->state_ = ST_FAILED;
@@ -80,6 +83,7 @@ void mfota_dl_config_default(struct mfota_dl_config *cfg)
 int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
 {
     int rc;
+    uint64_t max_size;
     const struct mfota_transport *t = cfg->transport;
 
     memset(dl, 0, sizeof *dl);
@@ -93,9 +97,8 @@ int mfota_dl_init(struct mfota_dl *dl, const struct mfota_dl_config *cfg)
     }
     dl->cfg_ = *cfg;
     /* Sizes are 32-bit past this point: a larger bound is no bound. */
-    dl->max_size_ = cfg->max_size == 0u       ? (uint32_t)MFOTA_DL_MAX_SIZE
-                    : cfg->max_size > 0xFFFFFFFFu ? 0xFFFFFFFFu
-                                                 : (uint32_t)cfg->max_size;
+    max_size = cfg->max_size != 0u ? cfg->max_size : (uint64_t)MFOTA_DL_MAX_SIZE;
+    dl->max_size_ = max_size > 0xFFFFFFFEu ? 0xFFFFFFFEu : (uint32_t)max_size;
     if (dl->cfg_.timeout_ms == 0u) {
         dl->cfg_.timeout_ms = MFOTA_DL_TIMEOUT_MS;
     }
@@ -146,7 +149,8 @@ void mfota_dl_abort(struct mfota_dl *dl)
     dl->state_ = ST_ABORTED;
 }
 
-static void begin_part(struct mfota_dl *dl);
+/* Out of line (noinline.h): two callers, each copy larger than its call. */
+MFOTA_NOINLINE_ static void begin_part(struct mfota_dl *dl);
 static int send_ahead(struct mfota_dl *dl);
 
 /* ---- outcomes of one attempt -------------------------------------------- */
@@ -196,7 +200,7 @@ static int set_total(struct mfota_dl *dl, uint32_t total)
 }
 
 /* The file on the server is not the one the parts so far came from. */
-static int restart(struct mfota_dl *dl, uint64_t total)
+static int restart(struct mfota_dl *dl, uint32_t total)
 {
     const struct mfota_dl_sink *s = dl->cfg_.sink;
     int rc;
@@ -214,7 +218,7 @@ static int restart(struct mfota_dl *dl, uint64_t total)
     if (total == MFOTA_DL_TOTAL_UNKNOWN) {
         mfota_plan_forget_total(&dl->plan);
     } else {
-        rc = mfota_plan_restart(&dl->plan, (uint32_t)total); /* <= max_size_ */
+        rc = mfota_plan_restart(&dl->plan, total); /* <= max_size_ */
         if (rc != MFOTA_OK) {
             return fail(dl, rc);
         }
@@ -227,7 +231,7 @@ static int restart(struct mfota_dl *dl, uint64_t total)
 }
 
 /* The size of the file the current response comes from. */
-static uint64_t new_total(const struct mfota_dl *dl)
+static uint32_t new_total(const struct mfota_dl *dl)
 {
     const struct mfota_http_response *r = &dl->resp_;
     if (r->has_total) {
@@ -650,7 +654,7 @@ static int step_send(struct mfota_dl *dl)
             return attempt_failed(dl, rc < 0 ? rc : MFOTA_ERR_DL_IO, 0);
         }
         dl->sent_ += n;
-        dl->stats.request_bytes += n;
+        dl->stats.request_bytes += (uint32_t)n; /* counts modulo 2^32 */
     }
     if (dl->sending_ahead_) {
         dl->sending_ahead_ = 0;
@@ -736,7 +740,7 @@ static int step_recv(struct mfota_dl *dl, uint32_t io_wait_ms)
             }
             break;
         case MFOTA_HTTP_EV_BODY:
-            dl->stats.body_bytes += ev.len;
+            dl->stats.body_bytes += (uint32_t)ev.len;
             if (dl->mode_ == M_ACCEPT) {
                 if (ev.len > dl->expect_len_ - dl->delivered_) {
                     if (dl->whole_ && !dl->plan.has_total) {

@@ -49,48 +49,39 @@ static void out_init(struct out *o, char *buf, size_t cap)
 
 /* The head as a sequence of pieces, so it can be copied out from any
  * position without ever being formatted whole (the token is the bulk of
- * it and already sits in the caller's command).  Piece i of the head is
- * *p[0..*n); 0 past the last one. */
-static int head_piece(unsigned i, const struct mfota_url *url, const char *token,
-                      size_t token_len, const char *port, size_t port_len, const char **p,
-                      size_t *n)
-{
-    const char *lit = NULL;
-    switch (i) {
-    case 0: lit = "GET "; break;
-    case 1: *p = url->path; *n = url->path_len; break;
-    case 2: lit = " HTTP/1.1\r\nHost" SEP; break;
-    case 3: *p = url->host; *n = url->host_len; break;
-    case 4: *p = port; *n = port_len; break;
-    case 5: lit = "\r\n"; break;
-    /* no Authorization line at all without a token */
-    case 6: lit = token_len ? "Authorization" SEP "Bearer " : ""; break;
-    case 7: *p = token; *n = token_len; break;
-    case 8: lit = token_len ? "\r\n" : ""; break;
-    default: return 0;
-    }
-    if (lit != NULL) {
-        *p = lit;
-        *n = strlen(lit);
-    }
-    return 1;
-}
+ * it and already sits in the caller's command).  A piece is a literal, or
+ * (NULL) the next of the caller's slices: path, host, port, token. */
+static const char *const head_lits[] = {
+    "GET ", NULL, " HTTP/1.1\r\nHost" SEP, NULL, NULL, "\r\n",
+    "Authorization" SEP "Bearer ", NULL, "\r\n"};
 
 size_t mfota_http_request_head_copy(const struct mfota_url *url, const char *token,
                                     size_t token_len, size_t pos, char *buf, size_t cap,
                                     size_t *total)
 {
-    struct out port;
     char port_buf[8];
-    const char *p = NULL;
-    size_t n = 0, at = 0, copied = 0;
+    const char *slice[4];
+    size_t slice_len[4];
+    size_t n = 0, at = 0, copied = 0, k = 0;
     unsigned i;
-    out_init(&port, port_buf, sizeof port_buf);
-    if (url->port != 80) {
-        puts_(&port, ":");
-        put_dec(&port, url->port);
-    }
-    for (i = 0; head_piece(i, url, token, token_len, port_buf, port.len, &p, &n); i++) {
+    port_buf[0] = ':';
+    slice[0] = url->path;
+    slice_len[0] = url->path_len;
+    slice[1] = url->host;
+    slice_len[1] = url->host_len;
+    slice[2] = port_buf;
+    /* no ":80" and no Authorization line at all without a token */
+    slice_len[2] = url->port != 80 ? 1u + mfota_ascii_put_uint_(port_buf + 1, url->port) : 0u;
+    slice[3] = token;
+    slice_len[3] = token_len;
+    for (i = 0; i < (token_len ? 9u : 6u); i++) {
+        const char *p = head_lits[i];
+        if (p != NULL) {
+            n = strlen(p);
+        } else {
+            n = slice_len[k];
+            p = slice[k++];
+        }
         if (pos < at + n && copied < cap) {
             size_t skip = pos > at ? pos - at : 0u, take = n - skip;
             if (take > cap - copied) {

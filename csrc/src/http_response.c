@@ -5,6 +5,7 @@
 #include "m2mfota/crc32.h"
 #include "m2mfota/err.h"
 #include "ascii.h"
+#include "noinline.h"
 
 enum {
     S_STATUS = 0,
@@ -149,47 +150,7 @@ static int on_content_range(struct mfota_http_response *r, const char *v, size_t
     return MFOTA_OK;
 }
 
-/* Digest: alg=value[, alg=value...]; only crc32 matters here. */
-static int on_digest(struct mfota_http_response *r, const char *v, size_t n)
-{
-    size_t start = 0;
-    while (start <= n) {
-        size_t end = start, eq;
-        const char *e;
-        size_t en;
-        while (end < n && v[end] != ',') {
-            end++;
-        }
-        e = v + start;
-        en = end - start;
-        trim(&e, &en);
-        for (eq = 0; eq < en && e[eq] != '='; eq++) {
-        }
-        if (eq < en && ieq(e, eq, "crc32")) {
-            uint32_t crc = 0;
-            size_t k, digits = en - eq - 1;
-            if (digits < 1 || digits > 8) {
-                return MFOTA_ERR_HTTP_DIGEST;
-            }
-            for (k = eq + 1; k < en; k++) {
-                int h = mfota_ascii_hexval_((unsigned char)e[k]);
-                if (h < 0) {
-                    return MFOTA_ERR_HTTP_DIGEST;
-                }
-                crc = (crc << 4) | (uint32_t)h;
-            }
-            if (r->has_digest && r->digest_crc != crc) {
-                return MFOTA_ERR_HTTP_DIGEST;
-            }
-            r->has_digest = 1;
-            r->digest_crc = crc;
-        }
-        start = end + 1;
-    }
-    return MFOTA_OK;
-}
-
-/* Comma-separated tokens of Connection / Transfer-Encoding, one at a time. */
+/* Comma-separated list members of Connection and Digest, one at a time. */
 static int next_token(const char *v, size_t n, size_t *pos, const char **tok, size_t *tn)
 {
     size_t end = *pos;
@@ -204,6 +165,36 @@ static int next_token(const char *v, size_t n, size_t *pos, const char **tok, si
     trim(tok, tn);
     *pos = end + 1;
     return 1;
+}
+
+/* Digest: alg=value[, alg=value...]; only crc32 matters here. */
+static int on_digest(struct mfota_http_response *r, const char *v, size_t n)
+{
+    const char *e;
+    size_t en, pos = 0;
+    while (next_token(v, n, &pos, &e, &en)) {
+        uint32_t crc = 0;
+        size_t k = 6;
+        if (en < 6 || !ieq(e, 6, "crc32=")) {
+            continue;
+        }
+        if (en < 7 || en > 14) {
+            return MFOTA_ERR_HTTP_DIGEST; /* 1 to 8 hex digits */
+        }
+        for (; k < en; k++) {
+            int h = mfota_ascii_hexval_((unsigned char)e[k]);
+            if (h < 0) {
+                return MFOTA_ERR_HTTP_DIGEST;
+            }
+            crc = (crc << 4) | (uint32_t)h;
+        }
+        if (r->has_digest && r->digest_crc != crc) {
+            return MFOTA_ERR_HTTP_DIGEST;
+        }
+        r->has_digest = 1;
+        r->digest_crc = crc;
+    }
+    return MFOTA_OK;
 }
 
 /* The header fields this parser acts on, by index (H_*): one table for
@@ -270,17 +261,12 @@ static int on_header(struct mfota_http_response *r, int which, const char *v, si
     case H_RETRY:
         /* An HTTP-date needs a calendar the device lacks: treated as absent. */
         if (vn > 0 && v[0] >= '0' && v[0] <= '9') {
-            size_t k;
-            for (k = 0; k < vn; k++) {
-                if (v[k] < '0' || v[k] > '9') {
-                    return MFOTA_ERR_HTTP_SYNTAX;
-                }
-            }
-            if (parse_dec(v, vn, &n) != 0) {
-                n = 0xFFFFFFFFu; /* digits only (checked above): too large */
+            rc = parse_dec(v, vn, &n);
+            if (rc < 0) {
+                return MFOTA_ERR_HTTP_SYNTAX;
             }
             r->has_retry_after = 1;
-            r->retry_after_s = n;
+            r->retry_after_s = rc ? 0xFFFFFFFFu : n; /* saturates */
         }
         break;
     case H_ETAG:
@@ -338,10 +324,16 @@ static int status_line(struct mfota_http_response *r)
     if (r->overflow_) {
         return MFOTA_ERR_HTTP_TOO_LONG;
     }
-    if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9' || s[8] != ' ' ||
-        s[9] < '1' || s[9] > '9' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
-        (n > 12 && s[12] != ' ')) {
+    size_t k;
+    if (n < 12 || s[9] == '0' || (n > 12 && s[12] != ' ')) {
         return MFOTA_ERR_HTTP_SYNTAX;
+    }
+    /* "HTTP/1.x nnn", '#' standing for a digit */
+    for (k = 0; k < 12; k++) {
+        char p = "HTTP/1.# ###"[k];
+        if (p == '#' ? (unsigned)(s[k] - '0') > 9u : s[k] != p) {
+            return MFOTA_ERR_HTTP_SYNTAX;
+        }
     }
     r->version_minor = (uint8_t)(s[7] - '0');
     r->status = (uint16_t)((s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0'));
@@ -434,11 +426,15 @@ static int chunk_size_line(struct mfota_http_response *r)
     if (r->overflow_) {
         return MFOTA_ERR_HTTP_CHUNK;
     }
-    for (i = 0; i < n && mfota_ascii_hexval_((unsigned char)r->line_[i]) >= 0; i++) {
+    for (i = 0; i < n; i++) {
+        int h = mfota_ascii_hexval_((unsigned char)r->line_[i]);
+        if (h < 0) {
+            break;
+        }
         if (size > 0x0FFFFFFFu) {
             return MFOTA_ERR_DL_TOO_LARGE; /* a chunk of 4 GiB or more */
         }
-        size = (size << 4) | (uint32_t)mfota_ascii_hexval_((unsigned char)r->line_[i]);
+        size = (size << 4) | (uint32_t)h;
     }
     if (i == 0) {
         return MFOTA_ERR_HTTP_CHUNK;
@@ -454,7 +450,8 @@ static int chunk_size_line(struct mfota_http_response *r)
     return MFOTA_OK;
 }
 
-static int fail(struct mfota_http_response *r, int err)
+/* Out of line (noinline.h): called from every error exit of feed(). */
+MFOTA_NOINLINE_ static int fail(struct mfota_http_response *r, int err)
 {
     r->state_ = S_FAILED;
     return err;

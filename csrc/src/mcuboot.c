@@ -7,6 +7,7 @@
 #include "m2mfota/err.h"
 #include "m2mfota/sha256.h"
 #include "ascii.h"
+#include "noinline.h"
 
 #define HEADER_SIZE 32u
 #define TLV_INFO_SIZE 4u
@@ -101,16 +102,17 @@ static int tlv_next(const struct source *s, struct tlv_walk *w)
     return 1;
 }
 
-static int check(const struct source *s, struct mfota_mcuboot_image *out)
+/* Check the image and describe it in *img, which is written on failure too:
+ * verify() hands its copy out only on success. */
+static int check(const struct source *s, struct mfota_mcuboot_image *img)
 {
     uint8_t h[HEADER_SIZE], chunk[MFOTA_FLASH_READ_CHUNK], digest[32];
-    struct mfota_mcuboot_image img;
     struct mfota_sha256 sha;
     struct tlv_walk w;
     uint32_t end, hashed, off, hash_off = 0, tlv_tot;
     int rc;
 
-    memset(&img, 0, sizeof img);
+    memset(img, 0, sizeof *img);
     if (s->limit < HEADER_SIZE) {
         return MFOTA_ERR_MCUBOOT_MAGIC;
     }
@@ -121,22 +123,22 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
     if (le32(h) != MFOTA_MCUBOOT_IMAGE_MAGIC) {
         return MFOTA_ERR_MCUBOOT_MAGIC;
     }
-    img.load_addr = le32(h + 4);
-    img.header_size = le16(h + 8);
-    img.protect_tlv_size = le16(h + 10);
-    img.image_size = le32(h + 12);
-    img.flags = le32(h + 16);
-    img.major = h[20];
-    img.minor = h[21];
-    img.revision = le16(h + 22);
-    img.build = le32(h + 24);
-    if (img.header_size < HEADER_SIZE || img.image_size > s->limit ||
-        img.header_size > s->limit - img.image_size) {
+    img->load_addr = le32(h + 4);
+    img->header_size = le16(h + 8);
+    img->protect_tlv_size = le16(h + 10);
+    img->image_size = le32(h + 12);
+    img->flags = le32(h + 16);
+    img->major = h[20];
+    img->minor = h[21];
+    img->revision = le16(h + 22);
+    img->build = le32(h + 24);
+    if (img->header_size < HEADER_SIZE || img->image_size > s->limit ||
+        img->header_size > s->limit - img->image_size) {
         return MFOTA_ERR_MCUBOOT_HEADER;
     }
-    end = img.header_size + img.image_size;
-    if (img.protect_tlv_size != 0u) {
-        rc = tlv_open(s, &w, end, MFOTA_MCUBOOT_TLV_PROT_INFO_MAGIC, img.protect_tlv_size,
+    end = img->header_size + img->image_size;
+    if (img->protect_tlv_size != 0u) {
+        rc = tlv_open(s, &w, end, MFOTA_MCUBOOT_TLV_PROT_INFO_MAGIC, img->protect_tlv_size,
                       &tlv_tot);
         while (rc >= 0 && (rc = tlv_next(s, &w)) > 0) {
             if (w.type == MFOTA_MCUBOOT_TLV_SHA256) {
@@ -147,7 +149,7 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
             return rc;
         }
     }
-    hashed = end + img.protect_tlv_size;
+    hashed = end + img->protect_tlv_size;
     rc = tlv_open(s, &w, hashed, MFOTA_MCUBOOT_TLV_INFO_MAGIC, 0, &tlv_tot);
     while (rc >= 0 && (rc = tlv_next(s, &w)) > 0) {
         if (w.type == MFOTA_MCUBOOT_TLV_SHA256) {
@@ -163,7 +165,7 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
     if (hash_off == 0u) {
         return MFOTA_ERR_MCUBOOT_NO_HASH;
     }
-    rc = src_read(s, hash_off, img.sha256, 32);
+    rc = src_read(s, hash_off, img->sha256, 32);
     if (rc < 0) {
         return rc;
     }
@@ -178,13 +180,10 @@ static int check(const struct source *s, struct mfota_mcuboot_image *out)
         off += n;
     }
     mfota_sha256_final(&sha, digest);
-    if (memcmp(digest, img.sha256, 32) != 0) {
+    if (memcmp(digest, img->sha256, 32) != 0) {
         return MFOTA_ERR_MCUBOOT_HASH;
     }
-    img.total_size = hashed + tlv_tot;
-    if (out != NULL) {
-        *out = img;
-    }
+    img->total_size = hashed + tlv_tot;
     return MFOTA_OK;
 }
 
@@ -380,7 +379,8 @@ int mfota_mcuboot_version_string(const struct mfota_mcuboot_image *img, char *bu
     return (int)n;
 }
 
-static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
+/* Out of line (noinline.h): two callers, one in a loop; copies cost more. */
+MFOTA_NOINLINE_ static int all_erased(const uint8_t *p, size_t n, uint8_t erased)
 {
     size_t i;
     for (i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 #include "m2mfota/range_plan.h"
 
 #include "m2mfota/err.h"
+#include "noinline.h"
 
 void mfota_plan_config_default(struct mfota_plan_config *c)
 {
@@ -77,7 +78,9 @@ void mfota_plan_forget_total(struct mfota_plan *p)
     p->part_size = p->cfg.part_size;
 }
 
-static int part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first, uint32_t *len)
+/* Out of line (noinline.h): its inlined copies cost more than the calls. */
+MFOTA_NOINLINE_ static int part_at(const struct mfota_plan *p, uint32_t at, uint32_t *first,
+                                   uint32_t *len)
 {
     uint32_t n = p->part_size;
     *first = at;

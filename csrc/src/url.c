@@ -6,6 +6,7 @@
 #include "m2mfota/config.h"
 #include "m2mfota/err.h"
 #include "ascii.h"
+#include "noinline.h"
 
 static int is_digit(char c)
 {
@@ -19,8 +20,9 @@ static int is_digit(char c)
  * 010.0.0.1, 999.1.1.1): it must then be a plain dotted quad, 1-3 digit
  * octets <= 255 without leading zeros (which some stacks read as octal),
  * since resolving it would connect somewhere else.  Returns 0 for a bad
- * host, 1 for a name, 2 for an address (in out). */
-static int check_host(const char *s, size_t len, uint8_t out[4])
+ * host, 1 for a name, 2 for an address (in out).  Out of line
+ * (noinline.h): smaller so on Cortex-M, although called once. */
+MFOTA_NOINLINE_ static int check_host(const char *s, size_t len, uint8_t out[4])
 {
     size_t i, start = 0;
     unsigned labels = 0, octets = 0;

@@ -141,7 +141,7 @@ class _Sink:
             self.buf = bytearray()
 
 
-_TOTAL_UNKNOWN = (1 << 64) - 1  # MFOTA_DL_TOTAL_UNKNOWN
+_TOTAL_UNKNOWN = (1 << 32) - 1  # MFOTA_DL_TOTAL_UNKNOWN
 _TX_SIZE = 128  # the downloader's send buffer: MFOTA_DL_SEND_CHUNK, config.h's default
 
 

@@ -117,7 +117,7 @@ static void answer(void *ctx, struct fake_conn *c, const char *req, size_t len,
     fake_conn_queue(c, out, o);
 }
 
-static int s_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
+static int s_data(void *ctx, uint32_t offset, const uint8_t *data, size_t len)
 {
     struct got *g = ctx;
     if (offset != g->done + 0u && offset < g->done) {
@@ -131,7 +131,7 @@ static int s_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len)
     return MFOTA_OK;
 }
 
-static int s_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified)
+static int s_done(void *ctx, uint32_t offset, uint32_t len, uint32_t crc, int verified)
 {
     struct got *g = ctx;
     if (offset != g->done || !verified || crc != mfota_crc32(0, g->data + offset, (size_t)len)) {
@@ -141,7 +141,7 @@ static int s_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int ve
     return MFOTA_OK;
 }
 
-static int s_failed(void *ctx, uint64_t offset, uint64_t len, int reason)
+static int s_failed(void *ctx, uint32_t offset, uint32_t len, int reason)
 {
     struct got *g = ctx;
     (void)len;

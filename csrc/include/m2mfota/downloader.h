@@ -67,14 +67,19 @@
 extern "C" {
 #endif
 
-/* total() argument for "restarted, new size not known yet". */
-#define MFOTA_DL_TOTAL_UNKNOWN UINT64_MAX
+/* total() argument for "restarted, new size not known yet".  No file has
+ * this size: sizes are 32-bit, and the largest file accepted is one byte
+ * less (see max_size). */
+#define MFOTA_DL_TOTAL_UNKNOWN UINT32_MAX
 
+/* Offsets and lengths are 32-bit: an image is below 4 GiB (a larger one is
+ * refused with MFOTA_ERR_DL_TOO_LARGE before any byte reaches the sink), and
+ * 64-bit arguments cost code on every call of a 32-bit MCU. */
 struct mfota_dl_sink {
-    int (*data)(void *ctx, uint64_t offset, const uint8_t *data, size_t len);
-    int (*part_done)(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified);
-    int (*part_failed)(void *ctx, uint64_t offset, uint64_t len, int reason); /* may be NULL */
-    int (*total)(void *ctx, uint64_t total, int restarted);                   /* may be NULL */
+    int (*data)(void *ctx, uint32_t offset, const uint8_t *data, size_t len);
+    int (*part_done)(void *ctx, uint32_t offset, uint32_t len, uint32_t crc, int verified);
+    int (*part_failed)(void *ctx, uint32_t offset, uint32_t len, int reason); /* may be NULL */
+    int (*total)(void *ctx, uint32_t total, int restarted);                   /* may be NULL */
     void *ctx;
 };
 
@@ -99,7 +104,8 @@ struct mfota_dl_config {
                                 * and retries included: past it MFOTA_ERR_DL_DEADLINE */
     uint64_t max_size;         /* largest file accepted (MFOTA_ERR_DL_TOO_LARGE beyond it):
                                 * bounds a body that ignored Range and carries no length;
-                                * above 0xFFFFFFFF it is 0xFFFFFFFF (images are < 4 GiB) */
+                                * above 0xFFFFFFFE it is 0xFFFFFFFE (images are < 4 GiB,
+                                * and 0xFFFFFFFF is MFOTA_DL_TOTAL_UNKNOWN) */
     uint32_t max_retries;      /* failed attempts in a row before giving up */
     uint32_t max_retry_after_s;/* longest Retry-After waited out */
     uint32_t max_restarts;     /* file changes tolerated */
@@ -118,6 +124,8 @@ struct mfota_dl_config {
     size_t tx_cap;
 };
 
+/* Byte counts are 32-bit like every size here; they count modulo 2^32
+ * (only retries over a file near 4 GiB could wrap them). */
 struct mfota_dl_stats {
     uint32_t requests;         /* sent in this run (parts + retries) */
     uint32_t connections;      /* opened in this run */
@@ -125,9 +133,9 @@ struct mfota_dl_stats {
     uint32_t restarts;         /* file changed: started over */
     uint32_t waits;            /* 429/503 waited out */
     uint32_t unverified_parts; /* parts without a Digest */
-    uint64_t body_bytes;       /* body bytes received, discarded ones included */
-    uint64_t bytes_done;       /* bytes in completed parts */
-    uint64_t request_bytes;    /* bytes of requests sent */
+    uint32_t body_bytes;       /* body bytes received, discarded ones included */
+    uint32_t bytes_done;       /* bytes in completed parts */
+    uint32_t request_bytes;    /* bytes of requests sent */
 };
 
 struct mfota_dl {
@@ -154,7 +162,7 @@ struct mfota_dl {
     size_t rx_pos_, rx_len_;
     uint32_t attempts_;        /* failed attempts in a row */
     uint32_t busy_wait_s_;
-    uint32_t max_size_;        /* cfg.max_size, at most 0xFFFFFFFF: sizes are 32-bit here */
+    uint32_t max_size_;        /* cfg.max_size, at most 0xFFFFFFFE: sizes are 32-bit here */
     uint32_t ahead_first_;     /* the part requested ahead, when in_flight_ == 2 */
     uint32_t ahead_len_;
     uint8_t in_flight_;        /* requests sent on this connection, not yet answered */

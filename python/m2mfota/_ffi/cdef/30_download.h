@@ -93,10 +93,10 @@ struct mfota_clock {
 };
 /* downloader.h */
 struct mfota_dl_sink {
-    int (*data)(void *ctx, uint64_t offset, const uint8_t *data, size_t len);
-    int (*part_done)(void *ctx, uint64_t offset, uint64_t len, uint32_t crc, int verified);
-    int (*part_failed)(void *ctx, uint64_t offset, uint64_t len, int reason);
-    int (*total)(void *ctx, uint64_t total, int restarted);
+    int (*data)(void *ctx, uint32_t offset, const uint8_t *data, size_t len);
+    int (*part_done)(void *ctx, uint32_t offset, uint32_t len, uint32_t crc, int verified);
+    int (*part_failed)(void *ctx, uint32_t offset, uint32_t len, int reason);
+    int (*total)(void *ctx, uint32_t total, int restarted);
     void *ctx;
 };
 struct mfota_dl_config {
@@ -134,9 +134,9 @@ struct mfota_dl_stats {
     uint32_t restarts;
     uint32_t waits;
     uint32_t unverified_parts;
-    uint64_t body_bytes;
-    uint64_t bytes_done;
-    uint64_t request_bytes;
+    uint32_t body_bytes;
+    uint32_t bytes_done;
+    uint32_t request_bytes;
 };
 struct mfota_dl {
     struct mfota_dl_stats stats;
@@ -162,8 +162,8 @@ struct mfota_posix_transport {
 void mfota_posix_transport_init(struct mfota_posix_transport *pt, struct mfota_transport *t);
 void mfota_posix_clock_init(struct mfota_clock *c);
 /* Python sink callbacks (python/m2mfota/download.py) */
-extern "Python" int _py_dl_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len);
-extern "Python" int _py_dl_part_done(void *ctx, uint64_t offset, uint64_t len, uint32_t crc,
+extern "Python" int _py_dl_data(void *ctx, uint32_t offset, const uint8_t *data, size_t len);
+extern "Python" int _py_dl_part_done(void *ctx, uint32_t offset, uint32_t len, uint32_t crc,
                                      int verified);
-extern "Python" int _py_dl_part_failed(void *ctx, uint64_t offset, uint64_t len, int reason);
-extern "Python" int _py_dl_total(void *ctx, uint64_t total, int restarted);
+extern "Python" int _py_dl_part_failed(void *ctx, uint32_t offset, uint32_t len, int reason);
+extern "Python" int _py_dl_total(void *ctx, uint32_t total, int restarted);
