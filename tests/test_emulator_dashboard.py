@@ -196,7 +196,6 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
 def test_event_log_and_firmware_page(browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
-
     from test_emulator_operator import _sign
 
     signed, signer = _sign(tmp_path, "ecdsa-p256", "app")  # imgtool, version 1.2.3
@@ -284,6 +283,8 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         table = browser.find_element(By.ID, "firmware-detail").text
         assert "MCUboot version 1.2.3" in table
         assert browser.find_element(By.ID, "fw-hash").text == "ok"
+        # uploaded through the API as a bare body: no file name, and no dangling comma
+        assert browser.find_element(By.ID, "fw-title").text == "#3 1.2.3 (mcuboot)"
         browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware_mcuboot.png"))
 
         # The OpenAPI document as a page, from the package's own assets.
