@@ -271,7 +271,8 @@ def test_unreadable_input_and_read_only_database(as_unprivileged, capsys):
 
 
 def test_serve_files_port_0_prints_the_port_it_listens_on(tmp_path):
-    """With --port 0 the system picks the port: the URLs printed must name it."""
+    """With --port 0 the system picks the port: the URLs printed must name it.
+    The request goes with bare LF line ends, as KPN's SDK writes them."""
     (tmp_path / "fw.bin").write_bytes(b"firmware bytes")
     proc = subprocess.Popen(CLI + ["serve-files", str(tmp_path), "--port", "0",
                                    "--exit-after", "30"],
@@ -281,11 +282,14 @@ def test_serve_files_port_0_prints_the_port_it_listens_on(tmp_path):
         serving = proc.stdout.readline().strip()
         port = int(serving.rsplit(":", 1)[1])
         assert port != 0 and url.startswith(f"http://127.0.0.1:{port}/f/v1/")
-        import urllib.request
-
-        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            assert resp.read() == b"firmware bytes"
+        path = "/" + url.split("/", 3)[3]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(f"GET {path} HTTP/1.1\nHost: m.m\nAuthorization: Bearer {token}\n"
+                      "Connection: close\n\n".encode())
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\nfirmware bytes")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
