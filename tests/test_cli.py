@@ -189,3 +189,107 @@ def test_demo_summary_fits_80_columns():
     assert any(line.startswith("350000000000002") for line in lines)  # a table row
     too_wide = [line for line in lines if len(line) > 80]
     assert too_wide == []
+
+
+def test_unknown_options_and_commands_are_one_line_errors(capsys):
+    """An option a subcommand does not have is reported by that subcommand
+    (argparse would name the top-level parser), an unknown command by m2mfota."""
+    code, _, err = run_main(["modem-sim", "--port", "99999"], capsys)
+    assert_one_line_error(code, err, "modem-sim", "unrecognized arguments: --port 99999",
+                          "see m2mfota modem-sim --help")
+    code, _, err = run_main(["frobnicate"], capsys)
+    assert code == 1 and err.startswith("m2mfota: error: argument COMMAND: invalid choice")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_host_that_does_not_resolve_is_named(monkeypatch, capsys):
+    import socket as socket_module
+
+    def no_such_host(host, *args, **kwargs):
+        raise socket_module.gaierror(socket_module.EAI_NONAME, "Name or service not known")
+
+    # no DNS in the test: the resolver's own answer for a name that does not exist
+    monkeypatch.setattr(socket_module, "getaddrinfo", no_such_host)
+    code, _, err = run_main(["serve", "--db", ":memory:", "--host", "nohost.invalid",
+                             "--port", "0"], capsys)
+    assert_one_line_error(code, err, "serve", "--host nohost.invalid: Name or service not known")
+
+
+@pytest.fixture
+def as_unprivileged():
+    """Run the body with the file permissions of an ordinary user: as root
+    (this machine, containers) the effective uid drops to nobody's and comes
+    back; as an ordinary user (CI) nothing changes.  The files made under it
+    live in a directory that user can enter."""
+    import shutil
+    import tempfile
+
+    import m2mfota.emulator.app  # noqa: F401  (imported while the venv is readable)
+
+    build_parser()  # imports every subcommand's module now, for the same reason
+    work = tempfile.mkdtemp(prefix="m2mfota-perm-")
+    os.chmod(work, 0o777)
+    root = os.geteuid() == 0
+
+    class Drop:
+        dir = work
+
+        def __enter__(self):
+            if root:
+                os.seteuid(65534)
+
+        def __exit__(self, *exc):
+            if root:
+                os.seteuid(0)
+
+    try:
+        yield Drop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_unreadable_input_and_read_only_database(as_unprivileged, capsys):
+    import sqlite3
+
+    work = as_unprivileged.dir
+    unreadable = os.path.join(work, "pack.json")
+    with open(unreadable, "w") as f:
+        f.write("[]")
+    os.chmod(unreadable, 0)
+    read_only = os.path.join(work, "emu.sqlite3")
+    sqlite3.connect(read_only).close()
+    os.chmod(read_only, 0o444)
+    with as_unprivileged:
+        results = [(cmd, run_main(argv, capsys)) for cmd, argv in (
+            ("senml", ["senml", unreadable]),
+            ("delta", ["delta", unreadable, unreadable, "-o", os.path.join(work, "p")]),
+            ("serve", ["serve", "--db", read_only, "--port", "0"]),
+        )]
+    for cmd, (code, _, err) in results:
+        assert_one_line_error(code, err, cmd, "Permission denied")
+    assert "emu.sqlite3" in results[2][1][2]
+
+
+def test_serve_files_port_0_prints_the_port_it_listens_on(tmp_path):
+    """With --port 0 the system picks the port: the URLs printed must name it.
+    The request goes with bare LF line ends, as KPN's SDK writes them."""
+    (tmp_path / "fw.bin").write_bytes(b"firmware bytes")
+    proc = subprocess.Popen(CLI + ["serve-files", str(tmp_path), "--port", "0",
+                                   "--exit-after", "30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        name, url, token = proc.stdout.readline().rstrip("\n").split("\t")
+        serving = proc.stdout.readline().strip()
+        port = int(serving.rsplit(":", 1)[1])
+        assert port != 0 and url.startswith(f"http://127.0.0.1:{port}/f/v1/")
+        path = "/" + url.split("/", 3)[3]
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(f"GET {path} HTTP/1.1\nHost: m.m\nAuthorization: Bearer {token}\n"
+                      "Connection: close\n\n".encode())
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\nfirmware bytes")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

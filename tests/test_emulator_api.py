@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import struct
 import subprocess
 import sys
@@ -573,6 +574,14 @@ def test_serve_command_prints_addresses_and_serves(tmp_path):
                        headers={"X-API-Key": key}).status == 200
         page = request(port, "GET", "/")
         assert page.status == 200 and b"KPN Things emulator" in page.body
+        # the command's server takes KPN SDK-style requests (bare LF line ends) too
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(f"GET /api/info HTTP/1.1\nHost: 127.0.0.1:{port}\n"
+                      f"Authorization: Bearer {key}\nConnection: close\n\n".encode())
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 ") and b'"ingestion"' in answer
     finally:
         proc.terminate()
         proc.wait(20)

@@ -196,8 +196,10 @@ def test_campaign_form_and_live_progress(browser, tmp_path):
 def test_event_log_and_firmware_page(browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
+    from test_emulator_operator import _sign
 
-    with ServerThread() as srv:
+    signed, signer = _sign(tmp_path, "ecdsa-p256", "app")  # imgtool, version 1.2.3
+    with ServerThread(mcuboot_keys=[signer]) as srv:
         port = srv.port
         dev = register(port, "356938035643811", type="meter")
         assert dev.uplink(firmware="1.0.0").status == 204
@@ -269,6 +271,21 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         click(browser, "#firmware-row-2 .fw-delete")
         wait_for(lambda: "campaign 1 uses firmware 2" in
                  browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")
+
+        # An MCUboot image: the page shows its version and the signature check
+        # against the key the server was started with.
+        assert request(port, "POST", "/api/firmware", body=signed).json()["id"] == 3
+        browser.get(f"{srv.base}/#/firmware")
+        click(browser, "#firmware-row-3 .fw-inspect")
+        detail = wait_for(lambda: browser.find_elements(By.ID, "fw-signature"),
+                          what="MCUboot detail")[0]
+        assert detail.text == "verified (ecdsa-p256)"
+        table = browser.find_element(By.ID, "firmware-detail").text
+        assert "MCUboot version 1.2.3" in table
+        assert browser.find_element(By.ID, "fw-hash").text == "ok"
+        # uploaded through the API as a bare body: no file name, and no dangling comma
+        assert browser.find_element(By.ID, "fw-title").text == "#3 1.2.3 (mcuboot)"
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware_mcuboot.png"))
 
         # The OpenAPI document as a page, from the package's own assets.
         browser.get(f"{srv.base}/docs/api")

@@ -18,6 +18,7 @@ from m2mfota.emulator.app import create_app
 from m2mfota.emulator.fileserver import FileServer, _parse_range, serve_in_thread
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.openapi import document
+from m2mfota.emulator.security import key_hash
 
 IMEI = "356938035643809"
 
@@ -137,6 +138,13 @@ def test_api_key_stored_hashed_and_kept_across_starts(tmp_path):
     assert again[EMULATOR].new_api_key is None
     assert again[EMULATOR].api_key_digest == app[EMULATOR].api_key_digest
     again[EMULATOR].conn.close()
+    # --api-key replaces the stored key for later starts too, not only this one
+    given = create_app(path, api_key="operator-chosen-key-0001")
+    given[EMULATOR].conn.close()
+    later = create_app(path)
+    assert later[EMULATOR].new_api_key is None
+    assert later[EMULATOR].api_key_digest == key_hash("operator-chosen-key-0001")
+    later[EMULATOR].conn.close()
     with pytest.raises(ValueError, match="16-256"):
         create_app(":memory:", api_key="short")
     assert create_app(":memory:", auth=False)[EMULATOR].api_key_digest is None

@@ -99,23 +99,31 @@ def _progress_uplinks(srv, imei: str) -> list[float]:
 def test_progress_uplinks_follow_the_devices_own_policy(device_exe, srv, tmp_path):
     """--progress-step/--progress-interval set the device's report policy:
     every 10 % with no minimum interval gives a progress uplink per step;
-    a 100 % step gives none between the start and completion."""
+    a 100 % step gives none between the start and completion, and neither
+    does a 10 % step with an hour between two progress uplinks."""
     meta = upload(srv, os.urandom(100_000), "2.2.0")
     counts = {}
-    for imei, step in (("861000000000011", "10"), ("861000000000012", "100")):
+    for imei, step, interval in (("861000000000011", "10", "0"),
+                                 ("861000000000012", "100", "0"),
+                                 ("861000000000014", "10", "3600")):
         api(srv, "POST", "/api/devices", {"imei": imei, "secret": "device-secret"})
         api(srv, "PUT", f"/api/devices/{imei}/desired", {"firmware_id": meta["id"]})
         run_dir = tmp_path / imei
         run_dir.mkdir()
         proc = _run(device_exe, srv, run_dir, imei, "--part-size", "4096",
-                    "--progress-step", step, "--progress-interval", "0",
+                    "--progress-step", step, "--progress-interval", interval,
                     "--bootloader", "file")  # raw test firmware
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        counts[step] = _progress_uplinks(srv, imei)
-    assert len(counts["10"]) >= 8 and counts["10"] == sorted(counts["10"])
-    assert set(counts["100"]) <= {0.0}  # only the state change into "downloading"
-    bad = _run(device_exe, srv, tmp_path, "861000000000013", "--progress-step", "0")
-    assert bad.returncode == 2 and "--progress-step" in bad.stderr
+        counts[step, interval] = _progress_uplinks(srv, imei)
+    assert len(counts["10", "0"]) >= 8 and counts["10", "0"] == sorted(counts["10", "0"])
+    assert set(counts["100", "0"]) <= {0.0}  # only the state change into "downloading"
+    assert set(counts["10", "3600"]) <= {0.0}  # the interval holds the 10 % steps back
+    # refused with the usage, never run with a value nobody asked for ("-1" was
+    # strtoul's ULONG_MAX, the engine-default marker; "abc" was 0)
+    for opt, value in (("--progress-step", "0"), ("--progress-interval", "-1"),
+                       ("--progress-interval", "abc"), ("--part-size", "4k")):
+        bad = _run(device_exe, srv, tmp_path, "861000000000013", opt, value)
+        assert bad.returncode == 2 and "usage: mfota-device" in bad.stderr, (opt, value)
 
 
 def test_refused_uplink_is_printed_with_its_status_and_name(device_exe, srv, tmp_path):

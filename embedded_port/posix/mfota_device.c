@@ -247,6 +247,20 @@ static void strip_build_zero(char *v)
     }
 }
 
+/* A number and nothing else.  strtoul() alone reads "abc" as 0 and "-1" as
+ * ULONG_MAX (the "engine default" marker of the progress options), so a typo
+ * would run with a value nobody asked for.  0 when `v` is no number. */
+static int parse_number(const char *v, unsigned long *out)
+{
+    char *end = NULL;
+    if (*v < '0' || *v > '9') {
+        return 0;
+    }
+    errno = 0;
+    *out = strtoul(v, &end, 0);
+    return errno == 0 && *end == '\0';
+}
+
 int main(int argc, char **argv)
 {
     const char *imei = NULL, *secret = NULL, *version = NULL, *server = NULL;
@@ -276,7 +290,8 @@ int main(int argc, char **argv)
     struct mfota_bootloader bl;
     struct mfota_mcuboot_port port;
     char new_version[MFOTA_THINGS_VERSION_MAX + 1];
-    int i, rc;
+    int i, rc, numbers_ok = 1;
+    unsigned long sector = 4096;
     struct event_ctx ev_ctx;
 
     for (i = 1; i + 1 < argc; i += 2) {
@@ -287,21 +302,27 @@ int main(int argc, char **argv)
         else if (strcmp(k, "--server") == 0) server = v;
         else if (strcmp(k, "--slot") == 0) slot_path = v;
         else if (strcmp(k, "--journal") == 0) journal_path = v;
-        else if (strcmp(k, "--slot-size") == 0) slot_size = strtoul(v, NULL, 0);
-        else if (strcmp(k, "--sector") == 0) g_sector = (uint32_t)strtoul(v, NULL, 0);
-        else if (strcmp(k, "--part-size") == 0) part = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--slot-size") == 0) numbers_ok &= parse_number(v, &slot_size);
+        else if (strcmp(k, "--sector") == 0) numbers_ok &= parse_number(v, &sector);
+        else if (strcmp(k, "--part-size") == 0) numbers_ok &= parse_number(v, &part);
         else if (strcmp(k, "--bootloader") == 0) boot = v;
-        else if (strcmp(k, "--timeout") == 0) timeout_s = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--timeout") == 0) numbers_ok &= parse_number(v, &timeout_s);
         else if (strcmp(k, "--key") == 0 && n_keys < MAX_KEYS) key_paths[n_keys++] = v;
         else if (strcmp(k, "--modem") == 0) modem_at = v;
-        else if (strcmp(k, "--progress-step") == 0) progress_step = strtoul(v, NULL, 0);
-        else if (strcmp(k, "--progress-interval") == 0) progress_interval_s = strtoul(v, NULL, 0);
+        else if (strcmp(k, "--progress-step") == 0) {
+            numbers_ok &= parse_number(v, &progress_step);
+        } else if (strcmp(k, "--progress-interval") == 0) {
+            numbers_ok &= parse_number(v, &progress_interval_s);
+        }
         else {
             usage();
             return 2;
         }
     }
-    if (i != argc || !imei || !secret || !version || !server || !slot_path || !journal_path ||
+    if (sector <= 0xFFFFFFFFul) {
+        g_sector = (uint32_t)sector;
+    }
+    if (!numbers_ok || sector > 0xFFFFFFFFul || i != argc || !imei || !secret || !version || !server || !slot_path || !journal_path ||
         g_sector < 256 || g_sector % 256 || slot_size % g_sector || slot_size > 0xFFFFFFFFul ||
         (strcmp(boot, "file") != 0 && strcmp(boot, "mcuboot") != 0) ||
 (n_keys > 0 && strcmp(boot, "mcuboot") != 0) ||

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import socket
 import sqlite3
 import sys
 from typing import NoReturn
@@ -62,8 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def describe(exc: BaseException) -> str:
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub: argparse.ArgumentParser = action.choices[name]
+    return sub
+
+
+def describe(exc: BaseException, args: argparse.Namespace | None = None) -> str:
     """The one line a user reads for an error they can fix."""
+    if isinstance(exc, socket.gaierror):
+        # the resolver's message ("Name or service not known") does not say what it resolved
+        host = getattr(args, "host", None)
+        return f"--host {host}: {exc.strerror or exc}" if host else str(exc.strerror or exc)
     if isinstance(exc, OSError):
         if exc.errno == errno.EADDRINUSE:
             return f"cannot listen: address already in use ({exc.strerror or exc})"
@@ -75,7 +86,12 @@ def describe(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse reports these from the top-level parser ("m2mfota: error: ..."); the
+        # user typed them to a subcommand, so its parser names itself and its --help
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     prog = f"m2mfota {args.command}"
     try:
         return int(importlib.import_module(args._module).run(args) or 0)
@@ -83,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (UserError, OSError, sqlite3.DatabaseError, M2mfotaError, ValueError) as exc:
-        print(f"{prog}: error: {describe(exc)}", file=sys.stderr)
+        print(f"{prog}: error: {describe(exc, args)}", file=sys.stderr)
         return EXIT_ERROR
 
 

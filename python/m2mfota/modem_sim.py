@@ -20,11 +20,12 @@ import asyncio
 import contextlib
 import random
 import signal
-import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+from m2mfota._cli_types import UserError
 
 # CME error codes (3GPP TS 27.007 9.2) and socket errors (u-blox appendix A.5,
 # BSD errno values) the simulator answers with.
@@ -724,14 +725,11 @@ def run(args: argparse.Namespace) -> int:
         sim = ModemSim(link=args.link, baud=baud, faults=args.faults, seed=seed,
                        echo=args.echo == "on")
     except ValueError as exc:
-        print(f"m2mfota modem-sim: error: {exc}", file=sys.stderr)
-        return 2
+        raise UserError(str(exc)) from None  # m2mfota.cli prints it: one line, exit 1
     try:
         return asyncio.run(_serve(sim, host, port, exit_after))
     except OSError as exc:
-        print(f"m2mfota modem-sim: error: cannot listen on {host}:{port}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return 1
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 async def _serve(sim: ModemSim, host: str, port: int, exit_after: float | None) -> int:

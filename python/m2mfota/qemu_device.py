@@ -383,7 +383,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except (BoardError, OSError) as exc:
-        print(f"m2mfota qemu-device: {exc}", file=sys.stderr)
+        # exit status 1 means "power cut" here (docs/board.md), so a failure is 2
+        print(f"m2mfota qemu-device: error: {exc}", file=sys.stderr)
         return CLI_FAILED
 
 

@@ -10,7 +10,7 @@ import secrets
 from aiohttp import web
 
 from m2mfota._cli_types import PORT, UserError, existing_dir, float_range
-from m2mfota.emulator.fileserver import Faults, FileServer
+from m2mfota.emulator.fileserver import Faults, FileServer, Published
 from m2mfota.emulator.lax_http import LaxAppRunner
 
 
@@ -36,19 +36,30 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.directory}: no files to serve")
     server = FileServer(jwt_secret=secrets.token_bytes(32))
     faults = Faults(use_206=True) if args.use_206 else None
-    for path in files:
-        pub = server.publish(path.read_bytes(), device=args.device, ttl=args.ttl, faults=faults)
-        print(f"{path.name}\thttp://{args.host}:{args.port}{pub.path}\t{pub.token}", flush=True)
-    return asyncio.run(_serve(server, args.host, args.port, args.exit_after))
+    published = [(path.name, server.publish(path.read_bytes(), device=args.device, ttl=args.ttl,
+                                            faults=faults)) for path in files]
+    return asyncio.run(_serve(server, published, args.host, args.port, args.exit_after))
 
 
-async def _serve(server: FileServer, host: str, port: int, exit_after: float | None) -> int:
+async def _serve(server: FileServer, published: list[tuple[str, Published]], host: str,
+                 port: int, exit_after: float | None) -> int:
     app = web.Application()
     server.add_routes(app)
     runner = LaxAppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    print(f"serving on http://{host}:{port}", flush=True)
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    # The URLs name the port actually bound (--port 0 picks one), so they are
+    # printed only once the socket listens: a failed bind prints none.
+    if runner.addresses:
+        port = runner.addresses[0][1]
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    for name, pub in published:
+        print(f"{name}\t{base}{pub.path}\t{pub.token}", flush=True)
+    print(f"serving on {base}", flush=True)
     try:
         if exit_after is None:
             await asyncio.Event().wait()

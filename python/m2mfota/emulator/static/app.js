@@ -416,7 +416,8 @@ $("#firmware-table").addEventListener("click", async (ev) => {
       const f = await api("GET", `/api/firmware/${id}`);
       const m = f.mcuboot;
       $("#firmware-detail").innerHTML = `<table><tbody>
-        <tr><th>Firmware</th><td>#${f.id} ${esc(f.version)} (${esc(f.kind)}), ${esc(f.filename)}</td></tr>
+        <tr><th>Firmware</th><td id="fw-title">#${f.id} ${esc(f.version)} (${esc(f.kind)})${
+          f.filename ? ", " + esc(f.filename) : ""}</td></tr>
         <tr><th>Size</th><td>${esc(f.size)} bytes</td></tr>
         <tr><th>CRC-32</th><td class="mono">${esc(f.crc32)}</td></tr>
         <tr><th>SHA-256</th><td class="mono">${esc(f.sha256)}</td></tr>
