@@ -89,6 +89,33 @@ def test_serve_on_a_file_that_is_no_database(not_sqlite, capsys):
     assert_one_line_error(code, err, "serve", "database", "not a database")
 
 
+def test_serve_refuses_another_applications_database_untouched(tmp_path, capsys):
+    import sqlite3
+    path = tmp_path / "app.sqlite3"
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, item TEXT)")
+    other.execute("INSERT INTO orders (item) VALUES ('modem')")
+    other.commit()
+    other.close()
+    before = path.read_bytes()
+    code, _, err = run_main(["serve", "--db", str(path), "--port", "0"], capsys)
+    assert_one_line_error(code, err, "serve", "not an m2mfota emulator database", "orders")
+    assert path.read_bytes() == before  # no tables added, not switched to WAL
+    assert not (tmp_path / "app.sqlite3-wal").exists()
+
+
+def test_serve_refuses_a_database_of_a_newer_emulator(tmp_path, capsys):
+    import sqlite3
+    from m2mfota.emulator import db
+    path = tmp_path / "emu.sqlite3"
+    db.connect(str(path)).close()
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA user_version = {len(db.MIGRATIONS) + 1}")
+    newer.close()
+    code, _, err = run_main(["serve", "--db", str(path), "--port", "0"], capsys)
+    assert_one_line_error(code, err, "serve", "newer than this emulator")
+
+
 def test_port_in_use(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

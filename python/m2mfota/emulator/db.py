@@ -141,6 +141,11 @@ def connect(path: str = ":memory:") -> sqlite3.Connection:
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    try:
+        check_ours(conn)
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
     conn.execute("PRAGMA foreign_keys = ON")
     if path != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
@@ -149,14 +154,30 @@ def connect(path: str = ":memory:") -> sqlite3.Connection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations the database has not seen yet; return the schema version."""
+def check_ours(conn: sqlite3.Connection) -> None:
+    """Refuse a database this emulator must not touch, before anything is
+    written to it (not even the WAL journal mode): one of another
+    application (tables but no schema version of ours), or one written by a
+    newer emulator.  Raises sqlite3.DatabaseError naming the reason."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"database schema version {version} is newer than this emulator "
-            f"({len(MIGRATIONS)})"
-        )
+        raise sqlite3.DatabaseError(
+            f"schema version {version} is newer than this emulator's "
+            f"({len(MIGRATIONS)}): use a newer m2mfota or another --db file")
+    if version == 0:
+        names = [row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")]
+        if names:
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            raise sqlite3.DatabaseError(
+                f"not an m2mfota emulator database (it holds {shown}): "
+                "left untouched; use another --db file")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations the database has not seen yet; return the schema version."""
+    check_ours(conn)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
     for i in range(version, len(MIGRATIONS)):
         with transaction(conn):
             for statement in _statements(MIGRATIONS[i]):
