@@ -106,6 +106,7 @@ def test_serve_refuses_another_applications_database_untouched(tmp_path, capsys)
 
 def test_serve_refuses_a_database_of_a_newer_emulator(tmp_path, capsys):
     import sqlite3
+
     from m2mfota.emulator import db
     path = tmp_path / "emu.sqlite3"
     db.connect(str(path)).close()
