@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import sqlite3
 import time
+from functools import partial
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.events import EventLog
 from m2mfota.emulator.fileserver import FileServer
 from m2mfota.emulator.keys import EMULATOR
+from m2mfota.emulator.lax_http import DIRECT_ROUTES
 from m2mfota.emulator.state import UpdateManager
 
 STATIC = Path(__file__).parent / "static"
@@ -94,8 +96,15 @@ class Emulator:
         """One transaction of its own (the API's writes): a pending group
         commit of uplinks is committed first."""
         self.flush()
-        with db.transaction(self.conn) as conn:
-            yield conn
+        # The API writes devices with SQL of its own: the uplinks' cache of
+        # device rows is dropped before (so nothing cached meets the new
+        # rows) and after (whatever the transaction did, or rolled back).
+        self.updates.forget_devices()
+        try:
+            with db.transaction(self.conn) as conn:
+                yield conn
+        finally:
+            self.updates.forget_devices()
 
     @contextmanager
     def uplink_transaction(self) -> Iterator[UplinkGroup]:
@@ -128,6 +137,7 @@ class Emulator:
         except BaseException:
             conn.execute("ROLLBACK TO uplink")
             conn.execute("RELEASE uplink")
+            self.updates.forget_devices()  # cached rows may hold the undone writes
             del group.rows[mark[0]:], group.events[mark[1]:]
             raise
         conn.execute("RELEASE uplink")
@@ -167,6 +177,7 @@ class Emulator:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self.updates.forget_devices()  # the group's device writes are undone
             group.error = exc
             for waiter in group.waiters:
                 if not waiter.done():
@@ -275,6 +286,9 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     app.on_response_prepare.append(security.add_headers)
     app[EMULATOR] = emu
     app.router.add_post(ingestion.PATH, ingestion.handle_uplink)
+    # Served by LaxAppRunner without the application's dispatch (the device
+    # gets the same answer; the route above serves other runners).
+    app[DIRECT_ROUTES] = {("POST", ingestion.PATH): partial(ingestion.uplink, emu)}
     fileserver.add_routes(app)
     app.router.add_get("/", _index)
     app.router.add_get("/docs/api", _api_docs)

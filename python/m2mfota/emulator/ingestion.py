@@ -95,7 +95,14 @@ def stored_records(imei: str, body: bytes | str, records: str | None) -> list[Re
 
 
 async def handle_uplink(request: web.Request) -> web.Response:
-    emu = request.app[EMULATOR]
+    """The route's handler (the emulator is the application's)."""
+    return await uplink(request.app[EMULATOR], request)
+
+
+async def uplink(emu: Emulator, request: web.Request) -> web.Response:
+    """Answer one uplink for ``emu``: refused (4xx, with an event saying
+    why), or stored and acknowledged (204, or 200 with a downlink) once its
+    group is committed, or 503 when that commit failed."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _refuse(emu, 413, f"uplink larger than {MAX_BODY} bytes")
     body = await request.read()
@@ -118,8 +125,8 @@ async def handle_uplink(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _refuse(emu, 400, str(exc))
     imeis = list(groups)
-    conn = emu.conn
-    row = conn.execute("SELECT * FROM devices WHERE imei = ?", (imeis[0],)).fetchone()
+    device = emu.updates.device
+    row = device(imeis[0])
     # The first device named signs the pack (for a gateway pack: the gateway).
     # Same answer for an unknown device and a wrong token: no registry probing.
     if row is None:
@@ -130,7 +137,7 @@ async def handle_uplink(request: web.Request) -> web.Response:
                        reason="bad Things-Message-Token", imei=imeis[0])
     others = []
     for imei in imeis[1:]:
-        other = conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
+        other = device(imei)
         if other is None:
             return _refuse(emu, 400, f"gateway pack names unregistered device {imei}",
                            imei=imeis[0])

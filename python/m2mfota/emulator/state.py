@@ -193,6 +193,31 @@ class UpdateManager:
         self._delta_data: dict[int, bytes] = {}
         self._delta_info: dict[int, JsonObject] = {}
         self._campaign_delta: dict[int, tuple[int | None, str | None, str | None]] = {}
+        # Device rows as the uplinks last left them.  Reading the row back per
+        # uplink was a tenth of ingestion's cost.  Every write to a device
+        # either goes through _update (which keeps its entry) or drops the
+        # entry, and the owner calls forget_devices() around any other write
+        # (the API's transactions) and after a rollback.
+        self._rows: dict[str, dict[str, Any]] = {}
+        # UPDATE statements by the columns they set (a handful of shapes)
+        self._update_sql: dict[tuple[str, ...], str] = {}
+
+    def device(self, imei: str) -> dict[str, Any] | None:
+        """The row of device ``imei`` (None: not registered), from the cache
+        of rows.  The dict is the cache's own: read it, never change it."""
+        row = self._rows.get(imei)
+        if row is None:
+            found = self.conn.execute("SELECT * FROM devices WHERE imei = ?",
+                                      (imei,)).fetchone()
+            if found is None:
+                return None
+            row = self._rows[imei] = dict(found)
+        return row
+
+    def forget_devices(self) -> None:
+        """Drop the cached device rows: the database was (or may have been)
+        changed behind :meth:`device`'s back, or a write was rolled back."""
+        self._rows.clear()
 
     def _desired(self, firmware_id: int) -> FirmwareInfo:
         fw = self._firmware.get(firmware_id)
@@ -252,6 +277,7 @@ class UpdateManager:
         row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
         if row is None:
             raise ApiError(404, f"no device with IMEI {imei}", "imei")
+        self._rows.pop(imei, None)
         self._withdraw(row)
         if row["campaign_id"] is not None and row["campaign_id"] != campaign_id:
             self._campaign_status(row["campaign_id"], imei, "superseded", row["attempts"])
@@ -275,6 +301,7 @@ class UpdateManager:
         row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
         if row is None:
             raise ApiError(404, f"no device with IMEI {imei}", "imei")
+        self._rows.pop(imei, None)
         self.conn.execute("UPDATE devices SET faults = ? WHERE imei = ?",
                           (json.dumps(parsed) if parsed else None, imei))
         self._refresh_faults(imei)
@@ -329,7 +356,7 @@ class UpdateManager:
         if not downlink:
             return None
         # the row as it now stands, without reading it back (the hot path of ingestion)
-        row = {**dict(row), **sets}
+        row = {**row, **sets}
         if row["desired_firmware_id"] is None:
             return None
         desired = self._desired(row["desired_firmware_id"])
@@ -442,6 +469,7 @@ class UpdateManager:
             except KeyError:
                 sent = 0  # forgotten by the file server (a restart): not counted
             if sent:
+                self._rows.pop(row["imei"], None)
                 self.conn.execute("UPDATE devices SET bytes_sent = bytes_sent + ? WHERE imei = ?",
                                   (sent, row["imei"]))
             try:
@@ -462,5 +490,12 @@ class UpdateManager:
             (status, attempts, self.clock(), campaign_id, imei))
 
     def _update(self, imei: str, sets: dict[str, Any]) -> None:
-        assign = ", ".join(f"{k} = ?" for k in sets)
-        self.conn.execute(f"UPDATE devices SET {assign} WHERE imei = ?", (*sets.values(), imei))
+        keys = tuple(sets)
+        sql = self._update_sql.get(keys)
+        if sql is None:
+            assign = ", ".join(f"{k} = ?" for k in keys)
+            sql = self._update_sql[keys] = f"UPDATE devices SET {assign} WHERE imei = ?"
+        self.conn.execute(sql, (*sets.values(), imei))
+        cached = self._rows.get(imei)
+        if cached is not None:
+            cached.update(sets)
