@@ -6,9 +6,9 @@ import asyncio
 import secrets
 import sqlite3
 import time
-from functools import partial
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
