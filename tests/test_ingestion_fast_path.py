@@ -172,3 +172,25 @@ def test_crlf_and_bare_lf_requests_in_any_reads_come_out_normalised(reqs, data):
     raw = b"".join(parts)
     cuts = sorted(data.draw(st.sets(st.integers(1, len(raw) - 1), max_size=5)))
     assert feed_all([raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)])]) == want
+
+
+# -- events rendered when read -------------------------------------------------------
+def test_an_event_is_rendered_once_and_only_when_read():
+    from m2mfota.emulator.events import EventLog
+
+    calls = []
+
+    def render() -> tuple[str, dict]:
+        calls.append(1)
+        return "3 records", {"records": ["a"]}
+
+    log = EventLog(clock=lambda: 5.0)
+    log.add("uplink", imei="1", status=204, render=render)
+    log.add("file", imei="2", status=200, message="GET")
+    assert log.query(kind="file")[0]["message"] == "GET"
+    assert calls == []  # not read yet: not rendered
+    for _ in range(2):
+        [ev] = log.query(kind="uplink")
+        assert ev == {"id": 1, "time": 5.0, "kind": "uplink", "imei": "1", "status": 204,
+                      "message": "3 records", "detail": {"records": ["a"]}}
+    assert calls == [1]

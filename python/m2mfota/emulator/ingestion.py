@@ -11,17 +11,18 @@ import hmac
 import json
 import re
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 if TYPE_CHECKING:
     from m2mfota.emulator.app import Emulator
 
+from m2mfota.emulator.events import Render
 from m2mfota.emulator.jsontypes import Record
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.senml_io import decode_pack
-from m2mfota.emulator.state import report_text, reported_from_records
+from m2mfota.emulator.state import Reported, report_text, reported_from_records
 
 PATH = "/ingestion/m2m/senml/v1"
 MAX_BODY = 64 * 1024
@@ -94,6 +95,16 @@ def stored_records(imei: str, body: bytes | str, records: str | None) -> list[Re
         return []
 
 
+def _uplink_event(recs: list[Record], rep: Reported, gateway: str | None) -> Render:
+    """The uplink event's words and record names, made when the log is read."""
+    def render() -> tuple[str, dict[str, Any]]:
+        fota = report_text(rep)
+        message = (f"{len(recs)} records" + (f" via gateway {gateway}" if gateway else "")
+                   + (f": {fota}" if fota else ""))
+        return message, {"records": [r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]]}
+    return render
+
+
 async def handle_uplink(request: web.Request) -> web.Response:
     """The route's handler (the emulator is the application's)."""
     return await uplink(request.app[EMULATOR], request)
@@ -161,11 +172,8 @@ async def uplink(emu: Emulator, request: web.Request) -> web.Response:
         for imei, recs in groups.items():
             mine = imei == imei0
             group.store(imei, now, body, text if mine else None)
-            fota = report_text(reports[imei])
             group.log("uplink", now, imei=imei, status=200 if text and mine else 204,
-                      message=f"{len(recs)} records" + ("" if mine else f" via gateway {imei0}")
-                      + (f": {fota}" if fota else ""),
-                      records=[r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]])
+                      render=_uplink_event(recs, reports[imei], None if mine else imei0))
         if downlink:
             group.log("downlink", now, imei=imei0, status=200,
                       message="FOTA command " + " ".join(
