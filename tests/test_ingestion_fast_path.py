@@ -194,3 +194,72 @@ def test_an_event_is_rendered_once_and_only_when_read():
         assert ev == {"id": 1, "time": 5.0, "kind": "uplink", "imei": "1", "status": 204,
                       "message": "3 records", "detail": {"records": ["a"]}}
     assert calls == [1]
+
+
+# -- reported columns written once per group; a savepoint only when needed ----------
+def _emulator():
+    from m2mfota.emulator import registry
+    from m2mfota.emulator.keys import EMULATOR
+
+    emu = create_app(":memory:", auth=False)[EMULATOR]
+    with emu.transaction() as conn:
+        registry.create(conn, {"imei": IMEI, "secret": "s"}, 1.0)
+        registry.create(conn, {"imei": IMEI[:-1] + "0", "secret": "s"}, 1.0)
+    return emu
+
+
+def _statements(emu):
+    seen: list[str] = []
+    emu.conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_an_ordinary_uplink_writes_its_report_with_the_group_and_opens_no_savepoint():
+    from m2mfota.emulator.state import Reported
+
+    emu = _emulator()
+    seen = _statements(emu)
+    row = emu.updates.device(IMEI)
+    with emu.uplink_transaction() as group:  # no event loop: committed at its end
+        assert emu.updates.on_uplink(row, Reported(firmware="1.0", state="idle"),
+                                     public_base="http://x", defer=group.defer_report) is None
+        assert not any(s.startswith("UPDATE") for s in seen)  # not yet: with the group
+        assert emu.updates.device(IMEI)["reported_firmware"] == "1.0"  # seen at once
+    assert not any("SAVEPOINT" in s for s in seen)
+    [update] = [s for s in seen if s.startswith("UPDATE devices")]
+    assert update.startswith("UPDATE devices SET last_seen = ")
+    assert update.endswith(
+        f", reported_firmware = '1.0', fota_state = 'idle' WHERE imei = '{IMEI}'")
+    stored = emu.conn.execute("SELECT reported_firmware, fota_state FROM devices"
+                              " WHERE imei = ?", (IMEI,)).fetchone()
+    assert tuple(stored) == ("1.0", "idle")
+
+
+def test_a_failing_uplink_leaves_neither_its_report_nor_a_cached_row():
+    from m2mfota.emulator.state import Reported
+
+    emu = _emulator()
+    row = emu.updates.device(IMEI)
+    with pytest.raises(RuntimeError), emu.uplink_transaction() as group:
+        emu.updates.on_uplink(row, Reported(firmware="1.5"), public_base="http://x",
+                              defer=group.defer_report)
+        # a write made at once opens the savepoint; it is undone too
+        emu.updates._set_status(emu.updates.device(IMEI), "retry")
+        raise RuntimeError("after the writes")
+    assert emu.updates.device(IMEI)["reported_firmware"] is None
+    assert emu.updates.device(IMEI)["update_status"] == "idle"
+    assert emu.conn.execute("SELECT COUNT(*) FROM uplinks").fetchone()[0] == 0
+
+
+def test_reports_of_one_group_keep_each_devices_latest_values():
+    emu = _emulator()
+    other = IMEI[:-1] + "0"
+    emu.conn.execute("BEGIN")
+    emu._write_reports([(IMEI, {"last_seen": 1.0}), (other, {"last_seen": 7.0}),
+                        (IMEI, {"last_seen": 2.0, "fota_state": "downloading"}),
+                        (IMEI, {"last_seen": 3.0})])
+    emu.conn.execute("COMMIT")
+    rows = dict(emu.conn.execute("SELECT imei, last_seen FROM devices").fetchall())
+    assert rows == {IMEI: 3.0, other: 7.0}
+    assert emu.conn.execute("SELECT fota_state FROM devices WHERE imei = ?",
+                            (IMEI,)).fetchone()[0] == "downloading"

@@ -162,12 +162,13 @@ async def uplink(emu: Emulator, request: web.Request) -> web.Response:
     now = emu.clock()
     with emu.uplink_transaction() as group:
         downlink = emu.updates.on_uplink(row, reports[imei0],
-                                         public_base=lambda: emu.public_base(request))
+                                         public_base=lambda: emu.public_base(request),
+                                         defer=group.defer_report)
         # Devices behind a gateway report through it, but a downlink could
         # only reach the gateway: their state is recorded, no update starts.
         for other in others:
             emu.updates.on_uplink(other, reports[other["imei"]], public_base="",
-                                  downlink=False)
+                                  downlink=False, defer=group.defer_report)
         text = _COMPACT.encode(downlink) if downlink else None
         for imei, recs in groups.items():
             mine = imei == imei0
