@@ -20,7 +20,7 @@ from m2mfota.emulator.errors import ApiError
 from m2mfota.emulator.events import EventLog
 from m2mfota.emulator.fileserver import FileServer
 from m2mfota.emulator.keys import EMULATOR
-from m2mfota.emulator.lax_http import DIRECT_ROUTES
+from m2mfota.emulator.lax_http import DIRECT_ROUTES, DirectHandler
 from m2mfota.emulator.state import UpdateManager
 
 STATIC = Path(__file__).parent / "static"
@@ -329,7 +329,9 @@ def create_app(db_path: str = ":memory:", *, jwt_secret: bytes | None = None,
     app.router.add_post(ingestion.PATH, ingestion.handle_uplink)
     # Served by LaxAppRunner without the application's dispatch (the device
     # gets the same answer; the route above serves other runners).
-    app[DIRECT_ROUTES] = {("POST", ingestion.PATH): partial(ingestion.uplink, emu)}
+    direct: dict[tuple[str, str], DirectHandler] = {
+        ("POST", ingestion.PATH): partial(ingestion.uplink, emu)}
+    app[DIRECT_ROUTES] = direct
     fileserver.add_routes(app)
     app.router.add_get("/", _index)
     app.router.add_get("/docs/api", _api_docs)

@@ -32,11 +32,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from aiohttp import hdrs, web
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: a direct route's handler
+DirectHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ServerHandler = Callable[[BaseRequest], Awaitable[web.StreamResponse]]
 
 #: ``{(method, target): handler}`` an application wants served directly by
 #: :class:`LaxAppRunner`: the target is the request line's, byte for byte
@@ -44,7 +48,7 @@ _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: ``match_info`` nor ``app`` (bind what it needs, e.g. with a partial), and
 #: the application's middlewares and response signals are not run for it:
 #: give it only routes that use none of these.
-DIRECT_ROUTES: web.AppKey[dict[tuple[str, str], _Handler]] = web.AppKey("direct_routes")
+DIRECT_ROUTES: web.AppKey[dict[tuple[str, str], DirectHandler]] = web.AppKey("direct_routes")
 
 MAX_HEAD = 16 * 1024
 _BARE_LF = re.compile(rb"(?<!\r)\n")
@@ -166,18 +170,19 @@ class LaxAppRunner(web.AppRunner):
         return server
 
 
-def direct_dispatch(routes: dict[tuple[str, str], _Handler],
-                    fallback: _Handler) -> _Handler:
+def direct_dispatch(routes: dict[tuple[str, str], DirectHandler],
+                    fallback: _ServerHandler) -> _ServerHandler:
     """A request handler that gives a request whose method and target are a
     key of ``routes`` to that handler, and any other to ``fallback``."""
     get = routes.get
 
-    def dispatch(request: web.Request) -> Awaitable[web.StreamResponse]:
+    def dispatch(request: BaseRequest) -> Awaitable[web.StreamResponse]:
         # A plain function returning the handler's coroutine: the server
         # awaits it, and an extra coroutine frame per request would cost.
         handler = get((request.method, request.raw_path))
         if handler is None or hdrs.EXPECT in request.headers:
             return fallback(request)
-        return handler(request)
+        # the server's request factory is the application's: a web.Request
+        return handler(cast(web.Request, request))
 
     return dispatch
