@@ -740,3 +740,57 @@ def test_known_fields_still_refuse_nesting():
 def test_extension_values_match_oracle(pack):
     text = json.dumps(pack)
     check_against_oracle(text, json.loads(text))
+
+
+# ---- loads() in one C call against the record-by-record cffi path -------------------
+
+
+def per_record(text: bytes, *, lenient: bool, thingsml: bool):
+    """The records through iter_records (a cffi call per record), or the
+    (code, offset) of its error."""
+    try:
+        return list(senml.iter_records(text, lenient=lenient, thingsml=thingsml))
+    except m2mfota.SenMLError as e:
+        return (e.code, e.offset)
+
+
+def whole_pack(text: bytes, *, lenient: bool, thingsml: bool):
+    try:
+        return senml.loads(text, lenient=lenient, thingsml=thingsml)
+    except m2mfota.SenMLError as e:
+        return (e.code, e.offset)
+
+
+@given(data=st.data(), pack=st.lists(records(allow_errors=True), max_size=5),
+       lenient=st.booleans(), thingsml=st.booleans(), cut=st.integers(0, 8))
+def test_loads_in_one_call_equals_the_record_by_record_path(data, pack, lenient, thingsml, cut):
+    text = data.draw(random_json(pack)).encode("utf-8")
+    if cut:  # a truncated pack: the same error at the same offset
+        text = text[: max(0, len(text) - cut)]
+    got = whole_pack(text, lenient=lenient, thingsml=thingsml)
+    assert got == per_record(text, lenient=lenient, thingsml=thingsml)
+    if isinstance(got, list):  # same types, key order too (the stored JSON shows it)
+        ref = per_record(text, lenient=lenient, thingsml=thingsml)
+        assert [list(r.items()) for r in got] == [list(r.items()) for r in ref]
+        assert [[type(v) for v in r.values()] for r in got] == \
+            [[type(v) for v in r.values()] for r in ref]
+
+
+@pytest.mark.parametrize("text", [
+    b'[{"bn":"urn:dev:IMEI:1:","i_":-24,"v":21.5},{"i_":-1,"v":3}]',
+    b'[{},{"bn":"urn:dev:IMEI:1:","n":"a","v":1},{"bn":"urn:dev:IMEI:2:","n":"b","vs":"x"}]',
+    b'[{"bn":"a\\u00e9:","n":"b\\"c","vs":"\\ud83d\\ude00","vd":"QQ"}]',
+    b'[{"i_":-24,"v":1}]',
+])
+def test_loads_in_one_call_thingsml_and_escapes(text):
+    for lenient in (False, True):
+        for thingsml in (False, True):
+            assert whole_pack(text, lenient=lenient, thingsml=thingsml) == \
+                per_record(text, lenient=lenient, thingsml=thingsml)
+
+
+def test_loads_refuses_what_iter_records_refuses():
+    with pytest.raises(TypeError):
+        senml.loads(12)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        senml.loads(b"[]", thingsml="yes")  # type: ignore[arg-type]

@@ -11,17 +11,18 @@ import hmac
 import json
 import re
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 if TYPE_CHECKING:
     from m2mfota.emulator.app import Emulator
 
+from m2mfota.emulator.events import Render
 from m2mfota.emulator.jsontypes import Record
 from m2mfota.emulator.keys import EMULATOR
 from m2mfota.emulator.senml_io import decode_pack
-from m2mfota.emulator.state import report_text, reported_from_records
+from m2mfota.emulator.state import Reported, report_text, reported_from_records
 
 PATH = "/ingestion/m2m/senml/v1"
 MAX_BODY = 64 * 1024
@@ -94,8 +95,25 @@ def stored_records(imei: str, body: bytes | str, records: str | None) -> list[Re
         return []
 
 
+def _uplink_event(recs: list[Record], rep: Reported, gateway: str | None) -> Render:
+    """The uplink event's words and record names, made when the log is read."""
+    def render() -> tuple[str, dict[str, Any]]:
+        fota = report_text(rep)
+        message = (f"{len(recs)} records" + (f" via gateway {gateway}" if gateway else "")
+                   + (f": {fota}" if fota else ""))
+        return message, {"records": [r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]]}
+    return render
+
+
 async def handle_uplink(request: web.Request) -> web.Response:
-    emu = request.app[EMULATOR]
+    """The route's handler (the emulator is the application's)."""
+    return await uplink(request.app[EMULATOR], request)
+
+
+async def uplink(emu: Emulator, request: web.Request) -> web.Response:
+    """Answer one uplink for ``emu``: refused (4xx, with an event saying
+    why), or stored and acknowledged (204, or 200 with a downlink) once its
+    group is committed, or 503 when that commit failed."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _refuse(emu, 413, f"uplink larger than {MAX_BODY} bytes")
     body = await request.read()
@@ -118,8 +136,8 @@ async def handle_uplink(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _refuse(emu, 400, str(exc))
     imeis = list(groups)
-    conn = emu.conn
-    row = conn.execute("SELECT * FROM devices WHERE imei = ?", (imeis[0],)).fetchone()
+    device = emu.updates.device
+    row = device(imeis[0])
     # The first device named signs the pack (for a gateway pack: the gateway).
     # Same answer for an unknown device and a wrong token: no registry probing.
     if row is None:
@@ -130,7 +148,7 @@ async def handle_uplink(request: web.Request) -> web.Response:
                        reason="bad Things-Message-Token", imei=imeis[0])
     others = []
     for imei in imeis[1:]:
-        other = conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
+        other = device(imei)
         if other is None:
             return _refuse(emu, 400, f"gateway pack names unregistered device {imei}",
                            imei=imeis[0])
@@ -144,21 +162,19 @@ async def handle_uplink(request: web.Request) -> web.Response:
     now = emu.clock()
     with emu.uplink_transaction() as group:
         downlink = emu.updates.on_uplink(row, reports[imei0],
-                                         public_base=lambda: emu.public_base(request))
+                                         public_base=lambda: emu.public_base(request),
+                                         defer=group.defer_report)
         # Devices behind a gateway report through it, but a downlink could
         # only reach the gateway: their state is recorded, no update starts.
         for other in others:
             emu.updates.on_uplink(other, reports[other["imei"]], public_base="",
-                                  downlink=False)
+                                  downlink=False, defer=group.defer_report)
         text = _COMPACT.encode(downlink) if downlink else None
         for imei, recs in groups.items():
             mine = imei == imei0
             group.store(imei, now, body, text if mine else None)
-            fota = report_text(reports[imei])
             group.log("uplink", now, imei=imei, status=200 if text and mine else 204,
-                      message=f"{len(recs)} records" + ("" if mine else f" via gateway {imei0}")
-                      + (f": {fota}" if fota else ""),
-                      records=[r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]])
+                      render=_uplink_event(recs, reports[imei], None if mine else imei0))
         if downlink:
             group.log("downlink", now, imei=imei0, status=200,
                       message="FOTA command " + " ".join(

@@ -193,6 +193,34 @@ class UpdateManager:
         self._delta_data: dict[int, bytes] = {}
         self._delta_info: dict[int, JsonObject] = {}
         self._campaign_delta: dict[int, tuple[int | None, str | None, str | None]] = {}
+        # Device rows as the uplinks last left them.  Reading the row back per
+        # uplink was a tenth of ingestion's cost.  Every write to a device
+        # either goes through _update (which keeps its entry) or drops the
+        # entry, and the owner calls forget_devices() around any other write
+        # (the API's transactions) and after a rollback.
+        self._rows: dict[str, dict[str, Any]] = {}
+        # UPDATE statements by the columns they set (a handful of shapes)
+        self._update_sql: dict[tuple[str, ...], str] = {}
+        #: called before each write this object makes to the database while
+        #: set (the group commit opens an uplink's savepoint only then)
+        self.before_write: Callable[[], None] | None = None
+
+    def device(self, imei: str) -> dict[str, Any] | None:
+        """The row of device ``imei`` (None: not registered), from the cache
+        of rows.  The dict is the cache's own: read it, never change it."""
+        row = self._rows.get(imei)
+        if row is None:
+            found = self.conn.execute("SELECT * FROM devices WHERE imei = ?",
+                                      (imei,)).fetchone()
+            if found is None:
+                return None
+            row = self._rows[imei] = dict(found)
+        return row
+
+    def forget_devices(self) -> None:
+        """Drop the cached device rows: the database was (or may have been)
+        changed behind :meth:`device`'s back, or a write was rolled back."""
+        self._rows.clear()
 
     def _desired(self, firmware_id: int) -> FirmwareInfo:
         fw = self._firmware.get(firmware_id)
@@ -252,6 +280,7 @@ class UpdateManager:
         row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
         if row is None:
             raise ApiError(404, f"no device with IMEI {imei}", "imei")
+        self._rows.pop(imei, None)
         self._withdraw(row)
         if row["campaign_id"] is not None and row["campaign_id"] != campaign_id:
             self._campaign_status(row["campaign_id"], imei, "superseded", row["attempts"])
@@ -275,6 +304,7 @@ class UpdateManager:
         row = self.conn.execute("SELECT * FROM devices WHERE imei = ?", (imei,)).fetchone()
         if row is None:
             raise ApiError(404, f"no device with IMEI {imei}", "imei")
+        self._rows.pop(imei, None)
         self.conn.execute("UPDATE devices SET faults = ? WHERE imei = ?",
                           (json.dumps(parsed) if parsed else None, imei))
         self._refresh_faults(imei)
@@ -303,13 +333,17 @@ class UpdateManager:
 
     # -- uplinks -------------------------------------------------------------------
     def on_uplink(self, row: Mapping[str, Any], rep: Reported, *, public_base: Base,
-                  downlink: bool = True) -> Downlink | None:
+                  downlink: bool = True,
+                  defer: Callable[[str, dict[str, Any]], None] | None = None
+                  ) -> Downlink | None:
         """Record what the device reported; return the downlink pack to answer with, if any.
 
         ``public_base`` (``http://ip:port`` of the file server, or a function
         returning it, called only when a downlink is made) starts the URL.
         ``downlink=False`` only records (a device behind a gateway: nothing
-        sent in answer could reach it)."""
+        sent in answer could reach it).  ``defer(imei, columns)``, when
+        given, takes the write of the reported columns (the caller writes
+        them before its commit); :meth:`device` shows them at once."""
         now = self.clock()
         imei = row["imei"]
         sets: dict[str, Any] = {"last_seen": now}
@@ -325,11 +359,15 @@ class UpdateManager:
                 sets["fota_error"] = None
         if rep.error is not None:
             sets["fota_error"] = rep.error
-        self._update(imei, sets)
+        # What the device reports is written by the caller's ``defer`` when
+        # given (the group commit: one executemany per group, not an UPDATE
+        # per uplink); the columns it sets are never written otherwise on
+        # this path, so the order of the writes does not matter.
+        self._update(imei, sets, defer)
         if not downlink:
             return None
         # the row as it now stands, without reading it back (the hot path of ingestion)
-        row = {**dict(row), **sets}
+        row = {**row, **sets}
         if row["desired_firmware_id"] is None:
             return None
         desired = self._desired(row["desired_firmware_id"])
@@ -347,7 +385,7 @@ class UpdateManager:
                 if row["delta_id"] is not None and rep.error in DELTA_SOURCE_ERRORS:
                     # Its image is not the delta's source: from now on the
                     # campaign's choice for other versions applies to it.
-                    self.conn.execute(
+                    self._write(
                         "UPDATE campaign_devices SET delta_refused = 1 WHERE campaign_id = ?"
                         " AND imei = ?", (row["campaign_id"], imei))
                     # The refusal says nothing of whether an update can
@@ -399,7 +437,7 @@ class UpdateManager:
         self._set_status(row, "downloading", file_id=pub.file_id, token_expires=pub.expires,
                          attempts=attempts, delta_id=delta_id)
         if row["campaign_id"] is not None:
-            self.conn.execute("UPDATE campaign_devices SET served = ? WHERE campaign_id = ?"
+            self._write("UPDATE campaign_devices SET served = ? WHERE campaign_id = ?"
                               " AND imei = ?", (plan, row["campaign_id"], row["imei"]))
         return self._command(row, _base(public_base) + pub.path, pub.token, desired, delta_id)
 
@@ -442,8 +480,13 @@ class UpdateManager:
             except KeyError:
                 sent = 0  # forgotten by the file server (a restart): not counted
             if sent:
-                self.conn.execute("UPDATE devices SET bytes_sent = bytes_sent + ? WHERE imei = ?",
-                                  (sent, row["imei"]))
+                self._write("UPDATE devices SET bytes_sent = bytes_sent + ? WHERE imei = ?",
+                            (sent, row["imei"]))
+                # kept in step, not dropped: a cached row may hold reports
+                # not yet written (see on_uplink's defer)
+                cached = self._rows.get(row["imei"])
+                if cached is not None:
+                    cached["bytes_sent"] = (cached.get("bytes_sent") or 0) + sent
             try:
                 self.fileserver.unpublish(row["file_id"])
             except KeyError:
@@ -456,11 +499,30 @@ class UpdateManager:
             self._campaign_status(row["campaign_id"], row["imei"], status, attempts)
 
     def _campaign_status(self, campaign_id: int, imei: str, status: str, attempts: int) -> None:
-        self.conn.execute(
+        self._write(
             "UPDATE campaign_devices SET status = ?, attempts = ?, updated = ?"
             " WHERE campaign_id = ? AND imei = ?",
             (status, attempts, self.clock(), campaign_id, imei))
 
-    def _update(self, imei: str, sets: dict[str, Any]) -> None:
-        assign = ", ".join(f"{k} = ?" for k in sets)
-        self.conn.execute(f"UPDATE devices SET {assign} WHERE imei = ?", (*sets.values(), imei))
+    def update_sql(self, keys: tuple[str, ...]) -> str:
+        """``UPDATE devices SET k1 = ?, ... WHERE imei = ?`` for the columns ``keys``."""
+        sql = self._update_sql.get(keys)
+        if sql is None:
+            assign = ", ".join(f"{k} = ?" for k in keys)
+            sql = self._update_sql[keys] = f"UPDATE devices SET {assign} WHERE imei = ?"
+        return sql
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        if self.before_write is not None:
+            self.before_write()
+        self.conn.execute(sql, params)
+
+    def _update(self, imei: str, sets: dict[str, Any],
+                defer: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        if defer is None:
+            self._write(self.update_sql(tuple(sets)), (*sets.values(), imei))
+        else:
+            defer(imei, sets)
+        cached = self._rows.get(imei)
+        if cached is not None:
+            cached.update(sets)
