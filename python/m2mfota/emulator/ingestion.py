@@ -99,7 +99,8 @@ def _uplink_event(recs: list[Record], rep: Reported, gateway: str | None) -> Ren
     """The uplink event's words and record names, made when the log is read."""
     def render() -> tuple[str, dict[str, Any]]:
         fota = report_text(rep)
-        message = (f"{len(recs)} records" + (f" via gateway {gateway}" if gateway else "")
+        message = (f"{len(recs)} record{'' if len(recs) == 1 else 's'}"
+                   + (f" via gateway {gateway}" if gateway else "")
                    + (f": {fota}" if fota else ""))
         return message, {"records": [r.get("n", "").rsplit(":", 1)[-1] for r in recs[:20]]}
     return render
