@@ -19,15 +19,25 @@
  * written). */
 #define COMMAND (B(DOWNLOAD) | B(VERIFY) | B(FINAL_UPLINK) | B(DONE))
 
-/* next[from]: the phases `from` may change to.  FAILED (a HAL failure) and
- * IDLE (an abort) are reachable from everywhere and not listed.  docs/client.md
- * draws the same table. */
+/* The two open-download phases, named: end_download() relies on both
+ * leading to DL_RESUME, which the checks below prove at compile time (it
+ * has no error path to report a refusal through). */
+#define FROM_DOWNLOAD (B(PROGRESS) | B(DL_RESUME))
+#define FROM_PROGRESS (B(DOWNLOAD) | B(DL_RESUME))
+typedef char download_closes_to_resume_[(FROM_DOWNLOAD & B(DL_RESUME)) ? 1 : -1];
+typedef char progress_closes_to_resume_[(FROM_PROGRESS & B(DL_RESUME)) ? 1 : -1];
+
+/* next[from]: the phases `from` may change to.  FAILED (a HAL failure) is
+ * reachable from everywhere, IDLE (an abort) from everywhere but FAILED;
+ * neither is listed.  FAILED leads nowhere: a HAL failed, the port is not
+ * to be trusted, only mfota_client_init() leaves it.  docs/client.md draws
+ * the same table. */
 static const uint16_t next[MFOTA_PHASE_COUNT_] = {
     /* IDLE */ B(START_UPLINK) | COMMAND,
     /* START_UPLINK */ B(START_WAIT) | COMMAND,
     /* START_WAIT */ B(START_UPLINK) | COMMAND,
-    /* DOWNLOAD */ B(PROGRESS) | B(DL_RESUME),
-    /* PROGRESS */ B(DOWNLOAD) | B(DL_RESUME),
+    /* DOWNLOAD */ FROM_DOWNLOAD,
+    /* PROGRESS */ FROM_PROGRESS,
     /* DL_WAIT */ B(DL_RESUME) | COMMAND,
     /* DL_RESUME */ B(DL_WAIT) | B(DL_RESTART) | COMMAND,
     /* DL_RESTART */ B(DL_WAIT) | COMMAND,
@@ -54,7 +64,7 @@ int mfota_phase_transition_allowed(int from, int to)
     if (from < 0 || from >= MFOTA_PHASE_COUNT_ || to < 0 || to >= MFOTA_PHASE_COUNT_) {
         return 0;
     }
-    return to == MFOTA_PHASE_FAILED || to == MFOTA_PHASE_IDLE ||
+    return to == MFOTA_PHASE_FAILED || (to == MFOTA_PHASE_IDLE && from != MFOTA_PHASE_FAILED) ||
            (next[from] & (1u << to)) != 0u;
 }
 
@@ -162,7 +172,8 @@ static void end_download(struct mfota_client *c)
     add_stats(&c->stats, &c->dl_.stats);
     c->requests_used_ = c->dl_.plan.requests;
     mfota_dl_abort(&c->dl_);
-    (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME); /* allowed from both open phases */
+    /* cannot be refused: FROM_DOWNLOAD / FROM_PROGRESS, checked above */
+    (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME);
 }
 
 /* fota.reason for an error: a table rather than a switch (a third of the
@@ -228,6 +239,9 @@ static const char *reason_for(int err)
 /* fota.result for a downlink the parser refused. */
 static int downlink_result(int err)
 {
+    if (err == MFOTA_ERR_DL_TOO_LARGE) {
+        return MFOTA_RESULT_NO_FLASH; /* a size of 4 GiB or more: no slot holds it */
+    }
     if ((err <= MFOTA_ERR_URL_SCHEME && err >= MFOTA_ERR_URL_TOO_LONG) ||
         err == MFOTA_ERR_THINGS_NO_URL || err == MFOTA_ERR_THINGS_BAD_URL ||
         err == MFOTA_ERR_THINGS_NO_TOKEN || err == MFOTA_ERR_THINGS_BAD_TOKEN ||
@@ -328,7 +342,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         c->requests_used_ = rec->requests;
     }
     c->writer_begun_ = 1;
-    c->total = size;
+    c->total = (uint32_t)size; /* size <= slot_size, a 32-bit value */
     c->done = c->writer_.committed.offset;
     return MFOTA_OK;
 }
@@ -431,7 +445,7 @@ static int sink_total(void *ctx, uint64_t total, int restarted)
 
 /* ---- the download ------------------------------------------------------------- */
 
-static int start_download(struct mfota_client *c, uint64_t offset)
+static int start_download(struct mfota_client *c, uint32_t offset)
 {
     struct mfota_dl_config dc;
     int rc;
@@ -471,7 +485,7 @@ static int start_download(struct mfota_client *c, uint64_t offset)
 }
 
 /* Where a new download attempt starts: after the last committed part. */
-static int resume_offset(struct mfota_client *c, uint64_t *offset)
+static int resume_offset(struct mfota_client *c, uint32_t *offset)
 {
     uint32_t refetch = 0;
     int rc;
@@ -512,7 +526,10 @@ static int is_transient(int err)
     }
 }
 
-/* Wait (the backoff's next delay) in `wait_phase`. */
+/* Wait (the backoff's next delay) in `wait_phase`: MFOTA_OK, or
+ * MFOTA_ERR_RETRIES_EXHAUSTED, or MFOTA_ERR_CLIENT_PHASE when the table
+ * refuses the wait -- an engine bug the callers pass on, which fails the
+ * cycle (never mistaken for exhausted retries). */
 static int retry_later(struct mfota_client *c, int wait_phase)
 {
     uint32_t delay = 0;
@@ -529,10 +546,14 @@ static int download_failed(struct mfota_client *c, int err)
     int result = MFOTA_RESULT_CONNECTION_LOST;
     end_download(c);
     if (is_transient(err)) {
+        int rc;
         emit(c, MFOTA_CLIENT_EV_ERROR, err, reason_for(err));
-        if (retry_later(c, MFOTA_PHASE_DL_WAIT) == MFOTA_OK) {
-            c->stats.retries++;
-            return MFOTA_OK;
+        rc = retry_later(c, MFOTA_PHASE_DL_WAIT);
+        if (rc != MFOTA_ERR_RETRIES_EXHAUSTED) {
+            if (rc == MFOTA_OK) {
+                c->stats.retries++;
+            }
+            return rc;
         }
     }
     if (err == MFOTA_ERR_CLIENT_SIZE || err == MFOTA_ERR_DL_TOTAL_CHANGED) {
@@ -558,7 +579,7 @@ static int begin_command(struct mfota_client *c)
     c->expect_.flags = (c->cmd_.has_size ? MFOTA_EXPECT_SIZE : 0u) |
                        (c->cmd_.has_crc32 ? MFOTA_EXPECT_CRC32 : 0u) |
                        (c->cmd_.has_sha256 ? MFOTA_EXPECT_SHA256 : 0u);
-    c->expect_.size = (uint32_t)c->cmd_.size;
+    c->expect_.size = c->cmd_.size;
     c->expect_.crc32 = c->cmd_.crc32;
     memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
     /* The journal's record in force is the wanted download from here on:
@@ -897,11 +918,12 @@ static int uplink_failed(struct mfota_client *c, int err)
         /* the next progress point tries again */
         return mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
     }
-    if (err != MFOTA_ERR_CLIENT_REFUSED &&
-        retry_later(c, c->phase_ == MFOTA_PHASE_START_UPLINK ? MFOTA_PHASE_START_WAIT
-                                                            : MFOTA_PHASE_FINAL_WAIT) ==
-            MFOTA_OK) {
-        return MFOTA_OK;
+    if (err != MFOTA_ERR_CLIENT_REFUSED) {
+        int rc = retry_later(c, c->phase_ == MFOTA_PHASE_START_UPLINK ? MFOTA_PHASE_START_WAIT
+                                                                     : MFOTA_PHASE_FINAL_WAIT);
+        if (rc != MFOTA_ERR_RETRIES_EXHAUSTED) {
+            return rc;
+        }
     }
     if (c->phase_ == MFOTA_PHASE_START_UPLINK) {
         c->result = MFOTA_RESULT_CONNECTION_LOST;
@@ -914,7 +936,7 @@ static int uplink_failed(struct mfota_client *c, int err)
 /* DL_RESUME / DL_RESTART: open a new download. */
 static int step_start_download(struct mfota_client *c)
 {
-    uint64_t off = c->restart_at_;
+    uint32_t off = c->restart_at_;
     int rc = MFOTA_OK;
     if (c->phase_ == MFOTA_PHASE_DL_RESUME) {
         rc = resume_offset(c, &off);
@@ -1209,7 +1231,9 @@ void mfota_client_abort(struct mfota_client *c)
     }
     end_download(c);
     c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
-    (void)mfota_client_go_(c, MFOTA_PHASE_IDLE);
+    if (mfota_client_go_(c, MFOTA_PHASE_IDLE) != MFOTA_OK) {
+        return; /* FAILED: only mfota_client_init() leaves it */
+    }
     if (c->state != MFOTA_STATE_UPDATING) {
         set_state(c, MFOTA_STATE_IDLE);
     }

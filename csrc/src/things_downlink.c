@@ -104,13 +104,18 @@ static int take(const struct mfota_senml_record *rec, struct target *t, unsigned
     uint32_t acc = 0;
     if (i == I_SIZE) {
         int64_t size;
-        /* 2^53: the largest size a double sender surely wrote exactly */
-        if (rec->kind != MFOTA_SENML_KIND_NUM ||
-            mfota_senml_num_to_int(rec->v, &size) != MFOTA_OK || size < 0 ||
-            size > INT64_C(9007199254740992)) {
+        if (rec->kind != MFOTA_SENML_KIND_NUM) {
             return err;
         }
-        v->size = (uint64_t)size;
+        /* Sizes are 32-bit (an image is below 4 GiB): a larger one, whole
+         * or not, is refused as too large for any slot, never truncated. */
+        if (rec->v >= MFOTA_SENML_NUM(INT64_C(4294967296))) {
+            return MFOTA_ERR_DL_TOO_LARGE;
+        }
+        if (mfota_senml_num_to_int(rec->v, &size) != MFOTA_OK || size < 0) {
+            return err;
+        }
+        v->size = (uint32_t)size;
         v->has_size = 1;
         return MFOTA_OK;
     }
