@@ -356,13 +356,15 @@ static int sink_data(void *ctx, uint64_t offset, const uint8_t *data, size_t len
     return hal_check(c, mfota_client_file_data_(c, offset, data, len));
 }
 
-/* A progress uplink is due (report_policy.h).  Not at 100 %: the final
- * uplink, moments later, says that. */
+/* A progress uplink is due (report_policy.h): its percentage plus one,
+ * else 0.  Not at 100 %: the final uplink, moments later, says that. */
 static int progress_due(const struct mfota_client *c)
 {
     uint8_t pct = mfota_progress_percent(c->done, c->total);
     return pct < 100u && mfota_report_policy_due(&c->report_, MFOTA_STATE_DOWNLOADING, pct,
-                                                 mfota_client_now_(c));
+                                                 mfota_client_now_(c))
+               ? pct + 1
+               : 0;
 }
 
 /* The engine has work between two parts: a downlink handed over from the
@@ -950,13 +952,12 @@ static int step_start_download(struct mfota_client *c)
 
 static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
 {
-    uint64_t now = mfota_client_now_(c);
-    uint8_t pct = mfota_progress_percent(c->done, c->total);
-    int rc;
-    if (progress_due(c)) {
+    int pct = progress_due(c) - 1, rc;
+    if (pct >= 0) {
         /* Recorded before it goes out: a failing uplink must not be retried
          * at every step. */
-        mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now);
+        mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, (uint8_t)pct,
+                                 mfota_client_now_(c));
         rc = mfota_client_uplink_begin_(c, MFOTA_STATE_DOWNLOADING, pct, -1, NULL);
         return rc < 0 ? rc : mfota_client_go_(c, MFOTA_PHASE_PROGRESS);
     }
@@ -1169,27 +1170,21 @@ uint64_t mfota_client_wake_at(const struct mfota_client *c)
 int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms)
 {
     const struct mfota_clock *clk;
-    uint64_t start, deadline;
+    uint64_t deadline;
     if (c == NULL) {
         return MFOTA_ERR_INVAL;
     }
     clk = c->cfg_.clock;
-    start = mfota_client_now_(c);
-    deadline = start + timeout_ms;
+    /* no timeout: a deadline no clock reaches, so one path serves both */
+    deadline = timeout_ms != 0u ? mfota_client_now_(c) + timeout_ms : UINT64_MAX;
     for (;;) {
-        uint64_t now = mfota_client_now_(c), before = now;
-        uint32_t wait = 1000u;
+        uint64_t now = mfota_client_now_(c), before = now, until;
         int rc;
-        if (timeout_ms != 0u) {
-            if (now >= deadline) {
-                mfota_client_abort(c);
-                return MFOTA_ERR_CLIENT_TIMEOUT;
-            }
-            if (deadline - now < wait) {
-                wait = (uint32_t)(deadline - now);
-            }
+        if (now >= deadline) {
+            mfota_client_abort(c);
+            return MFOTA_ERR_CLIENT_TIMEOUT;
         }
-        rc = mfota_client_step(c, wait);
+        rc = mfota_client_step(c, deadline - now < 1000u ? (uint32_t)(deadline - now) : 1000u);
         if (rc == MFOTA_DONE) {
             return MFOTA_OK;
         }
@@ -1197,16 +1192,16 @@ int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms)
             return rc;
         }
         now = mfota_client_now_(c);
+        if (clk->sleep_ms == NULL) {
+            continue;
+        }
         if (rc == MFOTA_WAIT) {
-            uint64_t until = c->wake_at_;
-            if (timeout_ms != 0u && until > deadline) {
-                until = deadline;
+            until = c->wake_at_ < deadline ? c->wake_at_ : deadline;
+            if (until > now) {
+                until -= now;
+                clk->sleep_ms(clk->ctx, until > 0xffffffffu ? 0xffffffffu : (uint32_t)until);
             }
-            if (until > now && clk->sleep_ms != NULL) {
-                uint64_t d = until - now;
-                clk->sleep_ms(clk->ctx, d > 0xffffffffu ? 0xffffffffu : (uint32_t)d);
-            }
-        } else if (now == before && clk->sleep_ms != NULL) {
+        } else if (now == before) {
             /* A non-blocking connect or send: do not spin on it. */
             clk->sleep_ms(clk->ctx, 1);
         }

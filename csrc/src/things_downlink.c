@@ -86,18 +86,23 @@ static const struct text_field text_fields[3] = {
 };
 #undef TEXT_
 
+/* take()'s errors follow the field order (_TOKEN_TOO_LONG sits between
+ * _BAD_TOKEN and _BAD_SIZE): arithmetic instead of a table. */
+typedef char bad_codes_in_field_order_[
+    (MFOTA_ERR_THINGS_BAD_TOKEN == MFOTA_ERR_THINGS_BAD_URL - I_TOKEN &&
+     MFOTA_ERR_THINGS_BAD_SIZE == MFOTA_ERR_THINGS_BAD_URL - I_SIZE - 1 &&
+     MFOTA_ERR_THINGS_BAD_CRC32 == MFOTA_ERR_THINGS_BAD_URL - I_CRC32 - 1 &&
+     MFOTA_ERR_THINGS_BAD_SHA256 == MFOTA_ERR_THINGS_BAD_URL - I_SHA256 - 1 &&
+     MFOTA_ERR_THINGS_BAD_VERSION == MFOTA_ERR_THINGS_BAD_URL - I_VERSION - 1) ? 1 : -1];
+
 /* Check the record of command field `i` and store it in the view (and the
  * command).  Each field has its own error, so a server learns what it got
  * wrong. */
 static int take(const struct mfota_senml_record *rec, struct target *t, unsigned i)
 {
-    static const int16_t bad[] = {
-        MFOTA_ERR_THINGS_BAD_URL,   MFOTA_ERR_THINGS_BAD_TOKEN,  MFOTA_ERR_THINGS_BAD_SIZE,
-        MFOTA_ERR_THINGS_BAD_CRC32, MFOTA_ERR_THINGS_BAD_SHA256, MFOTA_ERR_THINGS_BAD_VERSION,
-    };
     struct mfota_fota_view *v = t->v;
     struct mfota_url parsed;
-    int err = bad[i];
+    int err = MFOTA_ERR_THINGS_BAD_URL - (int)i - (i >= I_SIZE);
     char hex[65], *copy = hex;
     const char *p, **out = &p;
     size_t n, *out_len = &n, max = i == I_CRC32 ? 8u : 64u, k;
