@@ -286,7 +286,7 @@ static int hal_check(struct mfota_client *c, int rc)
 static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
 {
     struct mfota_journal_record *rec = &c->journal_.rec; /* the one record: identity + progress */
-    int resumed = 0, rc;
+    int resumed = 0, rc, journal = has_journal(c); /* once: calls below cannot change it */
     if (size > c->cfg_.slot->slot_size) {
         return MFOTA_ERR_CLIENT_SIZE;
     }
@@ -296,7 +296,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
     rec->requests = 0;
     rec->flags &= ~MFOTA_JOURNAL_COMPLETE;
     mfota_sha256_init(&rec->sha);
-    if (has_journal(c)) {
+    if (journal) {
         rc = mfota_journal_begin(&c->journal_, rec, &resumed);
         if (rc < 0) {
             return hal_check(c, rc);
@@ -311,13 +311,13 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         }
     }
     mfota_client_delta_reset_(c);
-    c->writer_.journal = has_journal(c) ? &c->journal_ : NULL; /* a delta took it away */
+    c->writer_.journal = journal ? &c->journal_ : NULL; /* a delta took it away */
     rc = mfota_flash_writer_begin(&c->writer_, (uint32_t)size,
                                   resumed ? rec : NULL);
     if (rc == MFOTA_ERR_INVAL && resumed) {
         /* A record the writer cannot continue from: start over. */
         resumed = 0;
-        if (has_journal(c)) {
+        if (journal) {
             rc = mfota_journal_restart(&c->journal_);
             if (rc < 0) {
                 return hal_check(c, rc);

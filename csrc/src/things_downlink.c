@@ -268,6 +268,20 @@ int mfota_things_parse_downlink_inplace(char *body, size_t len, const char *imei
 }
 
 /* memmove: the view may point into the destination itself. */
+/* Both structs end with size, crc32, sha256 and the has_ flags, laid out
+ * alike (checked here), so mfota_things_command_set() copies them at once. */
+#define TAIL_LEN_(s) (offsetof(struct s, has_version) + 1u - offsetof(struct s, size))
+#define SAME_AT_(m)                                                                    \
+    (offsetof(struct mfota_fota_command, m) - offsetof(struct mfota_fota_command, size) == \
+     offsetof(struct mfota_fota_view, m) - offsetof(struct mfota_fota_view, size))
+typedef char command_tail_like_view_[(TAIL_LEN_(mfota_fota_command) ==
+                                          TAIL_LEN_(mfota_fota_view) &&
+                                      SAME_AT_(crc32) && SAME_AT_(sha256) && SAME_AT_(has_size) &&
+                                      SAME_AT_(has_crc32) && SAME_AT_(has_sha256))
+                                         ? 1
+                                         : -1];
+#undef SAME_AT_
+
 static void set_str(char *dst, size_t *dst_len, const char *src, size_t len)
 {
     if (len != 0u) {
@@ -282,13 +296,8 @@ void mfota_things_command_set(struct mfota_fota_command *cmd, const struct mfota
     set_str(cmd->url, &cmd->url_len, v->url, v->url_len);
     set_str(cmd->token, &cmd->token_len, v->token, v->token_len);
     set_str(cmd->version, &cmd->version_len, v->version, v->version_len);
-    cmd->size = v->size;
-    cmd->crc32 = v->crc32;
-    memcpy(cmd->sha256, v->sha256, sizeof cmd->sha256);
-    cmd->has_size = v->has_size;
-    cmd->has_crc32 = v->has_crc32;
-    cmd->has_sha256 = v->has_sha256;
-    cmd->has_version = v->has_version;
+    /* size .. has_version: the same fields in the same order, one copy */
+    memcpy(&cmd->size, &v->size, TAIL_LEN_(mfota_fota_view));
 }
 
 int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
