@@ -897,13 +897,14 @@ static int uplink_done(struct mfota_client *c)
     switch (c->phase_) {
     case MFOTA_PHASE_START_UPLINK:
         mfota_backoff_reset(&c->backoff_);
-        if (len == 0u || !handle_downlink(c, len, &rc)) {
+        /* an empty body is no command either (handle_downlink: 0) */
+        if (!handle_downlink(c, len, &rc)) {
             rc = cycle_done(c, 0, NULL);
         }
         return rc;
     case MFOTA_PHASE_PROGRESS:
         rc = mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
-        if (rc == MFOTA_OK && len != 0u) {
+        if (rc == MFOTA_OK) {
             (void)handle_downlink(c, len, &rc);
         }
         return rc;
@@ -1003,6 +1004,11 @@ static int refuse_image(struct mfota_client *c, int err)
     return fail(c, mfota_image_result(err), NULL, err);
 }
 
+typedef char cmd_version_fills_pending_[
+    sizeof ((struct mfota_client *)0)->cmd_.version == sizeof ((struct mfota_client *)0)->pending_version
+        ? 1
+        : -1];
+
 static int step_verify(struct mfota_client *c)
 {
     char version[sizeof c->pending_version];
@@ -1027,7 +1033,6 @@ static int step_verify(struct mfota_client *c)
         }
         return fail(c, mfota_image_result(rc), NULL, rc);
     }
-    memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
     /* The bootloader decides what may be marked pending: an image it would
      * refuse at boot must not be announced as an update. */
     version[0] = '\0';
@@ -1040,10 +1045,11 @@ static int step_verify(struct mfota_client *c)
          * not a verdict on the image: end the cycle, keep its own value. */
         return mfota_client_hal_(c, rc);
     }
-    if (!c->cmd_.has_version) {
-        version[sizeof version - 1u] = '\0';
-        memcpy(c->pending_version, version, sizeof c->pending_version);
-    }
+    /* the downlink's version, else the one the bootloader read (both
+     * buffers as large as pending_version: one copy of either) */
+    version[sizeof version - 1u] = '\0';
+    memcpy(c->pending_version, c->cmd_.has_version ? c->cmd_.version : version,
+           sizeof c->pending_version);
     c->done = c->total;
     set_state(c, MFOTA_STATE_DOWNLOADED);
     rc = mfota_client_hal_(c, bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent));
