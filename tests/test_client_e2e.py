@@ -282,6 +282,9 @@ BAD = {
     "no_token": ('"url","vs":"http://127.0.0.1:1/f"', '"other","vs":"x"', 7, "bad_token"),
     "bad_size": ('"url","vs":"http://127.0.0.1:1/f"', '"token","vs":"t"},{"n":"size","v":-1',
                  9, "bad_downlink"),
+    # sizes are 32-bit: 4 GiB is refused as not fitting, never truncated to 0
+    "size_4_gib": ('"url","vs":"http://127.0.0.1:1/f"',
+                   '"token","vs":"t"},{"n":"size","v":4294967296', 2, "no_flash"),
 }
 
 

@@ -197,3 +197,24 @@ def test_halfailure_needs_a_negative_code():
         HalFailure(5)
     with pytest.raises(ValueError):
         HalFailure(True)
+
+
+def test_abort_after_a_hal_failure_does_not_let_a_new_cycle_run(srv, fw):
+    # A HAL failure means the port is broken: the client stays "failed"
+    # through an abort, and a new start is refused until it is initialised
+    # again -- no HAL is asked anything meanwhile.
+    from m2mfota._native import lib
+
+    dev = Device(srv, image_size=len(IMAGE))
+    dev.desire(fw["id"])
+    calls = Calls("slot.erase", 1)
+    client, _ = _client(dev, calls, "kv", "python")
+    with pytest.raises(ClientError) as info:
+        client.run(timeout=30)
+    assert info.value.code == "MFOTA_ERR_HAL" and client.phase == "failed"
+    lib.mfota_client_abort(client.c)
+    assert client.phase == "failed"
+    with pytest.raises(ClientError) as again:
+        client.run(timeout=30)
+    assert again.value.code == "MFOTA_ERR_STATE" and client.phase == "failed"
+    assert calls.after_fault == 0

@@ -72,11 +72,12 @@ def test_phase_names_are_distinct_and_bounded():
     ("progress", "verify"),         # a progress uplink goes back to the download
     ("final_uplink", "download"),   # a command cannot arrive while the result goes up
     ("failed", "start_uplink"),     # only re-initialising leaves FAILED
+    ("failed", "idle"),             # not even an abort
     ("done", "download_wait"),
 ])
 def test_forbidden_transitions_are_refused(a, b):
     assert not _allowed(a, b)
-    assert _allowed(a, "failed") and _allowed(a, "idle")
+    assert _allowed(a, "failed") and _allowed(a, "idle") == (a != "failed")
 
 
 def test_an_update_walks_allowed_transitions(srv):

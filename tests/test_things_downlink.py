@@ -172,7 +172,7 @@ def test_escaped_token_is_decoded():
         (pack(extra=[{"n": "url", "vs": URL}]), "MFOTA_ERR_THINGS_DUPLICATE"),
         (pack(extra=[{"n": "size", "v": -1}]), "MFOTA_ERR_THINGS_BAD_SIZE"),
         (pack(extra=[{"n": "size", "v": 1.5}]), "MFOTA_ERR_THINGS_BAD_SIZE"),
-        (pack(extra=[{"n": "size", "v": 2.0**54}]), "MFOTA_ERR_THINGS_BAD_SIZE"),
+        (pack(extra=[{"n": "size", "v": 2.0**54}]), "MFOTA_ERR_DL_TOO_LARGE"),
         (pack(extra=[{"n": "size", "vs": "10"}]), "MFOTA_ERR_THINGS_BAD_SIZE"),
         (pack(extra=[{"n": "crc32", "vs": "123456789"}]), "MFOTA_ERR_THINGS_BAD_CRC32"),
         (pack(extra=[{"n": "crc32", "vs": "12g4"}]), "MFOTA_ERR_THINGS_BAD_CRC32"),
@@ -202,6 +202,17 @@ def test_every_downlink_error_code_has_a_test():
     assert defined <= tested
 
 
+@pytest.mark.parametrize("size", [2**32, 2**32 + 1, 2**40, 2**53 + 1, 1e300, 4294967296.5])
+def test_a_size_of_4_gib_or_more_is_refused_not_truncated(size):
+    # Sizes are 32-bit: no slot holds such a file, and 2**32 must not
+    # become 0 (nor 2**32 + 1 become 1).
+    refused(pack(extra=[{"n": "size", "v": size}]), "MFOTA_ERR_DL_TOO_LARGE")
+
+
+def test_the_largest_32_bit_size_is_kept():
+    assert parse_downlink(pack(extra=[{"n": "size", "v": 2**32 - 1}]), IMEI).size == 2**32 - 1
+
+
 def test_senml_error_offset_passes_through():
     body = b'[{"n":"url","vs":"http://a/b"},{"n":"token","v":tru}]'
     err = refused(body, "MFOTA_ERR_SENML_SYNTAX")
@@ -226,7 +237,7 @@ token_text = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x
 @given(host=hosts, port=st.one_of(st.none(), st.integers(1, 65535)), path=paths,
        token=token_text, key=st.sampled_from(["v", "vs"]), ensure_ascii=st.booleans(),
        with_bn=st.booleans(), imei=st.from_regex(r"[0-9]{15}", fullmatch=True),
-       size=st.one_of(st.none(), st.integers(0, 2**40)),
+       size=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
        crc=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
        digest=st.one_of(st.none(), st.binary(min_size=32, max_size=32)),
        version=st.one_of(st.none(), st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}",

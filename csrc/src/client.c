@@ -19,15 +19,25 @@
  * written). */
 #define COMMAND (B(DOWNLOAD) | B(VERIFY) | B(FINAL_UPLINK) | B(DONE))
 
-/* next[from]: the phases `from` may change to.  FAILED (a HAL failure) and
- * IDLE (an abort) are reachable from everywhere and not listed.  docs/client.md
- * draws the same table. */
+/* The two open-download phases, named: end_download() relies on both
+ * leading to DL_RESUME, which the checks below prove at compile time (it
+ * has no error path to report a refusal through). */
+#define FROM_DOWNLOAD (B(PROGRESS) | B(DL_RESUME))
+#define FROM_PROGRESS (B(DOWNLOAD) | B(DL_RESUME))
+typedef char download_closes_to_resume_[(FROM_DOWNLOAD & B(DL_RESUME)) ? 1 : -1];
+typedef char progress_closes_to_resume_[(FROM_PROGRESS & B(DL_RESUME)) ? 1 : -1];
+
+/* next[from]: the phases `from` may change to.  FAILED (a HAL failure) is
+ * reachable from everywhere, IDLE (an abort) from everywhere but FAILED;
+ * neither is listed.  FAILED leads nowhere: a HAL failed, the port is not
+ * to be trusted, only mfota_client_init() leaves it.  docs/client.md draws
+ * the same table. */
 static const uint16_t next[MFOTA_PHASE_COUNT_] = {
     /* IDLE */ B(START_UPLINK) | COMMAND,
     /* START_UPLINK */ B(START_WAIT) | COMMAND,
     /* START_WAIT */ B(START_UPLINK) | COMMAND,
-    /* DOWNLOAD */ B(PROGRESS) | B(DL_RESUME),
-    /* PROGRESS */ B(DOWNLOAD) | B(DL_RESUME),
+    /* DOWNLOAD */ FROM_DOWNLOAD,
+    /* PROGRESS */ FROM_PROGRESS,
     /* DL_WAIT */ B(DL_RESUME) | COMMAND,
     /* DL_RESUME */ B(DL_WAIT) | B(DL_RESTART) | COMMAND,
     /* DL_RESTART */ B(DL_WAIT) | COMMAND,
@@ -54,7 +64,7 @@ int mfota_phase_transition_allowed(int from, int to)
     if (from < 0 || from >= MFOTA_PHASE_COUNT_ || to < 0 || to >= MFOTA_PHASE_COUNT_) {
         return 0;
     }
-    return to == MFOTA_PHASE_FAILED || to == MFOTA_PHASE_IDLE ||
+    return to == MFOTA_PHASE_FAILED || (to == MFOTA_PHASE_IDLE && from != MFOTA_PHASE_FAILED) ||
            (next[from] & (1u << to)) != 0u;
 }
 
@@ -162,7 +172,8 @@ static void end_download(struct mfota_client *c)
     add_stats(&c->stats, &c->dl_.stats);
     c->requests_used_ = c->dl_.plan.requests;
     mfota_dl_abort(&c->dl_);
-    (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME); /* allowed from both open phases */
+    /* cannot be refused: FROM_DOWNLOAD / FROM_PROGRESS, checked above */
+    (void)mfota_client_go_(c, MFOTA_PHASE_DL_RESUME);
 }
 
 /* fota.reason for an error: a table rather than a switch (a third of the
@@ -228,6 +239,9 @@ static const char *reason_for(int err)
 /* fota.result for a downlink the parser refused. */
 static int downlink_result(int err)
 {
+    if (err == MFOTA_ERR_DL_TOO_LARGE) {
+        return MFOTA_RESULT_NO_FLASH; /* a size of 4 GiB or more: no slot holds it */
+    }
     if ((err <= MFOTA_ERR_URL_SCHEME && err >= MFOTA_ERR_URL_TOO_LONG) ||
         err == MFOTA_ERR_THINGS_NO_URL || err == MFOTA_ERR_THINGS_BAD_URL ||
         err == MFOTA_ERR_THINGS_NO_TOKEN || err == MFOTA_ERR_THINGS_BAD_TOKEN ||
@@ -272,7 +286,7 @@ static int hal_check(struct mfota_client *c, int rc)
 static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
 {
     struct mfota_journal_record *rec = &c->journal_.rec; /* the one record: identity + progress */
-    int resumed = 0, rc;
+    int resumed = 0, rc, journal = has_journal(c); /* once: calls below cannot change it */
     if (size > c->cfg_.slot->slot_size) {
         return MFOTA_ERR_CLIENT_SIZE;
     }
@@ -282,7 +296,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
     rec->requests = 0;
     rec->flags &= ~MFOTA_JOURNAL_COMPLETE;
     mfota_sha256_init(&rec->sha);
-    if (has_journal(c)) {
+    if (journal) {
         rc = mfota_journal_begin(&c->journal_, rec, &resumed);
         if (rc < 0) {
             return hal_check(c, rc);
@@ -297,13 +311,13 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         }
     }
     mfota_client_delta_reset_(c);
-    c->writer_.journal = has_journal(c) ? &c->journal_ : NULL; /* a delta took it away */
+    c->writer_.journal = journal ? &c->journal_ : NULL; /* a delta took it away */
     rc = mfota_flash_writer_begin(&c->writer_, (uint32_t)size,
                                   resumed ? rec : NULL);
     if (rc == MFOTA_ERR_INVAL && resumed) {
         /* A record the writer cannot continue from: start over. */
         resumed = 0;
-        if (has_journal(c)) {
+        if (journal) {
             rc = mfota_journal_restart(&c->journal_);
             if (rc < 0) {
                 return hal_check(c, rc);
@@ -328,7 +342,7 @@ static int begin_image(struct mfota_client *c, uint64_t size, int fresh)
         c->requests_used_ = rec->requests;
     }
     c->writer_begun_ = 1;
-    c->total = size;
+    c->total = (uint32_t)size; /* size <= slot_size, a 32-bit value */
     c->done = c->writer_.committed.offset;
     return MFOTA_OK;
 }
@@ -342,13 +356,15 @@ static int sink_data(void *ctx, uint32_t offset, const uint8_t *data, size_t len
     return hal_check(c, mfota_client_file_data_(c, offset, data, len));
 }
 
-/* A progress uplink is due (report_policy.h).  Not at 100 %: the final
- * uplink, moments later, says that. */
+/* A progress uplink is due (report_policy.h): its percentage plus one,
+ * else 0.  Not at 100 %: the final uplink, moments later, says that. */
 static int progress_due(const struct mfota_client *c)
 {
     uint8_t pct = mfota_progress_percent(c->done, c->total);
     return pct < 100u && mfota_report_policy_due(&c->report_, MFOTA_STATE_DOWNLOADING, pct,
-                                                 mfota_client_now_(c));
+                                                 mfota_client_now_(c))
+               ? pct + 1
+               : 0;
 }
 
 /* The engine has work between two parts: a downlink handed over from the
@@ -431,7 +447,7 @@ static int sink_total(void *ctx, uint32_t total, int restarted)
 
 /* ---- the download ------------------------------------------------------------- */
 
-static int start_download(struct mfota_client *c, uint64_t offset)
+static int start_download(struct mfota_client *c, uint32_t offset)
 {
     struct mfota_dl_config dc;
     int rc;
@@ -471,7 +487,7 @@ static int start_download(struct mfota_client *c, uint64_t offset)
 }
 
 /* Where a new download attempt starts: after the last committed part. */
-static int resume_offset(struct mfota_client *c, uint64_t *offset)
+static int resume_offset(struct mfota_client *c, uint32_t *offset)
 {
     uint32_t refetch = 0;
     int rc;
@@ -512,7 +528,10 @@ static int is_transient(int err)
     }
 }
 
-/* Wait (the backoff's next delay) in `wait_phase`. */
+/* Wait (the backoff's next delay) in `wait_phase`: MFOTA_OK, or
+ * MFOTA_ERR_RETRIES_EXHAUSTED, or MFOTA_ERR_CLIENT_PHASE when the table
+ * refuses the wait -- an engine bug the callers pass on, which fails the
+ * cycle (never mistaken for exhausted retries). */
 static int retry_later(struct mfota_client *c, int wait_phase)
 {
     uint32_t delay = 0;
@@ -529,10 +548,14 @@ static int download_failed(struct mfota_client *c, int err)
     int result = MFOTA_RESULT_CONNECTION_LOST;
     end_download(c);
     if (is_transient(err)) {
+        int rc;
         emit(c, MFOTA_CLIENT_EV_ERROR, err, reason_for(err));
-        if (retry_later(c, MFOTA_PHASE_DL_WAIT) == MFOTA_OK) {
-            c->stats.retries++;
-            return MFOTA_OK;
+        rc = retry_later(c, MFOTA_PHASE_DL_WAIT);
+        if (rc != MFOTA_ERR_RETRIES_EXHAUSTED) {
+            if (rc == MFOTA_OK) {
+                c->stats.retries++;
+            }
+            return rc;
         }
     }
     if (err == MFOTA_ERR_CLIENT_SIZE || err == MFOTA_ERR_DL_TOTAL_CHANGED) {
@@ -558,7 +581,7 @@ static int begin_command(struct mfota_client *c)
     c->expect_.flags = (c->cmd_.has_size ? MFOTA_EXPECT_SIZE : 0u) |
                        (c->cmd_.has_crc32 ? MFOTA_EXPECT_CRC32 : 0u) |
                        (c->cmd_.has_sha256 ? MFOTA_EXPECT_SHA256 : 0u);
-    c->expect_.size = (uint32_t)c->cmd_.size;
+    c->expect_.size = c->cmd_.size;
     c->expect_.crc32 = c->cmd_.crc32;
     memcpy(c->expect_.sha256, c->cmd_.sha256, sizeof c->expect_.sha256);
     /* The journal's record in force is the wanted download from here on:
@@ -874,13 +897,14 @@ static int uplink_done(struct mfota_client *c)
     switch (c->phase_) {
     case MFOTA_PHASE_START_UPLINK:
         mfota_backoff_reset(&c->backoff_);
-        if (len == 0u || !handle_downlink(c, len, &rc)) {
+        /* an empty body is no command either (handle_downlink: 0) */
+        if (!handle_downlink(c, len, &rc)) {
             rc = cycle_done(c, 0, NULL);
         }
         return rc;
     case MFOTA_PHASE_PROGRESS:
         rc = mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
-        if (rc == MFOTA_OK && len != 0u) {
+        if (rc == MFOTA_OK) {
             (void)handle_downlink(c, len, &rc);
         }
         return rc;
@@ -897,11 +921,12 @@ static int uplink_failed(struct mfota_client *c, int err)
         /* the next progress point tries again */
         return mfota_client_go_(c, MFOTA_PHASE_DOWNLOAD);
     }
-    if (err != MFOTA_ERR_CLIENT_REFUSED &&
-        retry_later(c, c->phase_ == MFOTA_PHASE_START_UPLINK ? MFOTA_PHASE_START_WAIT
-                                                            : MFOTA_PHASE_FINAL_WAIT) ==
-            MFOTA_OK) {
-        return MFOTA_OK;
+    if (err != MFOTA_ERR_CLIENT_REFUSED) {
+        int rc = retry_later(c, c->phase_ == MFOTA_PHASE_START_UPLINK ? MFOTA_PHASE_START_WAIT
+                                                                     : MFOTA_PHASE_FINAL_WAIT);
+        if (rc != MFOTA_ERR_RETRIES_EXHAUSTED) {
+            return rc;
+        }
     }
     if (c->phase_ == MFOTA_PHASE_START_UPLINK) {
         c->result = MFOTA_RESULT_CONNECTION_LOST;
@@ -914,7 +939,7 @@ static int uplink_failed(struct mfota_client *c, int err)
 /* DL_RESUME / DL_RESTART: open a new download. */
 static int step_start_download(struct mfota_client *c)
 {
-    uint64_t off = c->restart_at_;
+    uint32_t off = c->restart_at_;
     int rc = MFOTA_OK;
     if (c->phase_ == MFOTA_PHASE_DL_RESUME) {
         rc = resume_offset(c, &off);
@@ -928,13 +953,12 @@ static int step_start_download(struct mfota_client *c)
 
 static int step_download(struct mfota_client *c, uint32_t io_wait_ms)
 {
-    uint64_t now = mfota_client_now_(c);
-    uint8_t pct = mfota_progress_percent(c->done, c->total);
-    int rc;
-    if (progress_due(c)) {
+    int pct = progress_due(c) - 1, rc;
+    if (pct >= 0) {
         /* Recorded before it goes out: a failing uplink must not be retried
          * at every step. */
-        mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, pct, now);
+        mfota_report_policy_sent(&c->report_, MFOTA_STATE_DOWNLOADING, (uint8_t)pct,
+                                 mfota_client_now_(c));
         rc = mfota_client_uplink_begin_(c, MFOTA_STATE_DOWNLOADING, pct, -1, NULL);
         return rc < 0 ? rc : mfota_client_go_(c, MFOTA_PHASE_PROGRESS);
     }
@@ -980,6 +1004,11 @@ static int refuse_image(struct mfota_client *c, int err)
     return fail(c, mfota_image_result(err), NULL, err);
 }
 
+typedef char cmd_version_fills_pending_[
+    sizeof ((struct mfota_client *)0)->cmd_.version == sizeof ((struct mfota_client *)0)->pending_version
+        ? 1
+        : -1];
+
 static int step_verify(struct mfota_client *c)
 {
     char version[sizeof c->pending_version];
@@ -1004,7 +1033,6 @@ static int step_verify(struct mfota_client *c)
         }
         return fail(c, mfota_image_result(rc), NULL, rc);
     }
-    memcpy(c->pending_version, c->cmd_.version, c->cmd_.version_len + 1u);
     /* The bootloader decides what may be marked pending: an image it would
      * refuse at boot must not be announced as an update. */
     version[0] = '\0';
@@ -1017,10 +1045,11 @@ static int step_verify(struct mfota_client *c)
          * not a verdict on the image: end the cycle, keep its own value. */
         return mfota_client_hal_(c, rc);
     }
-    if (!c->cmd_.has_version) {
-        version[sizeof version - 1u] = '\0';
-        memcpy(c->pending_version, version, sizeof c->pending_version);
-    }
+    /* the downlink's version, else the one the bootloader read (both
+     * buffers as large as pending_version: one copy of either) */
+    version[sizeof version - 1u] = '\0';
+    memcpy(c->pending_version, c->cmd_.has_version ? c->cmd_.version : version,
+           sizeof c->pending_version);
     c->done = c->total;
     set_state(c, MFOTA_STATE_DOWNLOADED);
     rc = mfota_client_hal_(c, bl->mark_pending(bl->ctx, c->writer_.size, c->cfg_.permanent));
@@ -1147,27 +1176,21 @@ uint64_t mfota_client_wake_at(const struct mfota_client *c)
 int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms)
 {
     const struct mfota_clock *clk;
-    uint64_t start, deadline;
+    uint64_t deadline;
     if (c == NULL) {
         return MFOTA_ERR_INVAL;
     }
     clk = c->cfg_.clock;
-    start = mfota_client_now_(c);
-    deadline = start + timeout_ms;
+    /* no timeout: a deadline no clock reaches, so one path serves both */
+    deadline = timeout_ms != 0u ? mfota_client_now_(c) + timeout_ms : UINT64_MAX;
     for (;;) {
-        uint64_t now = mfota_client_now_(c), before = now;
-        uint32_t wait = 1000u;
+        uint64_t now = mfota_client_now_(c), before = now, until;
         int rc;
-        if (timeout_ms != 0u) {
-            if (now >= deadline) {
-                mfota_client_abort(c);
-                return MFOTA_ERR_CLIENT_TIMEOUT;
-            }
-            if (deadline - now < wait) {
-                wait = (uint32_t)(deadline - now);
-            }
+        if (now >= deadline) {
+            mfota_client_abort(c);
+            return MFOTA_ERR_CLIENT_TIMEOUT;
         }
-        rc = mfota_client_step(c, wait);
+        rc = mfota_client_step(c, deadline - now < 1000u ? (uint32_t)(deadline - now) : 1000u);
         if (rc == MFOTA_DONE) {
             return MFOTA_OK;
         }
@@ -1175,16 +1198,16 @@ int mfota_client_run(struct mfota_client *c, uint32_t timeout_ms)
             return rc;
         }
         now = mfota_client_now_(c);
+        if (clk->sleep_ms == NULL) {
+            continue;
+        }
         if (rc == MFOTA_WAIT) {
-            uint64_t until = c->wake_at_;
-            if (timeout_ms != 0u && until > deadline) {
-                until = deadline;
+            until = c->wake_at_ < deadline ? c->wake_at_ : deadline;
+            if (until > now) {
+                until -= now;
+                clk->sleep_ms(clk->ctx, until > 0xffffffffu ? 0xffffffffu : (uint32_t)until);
             }
-            if (until > now && clk->sleep_ms != NULL) {
-                uint64_t d = until - now;
-                clk->sleep_ms(clk->ctx, d > 0xffffffffu ? 0xffffffffu : (uint32_t)d);
-            }
-        } else if (now == before && clk->sleep_ms != NULL) {
+        } else if (now == before) {
             /* A non-blocking connect or send: do not spin on it. */
             clk->sleep_ms(clk->ctx, 1);
         }
@@ -1209,7 +1232,9 @@ void mfota_client_abort(struct mfota_client *c)
     }
     end_download(c);
     c->cfg_.uplink_transport->close(c->cfg_.uplink_transport->ctx);
-    (void)mfota_client_go_(c, MFOTA_PHASE_IDLE);
+    if (mfota_client_go_(c, MFOTA_PHASE_IDLE) != MFOTA_OK) {
+        return; /* FAILED: only mfota_client_init() leaves it */
+    }
     if (c->state != MFOTA_STATE_UPDATING) {
         set_state(c, MFOTA_STATE_IDLE);
     }

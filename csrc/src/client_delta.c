@@ -214,7 +214,7 @@ int mfota_client_delta_part_done_(struct mfota_client *c, uint64_t offset, uint6
         rc = write_image(c, 0, d->rd.buf, d->rd.len);
         return rc < 0 ? rc : 0;
     }
-    c->done = offset + len;
+    c->done = (uint32_t)(offset + len); /* within the file's 32-bit total */
     return 1;
 }
 

@@ -85,14 +85,6 @@ static int blocked(struct mfota_client *c)
     return MFOTA_WOULD_BLOCK;
 }
 
-/* Time left before the attempt's deadline, as a recv() wait bound. */
-static uint32_t left_ms(const struct mfota_client *c, uint32_t io_wait_ms)
-{
-    uint64_t now = mfota_client_now_(c);
-    uint64_t left = c->up_deadline_ > now ? c->up_deadline_ - now : 0u;
-    return left < io_wait_ms ? (uint32_t)left : io_wait_ms;
-}
-
 int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
 {
     const struct mfota_transport *t = c->cfg_.uplink_transport;
@@ -137,11 +129,13 @@ int mfota_client_uplink_step_(struct mfota_client *c, uint32_t io_wait_ms)
             break;
         case US_RECV: {
             size_t got = 0, used = 0;
-            if (mfota_client_now_(c) >= c->up_deadline_) {
+            uint64_t now = mfota_client_now_(c), left;
+            if (now >= c->up_deadline_) {
                 return attempt_failed(c, MFOTA_ERR_CLIENT_UPLINK);
             }
+            left = c->up_deadline_ - now; /* bounds the recv() wait */
             rc = t->recv(t->ctx, c->scratch_, sizeof c->scratch_, &got,
-                         left_ms(c, io_wait_ms));
+                         left < io_wait_ms ? (uint32_t)left : io_wait_ms);
             if (rc == MFOTA_WOULD_BLOCK) {
                 return blocked(c);
             }

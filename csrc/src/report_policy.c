@@ -14,7 +14,7 @@ int mfota_report_policy_init(struct mfota_report_policy *p)
     return MFOTA_OK;
 }
 
-uint8_t mfota_progress_percent(uint64_t done, uint64_t total)
+uint8_t mfota_progress_percent(uint32_t done, uint32_t total)
 {
     uint32_t pct;
     if (total == 0) {
@@ -24,14 +24,13 @@ uint8_t mfota_progress_percent(uint64_t done, uint64_t total)
         return 100;
     }
     /* Keep 25 bits of the total (done < total follows): done * 100 then
-     * fits 32 bits and one 32-bit division gives the percentage, so a
-     * 32-bit MCU needs no 64-bit multiply or division.  Dropping the same
-     * low bits of both moves the ratio by under 2^-23, at most one point. */
+     * fits 32 bits.  Dropping the same low bits of both moves the ratio by
+     * under 2^-23, at most one point. */
     while (total >> 25 != 0u) {
         total >>= 1;
         done >>= 1;
     }
-    pct = (uint32_t)done * 100u / (uint32_t)total;
+    pct = done * 100u / total;
     return (uint8_t)(pct > 99u ? 99u : pct); /* done < total: never 100 */
 }
 

@@ -852,10 +852,9 @@ int mfota_senml_parse_num(const char *s, size_t len, int64_t *out)
     if (nd + e > 19) {
         return MFOTA_ERR_SENML_RANGE; /* 20+ digits of units: above INT64_MAX */
     }
+    /* m has nd digits: 19 at most after scaling, below 10^19 < 2^64, so
+     * the products cannot wrap and one comparison at the end suffices */
     for (; e > 0; e--) {
-        if (m > (uint64_t)MFOTA_SENML_NUM_LIMIT / 10u) {
-            return MFOTA_ERR_SENML_RANGE;
-        }
         m *= 10u;
     }
     if (m > (uint64_t)MFOTA_SENML_NUM_LIMIT) {

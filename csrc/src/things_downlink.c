@@ -86,31 +86,41 @@ static const struct text_field text_fields[3] = {
 };
 #undef TEXT_
 
+/* take()'s errors follow the field order (_TOKEN_TOO_LONG sits between
+ * _BAD_TOKEN and _BAD_SIZE): arithmetic instead of a table. */
+typedef char bad_codes_in_field_order_[
+    (MFOTA_ERR_THINGS_BAD_TOKEN == MFOTA_ERR_THINGS_BAD_URL - I_TOKEN &&
+     MFOTA_ERR_THINGS_BAD_SIZE == MFOTA_ERR_THINGS_BAD_URL - I_SIZE - 1 &&
+     MFOTA_ERR_THINGS_BAD_CRC32 == MFOTA_ERR_THINGS_BAD_URL - I_CRC32 - 1 &&
+     MFOTA_ERR_THINGS_BAD_SHA256 == MFOTA_ERR_THINGS_BAD_URL - I_SHA256 - 1 &&
+     MFOTA_ERR_THINGS_BAD_VERSION == MFOTA_ERR_THINGS_BAD_URL - I_VERSION - 1) ? 1 : -1];
+
 /* Check the record of command field `i` and store it in the view (and the
  * command).  Each field has its own error, so a server learns what it got
  * wrong. */
 static int take(const struct mfota_senml_record *rec, struct target *t, unsigned i)
 {
-    static const int16_t bad[] = {
-        MFOTA_ERR_THINGS_BAD_URL,   MFOTA_ERR_THINGS_BAD_TOKEN,  MFOTA_ERR_THINGS_BAD_SIZE,
-        MFOTA_ERR_THINGS_BAD_CRC32, MFOTA_ERR_THINGS_BAD_SHA256, MFOTA_ERR_THINGS_BAD_VERSION,
-    };
     struct mfota_fota_view *v = t->v;
     struct mfota_url parsed;
-    int err = bad[i];
+    int err = MFOTA_ERR_THINGS_BAD_URL - (int)i - (i >= I_SIZE);
     char hex[65], *copy = hex;
     const char *p, **out = &p;
     size_t n, *out_len = &n, max = i == I_CRC32 ? 8u : 64u, k;
     uint32_t acc = 0;
     if (i == I_SIZE) {
         int64_t size;
-        /* 2^53: the largest size a double sender surely wrote exactly */
-        if (rec->kind != MFOTA_SENML_KIND_NUM ||
-            mfota_senml_num_to_int(rec->v, &size) != MFOTA_OK || size < 0 ||
-            size > INT64_C(9007199254740992)) {
+        if (rec->kind != MFOTA_SENML_KIND_NUM) {
             return err;
         }
-        v->size = (uint64_t)size;
+        /* Sizes are 32-bit (an image is below 4 GiB): a larger one, whole
+         * or not, is refused as too large for any slot, never truncated. */
+        if (rec->v >= MFOTA_SENML_NUM(INT64_C(4294967296))) {
+            return MFOTA_ERR_DL_TOO_LARGE;
+        }
+        if (mfota_senml_num_to_int(rec->v, &size) != MFOTA_OK || size < 0) {
+            return err;
+        }
+        v->size = (uint32_t)size;
         v->has_size = 1;
         return MFOTA_OK;
     }
@@ -258,6 +268,20 @@ int mfota_things_parse_downlink_inplace(char *body, size_t len, const char *imei
 }
 
 /* memmove: the view may point into the destination itself. */
+/* Both structs end with size, crc32, sha256 and the has_ flags, laid out
+ * alike (checked here), so mfota_things_command_set() copies them at once. */
+#define TAIL_LEN_(s) (offsetof(struct s, has_version) + 1u - offsetof(struct s, size))
+#define SAME_AT_(m)                                                                    \
+    (offsetof(struct mfota_fota_command, m) - offsetof(struct mfota_fota_command, size) == \
+     offsetof(struct mfota_fota_view, m) - offsetof(struct mfota_fota_view, size))
+typedef char command_tail_like_view_[(TAIL_LEN_(mfota_fota_command) ==
+                                          TAIL_LEN_(mfota_fota_view) &&
+                                      SAME_AT_(crc32) && SAME_AT_(sha256) && SAME_AT_(has_size) &&
+                                      SAME_AT_(has_crc32) && SAME_AT_(has_sha256))
+                                         ? 1
+                                         : -1];
+#undef SAME_AT_
+
 static void set_str(char *dst, size_t *dst_len, const char *src, size_t len)
 {
     if (len != 0u) {
@@ -272,13 +296,8 @@ void mfota_things_command_set(struct mfota_fota_command *cmd, const struct mfota
     set_str(cmd->url, &cmd->url_len, v->url, v->url_len);
     set_str(cmd->token, &cmd->token_len, v->token, v->token_len);
     set_str(cmd->version, &cmd->version_len, v->version, v->version_len);
-    cmd->size = v->size;
-    cmd->crc32 = v->crc32;
-    memcpy(cmd->sha256, v->sha256, sizeof cmd->sha256);
-    cmd->has_size = v->has_size;
-    cmd->has_crc32 = v->has_crc32;
-    cmd->has_sha256 = v->has_sha256;
-    cmd->has_version = v->has_version;
+    /* size .. has_version: the same fields in the same order, one copy */
+    memcpy(&cmd->size, &v->size, TAIL_LEN_(mfota_fota_view));
 }
 
 int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,

@@ -361,8 +361,8 @@ static const unsigned char command_leads_to[] = {P(DOWNLOAD), P(VERIFY), P(FINAL
 static int documented_allows(int from, int to)
 {
     size_t i, j;
-    if (to == MFOTA_PHASE_FAILED || to == MFOTA_PHASE_IDLE) {
-        return 1;
+    if (to == MFOTA_PHASE_FAILED || (to == MFOTA_PHASE_IDLE && from != MFOTA_PHASE_FAILED)) {
+        return 1; /* a HAL failure from anywhere; an abort from anywhere but FAILED */
     }
     for (i = 0; i < sizeof documented / sizeof documented[0]; i++) {
         if (documented[i][0] == from && documented[i][1] == to) {
@@ -401,6 +401,8 @@ static int check_transitions(void)
                                                              MFOTA_PHASE_FINAL_UPLINK) &&
                                  !mfota_phase_transition_allowed(MFOTA_PHASE_FAILED,
                                                                  MFOTA_PHASE_START_UPLINK) &&
+                                 !mfota_phase_transition_allowed(MFOTA_PHASE_FAILED,
+                                                                 MFOTA_PHASE_IDLE) &&
                                  !mfota_phase_transition_allowed(MFOTA_PHASE_COUNT_,
                                                                  MFOTA_PHASE_IDLE),
                    "forbidden transitions refused");

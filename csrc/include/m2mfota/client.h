@@ -102,8 +102,8 @@ struct mfota_client_event {
     int result;          /* enum mfota_result */
     int error;           /* enum mfota_err behind an error, else 0 */
     const char *reason;  /* fota.error string or NULL; static */
-    uint64_t done;       /* bytes verified and written */
-    uint64_t total;      /* image size, 0 while unknown */
+    uint32_t done;       /* bytes verified and written */
+    uint32_t total;      /* image size, 0 while unknown (images are below 4 GiB) */
 };
 
 /* Counters over the client's life (a cycle adds to them). */
@@ -182,7 +182,8 @@ enum mfota_phase {
     MFOTA_PHASE_FINAL_UPLINK, /* the update's result goes up */
     MFOTA_PHASE_FINAL_WAIT,   /* waiting to retry that uplink */
     MFOTA_PHASE_DONE,         /* the cycle ended: c->result, c->state tell how */
-    MFOTA_PHASE_FAILED,       /* a HAL failed: re-initialise the client */
+    MFOTA_PHASE_FAILED,       /* a HAL failed: only re-initialising leaves it (abort,
+                               * start and downlink are refused) */
     MFOTA_PHASE_COUNT_
 };
 
@@ -220,7 +221,7 @@ struct mfota_client {
     const char *reason;           /* fota.error of the last failure, or NULL */
     struct mfota_client_stats stats;     /* finished downloads included; the running one
                                           * too with mfota_client_stats() */
-    uint64_t done, total;         /* bytes committed, image size */
+    uint32_t done, total;         /* bytes committed, image size (32-bit: below 4 GiB) */
     int hal_error;                /* the port's own negative value behind the MFOTA_ERR_HAL that
                                    * ended the cycle (e.g. -EIO), for logs; 0: none */
     /* (hal_error before the bytes below: the two statuses then fill what
@@ -252,7 +253,7 @@ struct mfota_client {
     struct mfota_http_response up_resp_; /* the uplink's response; its body goes to io_ */
     uint64_t wake_at_;
     uint64_t up_deadline_;               /* the uplink attempt fails at this clock time */
-    uint64_t restart_at_;                /* where DL_RESTART starts the download */
+    uint32_t restart_at_;                /* where DL_RESTART starts the download */
     uint32_t requests_used_;             /* budget spent by earlier downloads of this file */
     int hal_err_;
     int status_result_;                  /* the status uplink's fota.result, -1: none */
@@ -344,13 +345,17 @@ int mfota_client_phase(const struct mfota_client *c);
 const char *mfota_phase_name(int phase);
 
 /* 1 when the engine may change from phase `from` to phase `to` (its
- * transition table; FAILED and IDLE are reachable from every phase), else 0
+ * transition table; FAILED is reachable from every phase, IDLE from every
+ * phase but FAILED, which nothing leaves but mfota_client_init()), else 0
  * (also for values outside the enum).  The engine refuses any other change
  * with MFOTA_ERR_CLIENT_PHASE, which ends the cycle. */
 int mfota_phase_transition_allowed(int from, int to);
 
 /* Abandon the cycle: close both connections; the client is idle again.
- * Ignored when called from inside step() (the event callback). */
+ * Ignored when called from inside step() (the event callback).  After a HAL
+ * failure (phase FAILED) the connections are closed but the client stays
+ * FAILED: start() keeps returning MFOTA_ERR_STATE until mfota_client_init(),
+ * since a port that failed must be brought up again first. */
 void mfota_client_abort(struct mfota_client *c);
 
 #ifdef __cplusplus

@@ -50,7 +50,7 @@ enum mfota_err {
     MFOTA_ERR_THINGS_BAD_URL = -144,        /* url is not a string (URL syntax errors come as MFOTA_ERR_URL_*) */
     MFOTA_ERR_THINGS_BAD_TOKEN = -145,      /* token not a string, empty, or with a control character or space */
     MFOTA_ERR_THINGS_TOKEN_TOO_LONG = -146, /* token longer than MFOTA_TOKEN_MAX */
-    MFOTA_ERR_THINGS_BAD_SIZE = -147,       /* size is not an integer in 0..2^53 */
+    MFOTA_ERR_THINGS_BAD_SIZE = -147,       /* size is not a whole number >= 0 (4 GiB or more: DL_TOO_LARGE) */
     MFOTA_ERR_THINGS_BAD_CRC32 = -148,      /* crc32 is not a string of 1..8 hex digits */
     MFOTA_ERR_THINGS_BAD_SHA256 = -149,     /* sha256 is not a string of 64 hex digits */
     MFOTA_ERR_THINGS_BAD_VERSION = -150,    /* version is not a printable string up to MFOTA_THINGS_VERSION_MAX */

@@ -35,7 +35,7 @@ int mfota_report_policy_init(struct mfota_report_policy *p);
 /* Progress in whole percent (0..100) of `done` out of `total` bytes, rounded
  * down so 100 means really complete; 0 when total is 0.  Exact for totals
  * below 32 MiB; above, it may be one point off (32-bit arithmetic). */
-uint8_t mfota_progress_percent(uint64_t done, uint64_t total);
+uint8_t mfota_progress_percent(uint32_t done, uint32_t total);
 
 /* 1 when an uplink should go up now for (state, percent) at time now_ms, else
  * 0.  A state change, or reaching 100%, always reports.  Does not record

@@ -30,7 +30,7 @@ struct mfota_fota_command {
     size_t token_len;
     char version[MFOTA_THINGS_VERSION_MAX + 1];
     size_t version_len;
-    uint64_t size;      /* when has_size: the file's length in bytes */
+    uint32_t size;      /* when has_size: the file's length in bytes (below 4 GiB) */
     uint32_t crc32;     /* when has_crc32: zlib CRC-32 of the whole file */
     uint8_t sha256[32]; /* when has_sha256: SHA-256 of the whole file */
     uint8_t has_size, has_crc32, has_sha256, has_version;
@@ -46,7 +46,9 @@ struct mfota_fota_command {
  * MFOTA_ERR_THINGS_NOT_FOTA (no url and no token; also an empty body),
  * _NO_URL, _NO_TOKEN, _WRONG_DEVICE, _BAD_URL (not a string), an
  * MFOTA_ERR_URL_* code from mfota_url_parse, _BAD_TOKEN, _TOKEN_TOO_LONG,
- * _BAD_SIZE, _BAD_CRC32, _BAD_SHA256, _BAD_VERSION, _DUPLICATE.
+ * _BAD_SIZE (not a whole number >= 0), MFOTA_ERR_DL_TOO_LARGE (a size of
+ * 4 GiB or more: sizes are 32-bit), _BAD_CRC32, _BAD_SHA256, _BAD_VERSION,
+ * _DUPLICATE.
  * On error `cmd` is zeroed, so it never holds a partial command. */
 int mfota_things_parse_downlink(const char *body, size_t len, const char *imei,
                                 size_t imei_len, struct mfota_fota_command *cmd,
@@ -62,7 +64,7 @@ struct mfota_fota_view {
     size_t token_len;
     const char *version;
     size_t version_len;
-    uint64_t size;
+    uint32_t size;
     uint32_t crc32;
     uint8_t sha256[32];
     uint8_t has_size, has_crc32, has_sha256, has_version;

@@ -10,7 +10,7 @@ struct mfota_fota_command {
     size_t token_len;
     char version[...];
     size_t version_len;
-    uint64_t size;
+    uint32_t size;
     uint32_t crc32;
     uint8_t sha256[32];
     uint8_t has_size, has_crc32, has_sha256, has_version;

@@ -29,7 +29,7 @@ struct mfota_report_policy {
     uint64_t last_sent_ms;
 };
 int mfota_report_policy_init(struct mfota_report_policy *p);
-uint8_t mfota_progress_percent(uint64_t done, uint64_t total);
+uint8_t mfota_progress_percent(uint32_t done, uint32_t total);
 int mfota_report_policy_due(const struct mfota_report_policy *p, enum mfota_state state,
                             uint8_t percent, uint64_t now_ms);
 void mfota_report_policy_sent(struct mfota_report_policy *p, enum mfota_state state,

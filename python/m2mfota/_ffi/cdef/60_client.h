@@ -15,8 +15,8 @@ struct mfota_client_event {
     int result;
     int error;
     const char *reason;
-    uint64_t done;
-    uint64_t total;
+    uint32_t done;
+    uint32_t total;
 };
 struct mfota_client_stats {
     uint32_t uplinks;
@@ -66,7 +66,7 @@ struct mfota_client {
     int error;
     const char *reason;
     struct mfota_client_stats stats;
-    uint64_t done, total;
+    uint32_t done, total;
     int hal_error;
     char pending_version[...];
     uint8_t has_pending;
