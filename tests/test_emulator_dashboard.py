@@ -227,6 +227,15 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         kinds = {e.get_attribute("data-kind")
                  for e in browser.find_elements(By.CSS_SELECTOR, "#events-table tr.event")}
         assert kinds == {"uplink", "refused"}
+        # A registered device's IMEI links to its page; the unknown one is plain text.
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR,
+                                               f"#events-table a[href='#/device/{dev.imei}']"),
+                 what="link to the registered device")
+        assert not browser.find_elements(By.CSS_SELECTOR,
+                                         "#events-table a[href='#/device/999999999999999']")
+        devices_cells = [c.text for c in browser.find_elements(
+            By.CSS_SELECTOR, "#events-table tr.event td.mono:nth-child(3)")]
+        assert "999999999999999" in devices_cells
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "dashboard_events.png"))
         browser.get(f"{srv.base}/#/device/{dev.imei}")
@@ -272,6 +281,26 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         click(browser, "#firmware-row-2 .fw-delete")
         wait_for(lambda: "campaign 1 uses firmware 2" in
                  browser.find_element(By.ID, "firmware-table-result").text, what="409 shown")
+        # A failed upload (a plain binary needs a version) shows its error too...
+        browser.find_element(By.ID, "fw-file").send_keys(str(fw_file))
+        browser.find_element(By.ID, "fw-submit").click()
+        wait_for(lambda: "version" in browser.find_element(By.ID, "firmware-form-result").text,
+                 what="upload error")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware_errors.png"))
+        # ...and neither is still there after leaving the page and coming back in-page
+        # (the nav links change the hash only: no reload clears them).
+        browser.execute_script("window.sameLoad = true")
+        click(browser, "#nav-devices")
+        wait_for(lambda: browser.find_element(By.ID, "view-devices").is_displayed(),
+                 what="devices view")
+        click(browser, "#nav-firmware")
+        wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="firmware again")
+        for out in ("firmware-table-result", "firmware-form-result"):
+            el = browser.find_element(By.ID, out)
+            assert el.text == "" and "error" not in el.get_attribute("class"), out
+        assert browser.find_element(By.ID, "firmware-detail").text == ""  # the inspect panel
+        assert browser.execute_script("return window.sameLoad") is True  # no reload
+        browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware_back.png"))
 
         # An MCUboot image: the page shows its version and the signature check
         # against the key the server was started with.

@@ -169,10 +169,15 @@ async function showCampaign(id) {
 }
 
 async function showEvents() {
-  const events = await api("GET", "/api/events?limit=200");
+  // Refusals name IMEIs that were never registered: only a registered device has a page.
+  const [events, devices] = await Promise.all([api("GET", "/api/events?limit=200"),
+                                               api("GET", "/api/devices")]);
+  const known = new Set(devices.map((d) => d.imei));
+  const device = (imei) => (known.has(imei) ?
+    `<a href="#/device/${esc(imei)}">${esc(imei)}</a>` : esc(imei));
   const rows = events.map((e) => `<tr class="event ${esc(e.kind)}" data-kind="${esc(e.kind)}">
     <td>${when(e.time)}</td><td>${badge(e.kind)}</td>
-    <td class="mono">${e.imei ? `<a href="#/device/${esc(e.imei)}">${esc(e.imei)}</a>` : ""}</td>
+    <td class="mono">${e.imei ? device(e.imei) : ""}</td>
     <td>${esc(e.status ?? "")}</td><td class="mono">${esc(e.message)}</td>
     </tr>`).join("");
   $("#events-table").innerHTML = `<table><thead><tr><th>Time</th><th>Kind</th><th>Device</th>
@@ -274,8 +279,13 @@ function route() {
   $("#nav-logout").hidden = !apiKey();
   // Views share element ids (a device's progress bar): only the shown one keeps content.
   ["#devices-table", "#device-detail", "#device-uplinks", "#campaigns-table",
-   "#campaign-counts", "#campaign-devices", "#events-table", "#firmware-table", "#deltas-table"]
+   "#campaign-counts", "#campaign-devices", "#events-table", "#firmware-table", "#deltas-table",
+   // the panels an "inspect"/"show" click filled: they belong to that visit
+   "#firmware-detail", "#delta-detail"]
     .forEach((sel) => { $(sel).innerHTML = ""; });
+  // A form's result or error belongs to the visit that produced it too: coming back to
+  // the page later must not show it as if it were current.
+  document.querySelectorAll("main output").forEach((out) => report(out, null, ""));
   showView(name);
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active",
     a.id === `nav-${name.replace(/^device$/, "devices").replace(/^campaign$/, "campaigns")}`));
