@@ -379,8 +379,8 @@ SPECS: dict[str, tuple] = {
         {"total": 10, "offset": 0, "part_size": 4, "align": None, "budget": 100, "reserve": 1,
          "per_connection": 100, "requests_used": 0}),
     "m2mfota.download.request_bytes": (*fn(download.request_bytes, url="ascii",
-                                           token="text|buf", first=("int?", 0, U64),
-                                           last=("int?", 0, U64 - 1)),
+                                           token="text|buf", first=("int?", 0, U32 - 1),
+                                           last=("int?", 0, U32 - 1)),
                                        {"first": 0, "last": 9}),
     # flash: the NOR model and regions
     "m2mfota.flash.NorFlash": (*fn(NorFlash, size=("int", 1, U32), sector_size=("int", 1, U32),

@@ -120,6 +120,24 @@ def test_sha256_one_shot_and_hex():
     assert ffi.string(text).decode() == hashlib.sha256(data).hexdigest()
 
 
+def test_request_tail_takes_32bit_range_numbers():
+    """Range numbers are uint32_t: the largest last byte 2^32 - 2 is written
+    and its tail fits the downloader's MFOTA_HTTP_RANGE_TAIL_MAX, 2^32 - 1 is
+    the open end, and 2^32 does not pass the C signature at all."""
+    assert lib.MFOTA_HTTP_RANGE_OPEN == 2**32 - 1
+    top = 2**32 - 2
+    tail = ffi.new("char[]", lib.MFOTA_HTTP_RANGE_TAIL_MAX)
+    n = ffi.new("size_t *")
+    assert lib.mfota_http_request_tail(tail, lib.MFOTA_HTTP_RANGE_TAIL_MAX, n, 1, top, top) == 0
+    assert re.fullmatch(rb"Range: ?bytes=4294967294-4294967294\r\n\r\n",
+                        ffi.unpack(tail, n[0]))
+    assert lib.mfota_http_request_tail(tail, lib.MFOTA_HTTP_RANGE_TAIL_MAX, n, 1, top,
+                                       lib.MFOTA_HTTP_RANGE_OPEN) == 0
+    assert re.fullmatch(rb"Range: ?bytes=4294967294-\r\n\r\n", ffi.unpack(tail, n[0]))
+    with pytest.raises(OverflowError):
+        lib.mfota_http_request_tail(tail, lib.MFOTA_HTTP_RANGE_TAIL_MAX, n, 1, 0, 2**32)
+
+
 @pytest.mark.parametrize("rng", [None, (0, 99), (4096, 8191)])
 def test_request_head_and_tail_make_the_whole_request(rng):
     raw = b"http://10.0.0.1:8080/f/v1/abc"

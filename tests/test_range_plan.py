@@ -100,16 +100,30 @@ def test_largest_image_plans_in_32_bits():
     assert plan.parts[-1][0] + plan.parts[-1][1] == total
 
 
-_EDGES = [0, 9, 10, 99, 2**32 - 1, 2**32, 2**32 + 9, 10**19 - 1, 10**19, 2**64 - 2]
+_EDGES = [0, 9, 10, 99, 2**32 - 2]
 
 
-@given(first=st.one_of(st.sampled_from(_EDGES), st.integers(0, 2**64 - 2)),
-       span=st.one_of(st.just(0), st.integers(0, 2**64 - 1)))
-def test_range_numbers_are_written_exactly_without_64bit_division(first, span):
-    """The Range header's numbers go through the core's decimal writer, which
-    divides 64-bit values by ten with shifts and adds (no libgcc helper): it
-    must agree with Python's str() over the whole 64-bit range."""
-    last = min(first + span, 2**64 - 2)
+@given(first=st.one_of(st.sampled_from(_EDGES), st.integers(0, 2**32 - 2)),
+       span=st.one_of(st.just(0), st.integers(0, 2**32 - 1)))
+def test_range_numbers_are_written_exactly_in_32_bits(first, span):
+    """The Range header's numbers are 32-bit (images are below 4 GiB) and
+    written in decimal exactly, up to the largest last byte 2^32 - 2.  (The
+    decimal writer over the whole 64-bit range is proved through the SenML
+    fixed-point formatter in tests/c/selftest_senml.c.)"""
+    last = min(first + span, 2**32 - 2)
     req = request_bytes("http://10.0.0.1/f", "tok", first, last).decode("ascii")
     m = re.search(r"^Range: ?bytes=(\d+)-(\d+)\r$", req, re.M)
     assert m and m.groups() == (str(first), str(last)), req
+
+
+@pytest.mark.parametrize("first", [0, 2**32 - 2])
+def test_range_numbers_beyond_32_bits_are_refused(first):
+    """2^32 - 1 is the open end (MFOTA_HTTP_RANGE_OPEN), 2^32 does not fit:
+    neither is a last byte, and the error names the argument."""
+    req = request_bytes("http://10.0.0.1/f", "tok", first, None).decode("ascii")
+    assert re.search(rf"^Range: ?bytes={first}-\r$", req, re.M), req
+    for last in (2**32 - 1, 2**32):
+        with pytest.raises(ValueError, match="last"):
+            request_bytes("http://10.0.0.1/f", "tok", first, last)
+    with pytest.raises(ValueError, match="first"):
+        request_bytes("http://10.0.0.1/f", "tok", 2**32, None)

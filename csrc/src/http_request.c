@@ -32,10 +32,11 @@ static void puts_(struct out *o, const char *s)
     put(o, s, strlen(s));
 }
 
-static void put_dec(struct out *o, uint64_t v)
+static void put_dec(struct out *o, uint32_t v)
 {
-    char tmp[20];
-    /* the shared helper divides 64-bit values without libgcc's helpers */
+    char tmp[10];
+    /* the shared decimal writer (ports, versions, SenML numbers) rather
+     * than a 32-bit copy of it: one writer costs less code than two */
     put(o, tmp, mfota_ascii_put_uint_(tmp, v));
 }
 
@@ -130,7 +131,7 @@ int mfota_http_request_check_token(const char *token, size_t token_len)
 }
 
 int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_range,
-                            uint64_t first, uint64_t last)
+                            uint32_t first, uint32_t last)
 {
     struct out o;
 
@@ -157,8 +158,8 @@ int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_ran
 }
 
 int mfota_http_request_write(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
-                             const char *token, size_t token_len, int with_range, uint64_t first,
-                             uint64_t last)
+                             const char *token, size_t token_len, int with_range, uint32_t first,
+                             uint32_t last)
 {
     size_t head, tail;
     int rc;

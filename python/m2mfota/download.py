@@ -578,11 +578,13 @@ def plan_parts(
 def request_bytes(url: str, token: str | bytes = b"", first: int | None = None,
                   last: int | None = None) -> bytes:
     """The GET the device sends for ``url`` (bytes first..last inclusive; last
-    None: open-ended; first None: no Range).  Raises :class:`HttpError`."""
+    None: open-ended; first None: no Range).  Range numbers are 32-bit: first
+    and last at most 2**32 - 2 (2**32 - 1 is the open end), else ValueError.
+    Raises :class:`HttpError`."""
     raw = _args.text("url", url, ascii=True).encode("ascii")
     tok = bytes(_args.buffer("token", token, text=True, encoding="ascii"))
-    first = _args.optional_integer("first", first, 0, _args.U64)
-    last = _args.optional_integer("last", last, 0, _args.U64 - 1)
+    first = _args.optional_integer("first", first, 0, _args.U32 - 1)
+    last = _args.optional_integer("last", last, 0, _args.U32 - 1)
     if first is None and last is not None:
         raise ValueError("last needs first")
     u = ffi.new("struct mfota_url *")
@@ -593,7 +595,7 @@ def request_bytes(url: str, token: str | bytes = b"", first: int | None = None,
     cap = 4096 + len(tok)
     buf = ffi.new("char[]", cap)
     out_len = ffi.new("size_t *")
-    rng_last = (1 << 64) - 1 if last is None else last
+    rng_last = _args.U32 if last is None else last  # MFOTA_HTTP_RANGE_OPEN
     rc = lib.mfota_http_request_write(buf, cap, out_len, u, ffi.from_buffer(tok), len(tok),
                                       int(first is not None), first or 0, rng_last)
     if rc != 0:

@@ -217,6 +217,90 @@ static int check_numbers(void)
 
 #else /* integers and fixed point */
 
+/* The reference text of `v` units: its decimal digits found by subtracting
+ * powers of ten (no division at all, so independent of the core's 32-bit
+ * long division), the point before the last MFOTA_SENML_FRAC_DIGITS, the
+ * decimals' trailing zeros dropped.  out holds MFOTA_SENML_NUM_MAX. */
+static size_t reference_text(int64_t v, char *out)
+{
+    uint64_t m = v < 0 ? 0u - (uint64_t)v : (uint64_t)v, p = UINT64_C(1);
+    uint64_t pow10[20];
+    char digits[20];
+    size_t nd = 0, len = 0, i, keep;
+    int started = 0;
+    for (i = 20; i-- > 0; p *= 10u) {
+        pow10[i] = p; /* pow10[0] = 10^19 */
+    }
+    for (i = 0; i < 20; i++) {
+        char d = '0';
+        while (m >= pow10[i]) {
+            m -= pow10[i];
+            d++;
+        }
+        if (d != '0' || started || 20 - i <= MFOTA_SENML_FRAC_DIGITS + 1) {
+            digits[nd++] = d;
+            started = 1;
+        }
+    }
+    keep = nd;
+    while (keep > nd - MFOTA_SENML_FRAC_DIGITS && digits[keep - 1] == '0') {
+        keep--;
+    }
+    if (v < 0) {
+        out[len++] = '-';
+    }
+    for (i = 0; i < keep; i++) {
+        if (i == nd - MFOTA_SENML_FRAC_DIGITS) {
+            out[len++] = '.';
+        }
+        out[len++] = digits[i];
+    }
+    return len;
+}
+
+/* The fixed-point formatter writes every int64 exactly: its digits come
+ * from the shared 64-bit decimal routine (32-bit steps, no libgcc division
+ * helper), the one the HTTP port, MCUboot version and uplink writers use.
+ * Edges of each digit count and of int64, then pseudo-random values of
+ * every bit length. */
+static int check_exact_digits(void)
+{
+    static const int64_t edges[] = {0, 1, 9, 10, 99, 100, 999, 1000, 4294967294,
+                                    4294967295, 4294967296, INT64_C(999999999999999999),
+                                    INT64_C(1000000000000000000), INT64_MAX - 1, INT64_MAX};
+    int failures = 0;
+    uint64_t x = UINT64_C(0x9E3779B97F4A7C15);
+    size_t i;
+    for (i = 0; i < sizeof edges / sizeof edges[0] + 4096u; i++) {
+        char want[MFOTA_SENML_NUM_MAX], got[MFOTA_SENML_NUM_MAX];
+        int64_t v;
+        size_t nw, ng;
+        if (i < sizeof edges / sizeof edges[0]) {
+            v = edges[i];
+        } else {
+            /* xorshift64, cut to a length cycling through 1..63 bits */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = (int64_t)(x >> (1u + i % 63u));
+        }
+        nw = reference_text(i & 1u ? -v : v, want);
+        ng = mfota_senml_format_num(i & 1u ? -v : v, got, sizeof got);
+        if (ng != nw || memcmp(got, want, nw) != 0) {
+            SELFTEST_CHECK(failures, 0, "fixed-point digits exact over int64");
+            break;
+        }
+    }
+    {
+        char want[MFOTA_SENML_NUM_MAX];
+        size_t nw = reference_text(INT64_MIN, want);
+        SELFTEST_CHECK(failures, nw == 21 && num_is(INT64_MIN, "-9223372036854775.808") &&
+                                     memcmp(want, "-9223372036854775.808", nw) == 0,
+                       "reference agrees at INT64_MIN");
+    }
+    return failures;
+}
+
 /* What the integer build refuses instead of rounding, and its edges. */
 static int check_fixed(void)
 {
@@ -237,7 +321,7 @@ static int check_fixed(void)
         {"1e99999999999999999999", MFOTA_ERR_SENML_RANGE},
         {"1e-99999999999999999999", MFOTA_ERR_SENML_INEXACT},
     };
-    int failures = 0;
+    int failures = check_exact_digits();
     size_t i;
     mfota_senml_num v = 1;
     for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {

@@ -245,9 +245,10 @@
 #define MFOTA_HOST_MAX 63
 #endif
 
-/* Room for a request's tail: "Range: bytes=<first>-<last>" with two 20-digit
- * numbers and the empty line that ends the request. */
-#define MFOTA_HTTP_RANGE_TAIL_MAX 64
+/* Room for a request's tail: "Range: bytes=<first>-<last>\r\n" with two
+ * 32-bit numbers (10 digits each) and the empty line that ends the request:
+ * 38 bytes. */
+#define MFOTA_HTTP_RANGE_TAIL_MAX 40
 
 /* The downloader sends each request through a buffer of this many bytes,
  * copying its pieces (request line, Host, the token from the stored command,

@@ -24,19 +24,21 @@
 extern "C" {
 #endif
 
-/* Sentinel for `last`: no upper bound ("bytes=<first>-"). */
-#define MFOTA_HTTP_RANGE_OPEN UINT64_MAX
+/* Sentinel for `last`: no upper bound ("bytes=<first>-").  Range numbers
+ * are 32-bit like every size in the SDK (images are below 4 GiB), so the
+ * largest bounded `last` is 0xFFFFFFFE. */
+#define MFOTA_HTTP_RANGE_OPEN UINT32_MAX
 
 /* Write the GET for `url` (parsed by mfota_url_parse) into buf[0..cap).
  * token/token_len: the bearer token (may be empty: no Authorization header).
- * with_range: 0 for no Range header, else bytes first..last inclusive (last
- * may be MFOTA_HTTP_RANGE_OPEN).  *out_len receives the request length (no NUL
+ * with_range: 0 for no Range header, else bytes first..last inclusive, both
+ * 32-bit (last may be MFOTA_HTTP_RANGE_OPEN).  *out_len receives the request length (no NUL
  * is written).  Returns MFOTA_OK; MFOTA_ERR_INVAL when first > last or the
  * token holds a byte that would break the header (CR, LF, control, non-ASCII);
  * MFOTA_ERR_HTTP_REQUEST_SIZE when cap is too small (buf content undefined). */
 int mfota_http_request_write(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
-                             const char *token, size_t token_len, int with_range, uint64_t first,
-                             uint64_t last);
+                             const char *token, size_t token_len, int with_range, uint32_t first,
+                             uint32_t last);
 
 /* The same request in two pieces, so a downloader writes the fixed head once
  * and only the Range tail per part.  head: request line, Host and
@@ -45,7 +47,7 @@ int mfota_http_request_write(char *buf, size_t cap, size_t *out_len, const struc
 int mfota_http_request_head(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
                             const char *token, size_t token_len);
 int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_range,
-                            uint64_t first, uint64_t last);
+                            uint32_t first, uint32_t last);
 
 /* The head without a buffer that holds it whole: copy its bytes
  * [pos, pos + cap) into buf and return how many were copied (fewer at its

@@ -1,11 +1,13 @@
 /* http_request.h */
+#define MFOTA_HTTP_RANGE_OPEN ...
+#define MFOTA_HTTP_RANGE_TAIL_MAX ...
 int mfota_http_request_write(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
-                             const char *token, size_t token_len, int with_range, uint64_t first,
-                             uint64_t last);
+                             const char *token, size_t token_len, int with_range, uint32_t first,
+                             uint32_t last);
 int mfota_http_request_head(char *buf, size_t cap, size_t *out_len, const struct mfota_url *url,
                             const char *token, size_t token_len);
 int mfota_http_request_tail(char *buf, size_t cap, size_t *out_len, int with_range,
-                            uint64_t first, uint64_t last);
+                            uint32_t first, uint32_t last);
 size_t mfota_http_request_head_copy(const struct mfota_url *url, const char *token,
                                     size_t token_len, size_t pos, char *buf, size_t cap,
                                     size_t *total);
