@@ -224,8 +224,11 @@ def test_event_log_and_firmware_page(browser, tmp_path):
                        "MFOTA_ERR_SENML_TYPE at byte 58", "1 record"):
             wait_for(lambda n=needle: n in events_text(), what=needle)
         assert "1 records" not in events_text()
-        kinds = {e.get_attribute("data-kind")
-                 for e in browser.find_elements(By.CSS_SELECTOR, "#events-table tr.event")}
+        # read in one script: the table re-renders every second, so element
+        # handles found a moment ago may already be stale
+        kinds = set(browser.execute_script(
+            "return Array.from(document.querySelectorAll('#events-table tr.event'),"
+            " e => e.getAttribute('data-kind'))"))
         assert kinds == {"uplink", "refused"}
         # A registered device's IMEI links to its page; the unknown one is plain text.
         wait_for(lambda: browser.find_elements(By.CSS_SELECTOR,
@@ -233,8 +236,9 @@ def test_event_log_and_firmware_page(browser, tmp_path):
                  what="link to the registered device")
         assert not browser.find_elements(By.CSS_SELECTOR,
                                          "#events-table a[href='#/device/999999999999999']")
-        devices_cells = [c.text for c in browser.find_elements(
-            By.CSS_SELECTOR, "#events-table tr.event td.mono:nth-child(3)")]
+        devices_cells = [t.strip() for t in browser.execute_script(
+            "return Array.from(document.querySelectorAll("
+            "'#events-table tr.event td.mono:nth-child(3)'), c => c.innerText)")]
         assert "999999999999999" in devices_cells
         ARTIFACTS.mkdir(exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "dashboard_events.png"))
@@ -296,8 +300,10 @@ def test_event_log_and_firmware_page(browser, tmp_path):
         click(browser, "#nav-firmware")
         wait_for(lambda: browser.find_elements(By.ID, "firmware-row-2"), what="firmware again")
         for out in ("firmware-table-result", "firmware-form-result"):
-            el = browser.find_element(By.ID, out)
-            assert el.text == "" and "error" not in el.get_attribute("class"), out
+            text, cls = browser.execute_script(
+                "const e = document.getElementById(arguments[0]);"
+                " return [e.innerText, e.className]", out)
+            assert text.strip() == "" and "error" not in cls, out
         assert browser.find_element(By.ID, "firmware-detail").text == ""  # the inspect panel
         assert browser.execute_script("return window.sameLoad") is True  # no reload
         browser.save_screenshot(str(ARTIFACTS / "dashboard_firmware_back.png"))
